@@ -1,0 +1,50 @@
+/**
+ * The contract between the kernel pool (main thread) and its workers. Each feature area adds job
+ * kinds by exporting handlers (see jobs.ts); there is only one pool.
+ */
+import type { CadErrorInfo } from '../cadquery/errors';
+import type { OpenCascade } from '../geometry/occt';
+
+/** What a handler gets besides its payload: the thread's OpenCascade instance. */
+export interface JobContext {
+  oc: OpenCascade;
+}
+
+/**
+ * Runs inside a kernel worker. Returns a structured-cloneable result. Throw a CadError for
+ * failures the user should see (kind, message, line); anything else becomes a `runtime` error.
+ * Transferables (typed-array buffers) may be listed in `transfer` on the returned envelope.
+ */
+export type JobHandler<P = any, R = any> = (payload: P, ctx: JobContext) => R | Promise<R> | JobOutput<R>;
+
+export interface JobOutput<R> {
+  readonly __jobOutput: true;
+  value: R;
+  transfer: ArrayBuffer[];
+}
+
+export function withTransfer<R>(value: R, transfer: ArrayBuffer[]): JobOutput<R> {
+  return { __jobOutput: true, value, transfer };
+}
+
+export type JobResult<R> = { ok: true; value: R; ms: number } | { ok: false; error: CadErrorInfo; ms: number };
+
+export interface RunOptions {
+  /** Milliseconds before the job's worker is terminated and the job fails with `timeout`. */
+  timeoutMs?: number;
+  /** Aborting cancels the job: a queued job is dropped, a running one's worker is terminated. */
+  signal?: AbortSignal;
+}
+
+// ---- messages between pool and worker ----
+export interface WorkerInit {
+  wasm: WebAssembly.Module;
+}
+
+export type ToWorker = { type: 'job'; id: number; kind: string; payload: unknown };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'init-failed'; message: string }
+  | { type: 'done'; id: number; ok: true; value: unknown; heapBytes: number }
+  | { type: 'done'; id: number; ok: false; error: CadErrorInfo; heapBytes: number };
