@@ -1,5 +1,13 @@
 /** Every failure of a CadQuery program, with the place it happened. */
-export type CadErrorKind = 'syntax' | 'unsupported' | 'geometry' | 'runtime' | 'timeout' | 'limit';
+export type CadErrorKind =
+  | 'syntax'
+  | 'unsupported'
+  | 'geometry'
+  | 'runtime'
+  | 'timeout'
+  | 'limit'
+  /** The caller cancelled the job (a newer edit, a closed panel). */
+  | 'cancelled';
 
 export interface CadErrorInfo {
   kind: CadErrorKind;

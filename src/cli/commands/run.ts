@@ -1,0 +1,96 @@
+/** `gift run FILE… [--json] [--step OUT] [--stl OUT]` */
+import fs from 'node:fs';
+import path from 'node:path';
+import { toErrorInfo, type CadErrorInfo } from '../../core/cadquery/errors';
+import type { ExecuteResult } from '../../core/cadquery/jobs';
+import { KernelPool } from '../../core/kernel/pool';
+import { readShapeSource } from '../../core/geometry/sourceFiles';
+import { intOption, parseCommandArgs, UsageError } from '../args';
+
+const help = `usage: gift run FILE... [--json] [--step OUT] [--stl OUT] [--timeout MS] [--workers N]
+
+Runs each .py file as CadQuery (the result is the variable result, solid or r, or show_object's
+argument), or loads each .step/.stl file, and reports volume, bounding box and B-rep validity.
+  --json         one JSON object per input, one per line
+  --step OUT     write the result as STEP (with several inputs OUT is a folder)
+  --stl OUT      write the result as binary STL (with several inputs OUT is a folder)
+  --timeout MS   per-file limit (default 10000)
+  --workers N    kernel worker threads (default 2)
+Exit code 0 when every input ran, 1 otherwise.`;
+
+export type RunLine =
+  | { file: string; ok: true; volume: number; bbox: number[]; valid: boolean }
+  | { file: string; ok: false; error: CadErrorInfo };
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      json: { type: 'boolean' },
+      step: { type: 'string' },
+      stl: { type: 'string' },
+      timeout: { type: 'string' },
+      workers: { type: 'string' },
+    },
+    help,
+  );
+  if (positionals.length === 0) throw new UsageError(`no input files\n\n${help}`);
+  const timeoutMs = intOption('timeout', values.timeout, 10_000);
+  const workers = intOption('workers', values.workers, 2);
+  const outputs = { step: values.step, stl: values.stl };
+  for (const out of [outputs.step, outputs.stl]) {
+    if (out && positionals.length > 1) fs.mkdirSync(out, { recursive: true });
+  }
+
+  const pool = new KernelPool({ workers: Math.min(workers, positionals.length), timeoutMs });
+  let failures = 0;
+  try {
+    const pending = positionals.map((file) => runOne(pool, file, outputs, positionals.length > 1));
+    // Print in input order as soon as each result is known.
+    for (const p of pending) {
+      const line = await p;
+      if (!line.ok) failures++;
+      console.log(values.json ? JSON.stringify(line) : describe(line));
+    }
+  } finally {
+    await pool.close();
+  }
+  return failures === 0 ? 0 : 1;
+}
+
+async function runOne(
+  pool: KernelPool,
+  file: string,
+  outputs: { step?: string; stl?: string },
+  outIsFolder: boolean,
+): Promise<RunLine> {
+  let input;
+  try {
+    input = readShapeSource(file);
+  } catch (e) {
+    return { file, ok: false, error: toErrorInfo(e) };
+  }
+  const result = await pool.run<ExecuteResult>('execute', {
+    input,
+    export: { step: !!outputs.step, stl: !!outputs.stl },
+  });
+  if (!result.ok) return { file, ok: false, error: result.error };
+  const { volume, bbox, valid, step, stl } = result.value;
+  try {
+    const stem = path.basename(file, path.extname(file));
+    if (outputs.step && step) fs.writeFileSync(outIsFolder ? path.join(outputs.step, `${stem}.step`) : outputs.step, step);
+    if (outputs.stl && stl) fs.writeFileSync(outIsFolder ? path.join(outputs.stl, `${stem}.stl`) : outputs.stl, stl);
+  } catch (e) {
+    return { file, ok: false, error: { kind: 'runtime', message: `writing the export failed: ${(e as Error).message}` } };
+  }
+  return { file, ok: true, volume, bbox, valid };
+}
+
+function describe(line: RunLine): string {
+  if (line.ok) {
+    const b = line.bbox.map((v) => +v.toFixed(6));
+    return `${line.file}: ok  volume ${+line.volume.toPrecision(10)}  bbox [${b.join(', ')}]${line.valid ? '' : '  (B-rep not valid)'}`;
+  }
+  const at = line.error.line ? `:${line.error.line}${line.error.col ? `:${line.error.col}` : ''}` : '';
+  return `${line.file}${at}: ${line.error.kind} error: ${line.error.message}`;
+}

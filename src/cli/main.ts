@@ -1,0 +1,49 @@
+/**
+ * `gift`: the command line over the same core as the extension, for terminals and cluster nodes.
+ * Each subcommand lives in commands/<name>.ts and returns its exit code.
+ */
+import { runCommand } from './commands/run';
+import { UsageError } from './args';
+
+type Command = { summary: string; run: (argv: string[]) => Promise<number> };
+
+const commands: Record<string, Command> = {
+  run: { summary: 'run CadQuery .py files (or load .step/.stl) and report volume, bbox, validity', run: runCommand },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: gift <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'gift <command> --help' for a command's options.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`gift: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`gift ${name}: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    console.error(`gift: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    process.exitCode = 1;
+  },
+);

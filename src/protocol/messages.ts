@@ -1,0 +1,230 @@
+/**
+ * Every message between the extension host and the CAD preview webview. Imported by both sides
+ * (the webview bundle takes only types and the guards, so keep this file free of node/vscode/DOM).
+ *
+ * Three shapes of message travel each way:
+ * - notification: fire-and-forget state ("here is a new shape", "the webview is ready");
+ * - command: asks the other side to do something ("show the top view", "pick a reference");
+ * - request/response: asks for an answer, matched by `id` (the tests read the scene this way).
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+// ---------- payload types ----------
+
+/** A triangulated B-rep for display. Typed arrays survive VS Code's postMessage intact. */
+export interface PreviewMesh {
+  positions: Float32Array;
+  normals?: Float32Array;
+  indices: Uint32Array;
+  /** Line segments (pairs of xyz points) along the B-rep edges. */
+  edges?: Float32Array;
+}
+
+export type BoundingBox = [xmin: number, ymin: number, zmin: number, xmax: number, ymax: number, zmax: number];
+
+export type ViewName = 'iso' | 'front' | 'top' | 'right' | 'fit';
+export const VIEW_NAMES: readonly ViewName[] = ['iso', 'front', 'top', 'right', 'fit'];
+
+export type IouProtocol = 'aligned' | 'aligned-proper' | 'unit-cube' | 'raw';
+
+export interface ErrorDetails {
+  kind: string;
+  message: string;
+  line?: number;
+  col?: number;
+}
+
+export interface ShapeUpdate {
+  /** Increases with every run of the document; the webview ignores anything older than it has. */
+  version: number;
+  mesh: PreviewMesh;
+  volume: number;
+  bbox: BoundingBox;
+  valid: boolean;
+  /** Milliseconds the kernel took. */
+  ms: number;
+}
+
+export interface Candidate {
+  rank: number;
+  label: string;
+  score?: number;
+}
+
+export interface PreviewSettings {
+  thresholds: { low: number; valid: number; match: number };
+  iouProtocol: IouProtocol;
+}
+
+export interface SceneInfo {
+  version: number;
+  triangles: number;
+  edgeSegments: number;
+  referenceTriangles: number;
+  banner: string | null;
+  view: ViewName | 'custom';
+  toggles: Record<ToggleName, boolean>;
+  metrics: { iou: string; chamfer: string; volume: string; bbox: string };
+  candidate: number;
+  candidates: number;
+  hasSourceImage: boolean;
+}
+
+export type ToggleName = 'wireframe' | 'edges' | 'transparent' | 'clip' | 'reference';
+export const TOGGLE_NAMES: readonly ToggleName[] = ['wireframe', 'edges', 'transparent', 'clip', 'reference'];
+
+// ---------- host → webview ----------
+
+export interface HostNotifications {
+  /** Which document the panel shows (also what the panel serializer restores). */
+  document: { uri: string; title: string };
+  running: { version: number };
+  shape: ShapeUpdate;
+  /** The run failed: show a banner, keep the last good shape. */
+  error: { version: number; error: ErrorDetails };
+  reference: { name: string; mesh: PreviewMesh } | { name: null };
+  /** IoU/Chamfer against the reference; null means "not computed" and shows "—". */
+  metrics: { iou: number | null; chamfer: number | null };
+  sourceImage: { name: string; dataUri: string } | { name: null };
+  candidates: { items: Candidate[]; current: number };
+  settings: PreviewSettings;
+}
+
+export interface HostCommands {
+  setView: { view: ViewName };
+  setToggle: { toggle: ToggleName; on: boolean };
+}
+
+/** Requests the host sends and the webview answers: [params, result]. */
+export interface WebviewRequests {
+  sceneInfo: [Record<string, never>, SceneInfo];
+}
+
+// ---------- webview → host ----------
+
+export interface WebviewNotifications {
+  ready: { protocol: number };
+  log: { level: 'info' | 'warn' | 'error'; message: string };
+}
+
+export interface WebviewCommands {
+  selectCandidate: { index: number };
+  pickReference: Record<string, never>;
+  exportShape: { format: 'step' | 'stl' };
+  revealLine: { line: number };
+}
+
+// ---------- envelopes ----------
+
+type NotificationOf<M> = { [K in keyof M]: { kind: 'notification'; method: K; params: M[K] } }[keyof M];
+type CommandOf<M> = { [K in keyof M]: { kind: 'command'; method: K; params: M[K] } }[keyof M];
+type RequestOf<M extends Record<string, [unknown, unknown]>> = {
+  [K in keyof M]: { kind: 'request'; id: number; method: K; params: M[K][0] };
+}[keyof M];
+
+export type ResponseMessage<R = unknown> =
+  | { kind: 'response'; id: number; ok: true; result: R }
+  | { kind: 'response'; id: number; ok: false; error: string };
+
+export type HostMessage = NotificationOf<HostNotifications> | CommandOf<HostCommands> | RequestOf<WebviewRequests>;
+export type WebviewMessage = NotificationOf<WebviewNotifications> | CommandOf<WebviewCommands> | ResponseMessage;
+
+export type HostNotification<K extends keyof HostNotifications> = Extract<HostMessage, { kind: 'notification'; method: K }>;
+
+// ---------- constructors (so call sites never build envelopes by hand) ----------
+
+export function hostNotification<K extends keyof HostNotifications>(method: K, params: HostNotifications[K]): HostMessage {
+  return { kind: 'notification', method, params } as HostMessage;
+}
+
+export function hostCommand<K extends keyof HostCommands>(method: K, params: HostCommands[K]): HostMessage {
+  return { kind: 'command', method, params } as HostMessage;
+}
+
+export function hostRequest<K extends keyof WebviewRequests>(id: number, method: K, params: WebviewRequests[K][0]): HostMessage {
+  return { kind: 'request', id, method, params } as HostMessage;
+}
+
+export function webviewNotification<K extends keyof WebviewNotifications>(method: K, params: WebviewNotifications[K]): WebviewMessage {
+  return { kind: 'notification', method, params } as WebviewMessage;
+}
+
+export function webviewCommand<K extends keyof WebviewCommands>(method: K, params: WebviewCommands[K]): WebviewMessage {
+  return { kind: 'command', method, params } as WebviewMessage;
+}
+
+// ---------- type guards (messages cross a trust boundary: check before use) ----------
+
+const HOST_NOTIFICATIONS = new Set<string>(['document', 'running', 'shape', 'error', 'reference', 'metrics', 'sourceImage', 'candidates', 'settings'] satisfies (keyof HostNotifications)[]);
+const HOST_COMMANDS = new Set<string>(['setView', 'setToggle'] satisfies (keyof HostCommands)[]);
+const WEBVIEW_REQUESTS = new Set<string>(['sceneInfo'] satisfies (keyof WebviewRequests)[]);
+const WEBVIEW_NOTIFICATIONS = new Set<string>(['ready', 'log'] satisfies (keyof WebviewNotifications)[]);
+const WEBVIEW_COMMANDS = new Set<string>(['selectCandidate', 'pickReference', 'exportShape', 'revealLine'] satisfies (keyof WebviewCommands)[]);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function hasParams(m: Record<string, unknown>): boolean {
+  return isRecord(m.params);
+}
+
+export function isHostMessage(value: unknown): value is HostMessage {
+  if (!isRecord(value) || typeof value.method !== 'string') return false;
+  switch (value.kind) {
+    case 'notification':
+      return HOST_NOTIFICATIONS.has(value.method) && hasParams(value);
+    case 'command':
+      return HOST_COMMANDS.has(value.method) && hasParams(value);
+    case 'request':
+      return WEBVIEW_REQUESTS.has(value.method) && Number.isInteger(value.id) && hasParams(value);
+    default:
+      return false;
+  }
+}
+
+export function isWebviewMessage(value: unknown): value is WebviewMessage {
+  if (!isRecord(value)) return false;
+  if (value.kind === 'response') return Number.isInteger(value.id) && typeof value.ok === 'boolean';
+  if (typeof value.method !== 'string' || !hasParams(value)) return false;
+  if (value.kind === 'notification') return WEBVIEW_NOTIFICATIONS.has(value.method);
+  if (value.kind === 'command') return WEBVIEW_COMMANDS.has(value.method);
+  return false;
+}
+
+export function isHostNotification<K extends keyof HostNotifications>(m: HostMessage, method: K): m is HostNotification<K> {
+  return m.kind === 'notification' && m.method === method;
+}
+
+export function isResponse(m: WebviewMessage): m is ResponseMessage {
+  return m.kind === 'response';
+}
+
+// ---------- shared formatting (host tests and the webview panel agree on the text) ----------
+
+/** "—" until a value exists; otherwise a short fixed-precision number. */
+export function formatMetric(value: number | null | undefined, digits = 4): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
+}
+
+export function formatBoundingBox(bbox: BoundingBox | null | undefined): string {
+  if (!bbox) return '—';
+  const size = [bbox[3] - bbox[0], bbox[4] - bbox[1], bbox[5] - bbox[2]];
+  return size.map((s) => formatLength(s)).join(' × ');
+}
+
+export function formatLength(value: number): string {
+  const abs = Math.abs(value);
+  if (abs !== 0 && (abs < 1e-3 || abs >= 1e5)) return value.toExponential(3);
+  return Number(value.toPrecision(4)).toString();
+}
+
+/** How an IoU compares with the configured thresholds. */
+export function iouGrade(iou: number | null, t: PreviewSettings['thresholds']): 'none' | 'bad' | 'low' | 'valid' | 'match' {
+  if (iou === null || !Number.isFinite(iou)) return 'none';
+  if (iou >= t.match) return 'match';
+  if (iou >= t.valid) return 'valid';
+  if (iou >= t.low) return 'low';
+  return 'bad';
+}
