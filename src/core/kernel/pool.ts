@@ -174,7 +174,8 @@ export class KernelPool {
         clearTimeout(slot.timer);
         slot.job = undefined;
         const ms = Date.now() - job.started;
-        this.finish(job, message.ok ? { ok: true, value: message.value, ms } : { ok: false, error: message.error, ms });
+        const workMs = message.workMs;
+        this.finish(job, message.ok ? { ok: true, value: message.value, ms, workMs } : { ok: false, error: message.error, ms, workMs });
         if (message.heapBytes > this.maxHeapBytes) {
           this.counters.recycled++;
           void this.retire(slot);

@@ -27,7 +27,10 @@ export function withTransfer<R>(value: R, transfer: ArrayBuffer[]): JobOutput<R>
   return { __jobOutput: true, value, transfer };
 }
 
-export type JobResult<R> = { ok: true; value: R; ms: number } | { ok: false; error: CadErrorInfo; ms: number };
+/** `ms`: from run() to the answer, queueing included; `workMs`: the job itself, in the worker. */
+export type JobResult<R> =
+  | { ok: true; value: R; ms: number; workMs?: number }
+  | { ok: false; error: CadErrorInfo; ms: number; workMs?: number };
 
 export interface RunOptions {
   /** Milliseconds before the job's worker is terminated and the job fails with `timeout`. */
@@ -46,5 +49,5 @@ export type ToWorker = { type: 'job'; id: number; kind: string; payload: unknown
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'init-failed'; message: string }
-  | { type: 'done'; id: number; ok: true; value: unknown; heapBytes: number }
-  | { type: 'done'; id: number; ok: false; error: CadErrorInfo; heapBytes: number };
+  | { type: 'done'; id: number; ok: true; value: unknown; heapBytes: number; workMs: number }
+  | { type: 'done'; id: number; ok: false; error: CadErrorInfo; heapBytes: number; workMs: number };

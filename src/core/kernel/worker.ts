@@ -29,18 +29,19 @@ async function main(): Promise<void> {
   }
   port.on('message', async (message: ToWorker) => {
     const handler = jobHandlers[message.kind];
+    const started = performance.now();
     try {
       if (!handler) throw new Error(`unknown kernel job kind '${message.kind}'`);
       const out = await handler(message.payload, { oc });
       const [value, transfer] = isJobOutput(out) ? [out.value, out.transfer] : [out, []];
-      send({ type: 'done', id: message.id, ok: true, value, heapBytes: wasmHeapBytes(oc) }, transfer);
+      send({ type: 'done', id: message.id, ok: true, value, heapBytes: wasmHeapBytes(oc), workMs: performance.now() - started }, transfer);
     } catch (e) {
       const error = toErrorInfo(e);
       if (!(e instanceof Error) || e.constructor.name === 'Exception') {
         error.kind = 'geometry';
         error.message = occtErrorMessage(oc, e);
       }
-      send({ type: 'done', id: message.id, ok: false, error, heapBytes: wasmHeapBytes(oc) });
+      send({ type: 'done', id: message.id, ok: false, error, heapBytes: wasmHeapBytes(oc), workMs: performance.now() - started });
     }
   });
   send({ type: 'ready' });

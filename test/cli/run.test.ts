@@ -1,0 +1,87 @@
+/** `gift run` end to end, through the built CLI bundle, as a user would call it. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadTest100 } from '../helpers/test100';
+
+const root = path.join(__dirname, '..', '..');
+const gift = path.join(root, 'bin', 'gift.js');
+
+function runGift(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [gift, ...args], { cwd: root, maxBuffer: 64 * 1024 ** 2 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gift-run-'));
+
+test('all 100 test100 ground-truth programs run, one JSON line each, bboxes match the STEP', { timeout: 300_000 }, async () => {
+  const samples = loadTest100();
+  const files = samples.map((s) => {
+    const file = path.join(work, `${s.id}.py`);
+    fs.writeFileSync(file, s.code);
+    return file;
+  });
+  const { code, stdout, stderr } = await runGift(['run', '--json', ...files]);
+  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 100, stderr);
+  const failed = lines.filter((l) => !l.ok);
+  assert.deepEqual(failed, []);
+  assert.equal(code, 0);
+  for (const [i, line] of lines.entries()) {
+    assert.equal(line.file, files[i]);
+    assert.ok(line.volume > 0);
+    assert.equal(line.bbox.length, 6);
+    assert.equal(line.valid, true, `${line.file} is not a valid B-rep`);
+  }
+  // Sanity check against DeepCAD's own geometry: bounding boxes agree within ≈0.02.
+  const steps = await runGift(['run', '--json', ...samples.map((s) => s.step)]);
+  const stepLines = steps.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  let worst = 0;
+  for (const [i, line] of stepLines.entries()) {
+    assert.ok(line.ok, JSON.stringify(line));
+    for (let k = 0; k < 6; k++) worst = Math.max(worst, Math.abs(line.bbox[k] - lines[i].bbox[k]));
+  }
+  assert.ok(worst < 0.05, `worst bbox difference code vs STEP ${worst}`);
+});
+
+test('errors are one JSON line with kind, message and line; other files still run', async () => {
+  const good = path.join(work, 'good.py');
+  const bad = path.join(work, 'bad.py');
+  const hang = path.join(work, 'zero.py');
+  fs.writeFileSync(good, 'import cadquery as cq\nresult = cq.Workplane("XY").box(1, 2, 3)\n');
+  fs.writeFileSync(bad, 'import cadquery as cq\n\nresult = cq.Workplane("XY").box(1, 2, 3).extrud(4)\n');
+  fs.writeFileSync(hang, 'import cadquery as cq\nresult = cq.Workplane("XY").rect(1, 1).extrude(0)\n');
+  const { code, stdout } = await runGift(['run', '--json', bad, good, hang, path.join(work, 'missing.py'), path.join(work, 'x.txt')]);
+  const [b, g, z, missing, txt] = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(code, 1);
+  assert.equal(b.ok, false);
+  assert.equal(b.error.line, 3);
+  assert.match(b.error.message, /extrud/);
+  assert.equal(g.ok, true);
+  assert.ok(Math.abs(g.volume - 6) < 1e-9);
+  assert.deepEqual(g.bbox.map((v: number) => Math.round(v * 1e9) / 1e9), [-0.5, -1, -1.5, 0.5, 1, 1.5]);
+  assert.equal(z.ok, false);
+  assert.equal(z.error.kind, 'geometry');
+  assert.match(missing.error.message, /no such file/);
+  assert.match(txt.error.message, /unknown file type/);
+});
+
+test('--step and --stl write files that load back with the same volume', async () => {
+  const file = path.join(work, 'cyl.py');
+  fs.writeFileSync(file, 'import cadquery as cq\nr = cq.Workplane("XY").circle(2).extrude(3)\n');
+  const step = path.join(work, 'cyl.step');
+  const stl = path.join(work, 'cyl.stl');
+  const first = await runGift(['run', '--json', file, '--step', step, '--stl', stl]);
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  const back = await runGift(['run', '--json', step, stl]);
+  const [s, t] = back.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const exact = Math.PI * 4 * 3;
+  assert.ok(Math.abs(s.volume - exact) / exact < 1e-6);
+  assert.ok(Math.abs(t.volume - exact) / exact < 0.02);
+});
