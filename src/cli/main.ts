@@ -2,13 +2,19 @@
  * `gift`: the command line over the same core as the extension, for terminals and cluster nodes.
  * Each subcommand lives in commands/<name>.ts and returns its exit code.
  */
+import { datasetCommand } from './commands/dataset';
+import { iouCommand } from './commands/iou';
 import { runCommand } from './commands/run';
+import { verifyCommand } from './commands/verify';
 import { UsageError } from './args';
 
 type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
 const commands: Record<string, Command> = {
   run: { summary: 'run CadQuery .py files (or load .step/.stl) and report volume, bbox, validity', run: runCommand },
+  iou: { summary: '3D IoU and Chamfer distance of a candidate against a reference', run: iouCommand },
+  verify: { summary: 'batch IoU over a JSONL of pairs (resumable), with VSR and mean/median IoU', run: verifyCommand },
+  dataset: { summary: 'import, list, flag and export GIFT datasets (sft / srs / fda collections)', run: datasetCommand },
 };
 
 function usage(): string {

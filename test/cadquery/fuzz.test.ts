@@ -41,7 +41,7 @@ test(`${MUTATIONS} mutated test100 programs each end in a result or a typed erro
   const rssBefore = process.memoryUsage().rss;
   try {
     const programs = Array.from({ length: MUTATIONS }, () => mutate(samples[Math.floor(rand() * samples.length)].code, rand));
-    const results = await Promise.all(programs.map((source) => pool.run('execute', { source })));
+    const results = await Promise.all(programs.map((source) => pool.run<{ volume: number }>('execute', { source })));
     for (const r of results) {
       if (r.ok) {
         counts.ok++;

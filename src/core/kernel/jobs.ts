@@ -1,5 +1,7 @@
 /** Every job kind a kernel worker can run. Feature areas contribute handler tables here. */
 import { cadqueryJobs } from '../cadquery/jobs';
+import { geometryJobs } from '../geometry/jobs';
+import { renderJobs } from '../render/jobs';
 import type { JobHandler } from './types';
 
 /** Test-only kinds that exercise the pool's failure paths with real worker behaviour. */
@@ -22,4 +24,6 @@ const diagnosticJobs: Record<string, JobHandler> = {
 export const jobHandlers: Record<string, JobHandler> = {
   ...diagnosticJobs,
   ...cadqueryJobs,
+  ...geometryJobs,
+  ...renderJobs,
 };

@@ -1,0 +1,57 @@
+/** `gift iou CANDIDATE REFERENCE [--protocol P] [--json]` */
+import { toErrorInfo } from '../../core/cadquery/errors';
+import { KernelPool } from '../../core/kernel/pool';
+import { readShapeSource } from '../../core/geometry/sourceFiles';
+import { IOU_PROTOCOLS, type IouProtocol } from '../../core/geometry/iou';
+import type { IouJobResult } from '../../core/geometry/jobs';
+import { intOption, parseCommandArgs, UsageError } from '../args';
+
+const help = `usage: gift iou CANDIDATE REFERENCE [--protocol ${IOU_PROTOCOLS.join('|')}] [--json] [--timeout MS]
+
+3D IoU and Chamfer distance (×1000) of CANDIDATE against REFERENCE; each a .py (CadQuery),
+.step or .stl file. The default protocol, aligned, is the GIFT / CAD-Coder evaluation protocol.`;
+
+export function protocolOption(value: string | undefined): IouProtocol {
+  const protocol = (value ?? 'aligned') as IouProtocol;
+  if (!IOU_PROTOCOLS.includes(protocol)) throw new UsageError(`unknown --protocol '${value}': expected ${IOU_PROTOCOLS.join(', ')}`);
+  return protocol;
+}
+
+export async function iouCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { protocol: { type: 'string' }, json: { type: 'boolean' }, timeout: { type: 'string' } },
+    help,
+  );
+  if (positionals.length !== 2) throw new UsageError(`expected CANDIDATE and REFERENCE\n\n${help}`);
+  const protocol = protocolOption(values.protocol);
+  const pool = new KernelPool({ workers: 1, timeoutMs: intOption('timeout', values.timeout, 30_000) });
+  try {
+    let result;
+    let best: IouJobResult['results'][number] | undefined;
+    try {
+      const [candidate, reference] = positionals.map(readShapeSource);
+      result = await pool.run<IouJobResult>('iou', { candidate, reference, protocol, chamfer: true });
+      if (result.ok) best = result.value.results[0];
+    } catch (e) {
+      result = { ok: false as const, error: toErrorInfo(e), ms: 0 };
+    }
+    if (values.json) {
+      console.log(
+        JSON.stringify(
+          result.ok
+            ? { ok: true, iou: best!.iou, chamfer: best!.chamfer?.chamferX1000 ?? null, protocol }
+            : { ok: false, error: { kind: result.error.kind, message: result.error.message, line: result.error.line ?? null } },
+        ),
+      );
+    } else if (result.ok) {
+      console.log(`IoU ${best!.iou.toFixed(6)}  Chamfer×1000 ${best!.chamfer?.chamferX1000.toFixed(4) ?? '—'}  (${protocol})`);
+    } else {
+      const at = result.error.line ? ` (line ${result.error.line})` : '';
+      console.error(`${result.error.kind} error${at}: ${result.error.message}`);
+    }
+    return result.ok ? 0 : 1;
+  } finally {
+    await pool.close();
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * `gift verify PAIRS.jsonl --out RESULTS.jsonl [--workers N] [--protocol P]`
+ * Streams pairs through the kernel pool with bounded concurrency; resumable: ids already in --out
+ * are skipped, and a torn last line from a killed run is dropped before appending.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { CadError, toErrorInfo, type CadErrorInfo } from '../../core/cadquery/errors';
+import { KernelPool } from '../../core/kernel/pool';
+import { readShapeSource } from '../../core/geometry/sourceFiles';
+import type { IouJobResult } from '../../core/geometry/jobs';
+import type { ShapeSource } from '../../core/geometry/source';
+import { formatSummary, summarize, type VerifyOutcome } from '../../core/geometry/summary';
+import { intOption, parseCommandArgs, UsageError } from '../args';
+import { protocolOption } from './iou';
+
+const help = `usage: gift verify PAIRS.jsonl --out RESULTS.jsonl [--workers N] [--protocol P] [--timeout MS]
+
+Each input line: {"id", "candidate", "reference"}; each side a path (.py, .step, .stl; relative
+to the PAIRS file's folder) or inline CadQuery code. Each output line:
+{"id", "ok", "iou", "chamfer", "status", "ms"}. A rerun with the same --out skips ids already done.`;
+
+export interface VerifyLine {
+  id: string;
+  ok: boolean;
+  iou: number | null;
+  chamfer: number | null;
+  status: 'ok' | 'candidate-failed' | 'reference-failed' | 'iou-failed' | 'timeout' | 'bad-input';
+  ms: number;
+  error?: CadErrorInfo;
+}
+
+export async function verifyCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      out: { type: 'string' },
+      workers: { type: 'string' },
+      protocol: { type: 'string' },
+      timeout: { type: 'string' },
+    },
+    help,
+  );
+  if (positionals.length !== 1) throw new UsageError(`expected one PAIRS.jsonl\n\n${help}`);
+  if (!values.out) throw new UsageError(`--out RESULTS.jsonl is required\n\n${help}`);
+  const pairsFile = positionals[0];
+  if (!fs.existsSync(pairsFile)) throw new UsageError(`${pairsFile}: no such file`);
+  const protocol = protocolOption(values.protocol);
+  const workers = intOption('workers', values.workers, 2);
+  const outFile = values.out;
+
+  const done = readDone(outFile);
+  const outcomes: VerifyOutcome[] = [...done.values()];
+  const out = fs.openSync(outFile, 'a');
+  const pool = new KernelPool({ workers, timeoutMs: intOption('timeout', values.timeout, 30_000) });
+  const baseDir = path.dirname(path.resolve(pairsFile));
+  let total = 0;
+  let skipped = 0;
+  let written = 0;
+  let lastProgress = 0;
+  const inFlight = new Set<Promise<void>>();
+  const progress = (force = false) => {
+    const now = Date.now();
+    if (!force && now - lastProgress < 500) return;
+    lastProgress = now;
+    const s = summarize(outcomes);
+    process.stderr.write(`verify: ${written + skipped}/${total} done (${skipped} from an earlier run), VSR ${(s.vsr * 100).toFixed(1)}%, mean IoU ${Number.isFinite(s.meanIou) ? s.meanIou.toFixed(4) : '—'}\n`);
+  };
+
+  try {
+    const lines = readline.createInterface({ input: fs.createReadStream(pairsFile), crlfDelay: Infinity });
+    let lineNo = 0;
+    const seen = new Set<string>();
+    for await (const raw of lines) {
+      lineNo++;
+      if (!raw.trim()) continue;
+      total++;
+      let pair: { id: string; candidate: ShapeSource; reference: ShapeSource };
+      try {
+        pair = parsePair(raw, lineNo, pairsFile, baseDir);
+      } catch (e) {
+        const id = `line-${lineNo}`;
+        if (done.has(id)) {
+          skipped++;
+          continue;
+        }
+        const line: VerifyLine = { id, ok: false, iou: null, chamfer: null, status: 'bad-input', ms: 0, error: toErrorInfo(e) };
+        write(out, line);
+        outcomes.push(asOutcome(line));
+        written++;
+        continue;
+      }
+      if (seen.has(pair.id)) throw new UsageError(`${pairsFile}:${lineNo}: duplicate id '${pair.id}'`);
+      seen.add(pair.id);
+      if (done.has(pair.id)) {
+        skipped++;
+        continue;
+      }
+      const job = pool.run<IouJobResult>('iou', { candidate: pair.candidate, reference: pair.reference, protocol, chamfer: true }).then((r) => {
+        const line = toLine(pair.id, r);
+        write(out, line);
+        outcomes.push(asOutcome(line));
+        written++;
+        progress();
+      });
+      inFlight.add(job);
+      void job.finally(() => inFlight.delete(job));
+      // Bounded concurrency: inputs can be hundreds of thousands of lines.
+      if (inFlight.size >= workers * 2) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  } finally {
+    fs.fsyncSync(out);
+    fs.closeSync(out);
+    await pool.close();
+  }
+  progress(true);
+  console.log(formatSummary(summarize(outcomes)));
+  return 0;
+}
+
+function parsePair(raw: string, lineNo: number, file: string, baseDir: string) {
+  let obj: { id?: unknown; candidate?: unknown; reference?: unknown };
+  try {
+    obj = JSON.parse(raw);
+  } catch {
+    throw new CadError('syntax', `${file}:${lineNo}: not a JSON object`);
+  }
+  if (typeof obj.id !== 'string' && typeof obj.id !== 'number') throw new CadError('syntax', `${file}:${lineNo}: missing "id"`);
+  const side = (name: 'candidate' | 'reference'): ShapeSource => {
+    const v = obj[name];
+    if (typeof v !== 'string' || !v.trim()) throw new CadError('syntax', `${file}:${lineNo}: "${name}" must be a path or CadQuery code`);
+    if (looksLikeCode(v)) return { kind: 'code', source: v, name: `${obj.id}:${name}` };
+    return readShapeSource(path.resolve(baseDir, v));
+  };
+  return { id: String(obj.id), candidate: side('candidate'), reference: side('reference') };
+}
+
+function looksLikeCode(v: string): boolean {
+  return v.includes('\n') || /\bcq\.|import\s+cadquery|Workplane\(/.test(v);
+}
+
+function toLine(id: string, r: Awaited<ReturnType<KernelPool['run']>> & { value?: IouJobResult }): VerifyLine {
+  if (r.ok) {
+    const best = (r.value as IouJobResult).results[0];
+    return { id, ok: true, iou: best.iou, chamfer: best.chamfer?.chamferX1000 ?? null, status: 'ok', ms: Math.round(r.ms) };
+  }
+  const status: VerifyLine['status'] =
+    r.error.kind === 'timeout' ? 'timeout' : /^reference/.test(r.error.message) ? 'reference-failed' : /^candidate/.test(r.error.message) ? 'candidate-failed' : 'iou-failed';
+  return { id, ok: false, iou: null, chamfer: null, status, ms: Math.round(r.ms), error: r.error };
+}
+
+function asOutcome(line: VerifyLine): VerifyOutcome {
+  return { ok: line.ok, iou: line.iou ?? undefined, chamfer: line.chamfer ?? undefined };
+}
+
+function write(fd: number, line: VerifyLine): void {
+  fs.writeSync(fd, JSON.stringify(line) + '\n');
+}
+
+/** Results of an earlier run; drops a torn last line (a killed run) so appending stays valid JSONL. */
+function readDone(outFile: string): Map<string, VerifyOutcome> {
+  const done = new Map<string, VerifyOutcome>();
+  if (!fs.existsSync(outFile)) return done;
+  const text = fs.readFileSync(outFile, 'utf8');
+  let keep = text.length;
+  if (text.length && !text.endsWith('\n')) keep = text.lastIndexOf('\n') + 1;
+  const lines = text.slice(0, keep).split('\n');
+  lines.forEach((l, i) => {
+    if (!l.trim()) return;
+    try {
+      const v = JSON.parse(l) as VerifyLine;
+      done.set(String(v.id), asOutcome(v));
+    } catch {
+      throw new UsageError(`${outFile}:${i + 1}: corrupt result line; fix or remove it before resuming`);
+    }
+  });
+  if (keep !== text.length) fs.truncateSync(outFile, Buffer.byteLength(text.slice(0, keep)));
+  return done;
+}

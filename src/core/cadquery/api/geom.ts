@@ -1,0 +1,630 @@
+/**
+ * The OpenCascade layer under the CadQuery API: edges, wires, faces (with CadQuery's wire nesting),
+ * prisms, primitives, booleans, transforms and measurements. Built on raw OCCT calls because
+ * replicad's helpers simplify after every boolean (slow); results are wrapped in replicad's shape
+ * classes so the rest of the product can use them.
+ *
+ * Every function refuses degenerate input before OCCT sees it (OCCT can hang on it) and turns
+ * OCCT's C++ exceptions into CadError('geometry', `${method}(): …`).
+ */
+import {
+  cast,
+  Compound,
+  Edge,
+  Face,
+  getOC,
+  iterTopo,
+  Shell,
+  Solid,
+  Vertex,
+  Wire,
+  type AnyShape,
+  type Shape3D,
+} from 'replicad';
+import { CadError } from '../errors';
+import { occtErrorMessage } from '../../geometry/occt';
+import { Frame } from './plane';
+import { Vec3 } from './vec';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type OC = any;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type TopoShape = any;
+
+/** Lengths below this are treated as zero (CadQuery's/OCCT's confusion tolerance is 1e-7). */
+export const LENGTH_EPS = 1e-7;
+
+export function geometryError(method: string, message: string): CadError {
+  return new CadError('geometry', `${method}(): ${message}`);
+}
+
+/** Runs `fn`, deleting every OCCT object registered through `keep` afterwards; maps C++ errors. */
+export function occ<T>(method: string, fn: (oc: OC, keep: <U>(o: U) => U) => T): T {
+  const oc = getOC();
+  const temps: { delete(): void }[] = [];
+  const keep = <U>(o: U): U => {
+    temps.push(o as unknown as { delete(): void });
+    return o;
+  };
+  try {
+    return fn(oc, keep);
+  } catch (e) {
+    if (e instanceof CadError) throw e;
+    throw geometryError(method, occtErrorMessage(oc, e));
+  } finally {
+    for (const t of temps) {
+      try {
+        t.delete();
+      } catch {
+        // already freed
+      }
+    }
+  }
+}
+
+const pnt = (oc: OC, v: Vec3) => new oc.gp_Pnt(v.x, v.y, v.z);
+const dir = (oc: OC, v: Vec3) => new oc.gp_Dir(v.x, v.y, v.z);
+const vec = (oc: OC, v: Vec3) => new oc.gp_Vec(v.x, v.y, v.z);
+
+function ax2(oc: OC, keep: <U>(o: U) => U, origin: Vec3, z: Vec3, x: Vec3) {
+  return keep(new oc.gp_Ax2(keep(pnt(oc, origin)), keep(dir(oc, z)), keep(dir(oc, x))));
+}
+function ax3(oc: OC, keep: <U>(o: U) => U, f: Frame) {
+  return keep(new oc.gp_Ax3(keep(pnt(oc, f.origin)), keep(dir(oc, f.zDir)), keep(dir(oc, f.xDir))));
+}
+
+// ---- outlines: polyline approximations of the wires we build, for nesting and areas ----------
+
+/**
+ * Wire → its points in order (world coordinates), sampled finely enough to decide which loop lies
+ * inside which. Recorded when we build a wire; wires from elsewhere are sampled from OCCT.
+ */
+const outlines = new WeakMap<object, Vec3[]>();
+
+export function recordOutline(shape: Wire | Edge, points: Vec3[]): void {
+  outlines.set(shape, points);
+}
+
+/** Points along a circle arc from angle a0 to a1 around `center` in the frame's plane directions. */
+export function arcPoints(center: Vec3, u: Vec3, v: Vec3, r: number, a0: number, a1: number, n: number): Vec3[] {
+  const pts: Vec3[] = [];
+  for (let i = 0; i <= n; i++) {
+    const a = a0 + ((a1 - a0) * i) / n;
+    pts.push(center.add(u.scale(r * Math.cos(a))).add(v.scale(r * Math.sin(a))));
+  }
+  return pts;
+}
+
+export function wireOutline(w: Wire): Vec3[] {
+  const known = outlines.get(w);
+  if (known) return known;
+  const pts = occ('wire', (oc, keep) => {
+    const adaptor = keep(new oc.BRepAdaptor_CompCurve(w.wrapped, false));
+    const first = adaptor.FirstParameter();
+    const last = adaptor.LastParameter();
+    const n = 96;
+    const out: Vec3[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = adaptor.Value(first + ((last - first) * i) / n);
+      out.push(new Vec3(p.X(), p.Y(), p.Z()));
+      p.delete();
+    }
+    return out;
+  });
+  outlines.set(w, pts);
+  return pts;
+}
+
+// ---- edges and wires ---------------------------------------------------------------------------
+
+export function lineEdge(method: string, a: Vec3, b: Vec3): Edge {
+  if (a.distance(b) < LENGTH_EPS) throw geometryError(method, 'zero-length segment (start and end points coincide)');
+  return occ(method, (oc, keep) => {
+    const e = new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(keep(pnt(oc, a)), keep(pnt(oc, b)))).Edge());
+    recordOutline(e, [a, b]);
+    return e;
+  });
+}
+
+/** Circle through three points: centre and radius, or undefined when they are collinear. */
+export function circleThrough(a: Vec3, m: Vec3, b: Vec3): { center: Vec3; radius: number; normal: Vec3 } | undefined {
+  const ab = b.sub(a);
+  const am = m.sub(a);
+  const n = am.cross(ab);
+  const n2 = n.dot(n);
+  if (n2 < 1e-18 * Math.max(1e-300, am.dot(am) * ab.dot(ab)) || n2 === 0) return undefined;
+  // Circumcentre: a + ((|am|² ab − |ab|² am) × n) / (2|n|²) … in the standard form below.
+  const t1 = n.cross(am).scale(ab.dot(ab));
+  const t2 = ab.cross(n).scale(am.dot(am));
+  const center = a.add(t1.add(t2).scale(1 / (2 * n2)));
+  return { center, radius: center.distance(a), normal: n.normalized() };
+}
+
+export function threePointArcEdge(method: string, a: Vec3, m: Vec3, b: Vec3): Edge {
+  if (a.distance(b) < LENGTH_EPS || a.distance(m) < LENGTH_EPS || m.distance(b) < LENGTH_EPS) {
+    throw geometryError(method, 'the three arc points must be distinct');
+  }
+  const circle = circleThrough(a, m, b);
+  if (!circle) throw geometryError(method, 'the three arc points are collinear');
+  return occ(method, (oc, keep) => {
+    const maker = keep(new oc.GC_MakeArcOfCircle(keep(pnt(oc, a)), keep(pnt(oc, m)), keep(pnt(oc, b))));
+    if (!maker.IsDone()) throw geometryError(method, 'could not build the arc');
+    const curve = keep(maker.Value());
+    const e = new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(curve)).Edge());
+    recordOutline(e, sampleArc(a, m, b, circle));
+    return e;
+  });
+}
+
+function sampleArc(a: Vec3, m: Vec3, b: Vec3, c: { center: Vec3; radius: number; normal: Vec3 }): Vec3[] {
+  const u = a.sub(c.center).normalized();
+  const v = c.normal.cross(u);
+  const angleOf = (p: Vec3) => {
+    const d = p.sub(c.center);
+    let t = Math.atan2(d.dot(v), d.dot(u));
+    if (t < 0) t += 2 * Math.PI;
+    return t;
+  };
+  // With the normal from (m−a)×(b−a) the arc a→m→b runs counter-clockwise about it.
+  let end = angleOf(b);
+  if (end <= 0) end += 2 * Math.PI;
+  const n = Math.max(8, Math.ceil((end / (2 * Math.PI)) * 64));
+  void m;
+  return arcPoints(c.center, u, v, c.radius, 0, end, n);
+}
+
+export function circleWire(method: string, center: Vec3, normal: Vec3, xDir: Vec3, radius: number): Wire {
+  if (!(radius > LENGTH_EPS)) throw geometryError(method, `radius must be positive (got ${radius})`);
+  return occ(method, (oc, keep) => {
+    const circ = keep(new oc.gp_Circ(ax2(oc, keep, center, normal, xDir), radius));
+    const edge = keep(new oc.BRepBuilderAPI_MakeEdge(circ)).Edge();
+    const w = new Wire(keep(new oc.BRepBuilderAPI_MakeWire(edge)).Wire());
+    edge.delete();
+    const y = normal.cross(xDir);
+    recordOutline(w, arcPoints(center, xDir, y, radius, 0, 2 * Math.PI, 64).slice(0, -1));
+    return w;
+  });
+}
+
+/** Joins edges (in order) into a wire; its outline is the concatenation of theirs. */
+export function wireFromEdges(method: string, edges: (Edge | Wire)[]): Wire {
+  if (edges.length === 0) throw geometryError(method, 'no edges to make a wire from');
+  return occ(method, (oc, keep) => {
+    const builder = keep(new oc.BRepBuilderAPI_MakeWire());
+    for (const e of edges) builder.Add(e.wrapped);
+    if (!builder.IsDone()) throw geometryError(method, 'the edges do not connect into a wire');
+    const w = new Wire(builder.Wire());
+    const pts: Vec3[] = [];
+    for (const e of edges) {
+      const o = outlines.get(e);
+      if (!o) {
+        outlines.delete(w);
+        return w;
+      }
+      pts.push(...(pts.length && o[0].distance(pts[pts.length - 1]) < 1e-9 ? o.slice(1) : o));
+    }
+    recordOutline(w, pts);
+    return w;
+  });
+}
+
+/** A closed polygon wire through `points` (not repeating the first). */
+export function polygonWire(method: string, points: Vec3[]): Wire {
+  if (points.length < 3) throw geometryError(method, 'a polygon needs at least 3 points');
+  const edges: Edge[] = [];
+  for (let i = 0; i < points.length; i++) edges.push(lineEdge(method, points[i], points[(i + 1) % points.length]));
+  return wireFromEdges(method, edges);
+}
+
+export function isClosedWire(w: Wire): boolean {
+  const o = outlines.get(w);
+  if (o) return o.length > 2 && o[0].distance(o[o.length - 1]) < 1e-7 || isOccClosed(w);
+  return isOccClosed(w);
+}
+
+function isOccClosed(w: Wire): boolean {
+  return occ('wire', (oc) => oc.BRep_Tool.IsClosed(w.wrapped));
+}
+
+// ---- faces from wires -------------------------------------------------------------------------
+
+interface Loop {
+  wire: Wire;
+  pts: [number, number][];
+  area: number; // signed, in the frame's xy
+}
+
+function signedArea(pts: [number, number][]): number {
+  let a = 0;
+  for (let i = 0, j = pts.length - 1; i < pts.length; j = i++) a += pts[j][0] * pts[i][1] - pts[i][0] * pts[j][1];
+  return a / 2;
+}
+
+function pointInPolygon(x: number, y: number, pts: [number, number][]): boolean {
+  let inside = false;
+  for (let i = 0, j = pts.length - 1; i < pts.length; j = i++) {
+    const [xi, yi] = pts[i];
+    const [xj, yj] = pts[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+/** Whether loop `a` lies inside loop `b` (most of its sample points do). */
+function loopInside(a: Loop, b: Loop): boolean {
+  if (Math.abs(a.area) >= Math.abs(b.area)) return false;
+  let inside = 0;
+  for (const [x, y] of a.pts) if (pointInPolygon(x, y, b.pts)) inside++;
+  return inside * 2 > a.pts.length;
+}
+
+/**
+ * CadQuery's wire nesting: loops inside an odd number of others are holes of their smallest
+ * container; the rest are outer boundaries (islands inside holes become faces of their own).
+ * Faces are built on the frame's plane so their normals follow the workplane's z direction.
+ */
+export function facesFromWires(method: string, wires: Wire[], frame: Frame): Face[] {
+  const loops: Loop[] = wires.map((wire) => {
+    if (!isClosedWire(wire)) throw geometryError(method, 'the sketch has an open wire; close() it before making a solid');
+    const pts = wireOutline(wire).map((p) => {
+      const l = frame.toLocal(p);
+      if (Math.abs(l.z) > 1e-4 * Math.max(1, Math.abs(l.x), Math.abs(l.y))) {
+        throw geometryError(method, 'a wire does not lie in the workplane');
+      }
+      return [l.x, l.y] as [number, number];
+    });
+    const area = signedArea(pts);
+    if (Math.abs(area) < 1e-12) throw geometryError(method, 'a closed wire encloses zero area');
+    return { wire, pts, area };
+  });
+  loops.sort((p, q) => Math.abs(q.area) - Math.abs(p.area));
+  const parent: number[] = loops.map(() => -1);
+  const depth: number[] = loops.map(() => 0);
+  for (let i = 0; i < loops.length; i++) {
+    // Largest first, so containers are already placed; the smallest container is the parent.
+    for (let j = i - 1; j >= 0; j--) {
+      if (loopInside(loops[i], loops[j])) {
+        parent[i] = j;
+        depth[i] = depth[j] + 1;
+        break;
+      }
+    }
+  }
+  return occ(method, (oc, keep) => {
+    const plane = keep(new oc.gp_Pln(ax3(oc, keep, frame)));
+    const faces: Face[] = [];
+    for (let i = 0; i < loops.length; i++) {
+      if (depth[i] % 2 === 1) continue;
+      const outer = oriented(loops[i], true);
+      const maker = keep(new oc.BRepBuilderAPI_MakeFace(plane, outer, true));
+      for (let j = 0; j < loops.length; j++) {
+        if (parent[j] === i && depth[j] % 2 === 1) maker.Add(oriented(loops[j], false));
+      }
+      if (!maker.IsDone()) throw geometryError(method, 'could not build a face from the sketch wires');
+      faces.push(new Face(maker.Face()));
+    }
+    return faces;
+  });
+}
+
+/** The loop's wire, reversed when needed so outer loops run counter-clockwise and holes clockwise. */
+function oriented(loop: Loop, outer: boolean): TopoShape {
+  const ccw = loop.area > 0;
+  const w = loop.wire.wrapped;
+  return ccw === outer ? w : getOC().TopoDS.Wire(w.Reversed());
+}
+
+/** Signed-free area enclosed by a wire in the frame, from its outline (for tests and checks). */
+export function outlineArea(w: Wire, frame: Frame): number {
+  return Math.abs(signedArea(wireOutline(w).map((p) => {
+    const l = frame.toLocal(p);
+    return [l.x, l.y] as [number, number];
+  })));
+}
+
+// ---- solids -----------------------------------------------------------------------------------
+
+export function prism(method: string, face: Face, direction: Vec3): Solid {
+  if (direction.length < LENGTH_EPS) throw geometryError(method, 'extrude distance must not be zero');
+  return occ(method, (oc, keep) => {
+    const maker = keep(new oc.BRepPrimAPI_MakePrism(face.wrapped, keep(vec(oc, direction)), false, true));
+    return new Solid(oc.TopoDS.Solid(maker.Shape()));
+  });
+}
+
+export function revolveFace(method: string, face: Face, axisStart: Vec3, axisDir: Vec3, degrees: number): Shape3D {
+  if (axisDir.length < LENGTH_EPS) throw geometryError(method, 'the axis start and end points coincide');
+  if (!(Math.abs(degrees) > 1e-9)) throw geometryError(method, 'revolve angle must not be zero');
+  return occ(method, (oc, keep) => {
+    const axis = keep(new oc.gp_Ax1(keep(pnt(oc, axisStart)), keep(dir(oc, axisDir))));
+    const maker = keep(new oc.BRepPrimAPI_MakeRevol(face.wrapped, axis, (degrees * Math.PI) / 180, false));
+    return as3D(method, cast(maker.Shape()));
+  });
+}
+
+export function boxSolid(method: string, corner: Vec3, frame: Frame, dx: number, dy: number, dz: number): Solid {
+  for (const [n, v] of [['length', dx], ['width', dy], ['height', dz]] as const) {
+    if (!(Math.abs(v) > LENGTH_EPS)) throw geometryError(method, `${n} must not be zero (got ${v})`);
+  }
+  // OCCT boxes need positive sizes: move the corner for negative ones.
+  const c = corner
+    .add(frame.xDir.scale(Math.min(0, dx)))
+    .add(frame.yDir.scale(Math.min(0, dy)))
+    .add(frame.zDir.scale(Math.min(0, dz)));
+  return occ(method, (oc, keep) => {
+    const maker = keep(new oc.BRepPrimAPI_MakeBox(ax2(oc, keep, c, frame.zDir, frame.xDir), Math.abs(dx), Math.abs(dy), Math.abs(dz)));
+    return new Solid(maker.Solid());
+  });
+}
+
+export function cylinderSolid(method: string, base: Vec3, axis: Vec3, xDir: Vec3, radius: number, height: number, degrees = 360): Solid {
+  if (!(radius > LENGTH_EPS)) throw geometryError(method, `radius must be positive (got ${radius})`);
+  if (!(Math.abs(height) > LENGTH_EPS)) throw geometryError(method, `height must not be zero (got ${height})`);
+  const a = height < 0 ? axis.scale(-1) : axis;
+  return occ(method, (oc, keep) => {
+    const maker = keep(new oc.BRepPrimAPI_MakeCylinder(ax2(oc, keep, base, a, perpendicularTo(a, xDir)), radius, Math.abs(height), (degrees * Math.PI) / 180));
+    return new Solid(maker.Solid());
+  });
+}
+
+export function sphereSolid(method: string, center: Vec3, axis: Vec3, xDir: Vec3, radius: number, a1: number, a2: number, a3: number): Solid {
+  if (!(radius > LENGTH_EPS)) throw geometryError(method, `radius must be positive (got ${radius})`);
+  const rad = Math.PI / 180;
+  return occ(method, (oc, keep) => {
+    const maker = keep(new oc.BRepPrimAPI_MakeSphere(ax2(oc, keep, center, axis, perpendicularTo(axis, xDir)), radius, a1 * rad, a2 * rad, a3 * rad));
+    return new Solid(maker.Solid());
+  });
+}
+
+/** A cone frustum along `axis` from `base` (radius r1) to base + axis·h (radius r2), by revolving its profile. */
+export function coneSolid(method: string, base: Vec3, axis: Vec3, r1: number, r2: number, h: number): Solid {
+  if (!(h > LENGTH_EPS)) throw geometryError(method, `cone height must be positive (got ${h})`);
+  const z = axis.normalized();
+  const x = perpendicularTo(z, new Vec3(1, 0, 0));
+  // Profile in the plane spanned by x (radial) and z (axial).
+  const pts = [base, base.add(x.scale(r1)), base.add(z.scale(h)).add(x.scale(r2)), base.add(z.scale(h))].filter(
+    (p, i, arr) => i === 0 || p.distance(arr[i - 1]) > LENGTH_EPS,
+  );
+  const wire = polygonWire(method, pts);
+  const profileFrame = new Frame(base, z, x.cross(z));
+  const [face] = facesFromWires(method, [wire], profileFrame);
+  return revolveFace(method, face, base, z, 360) as Solid;
+}
+
+function perpendicularTo(axis: Vec3, hint: Vec3): Vec3 {
+  const z = axis.normalized();
+  let x = hint.sub(z.scale(hint.dot(z)));
+  if (x.length < 1e-9) {
+    const alt = Math.abs(z.x) < 0.9 ? new Vec3(1, 0, 0) : new Vec3(0, 1, 0);
+    x = alt.sub(z.scale(alt.dot(z)));
+  }
+  return x.normalized();
+}
+
+export function as3D(method: string, shape: AnyShape): Shape3D {
+  if (shape instanceof Solid || shape instanceof Compound || shape instanceof Shell || shape.constructor.name === 'CompSolid') {
+    return shape as Shape3D;
+  }
+  throw geometryError(method, `expected a solid, got a ${shapeKind(shape)}`);
+}
+
+export function shapeKind(shape: AnyShape): string {
+  if (shape instanceof Solid) return 'Solid';
+  if (shape instanceof Compound) return 'Compound';
+  if (shape instanceof Face) return 'Face';
+  if (shape instanceof Wire) return 'Wire';
+  if (shape instanceof Edge) return 'Edge';
+  if (shape instanceof Vertex) return 'Vertex';
+  if (shape instanceof Shell) return 'Shell';
+  return 'CompSolid';
+}
+
+/** One shape from several: itself, or a compound. */
+export function compoundOf(shapes: AnyShape[]): AnyShape {
+  if (shapes.length === 1) return shapes[0];
+  return occ('compound', (oc, keep) => {
+    const builder = keep(new oc.TopoDS_Builder());
+    const comp = new oc.TopoDS_Compound();
+    builder.MakeCompound(comp);
+    for (const s of shapes) builder.Add(comp, s.wrapped);
+    return new Compound(comp);
+  });
+}
+
+export type BooleanKind = 'fuse' | 'cut' | 'intersect';
+
+/**
+ * Boolean of `base` with `tools` (all at once, as CadQuery does). No UnifySameDomain here:
+ * it never changes volumes; `cleanShape` runs it when topology is queried.
+ */
+export function booleanOp(method: string, kind: BooleanKind, base: AnyShape, tools: AnyShape[]): Shape3D {
+  if (tools.length === 0) return as3D(method, base);
+  return occ(method, (oc, keep) => {
+    const algo =
+      kind === 'fuse' ? new oc.BRepAlgoAPI_Fuse() : kind === 'cut' ? new oc.BRepAlgoAPI_Cut() : new oc.BRepAlgoAPI_Common();
+    keep(algo);
+    const args = keep(new oc.NCollection_List_TopoDS_Shape());
+    args.Append(base.wrapped);
+    const toolList = keep(new oc.NCollection_List_TopoDS_Shape());
+    for (const t of tools) toolList.Append(t.wrapped);
+    algo.SetArguments(args);
+    algo.SetTools(toolList);
+    algo.Build();
+    if (algo.HasErrors() || !algo.IsDone()) throw geometryError(method, `the ${kind} failed`);
+    return as3D(method, cast(algo.Shape()));
+  });
+}
+
+/** Fuses several shapes together (the first with all the others). */
+export function fuseAll(method: string, shapes: AnyShape[]): Shape3D {
+  if (shapes.length === 0) throw geometryError(method, 'nothing to fuse');
+  if (shapes.length === 1) return as3D(method, shapes[0]);
+  return booleanOp(method, 'fuse', shapes[0], shapes.slice(1));
+}
+
+/** ShapeUpgrade_UnifySameDomain: merges coplanar faces and collinear edges, as CadQuery's clean(). */
+export function cleanShape<T extends AnyShape>(shape: T): T {
+  try {
+    return occ('clean', (oc, keep) => {
+      const u = keep(new oc.ShapeUpgrade_UnifySameDomain(shape.wrapped, true, true, false));
+      u.AllowInternalEdges(false);
+      u.Build();
+      return cast(u.Shape()) as T;
+    });
+  } catch {
+    return shape; // cleaning is cosmetic; keep the uncleaned shape when OCCT refuses
+  }
+}
+
+// ---- transforms -------------------------------------------------------------------------------
+
+function transformed<T extends AnyShape>(method: string, shape: T, setup: (trsf: TopoShape, oc: OC, keep: <U>(o: U) => U) => void): T {
+  return occ(method, (oc, keep) => {
+    const trsf = keep(new oc.gp_Trsf());
+    setup(trsf, oc, keep);
+    const t = keep(new oc.BRepBuilderAPI_Transform(shape.wrapped, trsf, true, false));
+    return cast(t.Shape()) as T;
+  });
+}
+
+export function translateShape<T extends AnyShape>(shape: T, by: Vec3): T {
+  return transformed('translate', shape, (trsf, oc, keep) => trsf.SetTranslation(keep(vec(oc, by))));
+}
+
+export function rotateShape<T extends AnyShape>(shape: T, axisStart: Vec3, axisEnd: Vec3, degrees: number): T {
+  const d = axisEnd.sub(axisStart);
+  if (d.length < LENGTH_EPS) throw geometryError('rotate', 'the axis start and end points coincide');
+  return transformed('rotate', shape, (trsf, oc, keep) =>
+    trsf.SetRotation(keep(new oc.gp_Ax1(keep(pnt(oc, axisStart)), keep(dir(oc, d)))), (degrees * Math.PI) / 180),
+  );
+}
+
+export function mirrorShape<T extends AnyShape>(shape: T, normal: Vec3, base: Vec3): T {
+  if (normal.length < LENGTH_EPS) throw geometryError('mirror', 'the mirror plane normal must not be zero');
+  return transformed('mirror', shape, (trsf, oc, keep) => trsf.SetMirror(keep(new oc.gp_Ax2(keep(pnt(oc, base)), keep(dir(oc, normal))))));
+}
+
+/** Moves a shape built in `from` coordinates so that it sits identically in `to`. */
+export function relocate<T extends AnyShape>(shape: T, from: Frame, to: Frame): T {
+  return transformed('locate', shape, (trsf, oc, keep) => trsf.SetTransformation(ax3(oc, keep, to), ax3(oc, keep, from)));
+}
+
+// ---- measurements and topology ----------------------------------------------------------------
+
+export function volumeOf(shape: AnyShape): number {
+  return occ('Volume', (oc, keep) => {
+    const props = keep(new oc.GProp_GProps());
+    oc.BRepGProp.VolumeProperties(shape.wrapped, props, false, false, false);
+    return props.Mass();
+  });
+}
+
+export function areaOf(shape: AnyShape): number {
+  return occ('Area', (oc, keep) => {
+    const props = keep(new oc.GProp_GProps());
+    oc.BRepGProp.SurfaceProperties(shape.wrapped, props, false, false);
+    return props.Mass();
+  });
+}
+
+export function lengthOf(shape: AnyShape): number {
+  return occ('Length', (oc, keep) => {
+    const props = keep(new oc.GProp_GProps());
+    oc.BRepGProp.LinearProperties(shape.wrapped, props, false, false);
+    return props.Mass();
+  });
+}
+
+/** Centre of mass, as CadQuery's Shape.Center(): volume for solids, area for faces, length for edges. */
+export function centerOf(shape: AnyShape): Vec3 {
+  if (shape instanceof Vertex) {
+    const [x, y, z] = shape.asTuple();
+    return new Vec3(x, y, z);
+  }
+  return occ('Center', (oc, keep) => {
+    const props = keep(new oc.GProp_GProps());
+    if (shape instanceof Solid || shape instanceof Compound || shape.constructor.name === 'CompSolid') {
+      oc.BRepGProp.VolumeProperties(shape.wrapped, props, false, false, false);
+      if (Math.abs(props.Mass()) < 1e-15) {
+        // a compound of faces or edges has no volume: fall back
+        props.delete();
+        const p2 = keep(new oc.GProp_GProps());
+        oc.BRepGProp.SurfaceProperties(shape.wrapped, p2, false, false);
+        return centre(keep(p2.CentreOfMass()));
+      }
+    } else if (shape instanceof Face || shape instanceof Shell) {
+      oc.BRepGProp.SurfaceProperties(shape.wrapped, props, false, false);
+    } else {
+      oc.BRepGProp.LinearProperties(shape.wrapped, props, false, false);
+    }
+    return centre(keep(props.CentreOfMass()));
+  });
+}
+
+function centre(p: { X(): number; Y(): number; Z(): number }): Vec3 {
+  return new Vec3(p.X(), p.Y(), p.Z());
+}
+
+export interface Bounds {
+  min: Vec3;
+  max: Vec3;
+}
+
+export function boundsOf(shape: AnyShape): Bounds {
+  const [[x0, y0, z0], [x1, y1, z1]] = shape.boundingBox.bounds;
+  return { min: new Vec3(x0, y0, z0), max: new Vec3(x1, y1, z1) };
+}
+
+export type TopoKind = 'vertex' | 'edge' | 'wire' | 'face' | 'shell' | 'solid' | 'compound';
+
+/** Distinct sub-shapes of a kind, in OCCT's exploration order. */
+export function subShapes(shape: AnyShape, kind: TopoKind): AnyShape[] {
+  if (kind === 'compound') return shape instanceof Compound ? [shape] : [];
+  return Array.from(iterTopo(shape.wrapped, kind), (s) => cast(s));
+}
+
+/** Normal of a (planar) face at its centre, accounting for the face's orientation. */
+export function faceNormal(face: Face, at?: Vec3): Vec3 {
+  const p = at ?? centerOf(face);
+  const n = face.normalAt([p.x, p.y, p.z]);
+  const v = new Vec3(n.x, n.y, n.z);
+  n.delete();
+  return v;
+}
+
+export function faceGeomType(face: Face): string {
+  const t = face.geomType as string;
+  return t === 'CYLINDRE' ? 'CYLINDER' : t;
+}
+
+export function edgeGeomType(edge: Edge): string {
+  return edge.geomType as string;
+}
+
+export function edgeTangent(edge: Edge): Vec3 {
+  const t = edge.tangentAt(0);
+  const v = new Vec3(t.x, t.y, t.z);
+  t.delete();
+  return v;
+}
+
+export function edgeEndpoints(edge: Edge | Wire): [Vec3, Vec3] {
+  const o = outlines.get(edge);
+  if (o) return [o[0], o[o.length - 1]];
+  const s = edge.startPoint;
+  const e = edge.endPoint;
+  const r: [Vec3, Vec3] = [new Vec3(s.x, s.y, s.z), new Vec3(e.x, e.y, e.z)];
+  s.delete();
+  e.delete();
+  return r;
+}
+
+/** BRepCheck_Analyzer: whether the shape is a valid B-rep. */
+export function isValidShape(shape: AnyShape): boolean {
+  return occ('isValid', (oc, keep) => keep(new oc.BRepCheck_Analyzer(shape.wrapped, true, false, false)).IsValid());
+}
+
+export function solidCount(shape: AnyShape): number {
+  if (shape instanceof Solid) return 1;
+  return subShapes(shape, 'solid').length;
+}

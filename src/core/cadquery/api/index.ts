@@ -1,0 +1,140 @@
+/**
+ * The `cadquery` module for the interpreter, and the way back from a program's globals to one
+ * replicad shape.
+ */
+import { Compound, Solid, type AnyShape, type Shape3D } from 'replicad';
+import { CadError } from '../errors';
+import { bindArgs, builtin, expectNumber, hostModule, isHost, PyList, PyTuple, type HostObject, type Value } from '../values';
+import { as3D, boxSolid, cleanShape, compoundOf, cylinderSolid, fuseAll, sphereSolid, subShapes } from './geom';
+import { namedPlaneFunction, PLANE_NAMES, planeConstructor, planeNamedFunction, PlaneObj } from './plane';
+import { ShapeObj } from './shapes';
+import { SketchObj } from './sketch';
+import { toVec3, Vec3, vectorConstructor, VectorObj } from './vec';
+import { LocationObj, Workplane, workplaneConstructor } from './workplane';
+import { namedFrame } from './plane';
+
+export { Workplane, LocationObj } from './workplane';
+export { SketchObj } from './sketch';
+export { ShapeObj } from './shapes';
+export { VectorObj, Vec3 } from './vec';
+export { PlaneObj, Frame } from './plane';
+export { parseSelector } from './selectors';
+
+/** The `cq` module: `cq.Workplane`, `cq.Plane`, `cq.Vector`, `cq.Sketch`, `cq.Solid.make*`, … */
+export function createCadQueryModule(): HostObject {
+  const planeStatics: Record<string, Value> = { named: planeNamedFunction() };
+  for (const n of PLANE_NAMES) planeStatics[n] = namedPlaneFunction(n);
+  // cq.Plane is callable and also carries Plane.named / Plane.XY(): a callable with attributes.
+  const plane = Object.assign(Object.create(null), planeConstructor, {
+    getAttr: (name: string) => planeStatics[name],
+  });
+
+  const solidStatics: Record<string, Value> = {
+    makeBox: builtin('Solid.makeBox', (a, k) => {
+      const b = bindArgs('Solid.makeBox', ['length', 'width', 'height', 'pnt=', 'dir='], a, k);
+      const pnt = b.pnt === undefined ? Vec3.ZERO : toVec3('Solid.makeBox', 'pnt', b.pnt);
+      const f = namedFrame('XY', pnt);
+      return new ShapeObj(
+        boxSolid('Solid.makeBox', pnt, f, expectNumber('Solid.makeBox', 'length', b.length), expectNumber('Solid.makeBox', 'width', b.width), expectNumber('Solid.makeBox', 'height', b.height)),
+      );
+    }),
+    makeCylinder: builtin('Solid.makeCylinder', (a, k) => {
+      const b = bindArgs('Solid.makeCylinder', ['radius', 'height', 'pnt=', 'dir=', 'angleDegrees='], a, k);
+      const pnt = b.pnt === undefined ? Vec3.ZERO : toVec3('Solid.makeCylinder', 'pnt', b.pnt);
+      const dir = b.dir === undefined ? new Vec3(0, 0, 1) : toVec3('Solid.makeCylinder', 'dir', b.dir);
+      return new ShapeObj(
+        cylinderSolid('Solid.makeCylinder', pnt, dir, new Vec3(1, 0, 0), expectNumber('Solid.makeCylinder', 'radius', b.radius), expectNumber('Solid.makeCylinder', 'height', b.height), b.angleDegrees === undefined ? 360 : expectNumber('Solid.makeCylinder', 'angleDegrees', b.angleDegrees)),
+      );
+    }),
+    makeSphere: builtin('Solid.makeSphere', (a, k) => {
+      const b = bindArgs('Solid.makeSphere', ['radius', 'pnt=', 'dir=', 'angleDegrees1=', 'angleDegrees2=', 'angleDegrees3='], a, k);
+      const pnt = b.pnt === undefined ? Vec3.ZERO : toVec3('Solid.makeSphere', 'pnt', b.pnt);
+      const dir = b.dir === undefined ? new Vec3(0, 0, 1) : toVec3('Solid.makeSphere', 'dir', b.dir);
+      const n = (v: Value | undefined, d: number, name: string) => (v === undefined ? d : expectNumber('Solid.makeSphere', name, v));
+      return new ShapeObj(
+        sphereSolid('Solid.makeSphere', pnt, dir, new Vec3(1, 0, 0), expectNumber('Solid.makeSphere', 'radius', b.radius), n(b.angleDegrees1, 0, 'angleDegrees1'), n(b.angleDegrees2, 90, 'angleDegrees2'), n(b.angleDegrees3, 360, 'angleDegrees3')),
+      );
+    }),
+  };
+
+  return hostModule('module', {
+    Workplane: workplaneConstructor,
+    Plane: plane as Value,
+    Vector: vectorConstructor,
+    Sketch: builtin('Sketch', () => new SketchObj(null)),
+    Solid: hostModule('type', solidStatics),
+    Location: builtin('Location', (a, k) => {
+      const b = bindArgs('Location', ['t='], a, k);
+      const t = b.t === undefined ? Vec3.ZERO : toVec3('Location', 't', b.t);
+      return new LocationObj(namedFrame('XY', t));
+    }),
+  });
+}
+
+/** Whether a Python value is (or wraps) geometry: a Workplane, a shape or a sketch. */
+export function isGeometryValue(v: Value | undefined): boolean {
+  return v instanceof Workplane || v instanceof ShapeObj || v instanceof SketchObj;
+}
+
+/**
+ * The replicad shape a Python value stands for: a Workplane's solids (fused into one when there
+ * are several), a shape, or a finalized sketch's faces. Undefined when it holds no geometry.
+ */
+export function valueToShape(v: Value | undefined): AnyShape | undefined {
+  if (v instanceof ShapeObj) return v.shape;
+  if (v instanceof SketchObj) return v.faces.length ? compoundOf(v.locatedFaces()) : undefined;
+  if (!(v instanceof Workplane)) return undefined;
+  v.ensureClean();
+  const shapes: AnyShape[] = [];
+  for (const o of v.objects) {
+    if (o instanceof SketchObj) shapes.push(...o.locatedFaces());
+    else if (o instanceof Solid || o instanceof Compound || (isHostless(o) && o.constructor?.name)) {
+      if (!(o instanceof Vec3) && !(o instanceof LocationObj)) shapes.push(o as AnyShape);
+    }
+  }
+  if (shapes.length === 0) {
+    // CadQuery's show_object of a workplane without a solid on its stack shows the chain's solid.
+    const s = v.findSolid();
+    return s;
+  }
+  return shapes.length === 1 ? shapes[0] : compoundOf(shapes);
+}
+
+function isHostless(o: unknown): o is object {
+  return typeof o === 'object' && o !== null;
+}
+
+/** A Python value as a replicad 3D shape (solids fused), or a CadError naming what it was. */
+export function valueToShape3D(v: Value | undefined, what = 'the result'): Shape3D {
+  const s = valueToShape(v);
+  if (!s) throw new CadError('runtime', `${what} holds no solid geometry`);
+  const solids = subShapes(s, 'solid');
+  if (solids.length === 0) throw new CadError('geometry', `${what} is not a solid (it is a ${s.constructor.name})`);
+  if (s instanceof Solid) return s;
+  if (solids.length === 1) return solids[0] as Solid;
+  return as3D('result', s);
+}
+
+const RESULT_NAMES = ['result', 'solid', 'r'];
+
+/**
+ * Picks the program's result: variable `result`, `solid` or `r` (first found), else the first
+ * show_object argument; unwraps Workplane → its solid(s) as one replicad Shape3D.
+ */
+export function resultShape(globals: Map<string, Value>, shown: Value[]): Shape3D {
+  for (const name of RESULT_NAMES) {
+    const v = globals.get(name);
+    if (v !== undefined && isGeometryValue(v)) return valueToShape3D(v, `\`${name}\``);
+  }
+  for (const v of shown) if (isGeometryValue(v)) return valueToShape3D(v, 'the shown object');
+  throw new CadError('runtime', 'no result: assign the final shape to `result` (or `solid`), or call show_object(shape)');
+}
+
+/** Fuses overlapping solids of a compound into one solid (for exports that need a single solid). */
+export function fuseSolids(s: Shape3D): Shape3D {
+  const solids = subShapes(s, 'solid');
+  if (solids.length <= 1) return s;
+  return cleanShape(fuseAll('fuse', solids));
+}
+
+export { isHost, PyList, PyTuple, PlaneObj as Plane, VectorObj as Vector };
