@@ -21,6 +21,7 @@ const help = `usage: gift dataset <action> …
         import a GenCAD-Code samples.jsonl (images/ beside it) or a Hugging Face imagefolder
         (folder with metadata.jsonl: file_name, code) into collection C (default sft) of the
         dataset DIR, creating it when missing. Re-importing skips records already present.
+        Exit code 1 when some source lines were skipped (each printed as FILE:LINE: why).
   list DIR [--collection C] [--json]
         collections and counts; with --collection the records; with --json one record per line
         ({id, collection, image, code, source, iou, protocol, model, created}; image relative to DIR)
