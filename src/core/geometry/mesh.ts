@@ -30,6 +30,13 @@ export interface MeshOptions {
   tolerance?: number;
   /** Maximal angle between neighbouring segments, radians. Default 0.2. */
   angularTolerance?: number;
+  /**
+   * Keep seam edges (where a closed surface such as a cylinder meets itself) among the edges.
+   * Default true: the GenCAD images draw them (checked on the test images); a viewer may drop them.
+   */
+  seams?: boolean;
+  /** Extract the B-rep edges at all (default true); false leaves `edges` empty and saves time (STL, sampling). */
+  edges?: boolean;
 }
 
 const HASH_CODE_MAX = 2147483647;
@@ -74,6 +81,33 @@ function subShapeIndex(oc: any, shape: any, topAbsKind: any): Map<number, number
     explorer.delete();
   }
   return index;
+}
+
+/** Hashes of the seam edges: edges that bound the same face on both sides. */
+function seamEdgeHashes(oc: any, shape: any): Set<number> {
+  const seams = new Set<number>();
+  const faces = new oc.TopExp_Explorer(shape, oc.TopAbs_ShapeEnum.TopAbs_FACE, oc.TopAbs_ShapeEnum.TopAbs_SHAPE);
+  try {
+    while (faces.More()) {
+      const face = oc.TopoDS.Face(faces.Current());
+      const edges = new oc.TopExp_Explorer(face, oc.TopAbs_ShapeEnum.TopAbs_EDGE, oc.TopAbs_ShapeEnum.TopAbs_SHAPE);
+      try {
+        while (edges.More()) {
+          const edge = oc.TopoDS.Edge(edges.Current());
+          if (oc.BRep_Tool.IsClosed(edge, face)) seams.add(oc.ReplicadShapeHasher.HashCode(edge, HASH_CODE_MAX));
+          edge.delete();
+          edges.Next();
+        }
+      } finally {
+        edges.delete();
+      }
+      face.delete();
+      faces.Next();
+    }
+  } finally {
+    faces.delete();
+  }
+  return seams;
 }
 
 function copyF32(oc: any, ptr: number, size: number): Float32Array {
@@ -127,6 +161,10 @@ export function meshShape(shapeInput: AnyShape | Wrapped, opts: MeshOptions = {}
     faceGroups.fill(id, start, start + count);
   }
 
+  if (opts.edges === false) {
+    return { positions, normals, indices, faceGroups, edges: new Float32Array(0), edgeGroups: new Uint32Array(0), bbox: boundsOf(positions) };
+  }
+
   // ---- edges: the extractor gives one polyline per B-rep edge; we split it into segments ----
   const edgeRaw = oc.ReplicadEdgeMeshExtractor.extract(shape, tolerance, angularTolerance);
   let lines: Float32Array, edgeGroupRaw: Int32Array;
@@ -137,8 +175,9 @@ export function meshShape(shapeInput: AnyShape | Wrapped, opts: MeshOptions = {}
     edgeRaw.delete();
   }
   const edgeIndex = subShapeIndex(oc, shape, oc.TopAbs_ShapeEnum.TopAbs_EDGE);
+  const skip = opts.seams === false ? seamEdgeHashes(oc, shape) : new Set<number>();
   let segmentCount = 0;
-  for (let g = 0; g < edgeGroupRaw.length; g += 3) segmentCount += Math.max(0, edgeGroupRaw[g + 1] - 1);
+  for (let g = 0; g < edgeGroupRaw.length; g += 3) if (!skip.has(edgeGroupRaw[g + 2])) segmentCount += Math.max(0, edgeGroupRaw[g + 1] - 1);
   const edges = new Float32Array(segmentCount * 6);
   const edgeGroups = new Uint32Array(segmentCount);
   let s = 0;
@@ -146,6 +185,7 @@ export function meshShape(shapeInput: AnyShape | Wrapped, opts: MeshOptions = {}
     const start = edgeGroupRaw[g];
     const count = edgeGroupRaw[g + 1];
     const hash = edgeGroupRaw[g + 2];
+    if (skip.has(hash)) continue;
     let id = edgeIndex.get(hash);
     if (id === undefined) edgeIndex.set(hash, (id = edgeIndex.size));
     for (let p = start; p < start + count - 1; p++, s++) {

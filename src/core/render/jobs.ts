@@ -1,0 +1,84 @@
+/**
+ * Kernel job kinds of the renderer. Shapes arrive as ShapeSources (CadQuery code, or STEP/STL
+ * bytes) and are built inside the worker; pictures leave as PNG bytes (transferred, not copied).
+ */
+import { CadError } from '../cadquery/errors';
+import { meshShape, meshTransferables, type MeshData, type MeshOptions } from '../geometry/mesh';
+import { shapeFromSource, type ShapeSource } from '../geometry/source';
+import type { JobHandler } from '../kernel/types';
+import { withTransfer } from '../kernel/types';
+import { decodeImage, encodePng } from './image';
+import { renderMesh } from './raster';
+import { scoreRenderAgainstImage, type ImageScore, type ScoreOptions } from './score';
+import { isViewName, VIEW_NAMES, type ViewName } from './views';
+
+export interface RenderPayload {
+  shape: ShapeSource;
+  /** Default 'iso' (the dataset's view). */
+  view?: ViewName;
+  /** Pixels; default 448. */
+  size?: number;
+  mesh?: MeshOptions;
+  maxSteps?: number;
+}
+
+export interface RenderJobResult {
+  png: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export interface ScorePayload {
+  /** The candidate, rendered the way the image was made. */
+  shape: ShapeSource;
+  /** The image's file bytes (PNG, JPEG or WebP). */
+  image: Uint8Array;
+  /** For error messages. */
+  imageName?: string;
+  view?: ViewName;
+  score?: ScoreOptions;
+  maxSteps?: number;
+}
+
+export interface MeshPayload {
+  shape: ShapeSource;
+  mesh?: MeshOptions;
+  maxSteps?: number;
+}
+
+function checkView(view: unknown): ViewName {
+  if (view === undefined) return 'iso';
+  if (!isViewName(view)) throw new CadError('unsupported', `unknown view '${String(view)}': expected one of ${VIEW_NAMES.join(', ')}`);
+  return view;
+}
+
+function meshOf(shape: ShapeSource, mesh: MeshOptions | undefined, maxSteps: number | undefined): MeshData {
+  return meshShape(shapeFromSource(shape, { maxSteps }), mesh);
+}
+
+const renderJob: JobHandler<RenderPayload> = (payload) => {
+  const view = checkView(payload.view);
+  const image = renderMesh(meshOf(payload.shape, payload.mesh, payload.maxSteps), { view, size: payload.size });
+  const png = encodePng(image);
+  return withTransfer<RenderJobResult>({ png, width: image.width, height: image.height }, [png.buffer as ArrayBuffer]);
+};
+
+const scoreJob: JobHandler<ScorePayload> = async (payload) => {
+  const view = checkView(payload.view);
+  if (!(payload.image instanceof Uint8Array)) throw new CadError('runtime', 'render.score: the image must be given as bytes');
+  const rendered = renderMesh(meshOf(payload.shape, undefined, payload.maxSteps), { view });
+  const image = await decodeImage(payload.image, { name: payload.imageName ?? 'image' });
+  const score: ImageScore = scoreRenderAgainstImage(rendered, image, payload.score);
+  return score;
+};
+
+const meshJob: JobHandler<MeshPayload> = (payload) => {
+  const mesh = meshOf(payload.shape, payload.mesh, payload.maxSteps);
+  return withTransfer(mesh, meshTransferables(mesh));
+};
+
+export const renderJobs: Record<string, JobHandler> = {
+  'render.png': renderJob,
+  'render.score': scoreJob,
+  'render.mesh': meshJob,
+};
