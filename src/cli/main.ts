@@ -4,6 +4,7 @@
  */
 import { datasetCommand } from './commands/dataset';
 import { iouCommand } from './commands/iou';
+import { renderCommand, scoreCommand } from './commands/render';
 import { runCommand } from './commands/run';
 import { verifyCommand } from './commands/verify';
 import { UsageError } from './args';
@@ -14,6 +15,8 @@ const commands: Record<string, Command> = {
   run: { summary: 'run CadQuery .py files (or load .step/.stl) and report volume, bbox, validity', run: runCommand },
   iou: { summary: '3D IoU and Chamfer distance of a candidate against a reference', run: iouCommand },
   verify: { summary: 'batch IoU over a JSONL of pairs (resumable), with VSR and mean/median IoU', run: verifyCommand },
+  render: { summary: 'render a shape as a PNG in the GenCAD dataset style', run: renderCommand },
+  score: { summary: 'score how well a shape explains an image (no ground truth needed)', run: scoreCommand },
   dataset: { summary: 'import, list, flag and export GIFT datasets (sft / srs / fda collections)', run: datasetCommand },
 };
 
