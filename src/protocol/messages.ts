@@ -71,14 +71,30 @@ export interface SceneInfo {
   hasSourceImage: boolean;
 }
 
+/** What a panel needs to come back after a window reload (kept by the webview via setState). */
+export interface PanelRestoreState {
+  documentUri: string;
+  referenceUri?: string;
+  imageUri?: string;
+}
+
+export function isPanelRestoreState(value: unknown): value is PanelRestoreState {
+  return (
+    isRecord(value) &&
+    typeof value.documentUri === 'string' &&
+    (value.referenceUri === undefined || typeof value.referenceUri === 'string') &&
+    (value.imageUri === undefined || typeof value.imageUri === 'string')
+  );
+}
+
 export type ToggleName = 'wireframe' | 'edges' | 'transparent' | 'clip' | 'reference';
 export const TOGGLE_NAMES: readonly ToggleName[] = ['wireframe', 'edges', 'transparent', 'clip', 'reference'];
 
 // ---------- host → webview ----------
 
 export interface HostNotifications {
-  /** Which document the panel shows (also what the panel serializer restores). */
-  document: { uri: string; title: string };
+  /** Which document the panel shows; the webview keeps `restore` as its state for the panel serializer. */
+  document: { uri: string; title: string; restore: PanelRestoreState };
   running: { version: number };
   shape: ShapeUpdate;
   /** The run failed: show a banner, keep the last good shape. */
@@ -119,7 +135,7 @@ export interface WebviewCommands {
 
 type NotificationOf<M> = { [K in keyof M]: { kind: 'notification'; method: K; params: M[K] } }[keyof M];
 type CommandOf<M> = { [K in keyof M]: { kind: 'command'; method: K; params: M[K] } }[keyof M];
-type RequestOf<M extends Record<string, [unknown, unknown]>> = {
+type RequestOf<M extends { [K in keyof M]: [unknown, unknown] }> = {
   [K in keyof M]: { kind: 'request'; id: number; method: K; params: M[K][0] };
 }[keyof M];
 

@@ -1,0 +1,241 @@
+/**
+ * GIFT CAD's VS Code entry point. Activation is cheap on purpose: it registers commands, the
+ * preview serializer and listeners; the kernel pool (OpenCascade workers) starts on first use.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { describeError } from './diagnostics';
+import {
+  BackendUnavailableError,
+  chooseImage,
+  registerImageToCadBackend,
+  resolveBackend,
+  type ImageToCadBackend,
+} from './imageToCad';
+import { KernelService } from './kernel';
+import { disposeLog, log } from './log';
+import { PREVIEW_VIEW_TYPE, PreviewManager, type CadCandidate } from './preview';
+import { readSettings } from './settings';
+
+/** What `activate` returns: for model backends to plug in, and for the integration tests. */
+export interface GiftApi {
+  previews: PreviewManager;
+  kernel: KernelService;
+  diagnostics: vscode.DiagnosticCollection;
+  registerImageToCadBackend(backend: ImageToCadBackend): vscode.Disposable;
+}
+
+export type CommandOutcome = { ok: true; detail?: string; uri?: vscode.Uri } | { ok: false; message: string };
+
+const CADQUERY_CONTEXT_KEY = 'gift.cadqueryEditor';
+const REFERENCE_EXTENSIONS = ['py', 'step', 'stp', 'stl'];
+
+let kernel: KernelService | undefined;
+
+export function activate(context: vscode.ExtensionContext): GiftApi {
+  const started = Date.now();
+  kernel = new KernelService({ workerScript: context.asAbsolutePath(path.join('dist', 'kernel-worker.js')) });
+  const diagnostics = vscode.languages.createDiagnosticCollection('gift-cad');
+  const previews = new PreviewManager({ context, kernel, diagnostics });
+  const k = kernel;
+
+  context.subscriptions.push(
+    diagnostics,
+    previews,
+    vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, previews),
+    vscode.commands.registerCommand('gift.imageToCad', (uri?: vscode.Uri) => imageToCad(uri, previews)),
+    vscode.commands.registerCommand('gift.openPreview', (uri?: vscode.Uri) => openPreview(uri, previews)),
+    vscode.commands.registerCommand('gift.setReference', (file?: vscode.Uri, target?: vscode.Uri) => setReference(file, target, previews)),
+    vscode.commands.registerCommand('gift.exportStep', (doc?: vscode.Uri, to?: vscode.Uri) => exportShape('step', doc, to, k, previews)),
+    vscode.commands.registerCommand('gift.exportStl', (doc?: vscode.Uri, to?: vscode.Uri) => exportShape('stl', doc, to, k, previews)),
+    vscode.commands.registerCommand('gift.flagSrs', (uri?: vscode.Uri) => flagSample('SRS', uri)),
+    vscode.commands.registerCommand('gift.flagFda', (uri?: vscode.Uri) => flagSample('FDA', uri)),
+    vscode.commands.registerCommand('gift.showLogs', () => log().show(true)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('gift.kernel')) k.settingsChanged();
+      if (e.affectsConfiguration('gift')) {
+        previews.settingsChanged(e.affectsConfiguration('gift.preview.tessellation') || e.affectsConfiguration('gift.kernel'));
+      }
+    }),
+    vscode.window.onDidChangeActiveTextEditor((editor) => updateCadQueryContext(editor)),
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document === vscode.window.activeTextEditor?.document) updateCadQueryContext(vscode.window.activeTextEditor);
+    }),
+  );
+  void vscode.commands.executeCommand('setContext', 'gift.active', true);
+  updateCadQueryContext(vscode.window.activeTextEditor);
+  log().info(`GIFT CAD activated in ${Date.now() - started} ms (kernel starts on first use)`);
+  return {
+    previews,
+    kernel,
+    diagnostics,
+    registerImageToCadBackend: (backend) => {
+      const registration = registerImageToCadBackend(backend);
+      context.subscriptions.push(registration);
+      return registration;
+    },
+  };
+}
+
+export async function deactivate(): Promise<void> {
+  await kernel?.dispose();
+  kernel = undefined;
+  disposeLog();
+}
+
+// ---------- CadQuery documents ----------
+
+const IMPORTS_CADQUERY = /^\s*(import\s+cadquery\b|from\s+cadquery\b)/m;
+
+export function isCadQueryDocument(document: vscode.TextDocument): boolean {
+  return document.languageId === 'python' && IMPORTS_CADQUERY.test(document.getText());
+}
+
+function updateCadQueryContext(editor: vscode.TextEditor | undefined): void {
+  // Before activation `gift.active` is unset and package.json's `!gift.active || gift.cadqueryEditor`
+  // shows the button on every Python file; once active it narrows to files that import cadquery.
+  void vscode.commands.executeCommand('setContext', CADQUERY_CONTEXT_KEY, editor ? isCadQueryDocument(editor.document) : false);
+}
+
+/** The document a command acts on: its argument, the active editor, or the active preview's. */
+async function targetDocument(uri: vscode.Uri | undefined, previews: PreviewManager): Promise<vscode.TextDocument | undefined> {
+  if (uri instanceof vscode.Uri) return vscode.workspace.openTextDocument(uri);
+  const active = vscode.window.activeTextEditor?.document;
+  if (active && active.languageId === 'python') return active;
+  const preview = previews.current();
+  return preview ? vscode.workspace.openTextDocument(preview.documentUri) : undefined;
+}
+
+// ---------- commands ----------
+
+async function openPreview(uri: vscode.Uri | undefined, previews: PreviewManager): Promise<CommandOutcome> {
+  const document = await targetDocument(uri, previews);
+  if (!document) return fail('Open CAD Preview: open a CadQuery (.py) file first.');
+  if (document.languageId !== 'python') return fail(`Open CAD Preview: ${path.basename(document.uri.path)} is not a Python file.`);
+  if (!isCadQueryDocument(document)) log().warn(`${document.uri.toString()} does not import cadquery; previewing it anyway`);
+  previews.open(document);
+  return { ok: true, uri: document.uri };
+}
+
+async function imageToCad(arg: vscode.Uri | undefined, previews: PreviewManager): Promise<CommandOutcome> {
+  const image = await chooseImage(arg);
+  if (!image) return { ok: false, message: 'no image chosen' };
+  const settings = readSettings();
+  let backend: ImageToCadBackend;
+  try {
+    backend = resolveBackend(settings.backend);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  const imageName = path.basename(image.path);
+  log().info(`Image to CAD: ${image.toString()} with backend '${backend.name}', K=${settings.samples}`);
+  let candidates: CadCandidate[];
+  const controller = new AbortController();
+  try {
+    candidates = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Image to CAD: ${imageName}`, cancellable: true },
+      async (progress, token) => {
+        token.onCancellationRequested(() => controller.abort());
+        progress.report({ message: `generating ${settings.samples} candidate(s) with ${backend.name}…` });
+        return backend.generate(image.fsPath, {
+          samples: settings.samples,
+          signal: controller.signal,
+          report: (message) => progress.report({ message }),
+        });
+      },
+    );
+  } catch (e) {
+    // Whatever a backend throws once the user cancelled is the cancellation, not a failure.
+    if (controller.signal.aborted || (e as Error)?.name === 'AbortError') {
+      log().info('Image to CAD cancelled');
+      return { ok: false, message: 'cancelled' };
+    }
+    const message = e instanceof BackendUnavailableError ? e.message : `Image to CAD failed: ${(e as Error)?.message ?? e}`;
+    return fail(message);
+  }
+  if (controller.signal.aborted) return { ok: false, message: 'cancelled' };
+  if (candidates.length === 0) return fail(`Image to CAD: the ${backend.name} backend returned no program for ${imageName}.`);
+  const document = await vscode.workspace.openTextDocument({ language: 'python', content: candidates[0].code });
+  await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: false });
+  if (settings.autoOpenPreview) previews.open(document, { column: vscode.ViewColumn.Beside, imageUri: image, candidates });
+  return { ok: true, uri: document.uri, detail: `${candidates.length} candidate(s)` };
+}
+
+async function setReference(file: vscode.Uri | undefined, target: vscode.Uri | undefined, previews: PreviewManager): Promise<CommandOutcome> {
+  const preview = (target && previews.get(target)) || previews.current();
+  if (!preview) return fail('Set Reference: open a CAD preview first (GIFT: Open CAD Preview).');
+  let reference = file instanceof vscode.Uri ? file : undefined;
+  if (!reference) {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      openLabel: 'Set Reference',
+      title: `Reference shape for ${preview.title}`,
+      filters: { 'CAD (CadQuery, STEP, STL)': REFERENCE_EXTENSIONS },
+    });
+    reference = picked?.[0];
+  }
+  if (!reference) return { ok: false, message: 'no reference chosen' };
+  const ext = path.extname(reference.path).slice(1).toLowerCase();
+  if (!REFERENCE_EXTENSIONS.includes(ext)) return fail(`Set Reference: ${path.basename(reference.path)} is not a .py, .step or .stl file.`);
+  try {
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Loading reference…' }, () => preview.setReference(reference));
+  } catch (e) {
+    return fail(`Set Reference: ${(e as Error).message}`);
+  }
+  return { ok: true, uri: reference };
+}
+
+async function exportShape(
+  format: 'step' | 'stl',
+  docUri: vscode.Uri | undefined,
+  to: vscode.Uri | undefined,
+  kernelService: KernelService,
+  previews: PreviewManager,
+): Promise<CommandOutcome> {
+  const label = format.toUpperCase();
+  const document = await targetDocument(docUri, previews);
+  if (!document) return fail(`Export ${label}: open a CadQuery (.py) file first.`);
+  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Exporting ${label}…` }, () =>
+    kernelService.execute({ source: document.getText(), export: { step: format === 'step', stl: format === 'stl' } }),
+  );
+  if (!result.ok) return fail(`Export ${label}: ${describeError(result.error)}`);
+  const bytes = format === 'step' ? result.value.step : result.value.stl;
+  if (!bytes) return fail(`Export ${label}: the kernel returned no ${label} data.`);
+  let target = to;
+  if (!target) {
+    const base = document.isUntitled ? 'part' : path.basename(document.uri.path, path.extname(document.uri.path));
+    const folder = document.isUntitled ? vscode.workspace.workspaceFolders?.[0]?.uri : vscode.Uri.joinPath(document.uri, '..');
+    target = await vscode.window.showSaveDialog({
+      defaultUri: folder ? vscode.Uri.joinPath(folder, `${base}.${format}`) : undefined,
+      filters: format === 'step' ? { STEP: ['step', 'stp'] } : { STL: ['stl'] },
+      title: `Export ${label}`,
+    });
+  }
+  if (!target) return { ok: false, message: 'no file chosen' };
+  await vscode.workspace.fs.writeFile(target, bytes);
+  log().info(`exported ${label} of ${document.uri.toString()} to ${target.toString()} (${bytes.byteLength} bytes, ${result.ms} ms)`);
+  if (!to) void vscode.window.showInformationMessage(`Exported ${path.basename(target.path)} (${formatBytes(bytes.byteLength)}).`);
+  return { ok: true, uri: target, detail: `${bytes.byteLength} bytes` };
+}
+
+async function flagSample(kind: 'SRS' | 'FDA', uri: vscode.Uri | undefined): Promise<CommandOutcome> {
+  const target = uri ?? vscode.window.activeTextEditor?.document.uri;
+  const name = target ? path.basename(target.path) : 'this sample';
+  // Wired to the GIFT dataset work later; for now the flag is only acknowledged.
+  const message = `Flagging ${name} as ${kind} is not connected to the GIFT dataset yet.`;
+  log().info(message);
+  void vscode.window.showInformationMessage(message);
+  return { ok: true, detail: message };
+}
+
+function fail(message: string): CommandOutcome {
+  log().error(message);
+  void vscode.window.showErrorMessage(message, 'Show Logs').then((choice) => {
+    if (choice) log().show(true);
+  });
+  return { ok: false, message };
+}
+
+function formatBytes(n: number): string {
+  return n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`;
+}

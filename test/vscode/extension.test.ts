@@ -1,0 +1,245 @@
+/// <reference types="mocha" />
+// GIFT CAD inside a real VS Code (code-server's workbench + Node extension host), against the real
+// kernel pool and real test100 programs. Run with: node scripts/test-vscode.mjs
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { CommandOutcome, GiftApi } from '../../src/extension/extension';
+import type { PreviewPanel } from '../../src/extension/preview';
+import type { SceneInfo } from '../../src/protocol/messages';
+
+const EXTENSION_ID = 'gift-cad.gift-cad';
+const COMMANDS = ['gift.imageToCad', 'gift.openPreview', 'gift.setReference', 'gift.exportStep', 'gift.exportStl', 'gift.flagSrs', 'gift.flagFda', 'gift.showLogs'];
+
+function workspaceFile(...parts: string[]): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the test workspace folder is open');
+  return vscode.Uri.joinPath(folder.uri, ...parts);
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
+  const started = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function sceneWhere(preview: PreviewPanel, what: string, ok: (s: SceneInfo) => boolean, timeoutMs = 60_000): Promise<SceneInfo> {
+  return waitFor(what, async () => {
+    const scene = await preview.sceneInfo();
+    return ok(scene) ? scene : undefined;
+  }, timeoutMs);
+}
+
+suite('GIFT CAD in VS Code', () => {
+  let api: GiftApi;
+  let document: vscode.TextDocument;
+  let preview: PreviewPanel;
+
+  suiteTeardown(async () => {
+    // GIFT_KEEP_OPEN=1 leaves the last panels up for the shim's exit screenshot (SHIM_SCREENSHOT).
+    if (process.env.GIFT_KEEP_OPEN) return;
+    // The workspace is a scratch copy: saving keeps 'close all' from asking about unsaved edits.
+    await vscode.workspace.saveAll(false);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('activates on its commands, without starting the kernel', async () => {
+    const extension = vscode.extensions.getExtension<GiftApi>(EXTENSION_ID);
+    assert.ok(extension, `${EXTENSION_ID} is installed`);
+    assert.equal(extension.isActive, false, 'nothing activates GIFT CAD before one of its commands runs');
+    await vscode.commands.executeCommand('gift.showLogs');
+    assert.equal(extension.isActive, true);
+    api = extension.exports;
+    assert.equal(api.kernel.started, false, 'the kernel pool starts on first use, not on activation');
+    const commands = await vscode.commands.getCommands(true);
+    for (const command of COMMANDS) assert.ok(commands.includes(command), `${command} is registered`);
+  });
+
+  test('settings have their defaults', () => {
+    const config = vscode.workspace.getConfiguration('gift');
+    const expected: Record<string, unknown> = {
+      backend: 'auto',
+      samples: 4,
+      'kernel.timeoutMs': 10000,
+      'kernel.workers': 2,
+      'iou.protocol': 'aligned',
+      'preview.tessellation': 0,
+      'preview.autoOpen': true,
+      'thresholds.low': 0.5,
+      'thresholds.valid': 0.9,
+      'thresholds.match': 0.99,
+    };
+    for (const [key, value] of Object.entries(expected)) {
+      assert.deepEqual(config.inspect(key)?.defaultValue, value, `gift.${key} defaults to ${JSON.stringify(value)}`);
+      assert.deepEqual(config.get(key), value);
+    }
+  });
+
+  test('Open CAD Preview on a CadQuery file opens the webview and gets a mesh', async () => {
+    document = await vscode.workspace.openTextDocument(workspaceFile('parts', 'plate_71404.py'));
+    await vscode.window.showTextDocument(document);
+    const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.openPreview');
+    assert.ok(outcome.ok, JSON.stringify(outcome));
+    const opened = api.previews.get(document.uri);
+    assert.ok(opened, 'a preview panel exists for the document');
+    preview = opened;
+    assert.equal(preview.panel.viewType, 'gift.preview');
+    const scene = await sceneWhere(preview, 'the mesh in the webview', (s) => s.triangles > 0);
+    assert.ok(scene.edgeSegments > 0, 'B-rep edges arrived with the mesh');
+    assert.equal(scene.banner, null);
+    assert.equal(scene.metrics.iou, '—', 'IoU shows "—" until a value arrives');
+    assert.equal(scene.metrics.chamfer, '—');
+    assert.notEqual(scene.metrics.volume, '—');
+    assert.match(scene.metrics.bbox, /^[\d.]+ × [\d.]+ × [\d.]+$/);
+    assert.ok(api.kernel.started, 'the kernel started for the preview');
+    const shape = preview.shape;
+    assert.ok(shape && shape.volume > 0 && shape.valid);
+    assert.equal(vscode.languages.getDiagnostics(document.uri).length, 0);
+  });
+
+  test('an edit that breaks line N gives a diagnostic at line N; fixing it clears it', async () => {
+    const editor = await vscode.window.showTextDocument(document);
+    const before = preview.shape;
+    assert.ok(before);
+    const brokenLine = 4; // 1-based line the broken statement goes on
+    const inserted = 'broken = undefined_name * 2\n';
+    await editor.edit((e) => e.insert(new vscode.Position(brokenLine - 1, 0), inserted));
+    const diagnostics = await waitFor('a diagnostic', () => {
+      const d = vscode.languages.getDiagnostics(document.uri);
+      return d.length > 0 ? d : undefined;
+    });
+    assert.equal(diagnostics.length, 1);
+    assert.equal(diagnostics[0].range.start.line, brokenLine - 1, `diagnostic on line ${brokenLine}: ${diagnostics[0].message}`);
+    assert.equal(diagnostics[0].source, 'GIFT CAD');
+    assert.match(diagnostics[0].message, /undefined_name/);
+    const scene = await sceneWhere(preview, 'the error banner', (s) => s.banner !== null);
+    assert.match(scene.banner!, new RegExp(`Line ${brokenLine}`));
+    assert.ok(scene.triangles > 0, 'the last good shape stays visible');
+    assert.equal(preview.shape, before, 'the last good shape is kept');
+
+    await editor.edit((e) => e.delete(new vscode.Range(brokenLine - 1, 0, brokenLine, 0)));
+    await waitFor('the diagnostic to clear', () => vscode.languages.getDiagnostics(document.uri).length === 0);
+    const fixed = await sceneWhere(preview, 'the banner to clear', (s) => s.banner === null);
+    assert.ok(fixed.triangles > 0);
+    assert.ok(fixed.version > scene.version);
+  });
+
+  test('rapid edits: the preview ends on the newest text, never a stale run', async () => {
+    const editor = await vscode.window.showTextDocument(document);
+    const text = document.getText();
+    const match = /\.extrude\(([\d.]+)\)/.exec(text);
+    assert.ok(match, 'the program extrudes');
+    const start = document.positionAt(match.index + '.extrude('.length);
+    const depths = ['0.3', '0.2', '0.1'];
+    let current = match[1];
+    for (const depth of depths) {
+      const range = new vscode.Range(start, start.translate(0, current.length));
+      await editor.edit((e) => e.replace(range, depth));
+      current = depth;
+      await new Promise((r) => setTimeout(r, 40)); // faster than the 150 ms debounce
+    }
+    await preview.settled();
+    const expected = await api.kernel.execute({ source: document.getText() });
+    assert.ok(expected.ok);
+    await sceneWhere(preview, 'the final shape', (s) => s.version === preview.shape?.version);
+    assert.ok(Math.abs(preview.shape!.volume - expected.value.volume) < 1e-9, `volume ${preview.shape!.volume} is the newest text's ${expected.value.volume}`);
+    await vscode.commands.executeCommand('undo');
+    await vscode.commands.executeCommand('undo');
+    await vscode.commands.executeCommand('undo');
+    await preview.settled();
+  });
+
+  test('Set Reference shows a STEP file as the ghost overlay', async () => {
+    const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.setReference', workspaceFile('parts', '00442545.step'), document.uri);
+    assert.ok(outcome.ok, JSON.stringify(outcome));
+    const scene = await sceneWhere(preview, 'the reference mesh', (s) => s.referenceTriangles > 0);
+    assert.equal(scene.toggles.reference, true);
+    assert.equal(scene.metrics.iou, '—');
+    preview.setMetrics({ iou: 0.9731, chamfer: 0.0042 });
+    const withMetrics = await sceneWhere(preview, 'the metrics', (s) => s.metrics.iou !== '—');
+    assert.equal(withMetrics.metrics.iou, '0.9731');
+    assert.equal(withMetrics.metrics.chamfer, '0.0042');
+  });
+
+  test('view and toggle commands reach the webview', async () => {
+    await preview.command('setView', { view: 'top' });
+    await preview.command('setToggle', { toggle: 'clip', on: true });
+    const scene = await sceneWhere(preview, 'the top view', (s) => s.view === 'top' && s.toggles.clip);
+    assert.equal(scene.toggles.edges, true);
+    await preview.command('setToggle', { toggle: 'clip', on: false });
+    await preview.command('setView', { view: 'iso' });
+  });
+
+  test('Export STEP and STL write real files', async () => {
+    const out = workspaceFile('out');
+    await vscode.workspace.fs.createDirectory(out);
+    const step = vscode.Uri.joinPath(out, 'plate.step');
+    const stl = vscode.Uri.joinPath(out, 'plate.stl');
+    const a = await vscode.commands.executeCommand<CommandOutcome>('gift.exportStep', document.uri, step);
+    const b = await vscode.commands.executeCommand<CommandOutcome>('gift.exportStl', document.uri, stl);
+    assert.ok(a.ok && b.ok, JSON.stringify([a, b]));
+    assert.match(fs.readFileSync(step.fsPath, 'utf8').slice(0, 200), /^ISO-10303-21;/);
+    const stlBytes = fs.readFileSync(stl.fsPath);
+    const triangles = stlBytes.readUInt32LE(80);
+    assert.ok(triangles > 0 && stlBytes.length === 84 + 50 * triangles, 'a binary STL with its declared triangle count');
+  });
+
+  test('the preview serializer restores a panel from its saved state', async () => {
+    const other = await vscode.workspace.openTextDocument(workspaceFile('parts', 'block_111911.py'));
+    const panel = vscode.window.createWebviewPanel('gift.preview', 'restoring', vscode.ViewColumn.Two, {});
+    await api.previews.deserializeWebviewPanel(panel, { documentUri: other.uri.toString() });
+    const restored = api.previews.get(other.uri);
+    assert.ok(restored);
+    const scene = await sceneWhere(restored, 'the restored mesh', (s) => s.triangles > 0);
+    assert.ok(scene.triangles > 0);
+    restored.panel.dispose();
+    assert.equal(api.previews.get(other.uri), undefined);
+  });
+
+  test('Image to CAD without a model backend says so clearly', async () => {
+    const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile('parts', '00442545_0.png'));
+    assert.equal(outcome.ok, false);
+    assert.match(!outcome.ok ? outcome.message : '', /No image-to-CAD model backend is installed yet/);
+  });
+
+  test('Image to CAD with a backend opens the code and the preview with the image and candidates', async () => {
+    const source = fs.readFileSync(workspaceFile('parts', 'block_111911.py').fsPath, 'utf8');
+    const registration = api.registerImageToCadBackend({
+      name: 'test-backend',
+      async generate(_image, { samples }) {
+        return Array.from({ length: samples }, (_, i) => ({ code: source.replace('extrude(0.03125)', `extrude(${0.03125 * (i + 1)})`), score: 1 - i / 10 }));
+      },
+    });
+    try {
+      const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile('parts', '00442545_0.png'));
+      assert.ok(outcome.ok && outcome.uri, JSON.stringify(outcome));
+      const generated = api.previews.get(outcome.uri);
+      assert.ok(generated, 'the preview opened on the generated code');
+      const scene = await sceneWhere(generated, 'the generated shape', (s) => s.triangles > 0 && s.hasSourceImage);
+      assert.equal(scene.candidates, 4);
+      assert.equal(scene.candidate, 0);
+      const firstVolume = generated.shape!.volume;
+      assert.ok(await generated.selectCandidate(2));
+      await generated.settled();
+      const third = await sceneWhere(generated, 'candidate 3', (s) => s.candidate === 2 && s.version === generated.shape?.version);
+      assert.ok(third.triangles > 0);
+      assert.ok(Math.abs(generated.shape!.volume / firstVolume - 3) < 1e-6, 'candidate 3 is three times as thick');
+      if (process.env.GIFT_KEEP_OPEN) return;
+      generated.panel.dispose();
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(outcome.uri));
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    } finally {
+      registration.dispose();
+    }
+  });
+});

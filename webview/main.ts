@@ -1,0 +1,395 @@
+/**
+ * The CAD preview webview: toolbar, error banner, source image, 3D view and the numbers panel.
+ * Talks to the extension only through the typed messages in src/protocol/messages.ts.
+ */
+import '@vscode/codicons/dist/codicon.css';
+import '@vscode-elements/elements/dist/vscode-icon/index.js';
+import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import './style.css';
+import {
+  PROTOCOL_VERSION,
+  TOGGLE_NAMES,
+  formatBoundingBox,
+  formatLength,
+  formatMetric,
+  iouGrade,
+  isHostMessage,
+  webviewCommand,
+  webviewNotification,
+  type BoundingBox,
+  type Candidate,
+  type ErrorDetails,
+  type HostMessage,
+  type PanelRestoreState,
+  type PreviewSettings,
+  type ResponseMessage,
+  type SceneInfo,
+  type ToggleName,
+  type ViewName,
+  type WebviewMessage,
+} from '../src/protocol/messages';
+import { Viewer, type ClipAxis } from './viewer';
+
+interface VsCodeApi {
+  postMessage(message: WebviewMessage): void;
+  setState(state: PanelRestoreState): void;
+  getState(): PanelRestoreState | undefined;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const post = (m: WebviewMessage) => vscode.postMessage(m);
+
+// ---------- DOM ----------
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Record<string, string>, ...children: (Node | string)[]): HTMLElementTagNameMap[K];
+function el(tag: string, attrs?: Record<string, string>, ...children: (Node | string)[]): HTMLElement;
+function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  node.append(...children);
+  return node;
+}
+
+function toolbarButton(id: string, title: string, options: { icon?: string; text?: string; toggle?: boolean } = {}): HTMLElement {
+  const attrs: Record<string, string> = { id, title, label: title, 'aria-label': title };
+  if (options.icon) attrs.icon = options.icon;
+  if (options.toggle) attrs.toggleable = '';
+  return el('vscode-toolbar-button', attrs, ...(options.text ? [options.text] : []));
+}
+
+const TOGGLE_UI: Record<ToggleName, { icon: string; title: string }> = {
+  wireframe: { icon: 'symbol-structure', title: 'Wireframe' },
+  edges: { icon: 'primitive-square', title: 'B-rep edges' },
+  transparent: { icon: 'eye', title: 'Transparent' },
+  clip: { icon: 'split-horizontal', title: 'Clipping plane' },
+  reference: { icon: 'references', title: 'Reference overlay' },
+};
+
+const app = document.getElementById('app')!;
+const viewButtons = el(
+  'div',
+  { class: 'group', role: 'group', 'aria-label': 'Views' },
+  toolbarButton('view-iso', 'Isometric view (1)', { text: 'Iso' }),
+  toolbarButton('view-front', 'Front view (2)', { text: 'Front' }),
+  toolbarButton('view-top', 'Top view (3)', { text: 'Top' }),
+  toolbarButton('view-right', 'Right view (4)', { text: 'Right' }),
+  toolbarButton('view-fit', 'Fit to view (F)', { icon: 'screen-full' }),
+);
+const toggleButtons = el(
+  'div',
+  { class: 'group', role: 'group', 'aria-label': 'Display' },
+  ...TOGGLE_NAMES.map((t) => toolbarButton(`toggle-${t}`, TOGGLE_UI[t].title, { icon: TOGGLE_UI[t].icon, toggle: true })),
+);
+const clipAxis = el(
+  'vscode-single-select',
+  { id: 'clip-axis', title: 'Clipping axis', 'aria-label': 'Clipping axis' },
+  el('vscode-option', { value: 'x' }, 'X'),
+  el('vscode-option', { value: 'y' }, 'Y'),
+  el('vscode-option', { value: 'z', selected: '' }, 'Z'),
+);
+const clipSlider = el('input', { id: 'clip-position', type: 'range', min: '0', max: '1000', value: '500', title: 'Clipping position', 'aria-label': 'Clipping position' });
+const clipControls = el('div', { class: 'group clip-controls', hidden: '' }, clipAxis, clipSlider, toolbarButton('clip-flip', 'Flip the kept side', { icon: 'arrow-swap' }));
+const candidateLabel = el('span', { class: 'candidate-label' });
+const candidateControls = el(
+  'div',
+  { class: 'group candidates', hidden: '', role: 'group', 'aria-label': 'Candidates' },
+  toolbarButton('candidate-prev', 'Previous candidate', { icon: 'chevron-left' }),
+  candidateLabel,
+  toolbarButton('candidate-next', 'Next candidate', { icon: 'chevron-right' }),
+);
+const statusRing = el('vscode-progress-ring', { class: 'status-ring', hidden: '' });
+const statusText = el('span', { class: 'status-text' });
+const toolbar = el(
+  'div',
+  { id: 'toolbar', role: 'toolbar' },
+  viewButtons,
+  el('span', { class: 'separator' }),
+  toggleButtons,
+  clipControls,
+  candidateControls,
+  el('span', { class: 'spacer' }),
+  el('span', { class: 'status' }, statusRing, statusText),
+  el(
+    'div',
+    { class: 'group' },
+    toolbarButton('pick-reference', 'Set reference…', { icon: 'target' }),
+    toolbarButton('export-step', 'Export STEP…', { icon: 'export' }),
+  ),
+);
+const bannerText = el('span', { class: 'banner-text' });
+const bannerLink = el('a', { href: '#', class: 'banner-link', hidden: '' });
+const banner = el('div', { id: 'banner', role: 'alert', hidden: '' }, el('vscode-icon', { name: 'error' }), bannerText, bannerLink);
+const sourceImage = el('img', { alt: 'Source image' });
+const sourceCaption = el('figcaption');
+const imagePane = el('figure', { id: 'image-pane', hidden: '' }, sourceImage, sourceCaption);
+const viewport = el('div', { id: 'viewport' });
+const emptyState = el('div', { id: 'empty' }, el('vscode-progress-ring'), el('span', {}, 'Running the CadQuery program…'));
+
+function row(label: string, id: string): HTMLElement {
+  return el('div', { class: 'row' }, el('dt', {}, label), el('dd', { id }, '—'));
+}
+const info = el(
+  'dl',
+  { id: 'info', 'aria-label': 'Shape' },
+  row('IoU', 'metric-iou'),
+  row('Chamfer', 'metric-chamfer'),
+  row('Volume', 'metric-volume'),
+  row('Size', 'metric-bbox'),
+  row('Reference', 'metric-reference'),
+  row('Run', 'metric-kernel'),
+);
+viewport.append(emptyState, info);
+app.append(toolbar, banner, el('div', { id: 'main' }, imagePane, viewport));
+
+const $ = (id: string) => document.getElementById(id)!;
+
+// ---------- state ----------
+
+const viewer = new Viewer(viewport);
+let version = 0;
+let bannerVersion = -1;
+let currentError: ErrorDetails | null = null;
+let shapeInfo: { volume: number; bbox: BoundingBox; valid: boolean; ms: number } | null = null;
+let metrics: { iou: number | null; chamfer: number | null } = { iou: null, chamfer: null };
+let settings: PreviewSettings = { thresholds: { low: 0.5, valid: 0.9, match: 0.99 }, iouProtocol: 'aligned' };
+let referenceName: string | null = null;
+let candidates: { items: Candidate[]; current: number } = { items: [], current: 0 };
+let clip: { axis: ClipAxis; fraction: number; flipped: boolean } = { axis: 'z', fraction: 0.5, flipped: false };
+
+if (!viewer.available) showBanner(viewer.failure ?? 'WebGL is not available', null);
+
+// ---------- rendering of state ----------
+
+function renderInfo(): void {
+  const grade = iouGrade(metrics.iou, settings.thresholds);
+  const iou = $('metric-iou');
+  iou.textContent = formatMetric(metrics.iou);
+  iou.dataset.grade = grade;
+  iou.title = `IoU (${settings.iouProtocol}) — thresholds: low ${settings.thresholds.low}, valid ${settings.thresholds.valid}, match ${settings.thresholds.match}`;
+  $('metric-chamfer').textContent = formatMetric(metrics.chamfer);
+  $('metric-volume').textContent = shapeInfo ? formatLength(shapeInfo.volume) : '—';
+  $('metric-bbox').textContent = formatBoundingBox(shapeInfo?.bbox);
+  $('metric-reference').textContent = referenceName ?? 'none';
+  $('metric-kernel').textContent = shapeInfo ? `${shapeInfo.ms} ms${shapeInfo.valid ? '' : ' · invalid solid'}` : '—';
+  $('metric-kernel').dataset.grade = shapeInfo && !shapeInfo.valid ? 'bad' : 'none';
+}
+
+function showBanner(text: string, line: number | null): void {
+  bannerText.textContent = text;
+  banner.hidden = false;
+  bannerLink.hidden = line === null;
+  if (line !== null) {
+    bannerLink.textContent = `Go to line ${line}`;
+    bannerLink.dataset.line = String(line);
+  }
+}
+
+function hideBanner(): void {
+  banner.hidden = true;
+  bannerText.textContent = '';
+}
+
+function describe(error: ErrorDetails): string {
+  const where = error.line ? `Line ${error.line}${error.col ? `:${error.col}` : ''} — ` : '';
+  return `${where}${error.kind} error: ${error.message}`;
+}
+
+function setRunning(running: boolean): void {
+  statusRing.hidden = !running;
+  toolbar.classList.toggle('running', running);
+}
+
+function renderCandidates(): void {
+  const n = candidates.items.length;
+  candidateControls.hidden = n < 2;
+  const c = candidates.items[candidates.current];
+  candidateLabel.textContent = n ? `${candidates.current + 1} / ${n}${c?.score !== undefined ? ` · ${c.score.toFixed(3)}` : ''}` : '';
+  candidateLabel.title = c?.label ?? '';
+}
+
+function syncToggleButtons(): void {
+  for (const t of TOGGLE_NAMES) {
+    const button = $(`toggle-${t}`) as HTMLElement & { checked: boolean };
+    button.checked = viewer.toggles[t];
+  }
+  clipControls.hidden = !viewer.toggles.clip;
+  // The overlay toggle means nothing until a reference is set.
+  $('toggle-reference').hidden = referenceName === null;
+}
+
+function sceneInfo(): SceneInfo {
+  const counts = viewer.counts();
+  return {
+    version,
+    ...counts,
+    banner: banner.hidden ? null : bannerText.textContent,
+    view: viewer.view,
+    toggles: { ...viewer.toggles },
+    metrics: {
+      iou: $('metric-iou').textContent ?? '',
+      chamfer: $('metric-chamfer').textContent ?? '',
+      volume: $('metric-volume').textContent ?? '',
+      bbox: $('metric-bbox').textContent ?? '',
+    },
+    candidate: candidates.current,
+    candidates: candidates.items.length,
+    hasSourceImage: !imagePane.hidden,
+  };
+}
+
+// ---------- messages from the extension ----------
+
+function handle(m: HostMessage): void {
+  if (m.kind === 'request') {
+    let response: ResponseMessage;
+    try {
+      response = { kind: 'response', id: m.id, ok: true, result: sceneInfo() };
+    } catch (e) {
+      response = { kind: 'response', id: m.id, ok: false, error: (e as Error).message };
+    }
+    post(response);
+    return;
+  }
+  if (m.kind === 'command') {
+    if (m.method === 'setView') viewer.setView(m.params.view);
+    else if (m.method === 'setToggle') {
+      viewer.setToggle(m.params.toggle, m.params.on);
+      syncToggleButtons();
+    }
+    return;
+  }
+  switch (m.method) {
+    case 'document':
+      document.title = m.params.title;
+      vscode.setState(m.params.restore);
+      return;
+    case 'settings':
+      settings = m.params;
+      renderInfo();
+      return;
+    case 'running':
+      if (m.params.version >= version) setRunning(true);
+      return;
+    case 'shape': {
+      const s = m.params;
+      if (s.version < version) return; // a stale run: a newer one already arrived
+      version = s.version;
+      viewer.setShape(s.mesh);
+      shapeInfo = { volume: s.volume, bbox: s.bbox, valid: s.valid, ms: s.ms };
+      emptyState.hidden = true;
+      if (bannerVersion <= s.version && viewer.available) {
+        currentError = null;
+        hideBanner();
+      }
+      setRunning(false);
+      renderInfo();
+      return;
+    }
+    case 'error': {
+      if (m.params.version < version) return;
+      version = m.params.version;
+      bannerVersion = version;
+      currentError = m.params.error;
+      showBanner(describe(currentError) + (shapeInfo ? ' (showing the last good shape)' : ''), currentError.line ?? null);
+      if (!shapeInfo) emptyState.hidden = true;
+      setRunning(false);
+      return;
+    }
+    case 'reference':
+      referenceName = m.params.name;
+      viewer.setReference(m.params.name === null ? null : m.params.mesh);
+      if (m.params.name !== null && !viewer.toggles.reference) viewer.setToggle('reference', true);
+      syncToggleButtons();
+      renderInfo();
+      return;
+    case 'metrics':
+      metrics = m.params;
+      renderInfo();
+      return;
+    case 'sourceImage':
+      imagePane.hidden = m.params.name === null;
+      if (m.params.name !== null) {
+        sourceImage.src = m.params.dataUri;
+        sourceCaption.textContent = m.params.name;
+      } else sourceImage.removeAttribute('src');
+      return;
+    case 'candidates':
+      candidates = m.params;
+      renderCandidates();
+      return;
+  }
+}
+
+window.addEventListener('message', (event: MessageEvent) => {
+  if (!isHostMessage(event.data)) return;
+  try {
+    handle(event.data);
+  } catch (e) {
+    post(webviewNotification('log', { level: 'error', message: `handling ${event.data.method}: ${(e as Error).stack ?? e}` }));
+  }
+});
+
+// Re-read colours when the VS Code theme changes (it swaps body classes and CSS variables).
+new MutationObserver(() => viewer.applyTheme()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+// ---------- user input ----------
+
+const VIEW_BY_ID: Record<string, ViewName> = { 'view-iso': 'iso', 'view-front': 'front', 'view-top': 'top', 'view-right': 'right', 'view-fit': 'fit' };
+viewButtons.addEventListener('click', (e) => {
+  const id = (e.target as HTMLElement).closest('vscode-toolbar-button')?.id;
+  if (id && VIEW_BY_ID[id]) viewer.setView(VIEW_BY_ID[id]);
+});
+
+for (const t of TOGGLE_NAMES) {
+  $(`toggle-${t}`).addEventListener('change', (e) => {
+    viewer.setToggle(t, (e.target as HTMLElement & { checked: boolean }).checked);
+    syncToggleButtons();
+  });
+}
+
+clipAxis.addEventListener('change', () => {
+  clip = { ...clip, axis: ((clipAxis as HTMLElement & { value: string }).value as ClipAxis) || 'z' };
+  viewer.setClip(clip.axis, clip.fraction, clip.flipped);
+});
+clipSlider.addEventListener('input', () => {
+  clip = { ...clip, fraction: Number(clipSlider.value) / 1000 };
+  viewer.setClip(clip.axis, clip.fraction, clip.flipped);
+});
+$('clip-flip').addEventListener('click', () => {
+  clip = { ...clip, flipped: !clip.flipped };
+  viewer.setClip(clip.axis, clip.fraction, clip.flipped);
+});
+
+function stepCandidate(delta: number): void {
+  const n = candidates.items.length;
+  if (n < 2) return;
+  post(webviewCommand('selectCandidate', { index: (candidates.current + delta + n) % n }));
+}
+$('candidate-prev').addEventListener('click', () => stepCandidate(-1));
+$('candidate-next').addEventListener('click', () => stepCandidate(1));
+$('pick-reference').addEventListener('click', () => post(webviewCommand('pickReference', {})));
+$('export-step').addEventListener('click', () => post(webviewCommand('exportShape', { format: 'step' })));
+bannerLink.addEventListener('click', (e) => {
+  e.preventDefault();
+  const line = Number(bannerLink.dataset.line);
+  if (line > 0) post(webviewCommand('revealLine', { line }));
+});
+
+window.addEventListener('keydown', (e) => {
+  if (e.target instanceof HTMLInputElement || e.metaKey || e.ctrlKey || e.altKey) return;
+  const views: Record<string, ViewName> = { '1': 'iso', '2': 'front', '3': 'top', '4': 'right', f: 'fit' };
+  const view = views[e.key.toLowerCase()];
+  if (view) viewer.setView(view);
+  else if (e.key === '[') stepCandidate(-1);
+  else if (e.key === ']') stepCandidate(1);
+});
+
+syncToggleButtons();
+renderInfo();
+renderCandidates();
+window.addEventListener('error', (e) => post(webviewNotification('log', { level: 'error', message: `${e.message} (${e.filename}:${e.lineno})` })));
+post(webviewNotification('ready', { protocol: PROTOCOL_VERSION }));
