@@ -1,0 +1,209 @@
+/**
+ * The GIFT data engine, steps 1–4 of the paper: for each `sft` pair, sample K programs, verify each
+ * by IoU against the ground truth in the kernel pool, and bucket them:
+ *   SRS  τ_valid ≤ IoU < τ_match  → (original image, generated code)
+ *   FDA  τ_low ≤ IoU < τ_valid    → (the generated program rendered in the dataset style, ground-truth code)
+ * Resumable: every finished sample leaves one line in DIR/bootstrap.jsonl and its records have
+ * deterministic ids, so a restarted run skips finished samples and duplicates nothing.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { IouJobResult } from '../geometry/jobs';
+import type { IouProtocol } from '../geometry/iou';
+import type { KernelPool } from '../kernel/pool';
+import type { RenderJobResult } from '../render/jobs';
+import type { Dataset } from './store';
+import { bucketForIou, DEFAULT_THRESHOLDS, type IouThresholds } from './thresholds';
+import type { DatasetRecord, NewRecord } from './types';
+
+export interface SampledProgram {
+  code: string;
+  /** The model that produced it, recorded with the sample. */
+  model: string;
+}
+
+/** Draws K programs for one image; the backend (ONNX model, OpenAI-compatible endpoint) is the caller's. */
+export type SampleFn = (imagePath: string, k: number, signal?: AbortSignal) => Promise<SampledProgram[]>;
+
+export interface Shard {
+  /** 0-based, as Slurm's SLURM_ARRAY_TASK_ID. */
+  index: number;
+  count: number;
+}
+
+export interface BootstrapOptions {
+  pool: KernelPool;
+  sample: SampleFn;
+  samples: number;
+  limit?: number;
+  shard?: Shard;
+  thresholds?: IouThresholds;
+  protocol?: IouProtocol;
+  /** Samples in flight at once (default 2). */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: BootstrapProgress) => void;
+}
+
+/** One line of DIR/bootstrap.jsonl. */
+export interface SampleStats {
+  id: string;
+  samples: number;
+  /** Distinct programs among the samples. */
+  distinct: number;
+  /** Programs that ran and could be compared. */
+  valid: number;
+  srs: number;
+  fda: number;
+  bestIou: number | null;
+  ms: number;
+  error?: string;
+}
+
+export interface BootstrapProgress {
+  done: number;
+  total: number;
+  skipped: number;
+  srs: number;
+  fda: number;
+  last?: SampleStats;
+}
+
+export interface BootstrapSummary extends BootstrapProgress {
+  cancelled: boolean;
+  /** Fraction of sampled programs that ran, over the samples processed in this run. */
+  validRate: number;
+}
+
+export const BOOTSTRAP_LOG = 'bootstrap.jsonl';
+
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const shard = m ? { index: Number(m[1]), count: Number(m[2]) } : undefined;
+  if (!shard || shard.count < 1 || shard.index >= shard.count) {
+    throw new Error(`invalid shard '${text}': expected i/N with 0 ≤ i < N (e.g. 0/4)`);
+  }
+  return shard;
+}
+
+/** The samples of one shard: every N-th record of the id-sorted list, so shards never overlap. */
+export function shardRecords<T extends { id: string }>(records: readonly T[], shard?: Shard): T[] {
+  const sorted = [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return shard ? sorted.filter((_, i) => i % shard.count === shard.index) : sorted;
+}
+
+export function readBootstrapLog(dir: string): Map<string, SampleStats> {
+  const file = path.join(dir, BOOTSTRAP_LOG);
+  const done = new Map<string, SampleStats>();
+  if (!fs.existsSync(file)) return done;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const stats = JSON.parse(line) as SampleStats;
+      if (typeof stats.id === 'string') done.set(stats.id, stats);
+    } catch {
+      // A torn last line from a killed run: that sample is simply done again.
+    }
+  }
+  return done;
+}
+
+export async function bootstrap(ds: Dataset, options: BootstrapOptions): Promise<BootstrapSummary> {
+  const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
+  const protocol = options.protocol ?? 'aligned';
+  const { records: sft } = await ds.list('sft');
+  let todo = shardRecords(sft, options.shard);
+  if (options.limit !== undefined) todo = todo.slice(0, options.limit);
+  const finished = readBootstrapLog(ds.dir);
+  const progress: BootstrapProgress = { done: 0, total: todo.length, skipped: 0, srs: 0, fda: 0 };
+  let sampled = 0;
+  let ran = 0;
+  const queue = todo.filter((r) => {
+    if (!finished.has(r.id)) return true;
+    progress.skipped++;
+    progress.done++;
+    return false;
+  });
+  const log = fs.openSync(path.join(ds.dir, BOOTSTRAP_LOG), 'a');
+  try {
+    const worker = async () => {
+      for (let record = queue.shift(); record && !options.signal?.aborted; record = queue.shift()) {
+        const stats = await bootstrapOne(ds, record, options, thresholds, protocol);
+        if (options.signal?.aborted && stats.error === 'cancelled') return;
+        fs.writeSync(log, JSON.stringify(stats) + '\n');
+        fs.fsyncSync(log);
+        sampled += stats.distinct;
+        ran += stats.valid;
+        progress.done++;
+        progress.srs += stats.srs;
+        progress.fda += stats.fda;
+        options.onProgress?.({ ...progress, last: stats });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, worker));
+  } finally {
+    fs.closeSync(log);
+  }
+  return { ...progress, cancelled: !!options.signal?.aborted, validRate: sampled ? ran / sampled : NaN };
+}
+
+async function bootstrapOne(
+  ds: Dataset,
+  record: DatasetRecord,
+  options: BootstrapOptions,
+  thresholds: IouThresholds,
+  protocol: IouProtocol,
+): Promise<SampleStats> {
+  const started = Date.now();
+  const stats: SampleStats = { id: record.id, samples: 0, distinct: 0, valid: 0, srs: 0, fda: 0, bestIou: null, ms: 0 };
+  let programs: SampledProgram[];
+  try {
+    programs = await options.sample(ds.imagePath(record), options.samples, options.signal);
+  } catch (e) {
+    stats.error = options.signal?.aborted ? 'cancelled' : `sampling failed: ${(e as Error).message}`;
+    stats.ms = Date.now() - started;
+    return stats;
+  }
+  stats.samples = programs.length;
+  const distinct = new Map<string, SampledProgram>();
+  for (const p of programs) if (p.code.trim() && !distinct.has(p.code)) distinct.set(p.code, p);
+  stats.distinct = distinct.size;
+
+  const additions: NewRecord[] = [];
+  let k = 0;
+  for (const program of distinct.values()) {
+    const index = k++;
+    const verified = await options.pool.run<IouJobResult>(
+      'iou',
+      { candidate: { kind: 'code', source: program.code }, reference: { kind: 'code', source: record.code }, protocol },
+      { signal: options.signal },
+    );
+    if (!verified.ok) continue;
+    stats.valid++;
+    const iou = verified.value.results[0].iou;
+    stats.bestIou = Math.max(stats.bestIou ?? -Infinity, iou);
+    const bucket = bucketForIou(iou, thresholds);
+    const common = { source: record.id, iou, protocol, model: program.model };
+    if (bucket === 'srs') {
+      additions.push({ id: `${record.id}-srs-${index}`, collection: 'srs', image: record.image, code: program.code, ...common });
+    } else if (bucket === 'fda') {
+      // The near miss, drawn as the dataset draws its images, paired with the ground truth.
+      const rendered = await options.pool.run<RenderJobResult>(
+        'render.png',
+        { shape: { kind: 'code', source: program.code } },
+        { signal: options.signal },
+      );
+      if (!rendered.ok) continue;
+      additions.push({ id: `${record.id}-fda-${index}`, collection: 'fda', image: rendered.value.png, code: record.code, ...common });
+    }
+  }
+  // Deterministic ids: records a killed run already wrote are not written twice.
+  const fresh: NewRecord[] = [];
+  for (const a of additions) if (!(await ds.get(a.id!))) fresh.push(a);
+  if (fresh.length) await ds.appendMany(fresh);
+  stats.srs = additions.filter((a) => a.collection === 'srs').length;
+  stats.fda = additions.filter((a) => a.collection === 'fda').length;
+  stats.ms = Date.now() - started;
+  if (options.signal?.aborted) stats.error = 'cancelled';
+  return stats;
+}
