@@ -12,7 +12,8 @@ const gift = path.join(root, 'bin', 'gift.js');
 
 function runGift(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [gift, ...args], { cwd: root, maxBuffer: 64 * 1024 ** 2 }, (error, stdout, stderr) => {
+    // Generous per-file deadline: CI machines can be slow, and this test is about behaviour.
+    execFile(process.execPath, [gift, ...args, '--timeout', '120000'], { cwd: root, maxBuffer: 64 * 1024 ** 2 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
@@ -85,6 +86,6 @@ test('--step and --stl write files that load back with the same volume', async (
   const back = await runGift(['run', '--json', step, stl]);
   const [s, t] = back.stdout.trim().split('\n').map((l) => JSON.parse(l));
   const exact = Math.PI * 4 * 3;
-  assert.ok(Math.abs(s.volume - exact) / exact < 1e-6);
-  assert.ok(Math.abs(t.volume - exact) / exact < 0.02);
+  assert.ok(Math.abs(s.volume - exact) / exact < 1e-6, JSON.stringify(s));
+  assert.ok(Math.abs(t.volume - exact) / exact < 0.02, JSON.stringify(t));
 });
