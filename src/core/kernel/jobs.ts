@@ -1,6 +1,7 @@
 /** Every job kind a kernel worker can run. Feature areas contribute handler tables here. */
 import { cadqueryJobs } from '../cadquery/jobs';
 import { geometryJobs } from '../geometry/jobs';
+import { createModelJobs } from '../model/onnx-jobs';
 import { renderJobs } from '../render/jobs';
 import type { JobHandler } from './types';
 
@@ -26,4 +27,5 @@ export const jobHandlers: Record<string, JobHandler> = {
   ...cadqueryJobs,
   ...geometryJobs,
   ...renderJobs,
+  ...createModelJobs(),
 };

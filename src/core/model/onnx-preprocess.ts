@@ -1,0 +1,104 @@
+/**
+ * Image preprocessing for the model, identical to training/gift_preprocess.py (the model card's
+ * `preprocess` block names the steps): alpha over white, fixed-weight grayscale, centred white
+ * padding to a square, exact area-average resize, inversion so background = 0.
+ * sharp only decodes; the arithmetic is ours so it matches numpy to float rounding.
+ */
+import sharp from 'sharp';
+
+export interface PreprocessSpec {
+  size: number;
+  background: 'white';
+  grayscale: [number, number, number];
+  pad: 'square-center-white';
+  resize: 'area';
+  invert: boolean;
+  mean: number;
+  std: number;
+}
+
+export function checkPreprocessSpec(spec: unknown, where: string): PreprocessSpec {
+  const s = spec as Partial<PreprocessSpec> | undefined;
+  const problems: string[] = [];
+  if (!s || typeof s !== 'object') throw new Error(`${where}: missing preprocess block`);
+  if (!Number.isInteger(s.size) || s.size! <= 0) problems.push('size must be a positive integer');
+  if (s.background !== 'white') problems.push(`background '${s.background}' unsupported`);
+  if (!Array.isArray(s.grayscale) || s.grayscale.length !== 3) problems.push('grayscale must be 3 weights');
+  if (s.pad !== 'square-center-white') problems.push(`pad '${s.pad}' unsupported`);
+  if (s.resize !== 'area') problems.push(`resize '${s.resize}' unsupported`);
+  if (typeof s.invert !== 'boolean') problems.push('invert must be a boolean');
+  if (typeof s.mean !== 'number' || typeof s.std !== 'number' || s.std === 0) problems.push('mean/std must be numbers, std non-zero');
+  if (problems.length) throw new Error(`${where}: preprocess: ${problems.join('; ')}`);
+  return s as PreprocessSpec;
+}
+
+/** Sparse rows of the area-resize matrix: output pixel o = sum weights[k] * input[first + k]. */
+function areaWeights(sizeIn: number, sizeOut: number): { first: number; weights: number[] }[] {
+  const scale = sizeIn / sizeOut;
+  const rows: { first: number; weights: number[] }[] = [];
+  for (let o = 0; o < sizeOut; o++) {
+    const start = o * scale;
+    const end = (o + 1) * scale;
+    const first = Math.floor(start);
+    const last = Math.min(Math.ceil(end), sizeIn);
+    const weights: number[] = [];
+    for (let i = first; i < last; i++) weights.push(Math.max(0, Math.min(end, i + 1) - Math.max(start, i)) / scale);
+    rows.push({ first, weights });
+  }
+  return rows;
+}
+
+/** RGBA bytes (width × height × 4) → model input, size × size float32, row-major. */
+export function preprocessRgba(rgba: Uint8Array, width: number, height: number, spec: PreprocessSpec): Float32Array {
+  if (rgba.length !== width * height * 4) throw new Error(`image buffer has ${rgba.length} bytes, expected ${width}×${height}×4`);
+  const side = Math.max(width, height);
+  const top = Math.floor((side - height) / 2);
+  const left = Math.floor((side - width) / 2);
+  const [wr, wg, wb] = spec.grayscale;
+  const gray = new Float64Array(side * side).fill(255);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = (y * width + x) * 4;
+      const alpha = rgba[p + 3] / 255;
+      const over = (c: number) => c * alpha + 255 * (1 - alpha);
+      gray[(y + top) * side + x + left] = over(rgba[p]) * wr + over(rgba[p + 1]) * wg + over(rgba[p + 2]) * wb;
+    }
+  }
+  const size = spec.size;
+  const rows = areaWeights(side, size);
+  // Separable: first along x (side rows × size columns), then along y.
+  const horizontal = new Float64Array(side * size);
+  for (let y = 0; y < side; y++) {
+    for (let o = 0; o < size; o++) {
+      const { first, weights } = rows[o];
+      let acc = 0;
+      for (let k = 0; k < weights.length; k++) acc += weights[k] * gray[y * side + first + k];
+      horizontal[y * size + o] = acc;
+    }
+  }
+  const out = new Float32Array(size * size);
+  for (let o = 0; o < size; o++) {
+    const { first, weights } = rows[o];
+    for (let x = 0; x < size; x++) {
+      let acc = 0;
+      for (let k = 0; k < weights.length; k++) acc += weights[k] * horizontal[(first + k) * size + x];
+      const v = spec.invert ? (255 - acc) / 255 : acc / 255;
+      out[o * size + x] = (v - spec.mean) / spec.std;
+    }
+  }
+  return out;
+}
+
+/** Decodes an image (file path or encoded bytes: PNG, JPEG, WebP…) and preprocesses it. */
+export async function preprocessImage(image: string | Uint8Array, spec: PreprocessSpec): Promise<Float32Array> {
+  const { data, info } = await sharp(image)
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch((e: unknown) => {
+      const what = typeof image === 'string' ? image : `${image.length}-byte image`;
+      throw new Error(`cannot decode ${what}: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  if (info.channels !== 4) throw new Error(`decoded image has ${info.channels} channels, expected 4`);
+  return preprocessRgba(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, spec);
+}

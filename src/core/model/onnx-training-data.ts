@@ -1,0 +1,58 @@
+/**
+ * Prepares an imagefolder dataset for training/train_bundled.py: adds the TypeScript tokenizer's
+ * ids as `tokens` to every metadata.jsonl line and writes vocab.json beside it, so Python never
+ * tokenises and the two sides cannot disagree.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface TrainingVocabulary {
+  size: number;
+  pad: number;
+  bos: number;
+  eos: number;
+  tokens: string[];
+}
+
+/** The vocab.json train_bundled.py reads (and copies next to the model). */
+export function trainingVocabularyJson(vocabulary: TrainingVocabulary): string {
+  const { size, pad, bos, eos, tokens } = vocabulary;
+  if (tokens.length !== size) throw new Error(`vocabulary size ${size} but ${tokens.length} token strings`);
+  return JSON.stringify({ size, pad, bos, eos, tokens });
+}
+
+/**
+ * Rewrites DIR/metadata.jsonl with `tokens` = encode(code) on every line and writes DIR/vocab.json
+ * (`vocabJson`: tokenizer.ts's vocabularyJson(), or trainingVocabularyJson(...); it needs size,
+ * pad, bos, eos, tokens; an optional maxTokens becomes the model's default length limit).
+ * Returns the number of examples. Lines whose code the tokenizer rejects fail with their line number.
+ */
+export async function tokenizeImagefolder(dir: string, encode: (code: string) => number[], vocabJson: string): Promise<number> {
+  const vocab = JSON.parse(vocabJson) as Partial<TrainingVocabulary>;
+  for (const key of ['size', 'pad', 'bos', 'eos'] as const) {
+    if (!Number.isInteger(vocab[key])) throw new Error(`vocabulary JSON: \`${key}\` must be an integer`);
+  }
+  if (!Array.isArray(vocab.tokens) || vocab.tokens.length !== vocab.size) throw new Error('vocabulary JSON: `tokens` must list `size` strings');
+  const metadataPath = path.join(dir, 'metadata.jsonl');
+  const lines = (await readFile(metadataPath, 'utf8')).split('\n');
+  const out: string[] = [];
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    let row: { code?: unknown; [key: string]: unknown };
+    try {
+      row = JSON.parse(line);
+    } catch (e) {
+      throw new Error(`${metadataPath}:${i + 1}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+    }
+    if (typeof row.code !== 'string') throw new Error(`${metadataPath}:${i + 1}: no \`code\` string`);
+    try {
+      row.tokens = encode(row.code);
+    } catch (e) {
+      throw new Error(`${metadataPath}:${i + 1}: cannot tokenise code (${e instanceof Error ? e.message : String(e)})`);
+    }
+    out.push(JSON.stringify(row));
+  });
+  await writeFile(metadataPath, out.join('\n') + '\n');
+  await writeFile(path.join(dir, 'vocab.json'), vocabJson);
+  return out.length;
+}
