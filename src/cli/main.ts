@@ -3,15 +3,19 @@
  * Each subcommand lives in commands/<name>.ts and returns its exit code.
  */
 import { datasetCommand } from './commands/dataset';
+import { generateCommand } from './commands/generate';
 import { iouCommand } from './commands/iou';
 import { renderCommand, scoreCommand } from './commands/render';
 import { runCommand } from './commands/run';
+import { serveCommand } from './commands/serve';
 import { verifyCommand } from './commands/verify';
 import { UsageError } from './args';
 
 type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
 const commands: Record<string, Command> = {
+  generate: { summary: 'image → CadQuery: K samples from a model, each run and ranked (IoU with --reference, else image score)', run: generateCommand },
+  serve: { summary: 'serve the ONNX model as an OpenAI-compatible endpoint (loopback unless a token is set)', run: serveCommand },
   run: { summary: 'run CadQuery .py files (or load .step/.stl) and report volume, bbox, validity', run: runCommand },
   iou: { summary: '3D IoU and Chamfer distance of a candidate against a reference', run: iouCommand },
   verify: { summary: 'batch IoU over a JSONL of pairs (resumable), with VSR and mean/median IoU', run: verifyCommand },

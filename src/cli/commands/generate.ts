@@ -1,0 +1,168 @@
+/** `gift generate IMAGE [--samples K] [--backend onnx|openai] …`: image → best CadQuery program. */
+import fs from 'node:fs';
+import { toErrorInfo, type CadErrorInfo } from '../../core/cadquery/errors';
+import type { ShapeSource } from '../../core/geometry/source';
+import { readShapeSource } from '../../core/geometry/sourceFiles';
+import { KernelPool } from '../../core/kernel/pool';
+import { generateCandidates, onnxBackend, openAiBackend, type CandidateBackend, type GenerateOutcome } from '../../core/model/generate';
+import type { BBox } from '../../core/geometry/measure';
+import { intOption, parseCommandArgs, UsageError } from '../args';
+import { protocolOption } from './iou';
+
+const help = `usage: gift generate IMAGE [--samples K] [--backend onnx|openai] [--endpoint URL] [--model NAME]
+                     [--reference FILE] [--out FILE.py] [--json]
+
+Samples K CadQuery programs for an image of a part, runs each, and ranks them: by 3D IoU against
+--reference when given, else by how well each program's render matches the image. Prints the best
+program (or writes it to --out).
+  --samples K       candidates to sample (default 4)
+  --backend B       onnx (the bundled model, default) or openai (any OpenAI-compatible endpoint:
+                    vLLM, Ollama, a hosted API, gift serve); --endpoint implies openai
+  --endpoint URL    e.g. http://127.0.0.1:8000/v1; the API key comes from env GIFT_API_KEY
+  --model NAME      onnx: model directory; openai: model id (default: the endpoint's first model)
+  --reference FILE  .py, .step or .stl to rank by IoU against
+  --protocol P      IoU protocol (default aligned)
+  --temperature T   sampling temperature (default 0.8 for K > 1, greedy for K = 1)
+  --max-tokens N    longest program in tokens
+  --seed N          sampling seed
+  --out FILE.py     write the best program here instead of printing it
+  --json            print {ok, best:{code, iou?, score?, volume, bbox}, candidates:[{code, ok, iou?, score?, error?}]}
+  --timeout MS      per-candidate kernel limit (default 20000)
+  --request-timeout MS  per HTTP request to the endpoint (default 180000)
+  --workers N       kernel worker threads (default 2)
+Exit code 0 when the best program ran, 1 otherwise.`;
+
+export interface GenerateJson {
+  ok: boolean;
+  best: { code: string; iou?: number; score?: number; volume: number; bbox: BBox } | null;
+  candidates: { code: string; ok: boolean; iou?: number; score?: number; error?: CadErrorInfo }[];
+  error?: CadErrorInfo;
+}
+
+export function outcomeJson(outcome: GenerateOutcome): GenerateJson {
+  const best = outcome.best;
+  return {
+    ok: outcome.ok,
+    best: best ? { code: best.code, iou: best.iou, score: best.score, volume: best.volume!, bbox: best.bbox! } : null,
+    candidates: outcome.candidates.map((c) => ({ code: c.code, ok: c.ok, iou: c.iou, score: c.score, error: c.error ?? c.rankError })),
+  };
+}
+
+function numberOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got '${value}'`);
+  return n;
+}
+
+export async function generateCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      samples: { type: 'string' },
+      backend: { type: 'string' },
+      endpoint: { type: 'string' },
+      model: { type: 'string' },
+      reference: { type: 'string' },
+      protocol: { type: 'string' },
+      temperature: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
+      timeout: { type: 'string' },
+      'request-timeout': { type: 'string' },
+      workers: { type: 'string' },
+    },
+    help,
+  );
+  if (positionals.length !== 1) throw new UsageError(`expected one IMAGE\n\n${help}`);
+  const [image] = positionals;
+  const samples = intOption('samples', values.samples, 4);
+  if (samples > 64) throw new UsageError(`--samples must be at most 64, got ${samples}`);
+  const backendName = values.backend ?? (values.endpoint ? 'openai' : 'onnx');
+  if (backendName !== 'onnx' && backendName !== 'openai') throw new UsageError(`unknown --backend '${backendName}': expected onnx or openai`);
+  const endpoint = values.endpoint ?? (process.env.GIFT_ENDPOINT || undefined);
+  if (backendName === 'openai' && !endpoint) throw new UsageError('--backend openai needs --endpoint URL (e.g. http://127.0.0.1:8000/v1)');
+  const protocol = protocolOption(values.protocol);
+  const temperature = numberOption('temperature', values.temperature, 0, 2);
+  const maxTokens = values['max-tokens'] === undefined ? undefined : intOption('max-tokens', values['max-tokens'], 1);
+  const seed = values.seed === undefined ? undefined : intOption('seed', values.seed, 0, 0);
+  const timeoutMs = intOption('timeout', values.timeout, 20_000);
+  const requestTimeoutMs = intOption('request-timeout', values['request-timeout'], 180_000);
+  const workers = intOption('workers', values.workers, 2);
+
+  const fail = (error: CadErrorInfo): number => {
+    if (values.json) console.log(JSON.stringify({ ok: false, best: null, candidates: [], error } satisfies GenerateJson));
+    else console.error(`gift generate: ${error.message}`);
+    return 1;
+  };
+
+  let reference: ShapeSource | undefined;
+  let backend: CandidateBackend;
+  try {
+    if (!fs.existsSync(image)) throw new Error(`${image}: no such file`);
+    if (values.reference) reference = readShapeSource(values.reference);
+    backend =
+      backendName === 'openai'
+        ? openAiBackend({
+            endpoint: endpoint!,
+            model: values.model,
+            apiKey: process.env.GIFT_API_KEY || undefined,
+            timeoutMs: requestTimeoutMs,
+            log: values.json ? undefined : (line) => console.error(line),
+          })
+        : onnxBackend({ model: values.model, threads: 0 });
+  } catch (e) {
+    return fail(toErrorInfo(e));
+  }
+
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  const pool = new KernelPool({ workers: Math.min(workers, samples), timeoutMs });
+  try {
+    let outcome: GenerateOutcome;
+    try {
+      outcome = await generateCandidates({
+        backend,
+        pool,
+        image,
+        samples,
+        temperature,
+        maxTokens,
+        seed,
+        reference,
+        protocol,
+        signal: abort.signal,
+        report: values.json ? undefined : (message) => process.stderr.write(`${message}\n`),
+      });
+    } catch (e) {
+      return fail(toErrorInfo(abort.signal.aborted ? new Error('cancelled') : e));
+    }
+    if (values.out && outcome.best) fs.writeFileSync(values.out, outcome.best.code);
+    if (values.json) {
+      console.log(JSON.stringify(outcomeJson(outcome)));
+    } else {
+      for (const [rank, c] of outcome.candidates.entries()) process.stderr.write(`${describe(rank, c)}\n`);
+      if (outcome.best) {
+        if (values.out) process.stderr.write(`wrote the best program to ${values.out}\n`);
+        else process.stdout.write(outcome.best.code.endsWith('\n') ? outcome.best.code : `${outcome.best.code}\n`);
+      } else {
+        process.stderr.write(`none of the ${outcome.candidates.length} programs ran\n`);
+      }
+    }
+    return outcome.ok ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    await pool.close();
+    await backend.close?.();
+  }
+}
+
+function describe(rank: number, c: GenerateOutcome['candidates'][number]): string {
+  const head = `#${rank + 1} (sample ${c.index + 1})`;
+  if (!c.ok) return `${head}: ${c.error?.kind} error${c.error?.line ? ` (line ${c.error.line})` : ''}: ${c.error?.message}`;
+  const metric = c.iou !== undefined ? `IoU ${c.iou.toFixed(4)}` : c.score !== undefined ? `image score ${c.score.toFixed(4)}` : c.rankError ? `unscored: ${c.rankError.message}` : 'ran';
+  return `${head}: ${metric}  volume ${+c.volume!.toPrecision(6)}`;
+}
