@@ -25,14 +25,5 @@ export function loadTest100(): Test100Sample[] {
   });
 }
 
-/** A small seeded RNG so fuzzing and sampling tests are repeatable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded RNG so fuzzing and sampling tests are repeatable (the generator's own). */
+export { mulberry32 as seededRandom } from '../../src/core/model/generator';
