@@ -8,6 +8,7 @@ import { iouCommand } from './commands/iou';
 import { renderCommand, scoreCommand } from './commands/render';
 import { runCommand } from './commands/run';
 import { serveCommand } from './commands/serve';
+import { trainCommand } from './commands/train';
 import { verifyCommand } from './commands/verify';
 import { UsageError } from './args';
 
@@ -21,6 +22,7 @@ const commands: Record<string, Command> = {
   verify: { summary: 'batch IoU over a JSONL of pairs (resumable), with VSR and mean/median IoU', run: verifyCommand },
   render: { summary: 'render a shape as a PNG in the GenCAD dataset style', run: renderCommand },
   score: { summary: 'score how well a shape explains an image (no ground truth needed)', run: scoreCommand },
+  train: { summary: 'train on a Slurm cluster over SSH (submit/status/logs/cancel/fetch/bootstrap)', run: trainCommand },
   dataset: { summary: 'import, list, flag and export GIFT datasets (sft / srs / fda collections)', run: datasetCommand },
 };
 

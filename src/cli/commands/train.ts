@@ -185,7 +185,7 @@ async function withRun<T>(values: CommonValues, runRef: string, work: (conn: Clu
 }
 
 function describeStatus(run: RunRecord, s: JobStatus): string {
-  const exit = s.exitCode !== null ? `  exit ${s.exitCode}${s.signal ? ` (signal ${s.signal})` : ''}` : '';
+  const exit = s.exitCode !== null && isTerminal(s.state) ? `  exit ${s.exitCode}${s.signal ? ` (signal ${s.signal})` : ''}` : '';
   const extra = [s.reason && `reason ${s.reason}`, s.elapsed && `elapsed ${s.elapsed}`, s.nodes && `on ${s.nodes}`].filter(Boolean).join(', ');
   const raw = s.rawState !== s.state ? ` [${s.rawState}]` : '';
   return `${run.id}  job ${run.jobId}  ${s.state}${raw}${exit}${extra ? `  (${extra})` : ''}  from ${s.sources.join('+') || 'nothing'}`;
