@@ -13,6 +13,7 @@ import {
   PROTOCOL_VERSION,
   TOGGLE_NAMES,
   formatBoundingBox,
+  formatBucket,
   formatLength,
   formatMetric,
   iouGrade,
@@ -23,6 +24,7 @@ import {
   type Candidate,
   type ErrorDetails,
   type HostMessage,
+  type Metrics,
   type PanelRestoreState,
   type PreviewSettings,
   type ResponseMessage,
@@ -116,6 +118,8 @@ const toolbar = el(
   el(
     'div',
     { class: 'group' },
+    toolbarButton('flag-srs', 'Flag as SRS (new code for this image)', { icon: 'pass' }),
+    toolbarButton('flag-fda', 'Flag as FDA (render of this near miss, with the reference code)', { icon: 'beaker' }),
     toolbarButton('pick-reference', 'Set reference…', { icon: 'target' }),
     toolbarButton('export-step', 'Export STEP…', { icon: 'export' }),
   ),
@@ -136,12 +140,17 @@ const info = el(
   'dl',
   { id: 'info', 'aria-label': 'Shape' },
   row('IoU', 'metric-iou'),
-  row('Chamfer', 'metric-chamfer'),
+  row('Chamfer ×1000', 'metric-chamfer'),
+  row('Protocol', 'metric-protocol'),
+  row('Bucket', 'metric-bucket'),
   row('Volume', 'metric-volume'),
   row('Size', 'metric-bbox'),
   row('Reference', 'metric-reference'),
   row('Run', 'metric-kernel'),
 );
+// IoU failures belong to the reference comparison, not the program: shown here, not as a banner.
+const iouError = el('div', { id: 'iou-error', class: 'iou-error', role: 'status', hidden: '' });
+info.append(iouError);
 viewport.append(emptyState, info);
 app.append(toolbar, banner, el('div', { id: 'main' }, imagePane, viewport));
 
@@ -154,7 +163,7 @@ let version = 0;
 let bannerVersion = -1;
 let currentError: ErrorDetails | null = null;
 let shapeInfo: { volume: number; bbox: BoundingBox; valid: boolean; ms: number } | null = null;
-let metrics: { iou: number | null; chamfer: number | null } = { iou: null, chamfer: null };
+let metrics: Metrics = { iou: null, chamfer: null };
 let settings: PreviewSettings = { thresholds: { low: 0.5, valid: 0.9, match: 0.99 }, iouProtocol: 'aligned' };
 let referenceName: string | null = null;
 let candidates: { items: Candidate[]; current: number } = { items: [], current: 0 };
@@ -165,12 +174,25 @@ if (!viewer.available) showBanner(viewer.failure ?? 'WebGL is not available', nu
 // ---------- rendering of state ----------
 
 function renderInfo(): void {
-  const grade = iouGrade(metrics.iou, settings.thresholds);
+  const failed = metrics.state === 'error';
+  const grade = failed ? 'bad' : iouGrade(metrics.iou, settings.thresholds);
   const iou = $('metric-iou');
-  iou.textContent = formatMetric(metrics.iou);
+  const computing = metrics.state === 'computing';
+  iou.textContent = failed ? 'error' : `${formatMetric(metrics.iou)}${computing ? ' …' : ''}`;
   iou.dataset.grade = grade;
-  iou.title = `IoU (${settings.iouProtocol}) — thresholds: low ${settings.thresholds.low}, valid ${settings.thresholds.valid}, match ${settings.thresholds.match}`;
-  $('metric-chamfer').textContent = formatMetric(metrics.chamfer);
+  const thresholds = `thresholds: low ${settings.thresholds.low}, valid ${settings.thresholds.valid}, match ${settings.thresholds.match}`;
+  iou.title = failed
+    ? `IoU failed: ${metrics.error ?? 'unknown error'}`
+    : `IoU (${metrics.protocol ?? settings.iouProtocol})${computing ? ', computing' : ''}${metrics.ms !== undefined ? `, ${metrics.ms} ms` : ''} — ${thresholds}`;
+  $('metric-chamfer').textContent = failed ? '—' : formatMetric(metrics.chamfer);
+  $('metric-protocol').textContent = referenceName === null ? '—' : (metrics.protocol ?? settings.iouProtocol);
+  const bucket = $('metric-bucket');
+  bucket.textContent = failed ? '—' : formatBucket(metrics.iou, metrics.bucket, settings.thresholds);
+  bucket.dataset.grade = metrics.bucket === 'srs' ? 'valid' : metrics.bucket === 'fda' ? 'low' : 'none';
+  bucket.title = `SRS: ${settings.thresholds.valid} ≤ IoU < ${settings.thresholds.match} · FDA: ${settings.thresholds.low} ≤ IoU < ${settings.thresholds.valid}`;
+  iouError.hidden = !failed;
+  iouError.textContent = failed ? `IoU: ${metrics.error ?? 'failed'}` : '';
+  iouError.title = iouError.textContent;
   $('metric-volume').textContent = shapeInfo ? formatLength(shapeInfo.volume) : '—';
   $('metric-bbox').textContent = formatBoundingBox(shapeInfo?.bbox);
   $('metric-reference').textContent = referenceName ?? 'none';
@@ -217,8 +239,10 @@ function syncToggleButtons(): void {
     button.checked = viewer.toggles[t];
   }
   clipControls.hidden = !viewer.toggles.clip;
-  // The overlay toggle means nothing until a reference is set.
+  // The overlay toggle and the flags (which need the IoU against it) mean nothing until a reference is set.
   $('toggle-reference').hidden = referenceName === null;
+  $('flag-srs').hidden = referenceName === null;
+  $('flag-fda').hidden = referenceName === null;
 }
 
 function sceneInfo(): SceneInfo {
@@ -234,6 +258,9 @@ function sceneInfo(): SceneInfo {
       chamfer: $('metric-chamfer').textContent ?? '',
       volume: $('metric-volume').textContent ?? '',
       bbox: $('metric-bbox').textContent ?? '',
+      protocol: $('metric-protocol').textContent ?? '',
+      bucket: $('metric-bucket').textContent ?? '',
+      iouError: iouError.hidden ? null : iouError.textContent,
     },
     candidate: candidates.current,
     candidates: candidates.items.length,
@@ -372,6 +399,8 @@ function stepCandidate(delta: number): void {
 $('candidate-prev').addEventListener('click', () => stepCandidate(-1));
 $('candidate-next').addEventListener('click', () => stepCandidate(1));
 $('pick-reference').addEventListener('click', () => post(webviewCommand('pickReference', {})));
+$('flag-srs').addEventListener('click', () => post(webviewCommand('flag', { collection: 'srs' })));
+$('flag-fda').addEventListener('click', () => post(webviewCommand('flag', { collection: 'fda' })));
 $('export-step').addEventListener('click', () => post(webviewCommand('exportShape', { format: 'step' })));
 bannerLink.addEventListener('click', (e) => {
   e.preventDefault();

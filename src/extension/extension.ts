@@ -4,6 +4,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { DatasetCommands } from './datasetCommands';
+import { DatasetService } from './datasetService';
+import { DATASET_VIEW_ID, DatasetTreeProvider, type DatasetNode } from './datasetTree';
 import { describeError } from './diagnostics';
 import {
   BackendUnavailableError,
@@ -14,6 +17,7 @@ import {
 } from './imageToCad';
 import { KernelService } from './kernel';
 import { disposeLog, log } from './log';
+import { fail, type CommandOutcome } from './outcome';
 import { PREVIEW_VIEW_TYPE, PreviewManager, type CadCandidate } from './preview';
 import { readSettings } from './settings';
 
@@ -23,9 +27,13 @@ export interface GiftApi {
   kernel: KernelService;
   diagnostics: vscode.DiagnosticCollection;
   registerImageToCadBackend(backend: ImageToCadBackend): vscode.Disposable;
+  /** The GIFT dataset open in this window, and its side panel. */
+  dataset: DatasetService;
+  datasetTree: DatasetTreeProvider;
+  datasetView: vscode.TreeView<DatasetNode>;
 }
 
-export type CommandOutcome = { ok: true; detail?: string; uri?: vscode.Uri } | { ok: false; message: string };
+export type { CommandOutcome };
 
 const CADQUERY_CONTEXT_KEY = 'gift.cadqueryEditor';
 const REFERENCE_EXTENSIONS = ['py', 'step', 'stp', 'stl'];
@@ -38,6 +46,20 @@ export function activate(context: vscode.ExtensionContext): GiftApi {
   const diagnostics = vscode.languages.createDiagnosticCollection('gift-cad');
   const previews = new PreviewManager({ context, kernel, diagnostics });
   const k = kernel;
+  const dataset = new DatasetService(context);
+  let datasetTree: DatasetTreeProvider | undefined;
+  const datasetCommands = new DatasetCommands(context, dataset, previews, k, () => datasetTree);
+  datasetTree = new DatasetTreeProvider(dataset, (ids, collection) => datasetCommands.move(ids, collection));
+  const tree = datasetTree;
+  const datasetView = vscode.window.createTreeView(DATASET_VIEW_ID, {
+    treeDataProvider: tree,
+    dragAndDropController: tree,
+    canSelectMany: true,
+    showCollapseAll: true,
+  });
+  const describeDataset = () => {
+    datasetView.description = dataset.current?.info.name;
+  };
 
   context.subscriptions.push(
     diagnostics,
@@ -48,8 +70,14 @@ export function activate(context: vscode.ExtensionContext): GiftApi {
     vscode.commands.registerCommand('gift.setReference', (file?: vscode.Uri, target?: vscode.Uri) => setReference(file, target, previews)),
     vscode.commands.registerCommand('gift.exportStep', (doc?: vscode.Uri, to?: vscode.Uri) => exportShape('step', doc, to, k, previews)),
     vscode.commands.registerCommand('gift.exportStl', (doc?: vscode.Uri, to?: vscode.Uri) => exportShape('stl', doc, to, k, previews)),
-    vscode.commands.registerCommand('gift.flagSrs', (uri?: vscode.Uri) => flagSample('SRS', uri)),
-    vscode.commands.registerCommand('gift.flagFda', (uri?: vscode.Uri) => flagSample('FDA', uri)),
+    dataset,
+    tree,
+    datasetView,
+    dataset.onDidChange(describeDataset),
+    // Besides the file watcher: catch up on writes from the CLI or another window when the user comes back.
+    datasetView.onDidChangeVisibility((e) => e.visible && dataset.current && tree.refresh()),
+    vscode.window.onDidChangeWindowState((e) => e.focused && datasetView.visible && dataset.current && tree.refresh()),
+    ...datasetCommands.register(),
     vscode.commands.registerCommand('gift.showLogs', () => log().show(true)),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('gift.kernel')) k.settingsChanged();
@@ -69,6 +97,9 @@ export function activate(context: vscode.ExtensionContext): GiftApi {
     previews,
     kernel,
     diagnostics,
+    dataset,
+    datasetTree: tree,
+    datasetView,
     registerImageToCadBackend: (backend) => {
       const registration = registerImageToCadBackend(backend);
       context.subscriptions.push(registration);
@@ -157,7 +188,7 @@ async function imageToCad(arg: vscode.Uri | undefined, previews: PreviewManager)
   if (candidates.length === 0) return fail(`Image to CAD: the ${backend.name} backend returned no program for ${imageName}.`);
   const document = await vscode.workspace.openTextDocument({ language: 'python', content: candidates[0].code });
   await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: false });
-  if (settings.autoOpenPreview) previews.open(document, { column: vscode.ViewColumn.Beside, imageUri: image, candidates });
+  if (settings.autoOpenPreview) previews.open(document, { column: vscode.ViewColumn.Beside, imageUri: image, imageIsSource: true, candidates, model: backend.name });
   return { ok: true, uri: document.uri, detail: `${candidates.length} candidate(s)` };
 }
 
@@ -218,23 +249,6 @@ async function exportShape(
   return { ok: true, uri: target, detail: `${bytes.byteLength} bytes` };
 }
 
-async function flagSample(kind: 'SRS' | 'FDA', uri: vscode.Uri | undefined): Promise<CommandOutcome> {
-  const target = uri ?? vscode.window.activeTextEditor?.document.uri;
-  const name = target ? path.basename(target.path) : 'this sample';
-  // Wired to the GIFT dataset work later; for now the flag is only acknowledged.
-  const message = `Flagging ${name} as ${kind} is not connected to the GIFT dataset yet.`;
-  log().info(message);
-  void vscode.window.showInformationMessage(message);
-  return { ok: true, detail: message };
-}
-
-function fail(message: string): CommandOutcome {
-  log().error(message);
-  void vscode.window.showErrorMessage(message, 'Show Logs').then((choice) => {
-    if (choice) log().show(true);
-  });
-  return { ok: false, message };
-}
 
 function formatBytes(n: number): string {
   return n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`;

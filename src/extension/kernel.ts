@@ -11,7 +11,7 @@ import { readSettings } from './settings';
 export type { ExecutePayload, ExecuteResult };
 
 export class KernelService {
-  private pool?: KernelPool;
+  private activePool?: KernelPool;
   private poolModule?: Promise<typeof import('../core/kernel/pool')>;
   private poolKey = '';
   private readonly workerScript?: string;
@@ -21,7 +21,7 @@ export class KernelService {
   }
 
   get started(): boolean {
-    return this.pool !== undefined;
+    return this.activePool !== undefined;
   }
 
   async execute(payload: ExecutePayload, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<JobResult<ExecuteResult>> {
@@ -33,31 +33,43 @@ export class KernelService {
     });
   }
 
+  /** Runs any kernel job kind ('iou', 'render.png', …) with the configured deadline unless given one. */
+  async run<R>(kind: string, payload: unknown, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<JobResult<R>> {
+    const settings = readSettings();
+    const pool = await this.ensurePool();
+    return pool.run<R>(kind, payload, { signal: options.signal, timeoutMs: options.timeoutMs ?? settings.kernel.timeoutMs });
+  }
+
+  /** The pool itself, started if needed (for core code that takes a KernelPool, e.g. bootstrap). */
+  pool(): Promise<KernelPool> {
+    return this.ensurePool();
+  }
+
   /** Called when gift.kernel.* changes: the next job gets a pool with the new settings. */
   settingsChanged(): void {
     const { workers, timeoutMs } = readSettings().kernel;
-    if (this.pool && this.poolKey !== `${workers}/${timeoutMs}`) {
+    if (this.activePool && this.poolKey !== `${workers}/${timeoutMs}`) {
       log().info(`kernel settings changed (workers ${workers}, timeout ${timeoutMs} ms): restarting the pool on next use`);
-      void this.pool.close();
-      this.pool = undefined;
+      void this.activePool.close();
+      this.activePool = undefined;
     }
   }
 
   async dispose(): Promise<void> {
-    const pool = this.pool;
-    this.pool = undefined;
+    const pool = this.activePool;
+    this.activePool = undefined;
     await pool?.close();
   }
 
   private async ensurePool(): Promise<KernelPool> {
     // Loaded on first use: the pool module pulls in replicad, which activation should not pay for.
     const { KernelPool } = await (this.poolModule ??= import('../core/kernel/pool'));
-    if (!this.pool) {
+    if (!this.activePool) {
       const { workers, timeoutMs } = readSettings().kernel;
       this.poolKey = `${workers}/${timeoutMs}`;
       log().info(`starting the kernel pool: up to ${workers} worker(s), ${timeoutMs} ms per job`);
-      this.pool = new KernelPool({ workers, timeoutMs, workerScript: this.workerScript });
+      this.activePool = new KernelPool({ workers, timeoutMs, workerScript: this.workerScript });
     }
-    return this.pool;
+    return this.activePool;
   }
 }

@@ -68,6 +68,14 @@ export class LiveRunner<I, R> {
     }
   }
 
+  /** Drops the queued run and aborts the one in flight (its result is never delivered). */
+  cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pendingInput = undefined;
+    this.inFlight?.controller.abort();
+  }
+
   dispose(): void {
     this.disposed = true;
     if (this.timer) clearTimeout(this.timer);

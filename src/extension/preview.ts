@@ -6,6 +6,8 @@
 import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { bucketForIou } from '../core/dataset/thresholds';
+import type { IouJobResult, IouPayload } from '../core/geometry/jobs';
 import type { ShapeSource } from '../core/geometry/source';
 import type { JobResult } from '../core/kernel/types';
 import {
@@ -17,9 +19,12 @@ import {
   isWebviewMessage,
   type BoundingBox,
   type Candidate,
+  type DatasetSampleLink,
   type ErrorDetails,
   type HostCommands,
   type HostMessage,
+  type IouProtocol,
+  type Metrics,
   type PanelRestoreState,
   type PreviewMesh,
   type SceneInfo,
@@ -51,8 +56,27 @@ interface PreviewDeps {
 export interface OpenPreviewOptions {
   column?: vscode.ViewColumn;
   preserveFocus?: boolean;
+  /** The image shown beside the shape. */
   imageUri?: vscode.Uri;
+  /** Whether `imageUri` is the image the code was generated from (Image to CAD); default true. */
+  imageIsSource?: boolean;
+  /** The image's caption (default: its file name). */
+  imageName?: string;
   candidates?: CadCandidate[];
+  /** The backend that generated the code. */
+  model?: string;
+  /** The dataset record the code came from. */
+  sample?: DatasetSampleLink;
+}
+
+/** The IoU the panel measured, and exactly which program and reference it belongs to. */
+export interface MeasuredIou {
+  iou: number;
+  chamfer: number | null;
+  protocol: IouProtocol;
+  /** The program text that was measured. */
+  source: string;
+  reference: vscode.Uri;
 }
 
 export class PreviewManager implements vscode.WebviewPanelSerializer, vscode.Disposable {
@@ -87,8 +111,9 @@ export class PreviewManager implements vscode.WebviewPanelSerializer, vscode.Dis
       );
       preview = this.adopt(panel, document.uri, document);
     }
-    if (options.imageUri) void preview.setSourceImage(options.imageUri);
+    if (options.imageUri) void preview.setSourceImage(options.imageUri, options.imageIsSource ?? true, options.imageName);
     if (options.candidates) preview.setCandidates(options.candidates, 0);
+    if (options.model !== undefined || options.sample !== undefined) preview.setOrigin({ model: options.model, sample: options.sample });
     return preview;
   }
 
@@ -125,8 +150,11 @@ export class PreviewManager implements vscode.WebviewPanelSerializer, vscode.Dis
       return;
     }
     const preview = this.adopt(panel, uri, document);
-    if (state.referenceUri) void preview.setReference(vscode.Uri.parse(state.referenceUri));
-    if (state.imageUri) void preview.setSourceImage(vscode.Uri.parse(state.imageUri));
+    preview.setOrigin({ model: state.model, sample: state.sample });
+    if (state.referenceUri) {
+      preview.setReference(vscode.Uri.parse(state.referenceUri)).catch((e) => log().warn(`restoring the reference of ${preview.title}: ${(e as Error).message}`));
+    }
+    if (state.imageUri) void preview.setSourceImage(vscode.Uri.parse(state.imageUri), state.imageIsSource ?? true, state.imageName);
   }
 
   /** New thresholds/protocol go to every panel; a new tessellation or kernel also re-runs them. */
@@ -161,12 +189,18 @@ export class PreviewPanel {
   disposed = false;
   private document?: vscode.TextDocument;
   private ready = false;
-  private readonly runner: LiveRunner<string, JobResult<ExecuteResult>>;
+  private readonly runner: LiveRunner<string, { source: string; result: JobResult<ExecuteResult> }>;
+  /** IoU against the reference, run after each good shape; newer edits cancel it like a run. */
+  private readonly iouRunner: LiveRunner<IouInput, { input: IouInput; result: JobResult<IouJobResult> }>;
   private lastShape?: ShapeUpdate;
+  /** The program text of `lastShape`. */
+  private lastShapeSource?: string;
   private lastError?: { version: number; error: ErrorDetails };
-  private reference?: { uri: vscode.Uri; name: string; mesh: PreviewMesh };
-  private metrics: { iou: number | null; chamfer: number | null } = { iou: null, chamfer: null };
-  private sourceImage?: { uri: vscode.Uri; name: string; dataUri: string };
+  private reference?: { uri: vscode.Uri; name: string; mesh: PreviewMesh; input: ShapeSource };
+  private metrics: Metrics = { iou: null, chamfer: null, state: 'none' };
+  private measured?: MeasuredIou;
+  private sourceImage?: { uri: vscode.Uri; name: string; dataUri: string; isSource: boolean };
+  private origin: { model?: string; sample?: DatasetSampleLink } = {};
   private candidates: CadCandidate[] = [];
   private currentCandidate = 0;
   private nextRequestId = 1;
@@ -186,14 +220,30 @@ export class PreviewPanel {
     panel.iconPath = vscode.Uri.joinPath(deps.context.extensionUri, 'media', 'preview.svg');
     panel.webview.html = previewHtml(panel.webview, deps.context.extensionUri);
     panel.webview.onDidReceiveMessage((m) => this.onMessage(m));
-    this.runner = new LiveRunner<string, JobResult<ExecuteResult>>({
+    this.runner = new LiveRunner<string, { source: string; result: JobResult<ExecuteResult> }>({
       delayMs: 150,
-      run: (source, signal) =>
-        this.deps.kernel.execute({ source, mesh: { tolerance: readSettings().tessellation } }, { signal }),
-      onStart: (version) => this.post(hostNotification('running', { version })),
-      onResult: (result, version) => this.applyResult(result, version),
+      run: async (source, signal) => ({
+        source,
+        result: await this.deps.kernel.execute({ source, mesh: { tolerance: readSettings().tessellation } }, { signal }),
+      }),
+      onStart: (version) => {
+        this.iouRunner.cancel();
+        this.post(hostNotification('running', { version }));
+      },
+      onResult: ({ source, result }, version) => this.applyResult(result, version, source),
       onError: (error, version) =>
         this.applyResult({ ok: false, error: { kind: 'runtime', message: (error as Error)?.message ?? String(error) }, ms: 0 }, version),
+    });
+    this.iouRunner = new LiveRunner<IouInput, { input: IouInput; result: JobResult<IouJobResult> }>({
+      delayMs: 0,
+      run: async (input, signal) => {
+        const payload: IouPayload = { candidate: { kind: 'code', source: input.source }, reference: input.reference, protocol: input.protocol, chamfer: true };
+        // Four aligned booleans plus Chamfer sampling take longer than one run of the program.
+        const timeoutMs = readSettings().kernel.timeoutMs * 3;
+        return { input, result: await this.deps.kernel.run<IouJobResult>('iou', payload, { signal, timeoutMs }) };
+      },
+      onResult: ({ input, result }) => this.applyIou(input, result),
+      onError: (error) => this.setMetrics({ iou: null, chamfer: null, state: 'error', error: (error as Error)?.message ?? String(error) }),
     });
     void this.runner.runNow(document.getText());
   }
@@ -215,9 +265,53 @@ export class PreviewPanel {
     this.panel.reveal(column, preserveFocus);
   }
 
-  /** Resolves when no run is scheduled or in flight. */
-  settled(): Promise<void> {
-    return this.runner.idle();
+  /** Resolves when no run (and no IoU of its result) is scheduled or in flight. */
+  async settled(): Promise<void> {
+    do {
+      await this.runner.idle();
+      await this.iouRunner.idle();
+    } while (this.runner.busy || this.iouRunner.busy);
+  }
+
+  /** The current metrics (what the panel shows). */
+  get currentMetrics(): Metrics {
+    return this.metrics;
+  }
+
+  /** The last IoU that was measured, if it still belongs to the current reference. */
+  get measuredIou(): MeasuredIou | undefined {
+    return this.measured && this.reference && this.measured.reference.toString() === this.reference.uri.toString() ? this.measured : undefined;
+  }
+
+  /** The reference as the kernel reads it (its code, or STEP/STL bytes). */
+  get referenceSource(): ShapeSource | undefined {
+    return this.reference?.input;
+  }
+
+  /** The image shown beside the shape, and whether the code was generated from it. */
+  get image(): { uri: vscode.Uri; isSource: boolean } | undefined {
+    return this.sourceImage ? { uri: this.sourceImage.uri, isSource: this.sourceImage.isSource } : undefined;
+  }
+
+  /** The backend that generated the code (Image to CAD), if one did. */
+  get model(): string | undefined {
+    return this.origin.model;
+  }
+
+  /** The dataset record this program was opened from. */
+  get sample(): DatasetSampleLink | undefined {
+    return this.origin.sample;
+  }
+
+  /** Where the code came from; kept across window reloads. */
+  setOrigin(origin: { model?: string; sample?: DatasetSampleLink }): void {
+    this.origin = { ...origin };
+    this.postDocument();
+  }
+
+  /** The program text of the shape on screen. */
+  get shapeSource(): string | undefined {
+    return this.lastShapeSource;
   }
 
   /** Re-runs the document now (no debounce). */
@@ -227,6 +321,7 @@ export class PreviewPanel {
 
   documentChanged(document: vscode.TextDocument): void {
     this.document = document;
+    this.iouRunner.cancel();
     this.runner.schedule(document.getText());
   }
 
@@ -240,15 +335,20 @@ export class PreviewPanel {
     const result = await this.deps.kernel.execute({ input, mesh: { tolerance: readSettings().tessellation } });
     if (!result.ok) throw new Error(`reference ${name}: ${describeError(result.error)}`);
     if (!result.value.mesh) throw new Error(`reference ${name}: the kernel returned no mesh`);
-    this.reference = { uri, name, mesh: toPreviewMesh(result.value.mesh) };
+    this.reference = { uri, name, mesh: toPreviewMesh(result.value.mesh), input };
     log().info(`reference for ${this.title}: ${uri.toString()} (${(result.value.mesh.indices.length / 3) | 0} triangles, ${result.ms} ms)`);
     this.postReference();
-    this.setMetrics({ iou: null, chamfer: null });
+    this.measured = undefined;
+    this.setMetrics({ iou: null, chamfer: null, state: 'none' });
     this.postDocument();
+    this.measureAgainstReference();
   }
 
   clearReference(): void {
     this.reference = undefined;
+    this.iouRunner.cancel();
+    this.measured = undefined;
+    this.setMetrics({ iou: null, chamfer: null, state: 'none' });
     this.post(hostNotification('reference', { name: null }));
     this.postDocument();
   }
@@ -257,16 +357,17 @@ export class PreviewPanel {
     return this.reference?.uri;
   }
 
-  /** IoU/Chamfer against the reference, computed elsewhere; null shows "—". */
-  setMetrics(metrics: { iou: number | null; chamfer: number | null }): void {
+  /** What the numbers panel shows; null shows "—". */
+  setMetrics(metrics: Metrics): void {
     this.metrics = metrics;
     this.post(hostNotification('metrics', metrics));
   }
 
-  async setSourceImage(uri: vscode.Uri): Promise<void> {
+  /** Shows an image beside the shape; `isSource`: the code was generated from it (Image to CAD). */
+  async setSourceImage(uri: vscode.Uri, isSource = true, name?: string): Promise<void> {
     const bytes = await vscode.workspace.fs.readFile(uri);
     const dataUri = `data:${imageMime(uri.path)};base64,${Buffer.from(bytes).toString('base64')}`;
-    this.sourceImage = { uri, name: path.basename(uri.path), dataUri };
+    this.sourceImage = { uri, name: name ?? path.basename(uri.path), dataUri, isSource };
     this.post(hostNotification('sourceImage', { name: this.sourceImage.name, dataUri }));
     this.postDocument();
   }
@@ -303,13 +404,21 @@ export class PreviewPanel {
 
   settingsChanged(rerun: boolean): void {
     this.post(hostNotification('settings', previewSettings()));
-    if (rerun && this.document) this.runner.schedule(this.document.getText());
+    if (rerun && this.document) {
+      this.runner.schedule(this.document.getText());
+      return;
+    }
+    // A new protocol needs a new IoU job; new thresholds only move the bucket.
+    const protocol = readSettings().iouProtocol;
+    if (this.reference && this.metrics.protocol !== undefined && this.metrics.protocol !== protocol) this.measureAgainstReference();
+    else if (this.metrics.iou !== null) this.setMetrics({ ...this.metrics, bucket: bucketOf(this.metrics.iou) });
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.runner.dispose();
+    this.iouRunner.dispose();
     this.deps.diagnostics.delete(this.documentUri);
     for (const pending of this.pendingRequests.values()) pending.reject(new Error('the preview was closed'));
     this.pendingRequests.clear();
@@ -319,7 +428,31 @@ export class PreviewPanel {
 
   // ---------- internals ----------
 
-  private applyResult(result: JobResult<ExecuteResult>, version: number): void {
+  /** Starts the IoU of the shape on screen against the reference (when both exist). */
+  private measureAgainstReference(): void {
+    if (!this.reference || this.lastShapeSource === undefined || this.disposed) return;
+    const protocol = readSettings().iouProtocol;
+    this.setMetrics({ ...this.metrics, protocol, state: 'computing', error: undefined });
+    void this.iouRunner.runNow({ source: this.lastShapeSource, reference: this.reference.input, referenceUri: this.reference.uri, protocol });
+  }
+
+  private applyIou(input: IouInput, result: JobResult<IouJobResult>): void {
+    if (this.disposed || this.reference?.uri.toString() !== input.referenceUri.toString()) return;
+    if (!result.ok) {
+      if (result.error.kind === 'cancelled') return;
+      this.measured = undefined;
+      this.setMetrics({ iou: null, chamfer: null, protocol: input.protocol, state: 'error', error: describeError(result.error), ms: result.ms });
+      log().info(`${this.title}: IoU against ${this.reference.name} failed: ${describeError(result.error)}`);
+      return;
+    }
+    const first = result.value.results[0];
+    const chamfer = first.chamfer?.chamferX1000 ?? null;
+    this.measured = { iou: first.iou, chamfer, protocol: input.protocol, source: input.source, reference: input.referenceUri };
+    this.setMetrics({ iou: first.iou, chamfer, protocol: input.protocol, bucket: bucketOf(first.iou), state: 'done', ms: result.ms });
+    log().debug(`${this.title}: IoU ${first.iou.toFixed(4)} (${input.protocol}) against ${this.reference.name} in ${result.ms} ms`);
+  }
+
+  private applyResult(result: JobResult<ExecuteResult>, version: number, source?: string): void {
     if (this.disposed) return;
     if (result.ok) {
       const value = result.value;
@@ -335,10 +468,12 @@ export class PreviewPanel {
         valid: value.valid,
         ms: result.ms,
       };
+      this.lastShapeSource = source;
       this.lastError = undefined;
       this.deps.diagnostics.delete(this.documentUri);
       this.post(hostNotification('shape', this.lastShape));
       log().debug(`${this.title}: run ${version} ok in ${result.ms} ms, volume ${value.volume}`);
+      this.measureAgainstReference();
     } else {
       if (result.error.kind === 'cancelled') return;
       this.lastError = { version, error: result.error };
@@ -389,6 +524,9 @@ export class PreviewPanel {
       case 'revealLine':
         void this.revealLine(m.params.line);
         return;
+      case 'flag':
+        void vscode.commands.executeCommand(m.params.collection === 'fda' ? 'gift.flagFda' : 'gift.flagSrs', this.documentUri);
+        return;
     }
   }
 
@@ -422,6 +560,10 @@ export class PreviewPanel {
       documentUri: this.documentUri.toString(),
       referenceUri: this.reference?.uri.toString(),
       imageUri: this.sourceImage?.uri.toString(),
+      imageIsSource: this.sourceImage?.isSource,
+      imageName: this.sourceImage && this.sourceImage.name !== path.basename(this.sourceImage.uri.path) ? this.sourceImage.name : undefined,
+      model: this.model,
+      sample: this.sample,
     };
     this.post(hostNotification('document', { uri: this.documentUri.toString(), title: this.title, restore }));
   }
@@ -470,6 +612,22 @@ export class PreviewPanel {
         }, 50);
       }
     });
+  }
+}
+
+interface IouInput {
+  source: string;
+  reference: ShapeSource;
+  referenceUri: vscode.Uri;
+  protocol: IouProtocol;
+}
+
+/** The GIFT bucket of an IoU under the configured thresholds (null when they are invalid). */
+function bucketOf(iou: number): 'srs' | 'fda' | null {
+  try {
+    return bucketForIou(iou, readSettings().thresholds);
+  } catch {
+    return null;
   }
 }
 

@@ -57,6 +57,25 @@ export interface PreviewSettings {
   iouProtocol: IouProtocol;
 }
 
+/** Which GIFT collection an IoU would put a program in (null: neither; see core/dataset/thresholds). */
+export type IouBucket = 'srs' | 'fda' | null;
+
+/**
+ * IoU and Chamfer distance against the reference. `state`: 'none' (no reference or not run yet),
+ * 'computing' (a job is in flight; the numbers are the previous ones), 'done', 'error' (`error` says why).
+ */
+export interface Metrics {
+  iou: number | null;
+  /** Chamfer distance × 1000 (the number papers print). */
+  chamfer: number | null;
+  protocol?: IouProtocol;
+  bucket?: IouBucket;
+  state?: 'none' | 'computing' | 'done' | 'error';
+  error?: string;
+  /** Milliseconds the IoU job took. */
+  ms?: number;
+}
+
 export interface SceneInfo {
   version: number;
   triangles: number;
@@ -65,10 +84,31 @@ export interface SceneInfo {
   banner: string | null;
   view: ViewName | 'custom';
   toggles: Record<ToggleName, boolean>;
-  metrics: { iou: string; chamfer: string; volume: string; bbox: string };
+  metrics: { iou: string; chamfer: string; volume: string; bbox: string; protocol: string; bucket: string; iouError: string | null };
   candidate: number;
   candidates: number;
   hasSourceImage: boolean;
+}
+
+/** Where a previewed program came from in a GIFT dataset (so flags know the image and the source). */
+export interface DatasetSampleLink {
+  /** The dataset folder, absolute. */
+  dataset: string;
+  id: string;
+  /** The sft record whose code is the reference (ground truth); null when unknown. */
+  referenceId: string | null;
+  /** Absolute path of the reference record's image. */
+  referenceImage: string | null;
+}
+
+function isDatasetSampleLink(value: unknown): value is DatasetSampleLink {
+  return (
+    isRecord(value) &&
+    typeof value.dataset === 'string' &&
+    typeof value.id === 'string' &&
+    (value.referenceId === null || typeof value.referenceId === 'string') &&
+    (value.referenceImage === null || typeof value.referenceImage === 'string')
+  );
 }
 
 /** What a panel needs to come back after a window reload (kept by the webview via setState). */
@@ -76,6 +116,13 @@ export interface PanelRestoreState {
   documentUri: string;
   referenceUri?: string;
   imageUri?: string;
+  /** Whether the image is the one the code was generated from (Image to CAD), so flags may use it. */
+  imageIsSource?: boolean;
+  /** The caption of the image, when not its file name (dataset images are named by their hash). */
+  imageName?: string;
+  /** The backend that generated the code (Image to CAD), recorded with flags. */
+  model?: string;
+  sample?: DatasetSampleLink;
 }
 
 export function isPanelRestoreState(value: unknown): value is PanelRestoreState {
@@ -83,7 +130,11 @@ export function isPanelRestoreState(value: unknown): value is PanelRestoreState 
     isRecord(value) &&
     typeof value.documentUri === 'string' &&
     (value.referenceUri === undefined || typeof value.referenceUri === 'string') &&
-    (value.imageUri === undefined || typeof value.imageUri === 'string')
+    (value.imageUri === undefined || typeof value.imageUri === 'string') &&
+    (value.imageIsSource === undefined || typeof value.imageIsSource === 'boolean') &&
+    (value.imageName === undefined || typeof value.imageName === 'string') &&
+    (value.model === undefined || typeof value.model === 'string') &&
+    (value.sample === undefined || isDatasetSampleLink(value.sample))
   );
 }
 
@@ -101,7 +152,7 @@ export interface HostNotifications {
   error: { version: number; error: ErrorDetails };
   reference: { name: string; mesh: PreviewMesh } | { name: null };
   /** IoU/Chamfer against the reference; null means "not computed" and shows "—". */
-  metrics: { iou: number | null; chamfer: number | null };
+  metrics: Metrics;
   sourceImage: { name: string; dataUri: string } | { name: null };
   candidates: { items: Candidate[]; current: number };
   settings: PreviewSettings;
@@ -129,6 +180,8 @@ export interface WebviewCommands {
   pickReference: Record<string, never>;
   exportShape: { format: 'step' | 'stl' };
   revealLine: { line: number };
+  /** Add the program to the open GIFT dataset's SRS or FDA collection (gift.flagSrs / gift.flagFda). */
+  flag: { collection: 'srs' | 'fda' };
 }
 
 // ---------- envelopes ----------
@@ -176,7 +229,7 @@ const HOST_NOTIFICATIONS = new Set<string>(['document', 'running', 'shape', 'err
 const HOST_COMMANDS = new Set<string>(['setView', 'setToggle'] satisfies (keyof HostCommands)[]);
 const WEBVIEW_REQUESTS = new Set<string>(['sceneInfo'] satisfies (keyof WebviewRequests)[]);
 const WEBVIEW_NOTIFICATIONS = new Set<string>(['ready', 'log'] satisfies (keyof WebviewNotifications)[]);
-const WEBVIEW_COMMANDS = new Set<string>(['selectCandidate', 'pickReference', 'exportShape', 'revealLine'] satisfies (keyof WebviewCommands)[]);
+const WEBVIEW_COMMANDS = new Set<string>(['selectCandidate', 'pickReference', 'exportShape', 'revealLine', 'flag'] satisfies (keyof WebviewCommands)[]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -234,6 +287,14 @@ export function formatLength(value: number): string {
   const abs = Math.abs(value);
   if (abs !== 0 && (abs < 1e-3 || abs >= 1e5)) return value.toExponential(3);
   return Number(value.toPrecision(4)).toString();
+}
+
+/** The bucket as the panel shows it: SRS / FDA, or why neither. */
+export function formatBucket(iou: number | null | undefined, bucket: IouBucket | undefined, t: PreviewSettings['thresholds']): string {
+  if (iou === null || iou === undefined || !Number.isFinite(iou) || bucket === undefined) return '—';
+  if (bucket === 'srs') return 'SRS';
+  if (bucket === 'fda') return 'FDA';
+  return iou >= t.match ? 'none (match)' : iou < t.low ? 'none (< low)' : 'none';
 }
 
 /** How an IoU compares with the configured thresholds. */

@@ -101,3 +101,22 @@ test('metric formatting shows "—" until a value arrives and grades IoU by the 
   const t = { low: 0.5, valid: 0.9, match: 0.99 };
   assert.deepEqual([null, 0.2, 0.6, 0.95, 0.995].map((v) => iouGrade(v, t)), ['none', 'bad', 'low', 'valid', 'match']);
 });
+
+test('cancel drops the queued run and aborts the running one; nothing is delivered', async () => {
+  const log: string[] = [];
+  const results: string[] = [];
+  const errors: unknown[] = [];
+  const runner = new LiveRunner({ run: slowJob(log), onResult: (r) => results.push(r), onError: (e) => errors.push(e), delayMs: 10 });
+  void runner.runNow({ text: 'running', ms: 200 });
+  runner.cancel();
+  runner.schedule({ text: 'queued', ms: 5 });
+  runner.cancel();
+  await sleep(40);
+  await runner.idle();
+  assert.deepEqual(log, ['start running', 'abort running']);
+  assert.deepEqual(results, []);
+  assert.deepEqual(errors, [], 'a cancelled run is not an error');
+  // The runner still works after a cancel.
+  await runner.runNow({ text: 'after', ms: 5 });
+  assert.deepEqual(results, ['after']);
+});

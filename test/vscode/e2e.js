@@ -1,7 +1,11 @@
 // E2E in a real VS Code: drives code-server's workbench in headless Chromium like a person would.
 // Opens a test100 program, runs "GIFT: Open CAD Preview" from the command palette, waits for the
-// mesh in the webview and saves a screenshot (default .test-work/preview.png).
+// mesh in the webview and saves a screenshot (default .test-work/preview.png). Then opens the GIFT
+// side panel on a small dataset (built here with the `gift` CLI in <workspace>/.gift-dataset, the
+// default folder the panel opens by itself), opens an SRS sample from it and screenshots the panel,
+// the sample's code and its preview with the IoU against the ground truth (dataset.png beside it).
 // usage: node test/vscode/e2e.js <workspaceFolder> [screenshot.png]
+const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -10,15 +14,63 @@ const { ROOT, startCodeServer, workbenchUrl, openBrowser } = require('./launch')
 const folder = path.resolve(process.argv[2] || path.join(ROOT, '.test-work', 'vscode-workspace'));
 const screenshot = path.resolve(process.argv[3] || path.join(ROOT, '.test-work', 'preview.png'));
 const PROGRAM = process.env.E2E_PROGRAM || 'plate_71404.py';
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'gencad-test100');
+const GIFT = path.join(ROOT, 'bin', 'gift.js');
+// Single-extrude prisms: the extrude scaled by f has raw IoU f against the original, exactly.
+const SRS = [['00675497', 0.95], ['00694405', 0.92]];
+const FDA = [['00507123', 0.7]];
+const SFT = ['00675497', '00694405', '00507123', '00248776', '00442545', '00827834'];
+
+const scaledExtrude = (code, f) => code.replace(/extrude\(([-\d.e]+)\)/, (_, d) => `extrude(${Number(d) * f})`);
+
+/**
+ * <workspace>/.gift-dataset from test100 pairs plus SRS/FDA samples, through the CLI like a user
+ * would (an imagefolder import keeping each row's collection). The FDA image is the near miss
+ * rendered in the dataset's style; that render runs in the background while VS Code starts.
+ */
+function startDatasetBuild(workspace) {
+  const dataset = path.join(workspace, '.gift-dataset');
+  fs.rmSync(dataset, { recursive: true, force: true });
+  const src = fs.mkdtempSync(path.join(os.tmpdir(), 'gift-e2e-imagefolder-'));
+  const samples = Object.fromEntries(fs.readFileSync(path.join(FIXTURES, 'samples.jsonl'), 'utf8').trim().split('\n')
+    .map((l) => JSON.parse(l)).map((s) => [s.image.replace(/_0\.png$/, ''), s]));
+  const rows = [];
+  for (const id of SFT) {
+    fs.copyFileSync(path.join(FIXTURES, 'images', samples[id].image), path.join(src, `${id}.png`));
+    rows.push({ file_name: `${id}.png`, code: samples[id].ground_truth, id, collection: 'sft' });
+  }
+  for (const [id, f] of SRS) {
+    rows.push({ file_name: `${id}.png`, code: scaledExtrude(samples[id].ground_truth, f), id: `${id}-srs-0`, collection: 'srs', source: id, iou: f, protocol: 'raw', model: 'e2e-scaled-extrude' });
+  }
+  const renders = FDA.map(([id, f]) => {
+    const program = path.join(src, `${id}-fda-0.py`);
+    fs.writeFileSync(program, scaledExtrude(samples[id].ground_truth, f));
+    rows.push({ file_name: `${id}-fda-0.png`, code: samples[id].ground_truth, id: `${id}-fda-0`, collection: 'fda', source: id, iou: f, protocol: 'raw', model: 'e2e-scaled-extrude' });
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [GIFT, 'render', program, '--out', path.join(src, `${id}-fda-0.png`)], { stdio: 'inherit' });
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`gift render exited with ${code}`))));
+    });
+  });
+  fs.writeFileSync(path.join(src, 'metadata.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return Promise.all(renders).then(() => {
+    const r = spawnSync(process.execPath, [GIFT, 'dataset', 'import', src, '--out', dataset, '--keep-collections', '--name', 'e2e-test100'], { encoding: 'utf8' });
+    fs.rmSync(src, { recursive: true, force: true });
+    if (r.status !== 0) throw new Error(`gift dataset import failed: ${r.stderr || r.stdout}`);
+    return dataset;
+  });
+}
 
 (async () => {
   const t0 = Date.now();
   const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gift-e2e-ud-'));
+  const datasetBuilt = startDatasetBuild(folder);
+  datasetBuilt.catch(() => {}); // awaited (and reported) before the side panel is used
   const server = await startCodeServer({
     userDataDir,
     extensionsDir: path.join(userDataDir, 'extensions'),
-    settings: { 'editor.minimap.enabled': false },
+    // The dataset's samples were verified under raw IoU: show the same protocol in the preview.
+    settings: { 'editor.minimap.enabled': false, 'gift.iou.protocol': 'raw' },
   });
   const browser = await openBrowser({ viewport: { width: 1500, height: 860 } });
   const { page } = browser;
@@ -100,6 +152,31 @@ const PROGRAM = process.env.E2E_PROGRAM || 'plate_71404.py';
     const errorShot = screenshot.replace(/\.png$/, '-error.png');
     await page.screenshot({ path: errorShot });
     console.log(`[e2e] banner "${(await inner.locator('.banner-text').innerText()).slice(0, 80)}…"; screenshot ${path.relative(ROOT, errorShot)} after ${elapsed()}`);
+
+    // The GIFT side panel on the dataset, and an SRS sample opened from it (fourth screenshot).
+    console.log(`[e2e] dataset ${path.relative(ROOT, await datasetBuilt)} built after ${elapsed()}`);
+    await palette('>', 'File: Revert File');
+    await palette('>', 'View: Close All Editors');
+    await palette('>', 'View: Show GIFT');
+    const tree = page.locator("#workbench\\.parts\\.sidebar");
+    const row = (label) => tree.locator(`.monaco-list-row[aria-label^="${label}"], .monaco-list-row:has(.label-name:text-is("${label}"))`).first();
+    for (const collection of ['sft', 'srs', 'fda']) {
+      await row(collection).waitFor({ timeout: 30000 });
+      await row(collection).click();
+    }
+    const sample = row(`${SRS[0][0]}-srs-0`);
+    await sample.waitFor({ timeout: 10000 });
+    await sample.click();
+    const samplePreview = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('iframe#active-frame');
+    await samplePreview.locator('#metric-iou').filter({ hasText: /^\d\.\d{4}$/ }).waitFor({ timeout: 60000 });
+    await page.waitForTimeout(1200);
+    const datasetShot = path.join(path.dirname(screenshot), 'dataset.png');
+    await page.screenshot({ path: datasetShot });
+    const shown = {};
+    for (const id of ['metric-iou', 'metric-chamfer', 'metric-protocol', 'metric-bucket']) shown[id.slice(7)] = await samplePreview.locator(`#${id}`).innerText();
+    console.log(`[e2e] dataset panel and sample ${SRS[0][0]}-srs-0: ${JSON.stringify(shown)}; screenshot ${path.relative(ROOT, datasetShot)} after ${elapsed()}`);
+    if (shown.iou !== SRS[0][1].toFixed(4) || shown.bucket !== 'SRS') throw new Error(`expected raw IoU ${SRS[0][1]} in SRS, the preview shows ${JSON.stringify(shown)}`);
+
     const webviewErrors = errors.filter((e) => !/favicon|Failed to load resource.*404/.test(e));
     if (webviewErrors.length) console.log('[e2e] browser console errors:\n  ' + webviewErrors.slice(0, 10).join('\n  '));
   } catch (e) {

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { CommandOutcome, GiftApi } from '../../src/extension/extension';
 import type { PreviewPanel } from '../../src/extension/preview';
 import type { SceneInfo } from '../../src/protocol/messages';
+import { datasetSuite } from './dataset.suite';
 
 const EXTENSION_ID = 'gift-cad.gift-cad';
 const COMMANDS = ['gift.imageToCad', 'gift.openPreview', 'gift.setReference', 'gift.exportStep', 'gift.exportStl', 'gift.flagSrs', 'gift.flagFda', 'gift.showLogs'];
@@ -40,8 +41,9 @@ async function sceneWhere(preview: PreviewPanel, what: string, ok: (s: SceneInfo
   }, timeoutMs);
 }
 
+let api: GiftApi;
+
 suite('GIFT CAD in VS Code', () => {
-  let api: GiftApi;
   let document: vscode.TextDocument;
   let preview: PreviewPanel;
 
@@ -159,16 +161,23 @@ suite('GIFT CAD in VS Code', () => {
     await preview.settled();
   });
 
-  test('Set Reference shows a STEP file as the ghost overlay', async () => {
+  test('Set Reference shows its gt STEP as the ghost overlay, and the IoU against it', async () => {
     const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.setReference', workspaceFile('parts', '00442545.step'), document.uri);
     assert.ok(outcome.ok, JSON.stringify(outcome));
     const scene = await sceneWhere(preview, 'the reference mesh', (s) => s.referenceTriangles > 0);
     assert.equal(scene.toggles.reference, true);
-    assert.equal(scene.metrics.iou, '—');
-    preview.setMetrics({ iou: 0.9731, chamfer: 0.0042 });
-    const withMetrics = await sceneWhere(preview, 'the metrics', (s) => s.metrics.iou !== '—');
-    assert.equal(withMetrics.metrics.iou, '0.9731');
-    assert.equal(withMetrics.metrics.chamfer, '0.0042');
+    // The program is a quantised copy of the STEP: the paper's aligned IoU is high but not 1.
+    const measured = await sceneWhere(preview, 'the IoU', (s) => /^\d\.\d{4}$/.test(s.metrics.iou));
+    const iou = Number(measured.metrics.iou);
+    assert.ok(iou > 0.8 && iou <= 1, `IoU ${iou}`);
+    assert.match(measured.metrics.chamfer, /^\d+\.\d{4}$/);
+    assert.equal(measured.metrics.protocol, 'aligned');
+    assert.equal(measured.metrics.bucket, iou >= 0.99 ? 'none (match)' : iou >= 0.9 ? 'SRS' : 'FDA');
+    assert.equal(measured.metrics.iouError, null);
+    assert.equal(vscode.languages.getDiagnostics(document.uri).length, 0, 'IoU results never become diagnostics');
+    const metrics = preview.currentMetrics;
+    assert.equal(metrics.state, 'done');
+    console.log(`    IoU of plate_71404.py against 00442545.step: ${metrics.iou} (aligned), Chamfer ×1000 ${metrics.chamfer}, ${metrics.ms} ms`);
   });
 
   test('view and toggle commands reach the webview', async () => {
@@ -243,3 +252,5 @@ suite('GIFT CAD in VS Code', () => {
     }
   });
 });
+
+datasetSuite(() => api, workspaceFile, waitFor);
