@@ -2,6 +2,7 @@
  * `gift`: the command line over the same core as the extension, for terminals and cluster nodes.
  * Each subcommand lives in commands/<name>.ts and returns its exit code.
  */
+import { bootstrapCommand } from './commands/bootstrap';
 import { datasetCommand } from './commands/dataset';
 import { generateCommand } from './commands/generate';
 import { iouCommand } from './commands/iou';
@@ -22,6 +23,7 @@ const commands: Record<string, Command> = {
   verify: { summary: 'batch IoU over a JSONL of pairs (resumable), with VSR and mean/median IoU', run: verifyCommand },
   render: { summary: 'render a shape as a PNG in the GenCAD dataset style', run: renderCommand },
   score: { summary: 'score how well a shape explains an image (no ground truth needed)', run: scoreCommand },
+  bootstrap: { summary: 'GIFT data engine: sample K per sft pair, verify by IoU, add SRS/FDA records (resumable, sharded)', run: bootstrapCommand },
   train: { summary: 'train on a Slurm cluster over SSH (submit/status/logs/cancel/fetch/bootstrap)', run: trainCommand },
   dataset: { summary: 'import, list, flag and export GIFT datasets (sft / srs / fda collections)', run: datasetCommand },
 };

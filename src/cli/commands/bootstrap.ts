@@ -1,0 +1,117 @@
+/**
+ * `gift bootstrap DIR --samples K [--limit N] [--shard i/N] [--backend onnx|openai] …`
+ * The GIFT data engine over a dataset folder: see core/dataset/bootstrap.ts.
+ */
+import fs from 'node:fs';
+import { bootstrap, parseShard, type SampleFn, type Shard } from '../../core/dataset/bootstrap';
+import { openDataset } from '../../core/dataset';
+import { DEFAULT_THRESHOLDS, validateThresholds, type IouThresholds } from '../../core/dataset/thresholds';
+import { KernelPool } from '../../core/kernel/pool';
+import { onnxBackend, openAiBackend, withCadQueryImport, type CandidateBackend } from '../../core/model/generate';
+import { intOption, parseCommandArgs, UsageError } from '../args';
+import { protocolOption } from './iou';
+
+const help = `usage: gift bootstrap DIR --samples K [--limit N] [--shard i/N] [--backend onnx|openai]
+                      [--endpoint URL] [--model NAME] [--protocol P] [--low 0.5] [--valid 0.9] [--match 0.99]
+
+For each sft sample of the dataset in DIR: sample K programs from the model, verify each by IoU
+against the ground truth, and add SRS (valid ≤ IoU < match: original image, generated code) and
+FDA (low ≤ IoU < valid: the program rendered in the dataset's style, ground-truth code) records.
+Resumable: a rerun skips samples already done (DIR/bootstrap.jsonl). --shard i/N (0 ≤ i < N)
+takes every N-th sample, for Slurm job arrays. The API key for --backend openai comes from env
+GIFT_API_KEY.`;
+
+function threshold(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${value}'`);
+  return n;
+}
+
+export async function bootstrapCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      samples: { type: 'string' },
+      limit: { type: 'string' },
+      shard: { type: 'string' },
+      backend: { type: 'string' },
+      endpoint: { type: 'string' },
+      model: { type: 'string' },
+      protocol: { type: 'string' },
+      low: { type: 'string' },
+      valid: { type: 'string' },
+      match: { type: 'string' },
+      workers: { type: 'string' },
+      timeout: { type: 'string' },
+      temperature: { type: 'string' },
+    },
+    help,
+  );
+  if (positionals.length !== 1) throw new UsageError(`expected one dataset folder DIR\n\n${help}`);
+  const [dir] = positionals;
+  if (!fs.existsSync(dir)) throw new UsageError(`${dir}: no such dataset folder`);
+  if (values.samples === undefined) throw new UsageError(`--samples K is required\n\n${help}`);
+  const samples = intOption('samples', values.samples, 1);
+  const limit = values.limit === undefined ? undefined : intOption('limit', values.limit, 1);
+  let shard: Shard | undefined;
+  try {
+    shard = values.shard ? parseShard(values.shard) : undefined;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const thresholds: IouThresholds = {
+    low: threshold('low', values.low, DEFAULT_THRESHOLDS.low),
+    valid: threshold('valid', values.valid, DEFAULT_THRESHOLDS.valid),
+    match: threshold('match', values.match, DEFAULT_THRESHOLDS.match),
+  };
+  try {
+    validateThresholds(thresholds);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const protocol = protocolOption(values.protocol);
+  const temperature = values.temperature === undefined ? undefined : Number(values.temperature);
+  const backendName = values.backend ?? (values.endpoint ? 'openai' : 'onnx');
+  if (backendName !== 'onnx' && backendName !== 'openai') throw new UsageError(`unknown --backend '${backendName}': expected onnx or openai`);
+  const endpoint = values.endpoint ?? (process.env.GIFT_ENDPOINT || undefined);
+  if (backendName === 'openai' && !endpoint) throw new UsageError('--backend openai needs --endpoint URL');
+
+  const backend: CandidateBackend =
+    backendName === 'openai'
+      ? openAiBackend({ endpoint: endpoint!, model: values.model, apiKey: process.env.GIFT_API_KEY || undefined })
+      : onnxBackend({ model: values.model, threads: 0 });
+  const sample: SampleFn = async (imagePath, k, signal) => {
+    const programs = await backend.sample(new Uint8Array(fs.readFileSync(imagePath)), imagePath, { samples: k, temperature, signal });
+    return programs.filter((p) => p.code !== null).map((p) => ({ code: withCadQueryImport(p.code!), model: backend.name }));
+  };
+
+  const abort = new AbortController();
+  process.once('SIGINT', () => abort.abort());
+  const pool = new KernelPool({ workers: intOption('workers', values.workers, 2), timeoutMs: intOption('timeout', values.timeout, 30_000) });
+  const ds = await openDataset(dir);
+  try {
+    const summary = await bootstrap(ds, {
+      pool,
+      sample,
+      samples,
+      limit,
+      shard,
+      thresholds,
+      protocol,
+      signal: abort.signal,
+      onProgress: (p) => {
+        const last = p.last ? ` (${p.last.id}: ${p.last.valid}/${p.last.distinct} ran, best IoU ${p.last.bestIou?.toFixed(3) ?? '—'}${p.last.error ? `, ${p.last.error}` : ''})` : '';
+        process.stderr.write(`bootstrap: ${p.done}/${p.total}, srs ${p.srs}, fda ${p.fda}${last}\n`);
+      },
+    });
+    console.log(
+      `${summary.cancelled ? 'cancelled' : 'done'}: ${summary.done}/${summary.total} samples (${summary.skipped} from an earlier run), ` +
+        `+${summary.srs} srs, +${summary.fda} fda, ${Number.isFinite(summary.validRate) ? (summary.validRate * 100).toFixed(1) : '—'}% of sampled programs ran`,
+    );
+    return summary.cancelled ? 130 : 0;
+  } finally {
+    await backend.close?.();
+    await pool.close();
+  }
+}
