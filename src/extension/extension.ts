@@ -17,9 +17,14 @@ import {
 } from './imageToCad';
 import { KernelService } from './kernel';
 import { disposeLog, log } from './log';
+import { onnxImageBackend, openAiImageBackend } from './modelBackends';
 import { fail, type CommandOutcome } from './outcome';
 import { PREVIEW_VIEW_TYPE, PreviewManager, type CadCandidate } from './preview';
+import { GiftSecrets } from './secrets';
 import { readSettings } from './settings';
+import { TrainingCommands } from './trainingCommands';
+import { TrainingService } from './trainingService';
+import { TRAINING_VIEW_ID, TrainingTreeProvider, type TrainingNode } from './trainingTree';
 
 /** What `activate` returns: for model backends to plug in, and for the integration tests. */
 export interface GiftApi {
@@ -31,6 +36,14 @@ export interface GiftApi {
   dataset: DatasetService;
   datasetTree: DatasetTreeProvider;
   datasetView: vscode.TreeView<DatasetNode>;
+  /** SecretStorage access: the OpenAI-compatible endpoint's key, SSH key passphrases. */
+  secrets: GiftSecrets;
+  /** Remote training runs (profiles, connections, run store) and the Training view. */
+  training: TrainingService;
+  trainingTree: TrainingTreeProvider;
+  trainingView: vscode.TreeView<TrainingNode>;
+  /** This extension's log folder (the "GIFT CAD" channel's file is near it). */
+  logDir: string;
 }
 
 export type { CommandOutcome };
@@ -57,6 +70,11 @@ export function activate(context: vscode.ExtensionContext): GiftApi {
     canSelectMany: true,
     showCollapseAll: true,
   });
+  const secrets = new GiftSecrets(context.secrets);
+  const training = new TrainingService(secrets, context.globalStorageUri.fsPath);
+  const trainingTree = new TrainingTreeProvider(training);
+  const trainingView = vscode.window.createTreeView(TRAINING_VIEW_ID, { treeDataProvider: trainingTree, showCollapseAll: true });
+  const trainingCommands = new TrainingCommands(training, dataset);
   const describeDataset = () => {
     datasetView.description = dataset.current?.info.name;
   };
@@ -79,7 +97,19 @@ export function activate(context: vscode.ExtensionContext): GiftApi {
     vscode.window.onDidChangeWindowState((e) => e.focused && datasetView.visible && dataset.current && tree.refresh()),
     ...datasetCommands.register(),
     vscode.commands.registerCommand('gift.showLogs', () => log().show(true)),
+    vscode.commands.registerCommand('gift.setApiKey', (key?: unknown) => secrets.setApiKeyCommand(key)),
+    vscode.commands.registerCommand('gift.clearApiKey', () => secrets.clearApiKeyCommand()),
+    registerImageToCadBackend(onnxImageBackend(k, context.asAbsolutePath('models'))),
+    registerImageToCadBackend(openAiImageBackend(k, secrets)),
+    training,
+    trainingTree,
+    trainingView,
+    ...trainingCommands.register(),
     vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('gift.train.profiles')) {
+        training.closeConnections();
+        trainingTree.refresh();
+      }
       if (e.affectsConfiguration('gift.kernel')) k.settingsChanged();
       if (e.affectsConfiguration('gift')) {
         previews.settingsChanged(e.affectsConfiguration('gift.preview.tessellation') || e.affectsConfiguration('gift.kernel'));
@@ -91,6 +121,8 @@ export function activate(context: vscode.ExtensionContext): GiftApi {
     }),
   );
   void vscode.commands.executeCommand('setContext', 'gift.active', true);
+  // A reloaded window finds its unfinished runs in the store and keeps polling them.
+  training.schedulePoll(2000);
   updateCadQueryContext(vscode.window.activeTextEditor);
   log().info(`GIFT CAD activated in ${Date.now() - started} ms (kernel starts on first use)`);
   return {
@@ -100,6 +132,11 @@ export function activate(context: vscode.ExtensionContext): GiftApi {
     dataset,
     datasetTree: tree,
     datasetView,
+    secrets,
+    training,
+    trainingTree,
+    trainingView,
+    logDir: context.logUri.fsPath,
     registerImageToCadBackend: (backend) => {
       const registration = registerImageToCadBackend(backend);
       context.subscriptions.push(registration);

@@ -1,6 +1,6 @@
 /**
- * Image to CAD: an image of a part → K ranked CadQuery programs from a model backend. The model
- * backends come from the model work; until one registers, the placeholder says so plainly.
+ * Image to CAD: an image of a part → K ranked CadQuery programs from a model backend. The real
+ * backends (onnx, openai) are in modelBackends.ts; others may register through the API.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';

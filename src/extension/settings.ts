@@ -11,13 +11,18 @@ export interface GiftSettings {
   tessellation: number | undefined;
   autoOpenPreview: boolean;
   thresholds: PreviewSettings['thresholds'];
+  /** The ONNX model directory for the 'onnx' backend; undefined = the bundled one. */
+  onnxModel: string | undefined;
+  /** The 'openai' backend's endpoint and model (the API key lives in SecretStorage, never here). */
+  openai: { endpoint: string; model: string | undefined; timeoutMs: number };
+  train: { pollSeconds: number };
 }
 
 export function readSettings(): GiftSettings {
   const c = vscode.workspace.getConfiguration('gift');
   const tessellation = c.get<number>('preview.tessellation', 0);
   return {
-    backend: c.get<string>('backend', 'auto'),
+    backend: c.get<string>('backend', 'onnx'),
     samples: clampInt(c.get<number>('samples', 4), 1, 64),
     kernel: {
       timeoutMs: clampInt(c.get<number>('kernel.timeoutMs', 10000), 100, 600_000),
@@ -31,6 +36,13 @@ export function readSettings(): GiftSettings {
       valid: c.get<number>('thresholds.valid', 0.9),
       match: c.get<number>('thresholds.match', 0.99),
     },
+    onnxModel: c.get<string>('onnx.model', '').trim() || undefined,
+    openai: {
+      endpoint: c.get<string>('openai.endpoint', '').trim(),
+      model: c.get<string>('openai.model', '').trim() || undefined,
+      timeoutMs: clampInt(c.get<number>('openai.timeoutMs', 180_000), 1000, 3_600_000),
+    },
+    train: { pollSeconds: clampInt(c.get<number>('train.pollSeconds', 10), 1, 3600) },
   };
 }
 

@@ -245,10 +245,13 @@ export function datasetSuite(getApi: () => GiftApi, workspaceFile: (...parts: st
       assert.ok(fs.existsSync(path.join(out.fsPath, first.image)));
     });
 
-    test('Run Bootstrap: says so without a backend; with one, adds verified samples', async () => {
+    test('Run Bootstrap: says so without a usable backend; with one, adds verified samples', async () => {
+      const config = vscode.workspace.getConfiguration('gift');
+      await config.update('backend', 'no-such-backend', vscode.ConfigurationTarget.Global);
       const none = await vscode.commands.executeCommand<CommandOutcome>('gift.runBootstrap', { limit: 1 });
       assert.equal(none.ok, false);
-      assert.match(!none.ok ? none.message : '', /No image-to-CAD model backend is installed yet/);
+      assert.match(!none.ok ? none.message : '', /gift\.backend is 'no-such-backend', but no such model backend is installed/);
+      await config.update('backend', 'scaled-extrude', vscode.ConfigurationTarget.Global);
 
       const sft = (await ds.list('sft')).records;
       const registration = api.registerImageToCadBackend({
@@ -269,6 +272,7 @@ export function datasetSuite(getApi: () => GiftApi, workspaceFile: (...parts: st
         assert.equal((await ds.list('fda')).records.length, before.fda + 1);
       } finally {
         registration.dispose();
+        await config.update('backend', undefined, vscode.ConfigurationTarget.Global);
       }
     });
 

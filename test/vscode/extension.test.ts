@@ -9,9 +9,11 @@ import type { CommandOutcome, GiftApi } from '../../src/extension/extension';
 import type { PreviewPanel } from '../../src/extension/preview';
 import type { SceneInfo } from '../../src/protocol/messages';
 import { datasetSuite } from './dataset.suite';
+import { modelSuite } from './model.suite';
+import { trainingSuite } from './training.suite';
 
 const EXTENSION_ID = 'gift-cad.gift-cad';
-const COMMANDS = ['gift.imageToCad', 'gift.openPreview', 'gift.setReference', 'gift.exportStep', 'gift.exportStl', 'gift.flagSrs', 'gift.flagFda', 'gift.showLogs'];
+const COMMANDS = ['gift.imageToCad', 'gift.openPreview', 'gift.setReference', 'gift.exportStep', 'gift.exportStl', 'gift.flagSrs', 'gift.flagFda', 'gift.showLogs', 'gift.setApiKey', 'gift.clearApiKey', 'gift.train.start', 'gift.train.followLogs', 'gift.train.cancel', 'gift.train.fetch', 'gift.train.refresh'];
 
 function workspaceFile(...parts: string[]): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -70,7 +72,7 @@ suite('GIFT CAD in VS Code', () => {
   test('settings have their defaults', () => {
     const config = vscode.workspace.getConfiguration('gift');
     const expected: Record<string, unknown> = {
-      backend: 'auto',
+      backend: 'onnx',
       samples: 4,
       'kernel.timeoutMs': 10000,
       'kernel.workers': 2,
@@ -215,10 +217,15 @@ suite('GIFT CAD in VS Code', () => {
     assert.equal(api.previews.get(other.uri), undefined);
   });
 
-  test('Image to CAD without a model backend says so clearly', async () => {
-    const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile('parts', '00442545_0.png'));
-    assert.equal(outcome.ok, false);
-    assert.match(!outcome.ok ? outcome.message : '', /No image-to-CAD model backend is installed yet/);
+  test('Image to CAD with gift.backend naming no installed backend says so clearly', async () => {
+    await vscode.workspace.getConfiguration('gift').update('backend', 'no-such-backend', vscode.ConfigurationTarget.Global);
+    try {
+      const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile('parts', '00442545_0.png'));
+      assert.equal(outcome.ok, false);
+      assert.match(!outcome.ok ? outcome.message : '', /gift\.backend is 'no-such-backend', but no such model backend is installed \(installed: onnx, openai\)/);
+    } finally {
+      await vscode.workspace.getConfiguration('gift').update('backend', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   test('Image to CAD with a backend opens the code and the preview with the image and candidates', async () => {
@@ -229,6 +236,7 @@ suite('GIFT CAD in VS Code', () => {
         return Array.from({ length: samples }, (_, i) => ({ code: source.replace('extrude(0.03125)', `extrude(${0.03125 * (i + 1)})`), score: 1 - i / 10 }));
       },
     });
+    await vscode.workspace.getConfiguration('gift').update('backend', 'test-backend', vscode.ConfigurationTarget.Global);
     try {
       const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile('parts', '00442545_0.png'));
       assert.ok(outcome.ok && outcome.uri, JSON.stringify(outcome));
@@ -249,8 +257,11 @@ suite('GIFT CAD in VS Code', () => {
       await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     } finally {
       registration.dispose();
+      await vscode.workspace.getConfiguration('gift').update('backend', undefined, vscode.ConfigurationTarget.Global);
     }
   });
 });
 
 datasetSuite(() => api, workspaceFile, waitFor);
+modelSuite(() => api, workspaceFile, waitFor);
+trainingSuite(() => api, workspaceFile, waitFor);
