@@ -304,8 +304,10 @@ export async function followRun(conn: ClusterConnection, store: RunStore, run: R
     }
     if (o.signal?.aborted) return status;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, o.pollMs ?? 5000);
-      o.signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      // One listener per wait, removed when the wait ends, so long follows don't pile them up.
+      const onAbort = () => (clearTimeout(t), resolve());
+      const t = setTimeout(() => (o.signal?.removeEventListener('abort', onAbort), resolve()), o.pollMs ?? 5000);
+      o.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 }
