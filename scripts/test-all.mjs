@@ -63,10 +63,11 @@ if (mustRun('build', node, ['esbuild.js']) && mustRun('type-check', node, [path.
     mustRun('python deps for the training recipe', 'bash', ['scripts/install-python-deps.sh']);
     await suite('unit, CLI and fuzz tests (node:test)', node, ['scripts/test.mjs']);
   }
+  // One Slurm + sshd on 127.0.0.1 serves both the VS Code Training view tests and the CLI e2e.
+  const cluster = (wanted('vscode') || wanted('training')) && mustRun('Slurm + sshd on 127.0.0.1', 'bash', ['scripts/training-env-up.sh']);
   if (wanted('vscode')) await suite('VS Code integration tests (code-server)', node, ['scripts/test-vscode.mjs']);
-  if (wanted('training') && fs.existsSync(path.join(root, 'scripts/test-training.mjs'))) {
-    await suite('training end to end (Slurm over SSH)', node, ['scripts/test-training.mjs']);
-  }
+  if (wanted('training') && cluster) await suite('training end to end (Slurm over SSH)', node, ['scripts/test.mjs', 'test/train/e2e']);
+  if (cluster) spawnSync('bash', ['scripts/training-env-down.sh'], { cwd: root, stdio: 'inherit' });
 }
 
 console.log(`\n== summary (${((Date.now() - started) / 60000).toFixed(1)} min)`);

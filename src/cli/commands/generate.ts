@@ -26,16 +26,24 @@ program (or writes it to --out).
   --max-tokens N    longest program in tokens
   --seed N          sampling seed
   --out FILE.py     write the best program here instead of printing it
-  --json            print {ok, best:{code, iou?, score?, volume, bbox}, candidates:[{code, ok, iou?, score?, error?}]}
+  --json            print {code, ok, score, iou?, volume, bbox, candidates:[{code, ok, score, iou?, error?}]}
   --timeout MS      per-candidate kernel limit (default 20000)
   --request-timeout MS  per HTTP request to the endpoint (default 180000)
   --workers N       kernel worker threads (default 2)
 Exit code 0 when the best program ran, 1 otherwise.`;
 
+/**
+ * The issue's contract: the best program's `code`, `ok`, `score` (render vs image) and `iou` (with a
+ * reference), then every candidate best first; `volume`/`bbox` of the best as extras.
+ */
 export interface GenerateJson {
   ok: boolean;
-  best: { code: string; iou?: number; score?: number; volume: number; bbox: BBox } | null;
-  candidates: { code: string; ok: boolean; iou?: number; score?: number; error?: CadErrorInfo }[];
+  code: string | null;
+  score?: number;
+  iou?: number;
+  volume?: number;
+  bbox?: BBox;
+  candidates: { code: string; ok: boolean; score?: number; iou?: number; error?: CadErrorInfo }[];
   error?: CadErrorInfo;
 }
 
@@ -43,8 +51,12 @@ export function outcomeJson(outcome: GenerateOutcome): GenerateJson {
   const best = outcome.best;
   return {
     ok: outcome.ok,
-    best: best ? { code: best.code, iou: best.iou, score: best.score, volume: best.volume!, bbox: best.bbox! } : null,
-    candidates: outcome.candidates.map((c) => ({ code: c.code, ok: c.ok, iou: c.iou, score: c.score, error: c.error ?? c.rankError })),
+    code: best ? best.code : null,
+    score: best?.score,
+    iou: best?.iou,
+    volume: best?.volume,
+    bbox: best?.bbox,
+    candidates: outcome.candidates.map((c) => ({ code: c.code, ok: c.ok, score: c.score, iou: c.iou, error: c.error ?? c.rankError })),
   };
 }
 
@@ -93,7 +105,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const workers = intOption('workers', values.workers, 2);
 
   const fail = (error: CadErrorInfo): number => {
-    if (values.json) console.log(JSON.stringify({ ok: false, best: null, candidates: [], error } satisfies GenerateJson));
+    if (values.json) console.log(JSON.stringify({ ok: false, code: null, candidates: [], error } satisfies GenerateJson));
     else console.error(`gift generate: ${error.message}`);
     return 1;
   };

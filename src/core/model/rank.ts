@@ -29,7 +29,7 @@ export interface RankedCandidate {
   ok: boolean;
   /** IoU against the reference (when one was given). */
   iou?: number;
-  /** Render-vs-image score in [0, 1] (when ranking by image). */
+  /** Render-vs-image score in [0, 1] (whenever an image was given). */
   score?: number;
   /** Silhouette IoU and edge F-score behind `score`. */
   imageScore?: ImageScore;
@@ -82,14 +82,16 @@ async function evaluate(code: string, options: RankOptions, by: RankBy): Promise
     base.ms += result.workMs ?? result.ms;
     if (result.ok) base.iou = result.value.results[0].iou;
     else base.rankError = result.error;
-  } else if (by === 'score') {
-    const payload: ScorePayload = { shape: input, image: options.image!, imageName: options.imageName, maxSteps };
+  }
+  // The image score is reported whenever there is an image, and ranks when there is no reference.
+  if (options.image) {
+    const payload: ScorePayload = { shape: input, image: options.image, imageName: options.imageName, maxSteps };
     const result = await pool.run<ImageScore>('render.score', payload, { timeoutMs, signal });
     base.ms += result.workMs ?? result.ms;
     if (result.ok) {
       base.score = result.value.score;
       base.imageScore = result.value;
-    } else base.rankError = result.error;
+    } else if (by === 'score') base.rankError = result.error;
   }
   return base;
 }
