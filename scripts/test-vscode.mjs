@@ -1,8 +1,9 @@
 // GIFT CAD's tests inside a real VS Code: builds the extension, bundles test/vscode/, prepares a
 // scratch workspace of test100 programs, runs the mocha suite through @vscode/test-electron's
 // runTests pointed at test/vscode/code-shim.js (code-server + headless Chromium), then the
-// Playwright e2e that screenshots the preview to .test-work/preview.png.
-// usage: node scripts/test-vscode.mjs [--no-e2e | --e2e-only]
+// Playwright e2e that screenshots the preview to .test-work/preview.png (and the right-click Image
+// to CAD flow to .test-work/image-to-cad.png), then packages the VSIX and checks it installed.
+// usage: node scripts/test-vscode.mjs [--no-e2e | --e2e-only] [--no-vsix]
 // Needs scripts/setup-code-server.sh once (run automatically when code-server is missing).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -103,6 +104,15 @@ if (!args.has('--no-e2e')) {
   const r = spawnSync(process.execPath, [path.join(root, 'test', 'vscode', 'e2e.js'), workspace, path.join(work, 'preview.png')], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) failed = true;
   timings.push(['e2e screenshot', Date.now() - started]);
+}
+
+// 6. The packaged extension: vsce package (the .vscodeignore allowlist), installed into code-server,
+// activates and previews (test/vscode/vsix.js). --no-vsix skips it.
+if (!args.has('--no-vsix') && !args.has('--e2e-only')) {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [path.join(root, 'test', 'vscode', 'vsix.js'), workspace], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) failed = true;
+  timings.push(['vsix package + install + preview', Date.now() - started]);
 }
 
 console.log('\nstep                               seconds');

@@ -224,7 +224,9 @@ async function imageToCad(arg: vscode.Uri | undefined, previews: PreviewManager)
   if (controller.signal.aborted) return { ok: false, message: 'cancelled' };
   if (candidates.length === 0) return fail(`Image to CAD: the ${backend.name} backend returned no program for ${imageName}.`);
   const document = await vscode.workspace.openTextDocument({ language: 'python', content: candidates[0].code });
-  await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: false });
+  // Beside the image when one is open; in an empty window, Beside would leave an empty group first.
+  const column = vscode.window.tabGroups.activeTabGroup.tabs.length > 0 ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+  await vscode.window.showTextDocument(document, { viewColumn: column, preview: false });
   if (settings.autoOpenPreview) previews.open(document, { column: vscode.ViewColumn.Beside, imageUri: image, imageIsSource: true, candidates, model: backend.name });
   return { ok: true, uri: document.uri, detail: `${candidates.length} candidate(s)` };
 }

@@ -4,6 +4,8 @@
 // side panel on a small dataset (built here with the `gift` CLI in <workspace>/.gift-dataset, the
 // default folder the panel opens by itself), opens an SRS sample from it and screenshots the panel,
 // the sample's code and its preview with the IoU against the ground truth (dataset.png beside it).
+// Last, Image to CAD from the Explorer's context menu on a test100 image, with its STEP set as the
+// reference the same way (image-to-cad.png).
 // usage: node test/vscode/e2e.js <workspaceFolder> [screenshot.png]
 const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
@@ -20,6 +22,22 @@ const GIFT = path.join(ROOT, 'bin', 'gift.js');
 const SRS = [['00675497', 0.95], ['00694405', 0.92]];
 const FDA = [['00507123', 0.7]];
 const SFT = ['00675497', '00694405', '00507123', '00248776', '00442545', '00827834'];
+
+// The right-click Image to CAD flow: a test100 render and the STEP it was rendered from.
+const IMAGE = process.env.E2E_IMAGE || '00442545_0.png';
+const REFERENCE = IMAGE.replace(/_0\.png$/, '.step');
+
+/** Fraction of a canvas screenshot that is the (blue-grey, lit) part, not the grey background. */
+function canvasCoverage(png) {
+  const { PNG } = require('pngjs');
+  const { data, width, height } = PNG.sync.read(png);
+  let coloured = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    const r = data[i], g = data[i + 1], b = data[i + 2];
+    if (Math.max(r, g, b) - Math.min(r, g, b) > 24) coloured++;
+  }
+  return coloured / (width * height);
+}
 
 const scaledExtrude = (code, f) => code.replace(/extrude\(([-\d.e]+)\)/, (_, d) => `extrude(${Number(d) * f})`);
 
@@ -64,13 +82,14 @@ function startDatasetBuild(workspace) {
   const t0 = Date.now();
   const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gift-e2e-ud-'));
+  const workspaceSettings = path.join(folder, '.vscode', 'settings.json');
   const datasetBuilt = startDatasetBuild(folder);
   datasetBuilt.catch(() => {}); // awaited (and reported) before the side panel is used
   const server = await startCodeServer({
     userDataDir,
     extensionsDir: path.join(userDataDir, 'extensions'),
     // The dataset's samples were verified under raw IoU: show the same protocol in the preview.
-    settings: { 'editor.minimap.enabled': false, 'gift.iou.protocol': 'raw' },
+    settings: { 'editor.minimap.enabled': false, 'gift.iou.protocol': 'raw', 'files.exclude': { '**/.vscode': true } },
   });
   const browser = await openBrowser({ viewport: { width: 1500, height: 860 } });
   const { page } = browser;
@@ -177,6 +196,67 @@ function startDatasetBuild(workspace) {
     console.log(`[e2e] dataset panel and sample ${SRS[0][0]}-srs-0: ${JSON.stringify(shown)}; screenshot ${path.relative(ROOT, datasetShot)} after ${elapsed()}`);
     if (shown.iou !== SRS[0][1].toFixed(4) || shown.bucket !== 'SRS') throw new Error(`expected raw IoU ${SRS[0][1]} in SRS, the preview shows ${JSON.stringify(shown)}`);
 
+    // Image to CAD like a person: right-click a test100 image in the Explorer, pick "Image to CAD"
+    // (the default onnx backend with the bundled model), then right-click the part's ground-truth
+    // STEP and pick "Set Reference…"; the preview shows the part, the source image and the IoU.
+    // The dataset's raw protocol is for its scaled-extrude samples; a generated part is compared
+    // the default way (aligned): a workspace setting says so, typed into the workspace settings
+    // like a user would (code-server does not re-read a settings file changed behind its back).
+    await palette('>', 'View: Close All Editors');
+    await palette('>', 'Preferences: Open Workspace Settings (JSON)');
+    const settingsEditor = page.locator('.monaco-editor', { has: page.locator('.view-lines') }).first();
+    await settingsEditor.waitFor({ timeout: 20000 });
+    await settingsEditor.locator('.view-lines', { hasText: '{' }).waitFor({ timeout: 10000 });
+    await settingsEditor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText('{ "gift.iou.protocol": "aligned" }\n');
+    await page.keyboard.press('Control+S');
+    await page.waitForTimeout(500);
+    await palette('>', 'View: Close All Editors');
+    // Wide enough that the preview beside the code shows the source image beside the 3D view.
+    await page.setViewportSize({ width: 1720, height: 900 });
+    await palette('>', 'View: Show Explorer');
+    const explorer = page.locator('.explorer-folders-view');
+    const explorerRow = (name) => explorer.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }) }).first();
+    const contextMenu = async (name, item) => {
+      await explorerRow(name).click({ button: 'right' });
+      const entry = page.getByRole('menuitem', { name: item, exact: true });
+      await entry.waitFor({ timeout: 10000 });
+      // A click right after the menu opens can be swallowed: hover first, and fall back to Enter.
+      await entry.hover();
+      await page.waitForTimeout(300);
+      await entry.click();
+      if (await entry.isVisible().catch(() => false)) {
+        await page.waitForTimeout(500);
+        if (await entry.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+      }
+    };
+    await explorerRow('parts').waitFor({ timeout: 30000 });
+    if ((await explorerRow('parts').getAttribute('aria-expanded')) !== 'true') await explorerRow('parts').click();
+    await explorerRow(IMAGE).waitFor({ timeout: 10000 });
+    await contextMenu(IMAGE, 'Image to CAD');
+    console.log(`[e2e] right-click ${IMAGE} → Image to CAD after ${elapsed()}`);
+    const generated = page.locator('.monaco-editor .view-lines', { hasText: 'import cadquery as cq' }).first();
+    await generated.waitFor({ timeout: 180000 });
+    console.log(`[e2e] generated code in the editor after ${elapsed()}`);
+    const imagePreview = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('iframe#active-frame');
+    await imagePreview.locator('#metric-volume').filter({ hasNotText: '—' }).waitFor({ timeout: 60000 });
+    await imagePreview.locator('#image-pane:not([hidden]) img').first().waitFor({ timeout: 10000 });
+    await contextMenu(REFERENCE, 'Set Reference…');
+    await imagePreview.locator('#metric-reference', { hasText: REFERENCE }).waitFor({ timeout: 30000 });
+    await imagePreview.locator('#metric-iou').filter({ hasText: /^\d\.\d{4}$/ }).waitFor({ timeout: 90000 });
+    await imagePreview.locator('#view-fit').click(); // frame the part and the reference overlay
+    await page.waitForTimeout(1500);
+    const imageShot = path.join(path.dirname(screenshot), 'image-to-cad.png');
+    await page.screenshot({ path: imageShot });
+    const metrics = {};
+    for (const id of ['metric-iou', 'metric-chamfer', 'metric-protocol', 'metric-bucket', 'metric-volume', 'metric-reference']) metrics[id.slice(7)] = await imagePreview.locator(`#${id}`).innerText();
+    const canvas = await canvasCoverage(await imagePreview.locator('canvas.viewport-canvas').screenshot());
+    console.log(`[e2e] Image to CAD ${IMAGE} against ${REFERENCE}: ${JSON.stringify(metrics)}; canvas ${(canvas * 100).toFixed(1)}% part pixels; screenshot ${path.relative(ROOT, imageShot)} after ${elapsed()}`);
+    if (canvas < 0.01) throw new Error(`the preview canvas shows no part (${(canvas * 100).toFixed(2)}% coloured pixels)`);
+    if (metrics.protocol !== 'aligned' || !(Number(metrics.iou) > 0 && Number(metrics.iou) <= 1)) throw new Error(`expected an aligned IoU in (0, 1], the preview shows ${JSON.stringify(metrics)}`);
+
     const webviewErrors = errors.filter((e) => !/favicon|Failed to load resource.*404/.test(e));
     if (webviewErrors.length) console.log('[e2e] browser console errors:\n  ' + webviewErrors.slice(0, 10).join('\n  '));
   } catch (e) {
@@ -188,6 +268,7 @@ function startDatasetBuild(workspace) {
     await browser.close();
     server.stop();
     fs.rmSync(userDataDir, { recursive: true, force: true });
+    fs.rmSync(workspaceSettings, { force: true });
   }
   process.exit(failed ? 1 : 0);
 })().catch((e) => { console.error('[e2e] error', e); process.exit(2); });
