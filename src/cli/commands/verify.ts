@@ -51,11 +51,12 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   const outFile = values.out;
 
   const done = readDone(outFile);
-  const outcomes: VerifyOutcome[] = [...done.values()];
+  // The summary covers this pairs file only (an --out reused with another file keeps its lines).
+  const outcomes: VerifyOutcome[] = [];
+  const total = countLines(pairsFile);
   const out = fs.openSync(outFile, 'a');
-  const pool = new KernelPool({ workers, timeoutMs: intOption('timeout', values.timeout, 30_000) });
+  const pool = new KernelPool({ workers, timeoutMs: intOption('timeout', values.timeout, 60_000) });
   const baseDir = path.dirname(path.resolve(pairsFile));
-  let total = 0;
   let skipped = 0;
   let written = 0;
   let lastProgress = 0;
@@ -65,7 +66,12 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     if (!force && now - lastProgress < 500) return;
     lastProgress = now;
     const s = summarize(outcomes);
-    process.stderr.write(`verify: ${written + skipped}/${total} done (${skipped} from an earlier run), VSR ${(s.vsr * 100).toFixed(1)}%, mean IoU ${Number.isFinite(s.meanIou) ? s.meanIou.toFixed(4) : '—'}\n`);
+    process.stderr.write(`verify: ${written + skipped}/${total} done (${skipped} from an earlier run), VSR ${Number.isFinite(s.vsr) ? (s.vsr * 100).toFixed(1) : '—'}%, mean IoU ${Number.isFinite(s.meanIou) ? s.meanIou.toFixed(4) : '—'}\n`);
+  };
+  const record = (line: VerifyLine) => {
+    write(out, line);
+    outcomes.push(asOutcome(line));
+    written++;
   };
 
   try {
@@ -75,33 +81,26 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     for await (const raw of lines) {
       lineNo++;
       if (!raw.trim()) continue;
-      total++;
-      let pair: { id: string; candidate: ShapeSource; reference: ShapeSource };
-      try {
-        pair = parsePair(raw, lineNo, pairsFile, baseDir);
-      } catch (e) {
-        const id = `line-${lineNo}`;
-        if (done.has(id)) {
-          skipped++;
-          continue;
-        }
-        const line: VerifyLine = { id, ok: false, iou: null, chamfer: null, status: 'bad-input', ms: 0, error: toErrorInfo(e) };
-        write(out, line);
-        outcomes.push(asOutcome(line));
-        written++;
-        continue;
-      }
-      if (seen.has(pair.id)) throw new UsageError(`${pairsFile}:${lineNo}: duplicate id '${pair.id}'`);
-      seen.add(pair.id);
-      if (done.has(pair.id)) {
+      // Ids already done are skipped before their files are read.
+      const parsed = parsePair(raw, lineNo, pairsFile, baseDir, (id) => done.has(id));
+      // A line without a usable id is keyed by its line number.
+      const id = parsed.id ?? `line-${lineNo}`;
+      if (seen.has(id)) throw new UsageError(`${pairsFile}:${lineNo}: duplicate id '${id}'`);
+      seen.add(id);
+      const earlier = done.get(id);
+      if (earlier) {
+        outcomes.push(earlier);
         skipped++;
         continue;
       }
-      const job = pool.run<IouJobResult>('iou', { candidate: pair.candidate, reference: pair.reference, protocol, chamfer: true }).then((r) => {
-        const line = toLine(pair.id, r);
-        write(out, line);
-        outcomes.push(asOutcome(line));
-        written++;
+      if (!parsed.pair) {
+        if (!parsed.error) throw new Error(`${pairsFile}:${lineNo}: internal: '${id}' neither parsed nor failed`);
+        record({ id, ok: false, iou: null, chamfer: null, status: 'bad-input', ms: 0, error: parsed.error });
+        continue;
+      }
+      const { candidate, reference } = parsed.pair;
+      const job = pool.run<IouJobResult>('iou', { candidate, reference, protocol, chamfer: true }).then((r) => {
+        record(toLine(id, r));
         progress();
       });
       inFlight.add(job);
@@ -120,21 +119,62 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-function parsePair(raw: string, lineNo: number, file: string, baseDir: string) {
+/** Non-empty lines, for the progress line's denominator (cheap even for very large files). */
+function countLines(file: string): number {
+  let count = 0;
+  let nonBlank = false;
+  const buffer = Buffer.alloc(1 << 16);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
+      for (let i = 0; i < n; i++) {
+        const c = buffer[i];
+        if (c === 10) {
+          if (nonBlank) count++;
+          nonBlank = false;
+        } else if (c !== 32 && c !== 13 && c !== 9) nonBlank = true;
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return count + (nonBlank ? 1 : 0);
+}
+
+type ParsedPair =
+  | { id?: string; pair: { candidate: ShapeSource; reference: ShapeSource }; error?: undefined }
+  | { id?: string; pair?: undefined; error: CadErrorInfo }
+  /** Already done: not read further. */
+  | { id: string; pair?: undefined; error?: undefined };
+
+/** One input line; a bad line (not JSON, no id, a missing file) comes back as an error, keeping its id when it has one. */
+function parsePair(raw: string, lineNo: number, file: string, baseDir: string, isDone: (id: string) => boolean): ParsedPair {
   let obj: { id?: unknown; candidate?: unknown; reference?: unknown };
   try {
     obj = JSON.parse(raw);
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new Error();
   } catch {
-    throw new CadError('syntax', `${file}:${lineNo}: not a JSON object`);
+    return { error: toErrorInfo(new CadError('syntax', `${file}:${lineNo}: not a JSON object`)) };
   }
-  if (typeof obj.id !== 'string' && typeof obj.id !== 'number') throw new CadError('syntax', `${file}:${lineNo}: missing "id"`);
-  const side = (name: 'candidate' | 'reference'): ShapeSource => {
-    const v = obj[name];
-    if (typeof v !== 'string' || !v.trim()) throw new CadError('syntax', `${file}:${lineNo}: "${name}" must be a path or CadQuery code`);
-    if (looksLikeCode(v)) return { kind: 'code', source: v, name: `${obj.id}:${name}` };
-    return readShapeSource(path.resolve(baseDir, v));
-  };
-  return { id: String(obj.id), candidate: side('candidate'), reference: side('reference') };
+  const id = typeof obj.id === 'string' || typeof obj.id === 'number' ? String(obj.id) : undefined;
+  if (id !== undefined && isDone(id)) return { id };
+  try {
+    if (id === undefined) throw new CadError('syntax', `${file}:${lineNo}: missing "id"`);
+    const side = (name: 'candidate' | 'reference'): ShapeSource => {
+      const v = obj[name];
+      if (typeof v !== 'string' || !v.trim()) throw new CadError('syntax', `${file}:${lineNo}: "${name}" must be a path or CadQuery code`);
+      if (looksLikeCode(v)) return { kind: 'code', source: v, name: `${id}:${name}` };
+      try {
+        return readShapeSource(path.resolve(baseDir, v));
+      } catch (e) {
+        const info = toErrorInfo(e);
+        throw new CadError(info.kind, `${file}:${lineNo}: ${name}: ${info.message}`);
+      }
+    };
+    return { id, pair: { candidate: side('candidate'), reference: side('reference') } };
+  } catch (e) {
+    return { id, error: toErrorInfo(e) };
+  }
 }
 
 function looksLikeCode(v: string): boolean {
