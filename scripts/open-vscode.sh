@@ -12,7 +12,7 @@ WORK=.test-work
 CS=$WORK/code-server/node_modules/.bin/code-server
 [ -x "$CS" ] || bash scripts/setup-code-server.sh
 npm run build --silent -- --production
-npx vsce package --allow-missing-repository --skip-license -o "$WORK/gift-cad.vsix" >/dev/null
+npx vsce package --allow-missing-repository --skip-license --no-rewrite-relative-links -o "$WORK/gift-cad.vsix" >/dev/null
 USER_DATA=$WORK/vscode-user
 EXTENSIONS=$WORK/vscode-extensions
 "$CS" --user-data-dir "$USER_DATA" --extensions-dir "$EXTENSIONS" --install-extension "$WORK/gift-cad.vsix" --force >/dev/null

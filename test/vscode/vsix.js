@@ -33,7 +33,7 @@ function sh(command, args, options = {}) {
   let vsix = process.argv[3] && path.resolve(process.argv[3]);
   if (!vsix) {
     vsix = path.join(scratch, 'gift-cad.vsix');
-    sh(process.execPath, [require.resolve('@vscode/vsce/vsce'), 'package', '--allow-missing-repository', '--skip-license', '-o', vsix]);
+    sh(process.execPath, [require.resolve('@vscode/vsce/vsce'), 'package', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '-o', vsix]);
   }
   const bytes = fs.statSync(vsix).size;
   const entries = sh('unzip', ['-Z1', vsix]).trim().split('\n');
