@@ -11,7 +11,7 @@ const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { ROOT, startCodeServer, workbenchUrl, openBrowser } = require('./launch');
+const { ROOT, startCodeServer, workbenchUrl, openBrowser, paletteFor } = require('./launch');
 
 const folder = path.resolve(process.argv[2] || path.join(ROOT, '.test-work', 'vscode-workspace'));
 const screenshot = path.resolve(process.argv[3] || path.join(ROOT, '.test-work', 'preview.png'));
@@ -101,25 +101,7 @@ function startDatasetBuild(workspace) {
     await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60000 });
     console.log(`[e2e] workbench visible after ${elapsed()}`);
 
-    const palette = async (prefix, text, rowText = text) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await page.keyboard.press(prefix === '>' ? 'F1' : 'Control+P');
-          const input = page.locator('.quick-input-widget input.input');
-          await input.waitFor({ state: 'visible', timeout: 5000 });
-          await input.fill(prefix + text, { timeout: 5000 });
-          await page.locator('.quick-input-list .monaco-list-row', { hasText: rowText }).first().waitFor({ timeout: 10000 });
-          await page.keyboard.press('Enter');
-          return;
-        } catch (e) {
-          // The first tries can miss while the extension host and file index are still starting.
-          if (attempt >= 6) throw e;
-          console.log(`[e2e] palette retry ${attempt}: ${e.message.split('\n')[0]}`);
-          await page.keyboard.press('Escape').catch(() => {});
-          await page.waitForTimeout(1000);
-        }
-      }
-    };
+    const palette = paletteFor(page, (m) => console.log(`[e2e] ${m}`));
 
     await palette('>', 'View: Close Primary Side Bar');
     // With a development payload the workbench pins Light+ and ignores workbench.colorTheme, so pick

@@ -86,4 +86,29 @@ async function openBrowser({ viewport = { width: 1400, height: 860 } } = {}) {
   return { context, page, close };
 }
 
-module.exports = { ROOT, CODE_SERVER_DIR, startCodeServer, workbenchUrl, openBrowser };
+/**
+ * Runs a command-palette entry (prefix '>') or quick-open (prefix '') like a person: type, wait for
+ * the row, Enter. The first tries can miss while the extension host and file index start: retry.
+ */
+function paletteFor(page, log = () => {}) {
+  return async (prefix, text, rowText = text) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await page.keyboard.press(prefix === '>' ? 'F1' : 'Control+P');
+        const input = page.locator('.quick-input-widget input.input');
+        await input.waitFor({ state: 'visible', timeout: 5000 });
+        await input.fill(prefix + text, { timeout: 5000 });
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: rowText }).first().waitFor({ timeout: 10000 });
+        await page.keyboard.press('Enter');
+        return;
+      } catch (e) {
+        if (attempt >= 6) throw e;
+        log(`palette retry ${attempt}: ${e.message.split('\n')[0]}`);
+        await page.keyboard.press('Escape').catch(() => {});
+        await page.waitForTimeout(1000);
+      }
+    }
+  };
+}
+
+module.exports = { ROOT, CODE_SERVER_DIR, startCodeServer, workbenchUrl, openBrowser, paletteFor };

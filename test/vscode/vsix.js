@@ -8,7 +8,7 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { ROOT, CODE_SERVER_DIR, startCodeServer, workbenchUrl, openBrowser } = require('./launch');
+const { ROOT, CODE_SERVER_DIR, startCodeServer, workbenchUrl, openBrowser, paletteFor } = require('./launch');
 
 const folder = path.resolve(process.argv[2] || path.join(ROOT, '.test-work', 'vscode-workspace'));
 const PROGRAM = process.env.E2E_PROGRAM || 'plate_71404.py';
@@ -67,23 +67,7 @@ function sh(command, args, options = {}) {
     // No development payload: the workbench runs the installed extension only.
     await page.goto(workbenchUrl(server.port, folder));
     await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60000 });
-    const palette = async (prefix, text) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await page.keyboard.press(prefix === '>' ? 'F1' : 'Control+P');
-          const input = page.locator('.quick-input-widget input.input');
-          await input.waitFor({ state: 'visible', timeout: 5000 });
-          await input.fill(prefix + text, { timeout: 5000 });
-          await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor({ timeout: 10000 });
-          await page.keyboard.press('Enter');
-          return;
-        } catch (e) {
-          if (attempt >= 6) throw e;
-          await page.keyboard.press('Escape').catch(() => {});
-          await page.waitForTimeout(1000);
-        }
-      }
-    };
+    const palette = paletteFor(page);
     await palette('', PROGRAM);
     await page.locator('.monaco-editor .view-lines', { hasText: 'cadquery' }).first().waitFor({ timeout: 20000 });
     await palette('>', 'GIFT: Open CAD Preview');
