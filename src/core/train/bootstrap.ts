@@ -9,7 +9,7 @@ import path from 'node:path';
 import { TrainError } from './errors';
 import type { ClusterProfile } from './profile';
 import { newRunId, type RunRecord, type RunStore } from './runs';
-import { buildSbatchScript, findTrainingDir, parseSbatchParsable, readSbatchTemplate, shellQuote } from './slurm';
+import { buildSbatchScript, findTrainingDir, readSbatchTemplate, shellQuote, submitJobScript } from './slurm';
 import type { ClusterConnection } from './ssh';
 import { syncFolder, type SyncReport } from './sync';
 
@@ -64,9 +64,7 @@ export async function submitBootstrapArray(
   );
   const prep = [`mkdir -p ${shellQuote(`${runDir}/shards`)}`];
   if (remoteData) prep.push(`cp -al ${shellQuote(remoteData)} ${shellQuote(`${runDir}/data`)}`);
-  await conn.run(prep.join(' && '));
-  await conn.writeFile(`${runDir}/job.sbatch`, script);
-  const jobId = parseSbatchParsable(await conn.run(`sbatch --parsable ${shellQuote(`${runDir}/job.sbatch`)}`, { idempotent: false }));
+  const jobId = await submitJobScript(conn, runDir, script, prep);
   const now = new Date().toISOString();
   const run: RunRecord = {
     id: runId,

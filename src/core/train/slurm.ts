@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TrainError } from './errors';
 import type { ClusterProfile } from './profile';
+import type { ClusterConnection } from './ssh';
 
 export type JobState = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMEOUT' | 'UNKNOWN';
 export const TERMINAL_STATES: readonly JobState[] = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT'];
@@ -329,6 +330,16 @@ export function parseSbatchParsable(stdout: string): string {
   const id = line.split(';')[0].trim();
   if (!/^\d+$/.test(id)) throw new TrainError(`sbatch did not print a job id (got '${stdout.trim().slice(0, 200)}')`);
   return id;
+}
+
+/**
+ * Prepares a run folder (shell commands joined with &&), writes its job script and submits it.
+ * sbatch is never retried on a dropped connection: a second sbatch would be a second job.
+ */
+export async function submitJobScript(conn: ClusterConnection, runDir: string, script: string, prepare: string[]): Promise<string> {
+  await conn.run(prepare.join(' && '));
+  await conn.writeFile(`${runDir}/job.sbatch`, script);
+  return parseSbatchParsable(await conn.run(`sbatch --parsable ${shellQuote(`${runDir}/job.sbatch`)}`, { idempotent: false }));
 }
 
 export function shellQuote(s: string): string {

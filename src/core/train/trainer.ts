@@ -24,7 +24,7 @@ import {
   buildSbatchScript,
   findTrainingDir,
   isTerminal,
-  parseSbatchParsable,
+  submitJobScript,
   parseStatusProbe,
   readSbatchTemplate,
   shellQuote,
@@ -194,10 +194,7 @@ export async function submitTraining(conn: ClusterConnection, store: RunStore, o
   const prep = [`mkdir -p ${shellQuote(runDir)}/out`];
   if (remoteData) prep.push(`cp -al ${shellQuote(remoteData)} ${shellQuote(`${runDir}/data`)}`);
   if (recipe.codeFiles.length) prep.push(`cp -al ${shellQuote(remoteCode)} ${shellQuote(`${runDir}/code`)}`);
-  await conn.run(prep.join(' && '));
-  await conn.writeFile(`${runDir}/job.sbatch`, script);
-  // Never retried on a dropped connection: a second sbatch would be a second job.
-  const jobId = parseSbatchParsable(await conn.run(`sbatch --parsable ${shellQuote(`${runDir}/job.sbatch`)}`, { idempotent: false }));
+  const jobId = await submitJobScript(conn, runDir, script, prep);
   const now = new Date().toISOString();
   const run: RunRecord = {
     id: runId,
