@@ -6,7 +6,7 @@ import { makeBaseBox, makeBox, makeCylinder, type Shape3D } from 'replicad';
 import { loadOpenCascade, wasmHeapBytes } from '../../src/core/geometry/occt';
 import { readShape } from '../../src/core/geometry/io';
 import { IOU_PROTOCOLS, inertiaFrame, iou, normalisation } from '../../src/core/geometry/iou';
-import { chamferDistance } from '../../src/core/geometry/chamfer';
+import { chamferDistance, KdTree } from '../../src/core/geometry/chamfer';
 import { apply3, det3 } from '../../src/core/geometry/linalg';
 import { CadError } from '../../src/core/cadquery/errors';
 
@@ -138,4 +138,44 @@ test('chamfer distance: 0 for a shape against itself, small for a shifted copy, 
   assert.ok(small < large, `${small} < ${large}`);
   // Deterministic for a seed.
   assert.equal(chamferDistance(moved, box, 'unit-cube', { seed: 3 }).chamfer, chamferDistance(moved, box, 'unit-cube', { seed: 3 }).chamfer);
+});
+
+test('k-d tree nearest distances equal brute force, whatever the query order and start hints', () => {
+  let seed = 7;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  // Points on two planes and a line (surface samples are clustered like this), plus duplicates.
+  const cloud = (n: number) => {
+    const a = new Float64Array(n * 3);
+    for (let i = 0; i < n; i++) {
+      const kind = i % 3;
+      a.set(kind === 0 ? [random(), random(), 0] : kind === 1 ? [0, random(), random() * 2] : [random() * 3, 0.5, 0.5], 3 * i);
+    }
+    a.set(a.subarray(0, 30), 3 * (n - 10));
+    return a;
+  };
+  const points = cloud(700);
+  const queries = cloud(300);
+  const tree = new KdTree(points);
+  let bruteSum = 0;
+  for (let q = 0; q < 300; q++) {
+    let best = Infinity;
+    for (let p = 0; p < 700; p++) {
+      const d = (points[3 * p] - queries[3 * q]) ** 2 + (points[3 * p + 1] - queries[3 * q + 1]) ** 2 + (points[3 * p + 2] - queries[3 * q + 2]) ** 2;
+      best = Math.min(best, d);
+    }
+    assert.equal(tree.nearestSquared(queries[3 * q], queries[3 * q + 1], queries[3 * q + 2], (q * 37) % 700), best, `query ${q} with a far hint`);
+    bruteSum += best;
+  }
+  const coherent = tree.meanSquaredNearest(queries, new KdTree(queries).coherentOrder());
+  assert.ok(Math.abs(coherent - bruteSum / 300) < 1e-15, `${coherent} vs ${bruteSum / 300}`);
+  assert.ok(Math.abs(tree.meanSquaredNearest(queries) - bruteSum / 300) < 1e-15);
+});
+
+test('IoU and Chamfer given precomputed frames give the same numbers as without', () => {
+  const shape = chiralShape();
+  const moved = chiralShape().rotate(40, [0, 0, 0], [0, 1, 1]).scale(1.7).translate([1, -2, 3]);
+  const frames = normalisation(moved, shape, 'aligned');
+  assert.deepEqual(iou(moved, shape, 'aligned', frames).iou, iou(moved, shape, 'aligned').iou);
+  assert.equal(chamferDistance(moved, shape, 'aligned', { frames }).chamfer, chamferDistance(moved, shape, 'aligned').chamfer);
+  assert.throws(() => iou(moved, shape, 'raw', frames), /frames are for aligned/);
 });

@@ -12,7 +12,9 @@
 import { CadError } from '../cadquery/errors';
 import { meshShape } from './mesh';
 import { boundingBox, type ShapeLike } from './measure';
-import { normalisation, type Affine, type IouProtocol } from './iou';
+import { normalisation, type Affine, type IouProtocol, type Normalisation } from './iou';
+
+const ANGULAR_TOLERANCE = 0.1;
 
 export interface ChamferOptions {
   /** Points per shape (default 8192, cadrille's). */
@@ -23,6 +25,10 @@ export interface ChamferOptions {
   rotation?: number;
   /** Tessellation tolerance relative to the shape's largest extent (default 1e-3). */
   relativeTolerance?: number;
+  /** Tessellation angular tolerance in radians (default ANGULAR_TOLERANCE). */
+  angularTolerance?: number;
+  /** The protocol's transforms when the caller has them already (the IoU job computed them). */
+  frames?: Normalisation;
 }
 
 export interface ChamferResult {
@@ -41,9 +47,11 @@ export function chamferDistance(candidate: ShapeLike, reference: ShapeLike, prot
   const count = options.points ?? 8192;
   if (!Number.isInteger(count) || count < 1) throw new CadError('geometry', `chamfer: points must be a positive integer, got ${count}`);
   const seed = options.seed ?? 0;
-  const frames = normalisation(candidate, reference, protocol);
-  const candidatePoints = samplePoints(candidate, count, seed, options.relativeTolerance, 'candidate');
-  const referencePoints = transformPoints(samplePoints(reference, count, seed, options.relativeTolerance, 'reference'), frames.reference);
+  const frames = options.frames ?? normalisation(candidate, reference, protocol);
+  if (frames.protocol !== protocol) throw new CadError('geometry', `chamfer: frames are for ${frames.protocol}, not ${protocol}`);
+  const mesh = { relativeTolerance: options.relativeTolerance, angularTolerance: options.angularTolerance };
+  const candidatePoints = samplePoints(candidate, count, seed, mesh, 'candidate');
+  const referencePoints = transformPoints(samplePoints(reference, count, seed, mesh, 'reference'), frames.reference);
   const referenceTree = new KdTree(referencePoints);
 
   const indices = options.rotation === undefined ? frames.candidates.map((_, i) => i) : [options.rotation];
@@ -54,7 +62,8 @@ export function chamferDistance(candidate: ShapeLike, reference: ShapeLike, prot
   let best = -1;
   for (const i of indices) {
     const moved = transformPoints(candidatePoints, frames.candidates[i]);
-    const d = referenceTree.meanSquaredNearest(moved) + new KdTree(moved).meanSquaredNearest(referencePoints);
+    const movedTree = new KdTree(moved);
+    const d = referenceTree.meanSquaredNearest(moved, movedTree.coherentOrder()) + movedTree.meanSquaredNearest(referencePoints, referenceTree.coherentOrder());
     perRotation[i] = d;
     if (best < 0 || d < perRotation[best]) best = i;
   }
@@ -63,11 +72,17 @@ export function chamferDistance(candidate: ShapeLike, reference: ShapeLike, prot
 }
 
 /** `count` points uniformly distributed (by area) on the shape's tessellated surface. */
-export function samplePoints(shape: ShapeLike, count: number, seed = 0, relativeTolerance = 1e-3, role = 'shape'): Float64Array {
+export function samplePoints(
+  shape: ShapeLike,
+  count: number,
+  seed = 0,
+  { relativeTolerance = 1e-3, angularTolerance = ANGULAR_TOLERANCE }: { relativeTolerance?: number; angularTolerance?: number } = {},
+  role = 'shape',
+): Float64Array {
   const b = boundingBox(shape);
   const extent = Math.max(b[3] - b[0], b[4] - b[1], b[5] - b[2]);
   if (!(extent > 0)) throw new CadError('geometry', `chamfer: the ${role} has no extent`);
-  const { positions, indices } = meshShape(shape, { tolerance: extent * relativeTolerance, angularTolerance: 0.1 });
+  const { positions, indices } = meshShape(shape, { tolerance: extent * relativeTolerance, angularTolerance, edges: false });
   const triangles = indices.length / 3;
   if (triangles === 0) throw new CadError('geometry', `chamfer: the ${role} has no surface to sample`);
   const cumulative = new Float64Array(triangles);
@@ -148,6 +163,8 @@ export class KdTree {
   private readonly end: Uint32Array;
   private readonly left: Int32Array;
   private readonly right: Int32Array;
+  /** The points again, in leaf order, so a leaf scan reads contiguous memory. */
+  private readonly packed: Float64Array;
   private nodes = 0;
 
   constructor(private readonly points: Float64Array) {
@@ -162,6 +179,13 @@ export class KdTree {
     this.left = new Int32Array(maxNodes);
     this.right = new Int32Array(maxNodes);
     this.build(0, n);
+    this.packed = new Float64Array(points.length);
+    for (let i = 0; i < n; i++) {
+      const o = this.order[i] * 3;
+      this.packed[3 * i] = points[o];
+      this.packed[3 * i + 1] = points[o + 1];
+      this.packed[3 * i + 2] = points[o + 2];
+    }
   }
 
   private build(from: number, to: number): number {
@@ -219,42 +243,95 @@ export class KdTree {
     }
   }
 
-  /** Squared distance from (x, y, z) to the nearest point of the tree. */
-  nearestSquared(x: number, y: number, z: number): number {
+  // Reused traversal stack (node, lower bound on its squared distance): queries allocate nothing.
+  private stackNode = new Int32Array(64);
+  private stackBound = new Float64Array(64);
+
+  /** Leaf-order slot of the point the last nearestSquared call found (what `hint` takes). */
+  lastNearest = -1;
+
+  /**
+   * Squared distance from (x, y, z) to the nearest point of the tree. `hint` (a leaf-order slot:
+   * lastNearest after a nearby query) gives a starting bound, so most of the tree
+   * is pruned at once; the answer is the same with or without it.
+   */
+  nearestSquared(x: number, y: number, z: number, hint = -1): number {
     let best = Infinity;
-    const p = this.points;
-    const stack: number[] = [0];
-    const stackDist: number[] = [0];
-    while (stack.length) {
-      const bound = stackDist.pop()!;
-      const node = stack.pop()!;
-      if (bound >= best) continue;
+    let bestSlot = -1;
+    const p = this.packed;
+    if (hint >= 0) {
+      const o = hint * 3;
+      const dx = p[o] - x, dy = p[o + 1] - y, dz = p[o + 2] - z;
+      best = dx * dx + dy * dy + dz * dz;
+      bestSlot = hint;
+    }
+    let nodes = this.stackNode;
+    let bounds = this.stackBound;
+    let top = 0;
+    nodes[top] = 0;
+    bounds[top++] = 0;
+    while (top > 0) {
+      top--;
+      if (bounds[top] >= best) continue;
+      const node = nodes[top];
       const axis = this.axis[node];
       if (axis === 3) {
-        for (let i = this.start[node]; i < this.end[node]; i++) {
-          const o = this.order[i] * 3;
+        for (let i = this.start[node], end = this.end[node]; i < end; i++) {
+          const o = i * 3;
           const dx = p[o] - x, dy = p[o + 1] - y, dz = p[o + 2] - z;
           const d = dx * dx + dy * dy + dz * dz;
-          if (d < best) best = d;
+          if (d < best) {
+            best = d;
+            bestSlot = i;
+          }
         }
         continue;
       }
-      const q = axis === 0 ? x : axis === 1 ? y : z;
-      const diff = q - this.split[node];
-      const [near, far] = diff < 0 ? [this.left[node], this.right[node]] : [this.right[node], this.left[node]];
+      if (top + 2 > nodes.length) {
+        nodes = this.stackNode = growInt32(nodes);
+        bounds = this.stackBound = growFloat64(bounds);
+      }
+      const diff = (axis === 0 ? x : axis === 1 ? y : z) - this.split[node];
       // Far side first on the stack so the near side is searched first.
-      stack.push(far);
-      stackDist.push(diff * diff);
-      stack.push(near);
-      stackDist.push(0);
+      nodes[top] = diff < 0 ? this.right[node] : this.left[node];
+      bounds[top++] = diff * diff;
+      nodes[top] = diff < 0 ? this.left[node] : this.right[node];
+      bounds[top++] = 0;
     }
+    this.lastNearest = bestSlot;
     return best;
   }
 
-  meanSquaredNearest(queries: Float64Array): number {
+  /** This tree's points in leaf order: neighbours in the list are neighbours in space. */
+  coherentOrder(): Uint32Array {
+    return this.order;
+  }
+
+  /**
+   * Mean squared nearest distance of the query points. Visiting them in a spatially coherent
+   * `order` (another tree's coherentOrder()) lets each query start from the last one's answer.
+   */
+  meanSquaredNearest(queries: Float64Array, order?: ArrayLike<number>): number {
     let sum = 0;
     const n = queries.length / 3;
-    for (let i = 0; i < n; i++) sum += this.nearestSquared(queries[3 * i], queries[3 * i + 1], queries[3 * i + 2]);
+    let hint = -1;
+    for (let k = 0; k < n; k++) {
+      const i = order ? order[k] : k;
+      sum += this.nearestSquared(queries[3 * i], queries[3 * i + 1], queries[3 * i + 2], hint);
+      hint = this.lastNearest;
+    }
     return sum / n;
   }
+}
+
+function growInt32(a: Int32Array): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+function growFloat64(a: Float64Array): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
 }

@@ -70,6 +70,8 @@ export interface Normalisation {
   reference: Affine;
   /** Maps the candidate into the common frame: one per rotation tried (one for unit-cube / raw). */
   candidates: Affine[];
+  /** Volumes of the untransformed shapes, when the protocol measured them (aligned ones do). */
+  volumes?: { candidate: number; reference: number };
 }
 
 export interface IouCandidate {
@@ -153,7 +155,7 @@ export function normalisation(candidate: ShapeLike, reference: ShapeLike, protoc
     const rotation = multiply3(target.axes, transpose3(scaleColumns3(source.axes, a)));
     return centredScaled(source.centre, source.scale, rotation);
   });
-  return { protocol, reference: centredScaled(target.centre, target.scale), candidates };
+  return { protocol, reference: centredScaled(target.centre, target.scale), candidates, volumes: { candidate: source.volume, reference: target.volume } };
 }
 
 /** Applies an affine map that is a similarity (orthogonal × scale, reflections allowed) to a shape. */
@@ -202,18 +204,21 @@ export function intersectionVolume(a: ShapeLike, b: ShapeLike): number {
 /**
  * IoU of `candidate` against `reference` under `protocol` (see the comment at the top of this file).
  */
-export function iou(candidate: ShapeLike, reference: ShapeLike, protocol: IouProtocol = 'aligned'): IouResult {
+export function iou(candidate: ShapeLike, reference: ShapeLike, protocol: IouProtocol = 'aligned', frames = normalisation(candidate, reference, protocol)): IouResult {
   const oc = getOC();
   const started = performance.now();
-  const frames = normalisation(candidate, reference, protocol);
-  for (const [role, shape] of [['candidate', candidate], ['reference', reference]] as const) {
-    const v = shapeVolume(shape);
+  if (frames.protocol !== protocol) throw new CadError('geometry', `IoU: frames are for ${frames.protocol}, not ${protocol}`);
+  const volumes = frames.volumes ?? { candidate: shapeVolume(candidate), reference: shapeVolume(reference) };
+  for (const role of ['candidate', 'reference'] as const) {
+    const v = volumes[role];
     if (!(v > 0) || !Number.isFinite(v)) throw new CadError('geometry', `the ${role} has no volume (${v}); IoU needs a solid`);
   }
+  // A similarity scales volume by |det|: no need to measure the moved copies again.
+  const movedVolume = (volume: number, affine: Affine) => volume * Math.abs(det3(affine.matrix));
   const owned: any[] = [];
   try {
     const ref = isIdentity(frames.reference) ? unwrapShape(reference) : own(owned, transformShape(reference, frames.reference));
-    const vRef = shapeVolume(ref);
+    const vRef = movedVolume(volumes.reference, frames.reference);
     let best = -1;
     let bestIou = -Infinity;
     let bestVolumes = { candidate: 0, reference: vRef, intersection: 0, union: 0 };
@@ -222,7 +227,7 @@ export function iou(candidate: ShapeLike, reference: ShapeLike, protocol: IouPro
       let moved: any;
       try {
         moved = isIdentity(affine) ? unwrapShape(candidate) : transformShape(candidate, affine);
-        const vCand = shapeVolume(moved);
+        const vCand = movedVolume(volumes.candidate, affine);
         const vInter = intersectionVolume(moved, ref);
         const vUnion = vCand + vRef - vInter;
         const value = vInter / vUnion;

@@ -8,7 +8,7 @@ import type { JobHandler } from '../kernel/types';
 import { withTransfer } from '../kernel/types';
 import { chamferDistance, type ChamferOptions, type ChamferResult } from './chamfer';
 import { writeStep, writeStl } from './io';
-import { IOU_PROTOCOLS, iou, type IouProtocol, type IouResult } from './iou';
+import { IOU_PROTOCOLS, iou, normalisation, type IouProtocol, type IouResult } from './iou';
 import { massProperties, measureShape, type MassProperties, type ShapeMeasurements } from './measure';
 import { shapeFromSource, type ShapeSource } from './source';
 
@@ -52,10 +52,11 @@ const iouJob: JobHandler<IouPayload, IouJobResult> = (payload) => {
   const reference = withRole('reference', () => shapeFromSource(payload.reference, { maxSteps: payload.maxSteps }));
   const chamferOptions = payload.chamfer === true ? {} : payload.chamfer || undefined;
   const results = protocols.map((protocol) => {
-    const result: IouResult & { chamfer?: ChamferResult } = iou(candidate, reference, protocol);
+    const frames = normalisation(candidate, reference, protocol);
+    const result: IouResult & { chamfer?: ChamferResult } = iou(candidate, reference, protocol, frames);
     if (chamferOptions) {
       const rotation = protocol.startsWith('aligned') ? (chamferOptions.rotation ?? result.best) : undefined;
-      result.chamfer = chamferDistance(candidate, reference, protocol, { ...chamferOptions, rotation });
+      result.chamfer = chamferDistance(candidate, reference, protocol, { ...chamferOptions, rotation, frames });
     }
     return result;
   });
