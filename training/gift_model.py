@@ -53,7 +53,10 @@ CONFIGS = {
     # tests and smoke models: trains on CPU in well under a minute
     "tiny": dict(image_size=64, cnn_channels=(16, 32, 64), d_model=64, heads=2, encoder_layers=0,
                  decoder_layers=2, max_len=256, dropout=0.0),
-    # the bundled model: ~3.9 M parameters
+    # what a 2-core CPU trains in an hour or two (with OpenBLAS): ~2 M parameters, 96² input
+    "compact": dict(image_size=96, cnn_channels=(16, 32, 64, 128), d_model=160, heads=4,
+                    encoder_layers=1, decoder_layers=3, max_len=384, dropout=0.0),
+    # GPU target for the bundled model: ~3.9 M parameters
     "small": dict(image_size=128, cnn_channels=(32, 64, 128, 192), d_model=192, heads=4,
                   encoder_layers=1, decoder_layers=4, max_len=1024, dropout=0.1),
     # GPU training target: ~23.5 M parameters

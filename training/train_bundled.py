@@ -39,7 +39,7 @@ from gift_model import CONFIGS, GiftModel, build_config, count_parameters  # noq
 from gift_preprocess import PREPROCESS_SPEC, preprocess_file  # noqa: E402
 
 CARD_FORMAT = "gift-cad-model/1"
-DEFAULT_LR = {"tiny": 2e-3, "small": 6e-4, "base": 3e-4}
+DEFAULT_LR = {"tiny": 2e-3, "compact": 1e-3, "small": 6e-4, "base": 3e-4}
 
 
 def fail(message: str) -> None:
@@ -64,49 +64,90 @@ def load_vocab(data_dir: str) -> dict:
     return vocab
 
 
-def load_examples(data_dir: str, vocab: dict, max_len: int):
+def read_rows(path: str):
+    """Complete lines of metadata.jsonl (a shard still being written may end in half a line)."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    lines = text.split("\n")
+    return lines[:-1]
+
+
+def load_examples(data_dir: str, vocab: dict, max_len: int, image_size: int):
+    """One dataset directory -> (examples, skipped). An example is (image, seq) where image is a
+    PNG path, or ("array", path, row) into DIR/images-SIZE.u8 (make_dataset.ts --array SIZE:
+    already preprocessed, uint8 = round(255 x)) when that file exists for this input size."""
     path = os.path.join(data_dir, "metadata.jsonl")
     if not os.path.exists(path):
         fail(f"{path} is missing (expected an imagefolder dataset: metadata.jsonl + images)")
+    array_path = os.path.join(data_dir, f"images-{image_size}.u8")
+    use_array = os.path.exists(array_path)
     examples, too_long = [], 0
-    with open(path, encoding="utf-8") as f:
-        for line_no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                fail(f"{path}:{line_no}: not JSON ({e})")
-            if "file_name" not in row:
-                fail(f"{path}:{line_no}: no `file_name`")
-            tokens = row.get("tokens")
-            if tokens is None:
-                fail(f"{path}:{line_no}: no `tokens`. Token ids come from the TypeScript tokenizer: "
-                     "run the dataset export (it adds `tokens` to every line and writes vocab.json) "
-                     "before training.")
-            if not all(isinstance(t, int) and 0 <= t < vocab["size"] for t in tokens):
-                fail(f"{path}:{line_no}: `tokens` must be ids in 0..{vocab['size'] - 1}")
-            if tokens and tokens[0] == vocab["bos"]:
-                tokens = tokens[1:]
-            if tokens and tokens[-1] == vocab["eos"]:
-                tokens = tokens[:-1]
-            seq = [vocab["bos"]] + tokens + [vocab["eos"]]
-            if len(seq) > max_len:
-                too_long += 1
-                continue
-            image_path = os.path.join(data_dir, row["file_name"])
-            if not os.path.exists(image_path):
-                fail(f"{path}:{line_no}: image {image_path} does not exist")
-            examples.append((image_path, seq))
-    if not examples:
-        fail(f"{path}: no usable examples ({too_long} longer than max_len {max_len})")
+    for line_no, line in enumerate(read_rows(path), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            fail(f"{path}:{line_no}: not JSON ({e})")
+        if not use_array and "file_name" not in row:
+            fail(f"{path}:{line_no}: no `file_name` (and no {os.path.basename(array_path)} for image size {image_size})")
+        tokens = row.get("tokens")
+        if tokens is None:
+            fail(f"{path}:{line_no}: no `tokens`. Token ids come from the TypeScript tokenizer: "
+                 "run the dataset export (it adds `tokens` to every line and writes vocab.json) "
+                 "before training.")
+        if not all(isinstance(t, int) and 0 <= t < vocab["size"] for t in tokens):
+            fail(f"{path}:{line_no}: `tokens` must be ids in 0..{vocab['size'] - 1}")
+        if tokens and tokens[0] == vocab["bos"]:
+            tokens = tokens[1:]
+        if tokens and tokens[-1] == vocab["eos"]:
+            tokens = tokens[:-1]
+        seq = [vocab["bos"]] + tokens + [vocab["eos"]]
+        if len(seq) > max_len:
+            too_long += 1
+            continue
+        if use_array:
+            examples.append((("array", array_path, line_no - 1), seq))
+            continue
+        image_path = os.path.join(data_dir, row["file_name"])
+        if not os.path.exists(image_path):
+            fail(f"{path}:{line_no}: image {image_path} does not exist")
+        examples.append((image_path, seq))
+    return examples, too_long
+
+
+def load_all_examples(data_dirs, vocab: dict, max_len: int, image_size: int, known=None):
+    """Examples of all directories; with `known` (directory -> rows already loaded, updated here)
+    only the rows each directory gained since."""
+    examples, too_long = [], 0
+    for data_dir in data_dirs:
+        found, skipped = load_examples(data_dir, vocab, max_len, image_size)
+        if known is not None:
+            already = known.get(data_dir, 0)
+            known[data_dir] = len(found)
+            found = found[already:]
+        examples += found
+        too_long += skipped
+    if not examples and known is None:
+        fail(f"{', '.join(data_dirs)}: no usable examples ({too_long} longer than max_len {max_len})")
     return examples, too_long
 
 
 def load_images(examples, size: int) -> torch.Tensor:
     images = np.zeros((len(examples), 1, size, size), dtype=np.float32)
-    for i, (image_path, _) in enumerate(examples):
-        images[i, 0] = preprocess_file(image_path, size)
+    arrays = {}
+    for i, (image, _) in enumerate(examples):
+        if isinstance(image, tuple):
+            _, array_path, row = image
+            if array_path not in arrays:
+                arrays[array_path] = np.memmap(array_path, dtype=np.uint8, mode="r")
+            data = arrays[array_path]
+            if (row + 1) * size * size > data.shape[0]:
+                fail(f"{array_path}: has {data.shape[0] // (size * size)} images, metadata.jsonl wants row {row}")
+            x = data[row * size * size:(row + 1) * size * size].reshape(size, size).astype(np.float32) / 255.0
+            images[i, 0] = (x - PREPROCESS_SPEC["mean"]) / PREPROCESS_SPEC["std"]
+        else:
+            images[i, 0] = preprocess_file(image, size)
     return torch.from_numpy(images)
 
 
@@ -182,7 +223,9 @@ def hardware_description(device: str) -> str:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", required=True, help="imagefolder dataset directory")
+    ap.add_argument("--data", required=True, nargs="+",
+                    help="imagefolder dataset directories (same vocab.json); shards still being written by "
+                         "make_dataset.ts are re-read at every pass over the data (--grow)")
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--config", default="small", choices=sorted(CONFIGS))
     ap.add_argument("--steps", type=int, default=None, help="optimizer steps (default by config)")
@@ -194,6 +237,11 @@ def main(argv=None):
     ap.add_argument("--augment-shift", type=int, default=None, help="max random shift in pixels")
     ap.add_argument("--max-minutes", type=float, default=None,
                     help="stop training after this long (the card records the steps done)")
+    ap.add_argument("--grow", action="store_true",
+                    help="re-read the data directories at each pass, picking up rows appended since")
+    ap.add_argument("--checkpoint-minutes", type=float, default=None,
+                    help="also save OUT/checkpoint.pt this often (a --resume run continues from it)")
+    ap.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt (weights, optimizer, step)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--name", default=None, help="model name recorded in the card")
     args = ap.parse_args(argv)
@@ -203,17 +251,23 @@ def main(argv=None):
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
-    # Same data + seed -> same model (CPU oneDNN kernels otherwise vary run to run).
+    # Same data + seed -> same model (CPU oneDNN kernels otherwise vary run to run). oneDNN also
+    # made the encoder's gradients explode to inf within 30 steps with Debian's torch 1.13 (checked
+    # against the same batches with it off), so it stays off on CPU whatever the speed.
     torch.use_deterministic_algorithms(True, warn_only=True)
     if args.device == "cpu":
         torch.backends.mkldnn.enabled = False
     started = time.time()
 
-    vocab = load_vocab(args.data)
+    vocab = load_vocab(args.data[0])
+    for other in args.data[1:]:
+        if load_vocab(other) != vocab:
+            fail(f"{other}/vocab.json differs from {args.data[0]}/vocab.json: one tokenizer per training run")
     # The tokenizer's own limit (vocabularyJson's maxTokens) is the natural length limit.
     max_len = args.max_len if args.max_len is not None else vocab.get("maxTokens")
     cfg = build_config(args.config, vocab["size"], image_size=args.image_size, max_len=max_len)
-    examples, too_long = load_examples(args.data, vocab, cfg.max_len)
+    loaded_rows = {}
+    examples, too_long = load_all_examples(args.data, vocab, cfg.max_len, cfg.image_size, loaded_rows)
     images = load_images(examples, cfg.image_size)
     seqs = [seq for _, seq in examples]
 
@@ -221,7 +275,7 @@ def main(argv=None):
     random.shuffle(order)
     val_count = min(500, len(order) // 50) if len(order) >= 100 else 0
     val_idx, train_idx = order[:val_count], order[val_count:]
-    steps = args.steps if args.steps is not None else {"tiny": 300, "small": 20000, "base": 100000}[args.config]
+    steps = args.steps if args.steps is not None else {"tiny": 300, "compact": 50000, "small": 20000, "base": 100000}[args.config]
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.config]
     shift = args.augment_shift if args.augment_shift is not None else (0 if args.config == "tiny" else cfg.image_size // 32)
 
@@ -229,21 +283,63 @@ def main(argv=None):
     model = GiftModel(cfg).to(device)
     params = count_parameters(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
-    warmup = max(1, steps // 20)
+    warmup = max(1, min(steps // 20, 300))
+    train_started = time.time()
+    resumed_seconds = 0.0
+
+    def progress(step: int) -> float:
+        """Fraction of the run done: by steps, or by the clock when --max-minutes ends it sooner,
+        so the cosine decay still reaches its end under a time budget."""
+        done = step / max(1, steps)
+        if args.max_minutes is not None:
+            done = max(done, (resumed_seconds + time.time() - train_started) / (args.max_minutes * 60))
+        return min(1.0, done)
+
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / max(1, steps)))))
+        optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * progress(s))))
+    first_step = 0
+    checkpoint_path = os.path.join(args.out, "checkpoint.pt")
+    if args.resume:
+        if not os.path.exists(checkpoint_path):
+            fail(f"--resume: {checkpoint_path} does not exist")
+        state = torch.load(checkpoint_path, map_location=device)
+        model.load_state_dict(state["state_dict"])
+        if "optimizer" in state:
+            optimizer.load_state_dict(state["optimizer"])
+        first_step = int(state.get("step", 0))
+        resumed_seconds = float(state.get("train_seconds", 0.0))
+        for _ in range(first_step):
+            schedule.step()
+        print(f"resumed from {checkpoint_path} at step {first_step}", flush=True)
+
+    def save_checkpoint(step: int) -> None:
+        os.makedirs(args.out, exist_ok=True)
+        tmp = checkpoint_path + ".tmp"
+        torch.save({"config": cfg.to_json(), "state_dict": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "step": step, "train_seconds": resumed_seconds + time.time() - train_started}, tmp)
+        os.replace(tmp, checkpoint_path)
     use_bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
     print(f"{len(train_idx)} train / {val_count} val examples ({too_long} skipped: longer than "
           f"{cfg.max_len} tokens), {params / 1e6:.2f} M parameters, {steps} steps on {device}", flush=True)
 
     model.train()
-    train_loss, cursor, steps_done = float("nan"), len(train_idx), 0
-    train_started = time.time()
-    for step in range(steps):
-        if args.max_minutes is not None and time.time() - train_started > args.max_minutes * 60:
+    train_loss, cursor, steps_done = float("nan"), len(train_idx), first_step
+    last_checkpoint = last_print = time.time()
+    skipped_updates = 0
+    for step in range(first_step, steps):
+        if progress(step) >= 1.0 and args.max_minutes is not None and step < steps:
             print(f"stopping after {step} steps: --max-minutes {args.max_minutes} reached", flush=True)
             break
         if cursor + args.batch_size > len(train_idx):
+            if args.grow:
+                fresh, _ = load_all_examples(args.data, vocab, cfg.max_len, cfg.image_size, loaded_rows)
+                if fresh:
+                    start = len(examples)
+                    examples += fresh
+                    seqs += [seq for _, seq in fresh]
+                    images = torch.cat([images, load_images(fresh, cfg.image_size)])
+                    train_idx += list(range(start, len(examples)))
+                    print(f"data grew by {len(fresh)} to {len(train_idx)} training examples", flush=True)
             random.shuffle(train_idx)
             cursor = 0
         batch = train_idx[cursor:cursor + args.batch_size]
@@ -259,14 +355,26 @@ def main(argv=None):
         loss = F.cross_entropy(logits.float()[mask], tgt[mask])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if not (math.isfinite(loss.item()) and math.isfinite(float(grad_norm))):
+            # One bad batch must not poison the weights: skip its update, give up if it keeps happening.
+            skipped_updates += 1
+            print(f"step {step + 1}: non-finite loss/gradient ({loss.item()}, {float(grad_norm)}), update skipped", flush=True)
+            if skipped_updates > 20:
+                fail(f"{skipped_updates} non-finite updates by step {step + 1}: lower --lr")
+            schedule.step()
+            continue
         optimizer.step()
         schedule.step()
-        train_loss = loss.item() if step == 0 else 0.9 * train_loss + 0.1 * loss.item()
+        train_loss = loss.item() if not math.isfinite(train_loss) else 0.9 * train_loss + 0.1 * loss.item()
         steps_done = step + 1
-        if step % max(1, steps // 20) == 0 or step == steps - 1:
+        if args.checkpoint_minutes is not None and time.time() - last_checkpoint > args.checkpoint_minutes * 60:
+            save_checkpoint(steps_done)
+            last_checkpoint = time.time()
+        if step % max(1, steps // 20) == 0 or step == steps - 1 or time.time() - last_print > 60:
+            last_print = time.time()
             print(f"step {step + 1}/{steps} loss {train_loss:.4f} ({time.time() - started:.0f} s)", flush=True)
-    train_seconds = time.time() - started
+    train_seconds = resumed_seconds + time.time() - train_started
     if not math.isfinite(train_loss):
         fail(f"training diverged (loss {train_loss} after {steps_done} steps): lower --lr")
 
@@ -277,16 +385,18 @@ def main(argv=None):
     model = model.cpu().eval()
     onnx_path = os.path.join(args.out, "model.onnx")
     export_bundled(model, onnx_path)
-    torch.save({"config": cfg.to_json(), "state_dict": model.state_dict()}, os.path.join(args.out, "checkpoint.pt"))
-    shutil.copyfile(os.path.join(args.data, "vocab.json"), os.path.join(args.out, "vocab.json"))
+    torch.save({"config": cfg.to_json(), "state_dict": model.state_dict(), "step": steps_done,
+                "train_seconds": train_seconds}, checkpoint_path)
+    shutil.copyfile(os.path.join(args.data[0], "vocab.json"), os.path.join(args.out, "vocab.json"))
 
     first_image, first_seq = examples[0]
-    reference = reference_outputs(model, images[:1], first_seq, vocab,
-                                  os.path.relpath(first_image, args.data), greedy_steps=min(cfg.max_len - 1, 64))
+    first_name = (f"{os.path.relpath(first_image[1], args.data[0])}#{first_image[2]}" if isinstance(first_image, tuple)
+                  else os.path.relpath(first_image, args.data[0]))
+    reference = reference_outputs(model, images[:1], first_seq, vocab, first_name, greedy_steps=min(cfg.max_len - 1, 64))
     with open(os.path.join(args.out, "reference.json"), "w", encoding="utf-8") as f:
         json.dump(reference, f)
 
-    with open(os.path.join(args.data, "vocab.json"), "rb") as f:
+    with open(os.path.join(args.data[0], "vocab.json"), "rb") as f:
         vocab_sha = hashlib.sha256(f.read()).hexdigest()
     with open(onnx_path, "rb") as f:
         onnx_sha = hashlib.sha256(f.read()).hexdigest()
@@ -302,8 +412,8 @@ def main(argv=None):
                   "bos": vocab["bos"], "eos": vocab["eos"], "pad": vocab["pad"]},
         "max_tokens": cfg.max_len,
         "training": {
-            "data": os.path.abspath(args.data), "examples": len(train_idx), "val_examples": val_count,
-            "skipped_too_long": too_long, "steps": steps_done, "planned_steps": steps,
+            "data": [os.path.abspath(d) for d in args.data], "examples": len(train_idx), "val_examples": val_count,
+            "skipped_too_long": too_long, "steps": steps_done, "planned_steps": steps, "skipped_updates": skipped_updates,
             "batch_size": args.batch_size, "lr": lr,
             "augment_shift": shift, "seed": args.seed, "device": device,
             "hardware": hardware_description(device), "train_seconds": round(train_seconds, 1),
