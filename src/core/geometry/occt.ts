@@ -3,29 +3,15 @@
  * compiled module is handed to each kernel worker, which instantiates it (≈0.4 s instead of a
  * full compile).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { setOC } from 'replicad';
+import { openCascadeDir } from './occt-wasm';
+
+export { compileOpenCascade, openCascadeDir, openCascadeWasmPath } from './occt-wasm';
 
 // The emscripten module object: typed loosely on purpose, its .d.ts is 1.6 MB.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type OpenCascade = any;
-
-let wasmPathCache: string | undefined;
-
-/** Finds replicad-opencascadejs on disk: from node_modules when run from source or a bundle. */
-export function openCascadeDir(): string {
-  const main = require.resolve('replicad-opencascadejs/package.json', { paths: [__dirname, process.cwd()] });
-  return path.join(path.dirname(main), 'dist');
-}
-
-export function openCascadeWasmPath(): string {
-  return (wasmPathCache ??= path.join(openCascadeDir(), 'replicad_single.wasm'));
-}
-
-export async function compileOpenCascade(): Promise<WebAssembly.Module> {
-  return WebAssembly.compile(await fs.promises.readFile(openCascadeWasmPath()));
-}
 
 let loaded: Promise<OpenCascade> | undefined;
 

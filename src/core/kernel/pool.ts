@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CadErrorInfo } from '../cadquery/errors';
-import { compileOpenCascade } from '../geometry/occt';
+import { compileOpenCascade } from '../geometry/occt-wasm';
 import type { FromWorker, JobResult, RunOptions, ToWorker, WorkerInit } from './types';
 
 export interface KernelPoolOptions {
