@@ -27,6 +27,7 @@ import random
 import shutil
 import sys
 import time
+import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -114,6 +115,11 @@ def load_examples(data_dir: str, vocab: dict, max_len: int, image_size: int):
             fail(f"{path}:{line_no}: image {image_path} does not exist")
         examples.append((image_path, seq))
     return examples, too_long
+
+
+def example_id(image) -> str:
+    """A stable name for an example's image: its PNG path, or array file#row."""
+    return f"{image[1]}#{image[2]}" if isinstance(image, tuple) else image
 
 
 def load_all_examples(data_dirs, vocab: dict, max_len: int, image_size: int, known=None):
@@ -275,6 +281,19 @@ def main(argv=None):
     random.shuffle(order)
     val_count = min(500, len(order) // 50) if len(order) >= 100 else 0
     val_idx, train_idx = order[:val_count], order[val_count:]
+    checkpoint_path = os.path.join(args.out, "checkpoint.pt")
+    if args.resume and os.path.exists(checkpoint_path):
+        # Keep the run's held-out examples held out, whatever data was added since.
+        saved_val = torch.load(checkpoint_path, map_location="cpu").get("val_examples")
+        if saved_val is not None:
+            index_of = {example_id(image): i for i, (image, _) in enumerate(examples)}
+            missing = [v for v in saved_val if v not in index_of]
+            if missing:
+                fail(f"--resume: {len(missing)} held-out examples of the checkpoint are not in --data (first: {missing[0]})")
+            val_idx = [index_of[v] for v in saved_val]
+            held_out = set(val_idx)
+            train_idx = [i for i in order if i not in held_out]
+            val_count = len(val_idx)
     steps = args.steps if args.steps is not None else {"tiny": 300, "compact": 50000, "small": 20000, "base": 100000}[args.config]
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.config]
     shift = args.augment_shift if args.augment_shift is not None else (0 if args.config == "tiny" else cfg.image_size // 32)
@@ -298,7 +317,6 @@ def main(argv=None):
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * progress(s))))
     first_step = 0
-    checkpoint_path = os.path.join(args.out, "checkpoint.pt")
     if args.resume:
         if not os.path.exists(checkpoint_path):
             fail(f"--resume: {checkpoint_path} does not exist")
@@ -308,15 +326,19 @@ def main(argv=None):
             optimizer.load_state_dict(state["optimizer"])
         first_step = int(state.get("step", 0))
         resumed_seconds = float(state.get("train_seconds", 0.0))
-        for _ in range(first_step):
-            schedule.step()
+        with warnings.catch_warnings():
+            # Fast-forwarding the schedule before any optimizer.step() is what we mean here.
+            warnings.simplefilter("ignore", UserWarning)
+            for _ in range(first_step):
+                schedule.step()
         print(f"resumed from {checkpoint_path} at step {first_step}", flush=True)
 
     def save_checkpoint(step: int) -> None:
         os.makedirs(args.out, exist_ok=True)
         tmp = checkpoint_path + ".tmp"
         torch.save({"config": cfg.to_json(), "state_dict": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "step": step, "train_seconds": resumed_seconds + time.time() - train_started}, tmp)
+                    "step": step, "train_seconds": resumed_seconds + time.time() - train_started,
+                    "val_examples": [example_id(examples[i][0]) for i in val_idx]}, tmp)
         os.replace(tmp, checkpoint_path)
     use_bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
     print(f"{len(train_idx)} train / {val_count} val examples ({too_long} skipped: longer than "
@@ -375,7 +397,7 @@ def main(argv=None):
             last_print = time.time()
             print(f"step {step + 1}/{steps} loss {train_loss:.4f} ({time.time() - started:.0f} s)", flush=True)
     train_seconds = resumed_seconds + time.time() - train_started
-    if not math.isfinite(train_loss):
+    if steps_done > first_step and not math.isfinite(train_loss):
         fail(f"training diverged (loss {train_loss} after {steps_done} steps): lower --lr")
 
     eval_idx = val_idx if val_idx else train_idx[: min(len(train_idx), 256)]
@@ -417,7 +439,7 @@ def main(argv=None):
             "batch_size": args.batch_size, "lr": lr,
             "augment_shift": shift, "seed": args.seed, "device": device,
             "hardware": hardware_description(device), "train_seconds": round(train_seconds, 1),
-            "total_seconds": round(time.time() - started, 1), "final_train_loss": round(train_loss, 5),
+            "total_seconds": round(time.time() - started, 1), "final_train_loss": round(train_loss, 5) if math.isfinite(train_loss) else None,
             "eval_split": "val" if val_idx else "train (no val split under 100 examples)",
             "eval_loss": round(eval_loss, 5), "eval_token_accuracy": round(eval_acc, 5),
             "torch": torch.__version__, "python": platform.python_version(),

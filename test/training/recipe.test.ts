@@ -105,4 +105,13 @@ test('make_dataset.ts --array: chunked and resumed runs equal one run, arrays eq
   const card = JSON.parse(readFileSync(path.join(dir, 'out', 'model.json'), 'utf8'));
   assert.equal(card.preprocess.size, 32);
   assert.equal(card.training.data.length, 2);
+
+  // --resume continues from the checkpoint; --resume at its own step only exports.
+  const more = runTraining(['--data', whole, pieces, '--out', path.join(dir, 'out'), '--config', 'tiny', '--image-size', '32', '--steps', '4', '--resume']);
+  assert.equal(more.status, 0, more.stderr);
+  assert.match(more.stdout, /resumed from .* at step 2/);
+  assert.equal(JSON.parse(readFileSync(path.join(dir, 'out', 'model.json'), 'utf8')).training.steps, 4);
+  const exportOnly = runTraining(['--data', whole, '--out', path.join(dir, 'out'), '--config', 'tiny', '--image-size', '32', '--steps', '4', '--resume']);
+  assert.equal(exportOnly.status, 0, exportOnly.stderr);
+  assert.equal(JSON.parse(readFileSync(path.join(dir, 'out', 'model.json'), 'utf8')).training.steps, 4);
 });
