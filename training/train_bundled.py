@@ -157,6 +157,22 @@ def load_images(examples, size: int) -> torch.Tensor:
     return torch.from_numpy(images)
 
 
+def length_bucketed_batches(indices, seqs, batch_size: int, window: int = 50):
+    """One pass over `indices` in batches of similar lengths: shuffle, sort each window of
+    `window` batches by length, cut, shuffle the batches. A batch pads to its longest program, and
+    GenCAD programs run from ~20 to ~200 tokens, so random batches were ~3x padding."""
+    order = list(indices)
+    random.shuffle(order)
+    batches = []
+    span = batch_size * window
+    for start in range(0, len(order), span):
+        chunk = sorted(order[start:start + span], key=lambda i: len(seqs[i]))
+        batches += [chunk[k:k + batch_size] for k in range(0, len(chunk), batch_size)]
+    batches = [b for b in batches if len(b) == batch_size] or batches
+    random.shuffle(batches)
+    return batches
+
+
 def make_batch(seqs, pad: int):
     longest = max(len(s) for s in seqs)
     ids = torch.full((len(seqs), longest), pad, dtype=torch.long)
@@ -345,14 +361,15 @@ def main(argv=None):
           f"{cfg.max_len} tokens), {params / 1e6:.2f} M parameters, {steps} steps on {device}", flush=True)
 
     model.train()
-    train_loss, cursor, steps_done = float("nan"), len(train_idx), first_step
+    train_loss, steps_done = float("nan"), first_step
+    pending = []  # this pass's remaining batches
     last_checkpoint = last_print = time.time()
     skipped_updates = 0
     for step in range(first_step, steps):
         if progress(step) >= 1.0 and args.max_minutes is not None and step < steps:
             print(f"stopping after {step} steps: --max-minutes {args.max_minutes} reached", flush=True)
             break
-        if cursor + args.batch_size > len(train_idx):
+        if not pending:
             if args.grow:
                 fresh, _ = load_all_examples(args.data, vocab, cfg.max_len, cfg.image_size, loaded_rows)
                 if fresh:
@@ -362,10 +379,8 @@ def main(argv=None):
                     images = torch.cat([images, load_images(fresh, cfg.image_size)])
                     train_idx += list(range(start, len(examples)))
                     print(f"data grew by {len(fresh)} to {len(train_idx)} training examples", flush=True)
-            random.shuffle(train_idx)
-            cursor = 0
-        batch = train_idx[cursor:cursor + args.batch_size]
-        cursor += len(batch)
+            pending = length_bucketed_batches(train_idx, seqs, args.batch_size)
+        batch = pending.pop()
         inp, tgt, mask = make_batch([seqs[i] for i in batch], vocab["pad"])
         image = augment(images[batch], shift).to(device)
         inp, tgt, mask = inp.to(device), tgt.to(device), mask.to(device)
