@@ -31,7 +31,8 @@
  *     the protocol's own weakness, reproduced rather than fixed; a copy with the identical inertia
  *     matrix (a part against itself) always scores 1.
  *   · The original computes the union with a fuse; we use V(A∪B) = V(A) + V(B) − V(A∩B), equal in
- *     exact arithmetic and one boolean cheaper. A candidate rotation whose boolean throws counts as
+ *     exact arithmetic and one boolean cheaper; the moved copies' volumes are V·|det M| of
+ *     the measured ones (a similarity), not measured again. A candidate rotation whose boolean throws counts as
  *     IoU 0 there (`except: IOU = 0.0`); here it is recorded as failed, and only when all four fail
  *     is the result an error.
  * - `aligned-proper` — the same, but with the four sign patterns that give proper rotations
