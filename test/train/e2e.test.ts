@@ -33,12 +33,10 @@ import {
 } from '../../src/core/train';
 import { fetchRun, readLog, tailLines } from '../../src/core/train/trainer';
 import { repoRoot, smallDataset } from './helpers/fixtures';
+import { localClusterProfile, readTrainingEnv, trainingEnvFile } from '../helpers/training-env';
 
-const envFile = process.env.GIFT_TRAINING_ENV_FILE ?? path.join(process.env.GIFT_TRAINING_ENV ?? '/tmp/gift-training-env', 'env.json');
-const env = fs.existsSync(envFile)
-  ? (JSON.parse(fs.readFileSync(envFile, 'utf8')) as { host: string; port: number; user: string; identityFile: string; python: string; torch: boolean; workDir: string })
-  : null;
-const skip = env ? false : `training environment not up (${envFile} missing): run bash scripts/training-env-up.sh`;
+const env = readTrainingEnv();
+const skip = env ? false : `training environment not up (${trainingEnvFile} missing): run bash scripts/training-env-up.sh`;
 
 const started = Date.now();
 const timings: [string, number][] = [];
@@ -114,21 +112,7 @@ async function waitFor(run: RunRecord, want: (s: JobStatus) => boolean, timeoutM
 }
 
 test('host keys: unknown is reported with its SHA256 fingerprint and appended when accepted; a changed key is refused', { skip }, async () => {
-  profile = parseProfile({
-    name: 'localhost-slurm',
-    host: env!.host,
-    port: env!.port,
-    user: env!.user,
-    identityFile: env!.identityFile,
-    agent: false,
-    sshConfig: false,
-    knownHosts,
-    workDir: `${env!.workDir}/e2e-${crypto.randomBytes(3).toString('hex')}`,
-    partition: 'debug',
-    cpus: 1,
-    time: '00:10:00',
-    python: env!.python,
-  });
+  profile = parseProfile(localClusterProfile(env!, 'localhost-slurm', knownHosts, 'e2e'));
   fs.writeFileSync(profileFile, JSON.stringify(profile, null, 2));
   const hostKeyPub = path.join(path.dirname(env!.identityFile), 'ssh_host_ed25519_key.pub');
   const expected = sshKeygenFingerprint(hostKeyPub);
@@ -246,30 +230,8 @@ test('submit: the bundled recipe (tiny) through the CLI, a failing one, and one 
   lap('two more submits over the open connection');
 });
 
-test('a failing job shows FAILED, its exit code and the log tail', { skip }, async () => {
-  const status = await followRun(conn!, new RunStore(stateFile), badRun, { pollMs: 300, quiet: true });
-  assert.equal(status.state, 'FAILED');
-  assert.equal(status.exitCode, 2);
-  const cli = await giftTrain(['status', badRun.jobId]);
-  assert.equal(cli.code, 0, cli.stderr);
-  assert.match(cli.stdout, new RegExp(`${badRun.id}  job ${badRun.jobId}  FAILED  exit 2`));
-  assert.match(cli.stdout, /--- last lines of .*slurm-\d+\.out ---/);
-  assert.match(cli.stdout, /invalid choice: 'huge'/);
-  const fetch = await giftTrain(['fetch', badRun.id, '--out', path.join(tmp, 'bad-out')]);
-  assert.equal(fetch.code, 1);
-  assert.match(fetch.stderr, /is FAILED \(exit 2\); nothing to fetch until it completes\n--- log tail/);
-  lap('failing job: follow to FAILED, CLI status + refused fetch');
-});
-
-test('a cancelled job ends CANCELLED', { skip }, async () => {
-  await waitFor(cancelRunRecord, (s) => s.state === 'RUNNING' || s.state === 'PENDING');
-  const cli = await giftTrain(['cancel', cancelRunRecord.id]);
-  assert.equal(cli.code, 0, cli.stderr);
-  const status = await waitFor(cancelRunRecord, (s) => s.state === 'CANCELLED', 30_000);
-  assert.equal(status.state, 'CANCELLED');
-  lap('cancel via CLI → CANCELLED');
-});
-
+// Followed first: with OpenBLAS the tiny run finishes in a few seconds, and it must still be
+// running when the connection is dropped under it.
 test('the good run is followed to COMPLETED through a dropped connection, and its model comes back', { skip }, async () => {
   const store = new RunStore(stateFile);
   let log = '';
@@ -315,6 +277,30 @@ test('the good run is followed to COMPLETED through a dropped connection, and it
   assert.equal(logs.code, 0);
   assert.ok(logs.stdout.trim().split('\n').length <= 3);
   lap('CLI fetch + list + logs from new processes');
+});
+
+test('a failing job shows FAILED, its exit code and the log tail', { skip }, async () => {
+  const status = await followRun(conn!, new RunStore(stateFile), badRun, { pollMs: 300, quiet: true });
+  assert.equal(status.state, 'FAILED');
+  assert.equal(status.exitCode, 2);
+  const cli = await giftTrain(['status', badRun.jobId]);
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.match(cli.stdout, new RegExp(`${badRun.id}  job ${badRun.jobId}  FAILED  exit 2`));
+  assert.match(cli.stdout, /--- last lines of .*slurm-\d+\.out ---/);
+  assert.match(cli.stdout, /invalid choice: 'huge'/);
+  const fetch = await giftTrain(['fetch', badRun.id, '--out', path.join(tmp, 'bad-out')]);
+  assert.equal(fetch.code, 1);
+  assert.match(fetch.stderr, /is FAILED \(exit 2\); nothing to fetch until it completes\n--- log tail/);
+  lap('failing job: follow to FAILED, CLI status + refused fetch');
+});
+
+test('a cancelled job ends CANCELLED', { skip }, async () => {
+  await waitFor(cancelRunRecord, (s) => s.state === 'RUNNING' || s.state === 'PENDING');
+  const cli = await giftTrain(['cancel', cancelRunRecord.id]);
+  assert.equal(cli.code, 0, cli.stderr);
+  const status = await waitFor(cancelRunRecord, (s) => s.state === 'CANCELLED', 30_000);
+  assert.equal(status.state, 'CANCELLED');
+  lap('cancel via CLI → CANCELLED');
 });
 
 test('bootstrap as a job array: shards run, status aggregates, shards come back and merge', { skip }, async () => {

@@ -5,7 +5,6 @@
 // model, so "training" is a copy and the fetched model is a real, loadable one — never test100.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,23 +14,14 @@ import type { CommandOutcome, GiftApi } from '../../src/extension/extension';
 // Types only: a runtime import would bundle ssh2's native addon into the test bundle.
 import type { TrainingPrompts, TrainingService } from '../../src/extension/trainingService';
 import type { TrainingNode } from '../../src/extension/trainingTree';
+import { localClusterProfile, readTrainingEnv, trainingEnvFile } from '../helpers/training-env';
 
 type Waiter = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs?: number) => Promise<T>;
 
-const envFile = process.env.GIFT_TRAINING_ENV_FILE ?? path.join(process.env.GIFT_TRAINING_ENV ?? '/tmp/gift-training-env', 'env.json');
-
-interface TrainingEnv {
-  host: string;
-  port: number;
-  user: string;
-  identityFile: string;
-  python: string;
-  workDir: string;
-}
 
 export function trainingSuite(getApi: () => GiftApi, workspaceFile: (...parts: string[]) => vscode.Uri, waitFor: Waiter): void {
   suite('GIFT Training view (Slurm over SSH)', function () {
-    const env: TrainingEnv | null = fs.existsSync(envFile) ? JSON.parse(fs.readFileSync(envFile, 'utf8')) : null;
+    const env = readTrainingEnv();
     let api: GiftApi;
     let tmp: string;
     let profile: ClusterProfile;
@@ -43,26 +33,12 @@ export function trainingSuite(getApi: () => GiftApi, workspaceFile: (...parts: s
 
     suiteSetup(async function () {
       if (!env) {
-        console.log(`    skipped: the training environment is not up (${envFile} missing): run bash scripts/training-env-up.sh`);
+        console.log(`    skipped: the training environment is not up (${trainingEnvFile} missing): run bash scripts/training-env-up.sh`);
         this.skip();
       }
       api = getApi() ?? (await vscode.extensions.getExtension<GiftApi>('gift-cad.gift-cad')!.activate());
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gift-vscode-train-'));
-      profile = {
-        name: label,
-        host: env!.host,
-        port: env!.port,
-        user: env!.user,
-        identityFile: env!.identityFile,
-        agent: false,
-        sshConfig: false,
-        knownHosts: path.join(tmp, 'known_hosts'),
-        workDir: `${env!.workDir}/vscode-${crypto.randomBytes(3).toString('hex')}`,
-        partition: 'debug',
-        cpus: 1,
-        time: '00:10:00',
-        python: env!.python,
-      };
+      profile = localClusterProfile(env!, label, path.join(tmp, 'known_hosts'), 'vscode');
       // A second profile for the same host whose known_hosts holds another key: a "changed" host key.
       const other = path.join(tmp, 'other');
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
