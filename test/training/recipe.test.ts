@@ -5,14 +5,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { preprocessImage, type PreprocessSpec } from '../../src/core/model/onnx-preprocess';
+import { PREPROCESS_DEFAULTS, preprocessImage, type PreprocessSpec } from '../../src/core/model/onnx-preprocess';
 import { PYTHON, repoRoot, runTraining, torchMissing, writeSyntheticDataset } from '../model/onnx-fixture';
 
 const skip = torchMissing();
 
-const spec = (size: number): PreprocessSpec => ({
-  size, background: 'white', grayscale: [0.299, 0.587, 0.114], pad: 'square-center-white', resize: 'area', invert: true, mean: 0, std: 1,
-});
+const spec = (size: number): PreprocessSpec => ({ ...PREPROCESS_DEFAULTS, size });
 
 test('TypeScript preprocessing equals training/gift_preprocess.py (non-square, alpha, odd sizes)', { skip }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gift-pre-'));
