@@ -9,6 +9,8 @@ import { IOU_PROTOCOLS, inertiaFrame, iou, normalisation } from '../../src/core/
 import { chamferDistance, KdTree } from '../../src/core/geometry/chamfer';
 import { apply3, det3 } from '../../src/core/geometry/linalg';
 import { CadError } from '../../src/core/cadquery/errors';
+import { runCadQuery } from '../../src/core/cadquery/run';
+import { loadTest100 } from '../helpers/test100';
 
 const stepDir = path.join(__dirname, '..', 'fixtures', 'gencad-test100', 'gt_steps');
 let oc: any;
@@ -178,4 +180,34 @@ test('IoU and Chamfer given precomputed frames give the same numbers as without'
   assert.deepEqual(iou(moved, shape, 'aligned', frames).iou, iou(moved, shape, 'aligned').iou);
   assert.equal(chamferDistance(moved, shape, 'aligned', { frames }).chamfer, chamferDistance(moved, shape, 'aligned').chamfer);
   assert.throws(() => iou(moved, shape, 'raw', frames), /frames are for aligned/);
+});
+
+test('a rotation congruent to an earlier one by a half-turn symmetry is not intersected again', () => {
+  // A plate with a centred hole is unchanged by all three half-turns: one boolean stands for four.
+  const plate = runCadQuery('import cadquery as cq\nresult = cq.Workplane("XY").box(4, 6, 1).faces(">Z").workplane().hole(1.5)');
+  const other = makeBaseBox(4, 6, 1.4).rotate(20, [0, 0, 0], [1, 0, 0]);
+  const r = iou(other, plate, 'aligned');
+  assert.deepEqual(r.candidates.map((c) => c.sameAs), [undefined, 0, 0, 0]);
+  assert.ok(r.candidates.every((c) => c.iou === r.iou));
+  const all = iou(other, plate, 'aligned', normalisation(other, plate, 'aligned', { allRotations: true }));
+  assert.ok(all.candidates.every((c) => c.sameAs === undefined));
+  for (const c of all.candidates) assert.ok(Math.abs(c.iou! - r.iou) < 1e-9, `${c.iou} vs ${r.iou}`);
+  // Without any symmetry all four are intersected.
+  const chiral = chiralShape();
+  const turned = chiralShape().rotate(40, [0, 0, 0], [0, 1, 1]);
+  assert.ok(iou(turned, chiral, 'aligned').candidates.every((c) => c.sameAs === undefined));
+});
+
+test('on 25 test100 programs against their STEP, skipping congruent rotations keeps the best IoU', () => {
+  let skipped = 0;
+  for (const s of loadTest100().slice(0, 25)) {
+    const program = runCadQuery(s.code);
+    const step = readShape(fs.readFileSync(s.step), 'step', s.step);
+    const r = iou(program, step, 'aligned');
+    const all = iou(program, step, 'aligned', normalisation(program, step, 'aligned', { allRotations: true }));
+    skipped += r.candidates.filter((c) => c.sameAs !== undefined).length;
+    // Equal in exact arithmetic; OCCT's booleans on the congruent placements differ by rounding.
+    assert.ok(Math.abs(r.iou - all.iou) < 1e-6, `${s.id}: ${r.iou} vs all rotations ${all.iou}`);
+  }
+  assert.ok(skipped >= 25, `only ${skipped} of 100 rotations skipped`);
 });

@@ -6,10 +6,15 @@ import { IOU_PROTOCOLS, type IouProtocol } from '../../core/geometry/iou';
 import type { IouJobResult } from '../../core/geometry/jobs';
 import { intOption, parseCommandArgs, UsageError } from '../args';
 
-const help = `usage: gift iou CANDIDATE REFERENCE [--protocol ${IOU_PROTOCOLS.join('|')}] [--json] [--timeout MS]
+const help = `usage: gift iou CANDIDATE REFERENCE [--protocol ${IOU_PROTOCOLS.join('|')}] [--all-rotations] [--json] [--timeout MS]
 
 3D IoU and Chamfer distance (×1000) of CANDIDATE against REFERENCE; each a .py (CadQuery),
-.step or .stl file. The default protocol, aligned, is the GIFT / CAD-Coder evaluation protocol.`;
+.step or .stl file. The default protocol, aligned, is the GIFT / CAD-Coder evaluation protocol.
+  --all-rotations  intersect all four aligned rotations, as the authors' script does, even where
+                   a half-turn symmetry of either shape makes two of them the same placement`;
+
+/** The --all-rotations flag, shared by iou and verify. */
+export const ALL_ROTATIONS_OPTION = { 'all-rotations': { type: 'boolean' } } as const;
 
 export function protocolOption(value: string | undefined): IouProtocol {
   const protocol = (value ?? 'aligned') as IouProtocol;
@@ -20,7 +25,7 @@ export function protocolOption(value: string | undefined): IouProtocol {
 export async function iouCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
-    { protocol: { type: 'string' }, json: { type: 'boolean' }, timeout: { type: 'string' } },
+    { protocol: { type: 'string' }, json: { type: 'boolean' }, timeout: { type: 'string' }, ...ALL_ROTATIONS_OPTION },
     help,
   );
   if (positionals.length !== 2) throw new UsageError(`expected CANDIDATE and REFERENCE\n\n${help}`);
@@ -31,7 +36,7 @@ export async function iouCommand(argv: string[]): Promise<number> {
     let best: IouJobResult['results'][number] | undefined;
     try {
       const [candidate, reference] = positionals.map(readShapeSource);
-      result = await pool.run<IouJobResult>('iou', { candidate, reference, protocol, chamfer: true });
+      result = await pool.run<IouJobResult>('iou', { candidate, reference, protocol, chamfer: true, allRotations: values['all-rotations'] });
       if (result.ok) best = result.value.results[0];
     } catch (e) {
       result = { ok: false as const, error: toErrorInfo(e), ms: 0 };

@@ -13,13 +13,14 @@ import type { IouJobResult } from '../../core/geometry/jobs';
 import type { ShapeSource } from '../../core/geometry/source';
 import { formatSummary, summarize, type VerifyOutcome } from '../../core/geometry/summary';
 import { intOption, parseCommandArgs, UsageError } from '../args';
-import { protocolOption } from './iou';
+import { ALL_ROTATIONS_OPTION, protocolOption } from './iou';
 
-const help = `usage: gift verify PAIRS.jsonl --out RESULTS.jsonl [--workers N] [--protocol P] [--timeout MS]
+const help = `usage: gift verify PAIRS.jsonl --out RESULTS.jsonl [--workers N] [--protocol P] [--all-rotations] [--timeout MS]
 
 Each input line: {"id", "candidate", "reference"}; each side a path (.py, .step, .stl; relative
 to the PAIRS file's folder) or inline CadQuery code. Each output line:
-{"id", "ok", "iou", "chamfer", "status", "ms"}. A rerun with the same --out skips ids already done.`;
+{"id", "ok", "iou", "chamfer", "status", "ms"}. A rerun with the same --out skips ids already done.
+--all-rotations: as for gift iou, all four aligned rotations are intersected.`;
 
 export interface VerifyLine {
   id: string;
@@ -39,6 +40,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
       workers: { type: 'string' },
       protocol: { type: 'string' },
       timeout: { type: 'string' },
+      ...ALL_ROTATIONS_OPTION,
     },
     help,
   );
@@ -99,7 +101,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
         continue;
       }
       const { candidate, reference } = parsed.pair;
-      const job = pool.run<IouJobResult>('iou', { candidate, reference, protocol, chamfer: true }).then((r) => {
+      const job = pool.run<IouJobResult>('iou', { candidate, reference, protocol, chamfer: true, allRotations: values['all-rotations'] }).then((r) => {
         record(toLine(id, r));
         progress();
       });

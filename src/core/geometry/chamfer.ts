@@ -47,7 +47,8 @@ export function chamferDistance(candidate: ShapeLike, reference: ShapeLike, prot
   const count = options.points ?? 8192;
   if (!Number.isInteger(count) || count < 1) throw new CadError('geometry', `chamfer: points must be a positive integer, got ${count}`);
   const seed = options.seed ?? 0;
-  const frames = options.frames ?? normalisation(candidate, reference, protocol);
+  // Chamfer tries every rotation it is asked for: the symmetry check would be wasted here.
+  const frames = options.frames ?? normalisation(candidate, reference, protocol, { allRotations: true });
   if (frames.protocol !== protocol) throw new CadError('geometry', `chamfer: frames are for ${frames.protocol}, not ${protocol}`);
   const mesh = { relativeTolerance: options.relativeTolerance, angularTolerance: options.angularTolerance };
   const candidatePoints = samplePoints(candidate, count, seed, mesh, 'candidate');

@@ -19,6 +19,8 @@ export interface IouPayload {
   protocol?: IouProtocol | IouProtocol[];
   /** Also the Chamfer distance in each protocol's frame (aligned: the IoU's winning rotation). */
   chamfer?: boolean | ChamferOptions;
+  /** Intersect all four aligned rotations even where a symmetry makes two of them the same (iou.ts). */
+  allRotations?: boolean;
   maxSteps?: number;
 }
 
@@ -52,7 +54,7 @@ const iouJob: JobHandler<IouPayload, IouJobResult> = (payload) => {
   const reference = withRole('reference', () => shapeFromSource(payload.reference, { maxSteps: payload.maxSteps }));
   const chamferOptions = payload.chamfer === true ? {} : payload.chamfer || undefined;
   const results = protocols.map((protocol) => {
-    const frames = normalisation(candidate, reference, protocol);
+    const frames = normalisation(candidate, reference, protocol, { allRotations: payload.allRotations });
     const result: IouResult & { chamfer?: ChamferResult } = iou(candidate, reference, protocol, frames);
     if (chamferOptions) {
       const rotation = protocol.startsWith('aligned') ? (chamferOptions.rotation ?? result.best) : undefined;
