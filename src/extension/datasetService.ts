@@ -1,12 +1,13 @@
 /**
  * The GIFT dataset the window works with: which folder is open (remembered per workspace), the
  * core `Dataset` handle on it, and a change event fired after our own writes and when another
- * window or the CLI changes the manifests on disk (a FileSystemWatcher, debounced).
+ * window, the CLI or a cluster job changes the manifests on disk: a FileSystemWatcher for quick
+ * updates, and a poll for writes no file event reports (NFS, exhausted inotify); debounced.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { openDataset, type Dataset } from '../core/dataset';
+import { openDataset, pollDataset, type Dataset, type DatasetPoller } from '../core/dataset';
 import { log } from './log';
 
 const FOLDER_KEY = 'gift.datasetFolder';
@@ -16,6 +17,7 @@ const CONTEXT_KEY = 'gift.datasetOpen';
 export class DatasetService implements vscode.Disposable {
   private dataset?: Dataset;
   private watcher?: vscode.FileSystemWatcher;
+  private poller?: DatasetPoller;
   private refreshTimer?: ReturnType<typeof setTimeout>;
   private restoring?: Promise<Dataset | undefined>;
   private readonly changeEmitter = new vscode.EventEmitter<void>();
@@ -73,8 +75,7 @@ export class DatasetService implements vscode.Disposable {
   /** Closes the dataset view (the folder stays as it is) and forgets it for this workspace. */
   async close(): Promise<void> {
     this.dataset = undefined;
-    this.watcher?.dispose();
-    this.watcher = undefined;
+    this.unwatch();
     await this.context.workspaceState.update(FOLDER_KEY, '');
     void vscode.commands.executeCommand('setContext', CONTEXT_KEY, false);
     this.changeEmitter.fire();
@@ -83,16 +84,24 @@ export class DatasetService implements vscode.Disposable {
   /** Tells listeners the dataset changed (after writes made through this window). */
   changed(): void {
     this.changeEmitter.fire();
+    void this.poller?.resync();
   }
 
   dispose(): void {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
-    this.watcher?.dispose();
+    this.unwatch();
     this.changeEmitter.dispose();
   }
 
-  private watch(dir: string): void {
+  private unwatch(): void {
     this.watcher?.dispose();
+    this.watcher = undefined;
+    this.poller?.dispose();
+    this.poller = undefined;
+  }
+
+  private watch(dir: string): void {
+    this.unwatch();
     // Manifests and dataset.json only: images change with them, and .lock churns on every read.
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), '{dataset.json,collections/*.jsonl}'));
     const schedule = () => {
@@ -100,12 +109,14 @@ export class DatasetService implements vscode.Disposable {
       // Appends come in bursts (an import writes a batch per collection): refresh once after them.
       this.refreshTimer = setTimeout(() => {
         this.refreshTimer = undefined;
-        if (this.dataset?.dir === dir) this.changeEmitter.fire();
+        // changed() also tells the poller, so a write both notice is shown once.
+        if (this.dataset?.dir === dir) this.changed();
       }, 250);
     };
     watcher.onDidChange(schedule);
     watcher.onDidCreate(schedule);
     watcher.onDidDelete(schedule);
     this.watcher = watcher;
+    this.poller = pollDataset(dir, schedule);
   }
 }

@@ -127,17 +127,19 @@ export function datasetSuite(getApi: () => GiftApi, workspaceFile: (...parts: st
       const wrongBucket = await vscode.commands.executeCommand<CommandOutcome>('gift.dataset.moveToSrs', `${PRISMS[1]}-fda-test`);
       assert.match(!wrongBucket.ok ? wrongBucket.message : '', /IoU 0\.7 is outside SRS's range \[0\.9, 0\.99\)/);
 
-      // Drag from sft, drop on a collection another process just created: the watcher refreshes the view.
+      // Drag from sft, drop on a collection another process just created: the view refreshes by
+      // itself (a file event or, where none arrives, the poll) and then lists it.
       await new Promise((r) => setTimeout(r, 500)); // let the refreshes of our own moves pass
-      const refreshed = new Promise<void>((resolve) => {
-        const subscription = api.datasetTree.onDidChangeTreeData(() => {
-          subscription.dispose();
-          resolve();
-        });
-      });
-      await ds.createCollection('holdout');
-      await waitFor('the view to refresh after an outside write', () => Promise.race([refreshed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 200))]), 30_000);
-      const holdout = (await roots()).get('holdout');
+      let refreshes = 0;
+      const subscription = api.datasetTree.onDidChangeTreeData(() => refreshes++);
+      let holdout: DatasetNode | undefined;
+      try {
+        await ds.createCollection('holdout');
+        refreshes = 0;
+        holdout = await waitFor('the view to refresh after an outside write', async () => (refreshes > 0 ? (await roots()).get('holdout') : undefined), 30_000);
+      } finally {
+        subscription.dispose();
+      }
       assert.ok(holdout, 'the new collection is in the tree');
       const dragged = (await sampleNodes('sft')).find((n) => n.record.id === d);
       assert.ok(dragged);

@@ -1,0 +1,82 @@
+/**
+ * Notices a dataset changing on disk by polling its manifests. File events do not cover every
+ * writer: a dataset on NFS filled by cluster jobs changes on another machine (no inotify event
+ * here), and a machine out of inotify watches delivers none. Editors poll as well as listen.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/** How often `pollDataset` looks by default: a few stat calls, cheap even on a network folder. */
+export const DATASET_POLL_MS = 2000;
+
+/**
+ * What the readers depend on: name, inode, size and mtime of dataset.json and of each
+ * collections/*.jsonl. Equal signatures mean no reader would see a difference.
+ */
+export async function datasetSignature(dir: string): Promise<string> {
+  const parts: string[] = [await describe(path.join(dir, 'dataset.json'))];
+  const collections = path.join(dir, 'collections');
+  let names: string[];
+  try {
+    names = (await fs.readdir(collections)).filter((f) => f.endsWith('.jsonl')).sort();
+  } catch (e) {
+    return [...parts, `collections:${(e as NodeJS.ErrnoException).code ?? 'error'}`].join('\n');
+  }
+  for (const name of names) parts.push(`${name}:${await describe(path.join(collections, name))}`);
+  return parts.join('\n');
+}
+
+async function describe(file: string): Promise<string> {
+  try {
+    const s = await fs.stat(file);
+    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+  } catch (e) {
+    // A manifest removed between readdir and stat is a change like any other.
+    return (e as NodeJS.ErrnoException).code ?? 'error';
+  }
+}
+
+export interface DatasetPoller {
+  /** Takes what is on disk now as seen, so that writes this process announced itself are not reported again. */
+  resync(): Promise<void>;
+  dispose(): void;
+}
+
+/**
+ * Calls `onChange` after each poll that finds the dataset's signature changed. Polls never overlap
+ * and the timer does not keep a process alive.
+ */
+export function pollDataset(dir: string, onChange: () => void, intervalMs = DATASET_POLL_MS): DatasetPoller {
+  let seen: string | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let disposed = false;
+  const tick = async () => {
+    const now = await datasetSignature(dir);
+    // Races with resync can only cost an extra refresh, never hide a change from the last poll.
+    const changed = seen !== undefined && now !== seen;
+    seen = now;
+    if (disposed) return;
+    try {
+      if (changed) onChange();
+    } finally {
+      schedule();
+    }
+  };
+  const schedule = () => {
+    timer = setTimeout(() => void tick(), intervalMs);
+    timer.unref?.();
+  };
+  void datasetSignature(dir).then((first) => {
+    seen ??= first;
+    if (!disposed) schedule();
+  });
+  return {
+    async resync() {
+      seen = await datasetSignature(dir);
+    },
+    dispose() {
+      disposed = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
