@@ -2,7 +2,16 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { DatasetError } from './types';
+import { DatasetError, isCollectionName } from './types';
+
+/** The collections whose manifests DIR/collections/ holds (`<name>.jsonl`; temp files and bad names left out), sorted. */
+export async function readCollectionNames(datasetDir: string): Promise<string[]> {
+  return (await fs.readdir(path.join(datasetDir, 'collections')))
+    .filter((f) => f.endsWith('.jsonl'))
+    .map((f) => f.slice(0, -'.jsonl'.length))
+    .filter(isCollectionName)
+    .sort();
+}
 
 /** fsync a folder so a rename or a new file in it survives a power loss (not possible on Windows). */
 export async function syncDir(dir: string): Promise<void> {

@@ -34,4 +34,4 @@ export {
   type ExportOptions,
   type ExportReport,
 } from './export';
-export { DATASET_POLL_MS, datasetSignature, pollDataset, type DatasetPoller } from './watch';
+export { datasetSignature, pollDataset, type DatasetPoller } from './watch';

@@ -10,7 +10,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { appendLines, storeImage, syncDir, writeFileAtomic } from './files';
+import { appendLines, readCollectionNames, storeImage, syncDir, writeFileAtomic } from './files';
 import { withLock } from './lock';
 import {
   checkNewRecordFields,
@@ -402,12 +402,7 @@ export class Dataset {
 
   /** Brings the in-memory view up to date with the manifests; call with the lock held. */
   private async refresh(): Promise<void> {
-    const dir = path.join(this.dir, 'collections');
-    const names = (await fs.readdir(dir))
-      .filter((f) => f.endsWith('.jsonl') && !f.startsWith('.'))
-      .map((f) => f.slice(0, -'.jsonl'.length))
-      .filter((n) => /^[a-z0-9_-]{1,64}$/.test(n))
-      .sort();
+    const names = await readCollectionNames(this.dir);
     let reload = false;
     for (const name of [...this.manifests.keys()]) {
       if (!names.includes(name)) {

@@ -72,8 +72,12 @@ const RECORD_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
 /** Stored image paths: content-hash names inside images/, nothing else. */
 export const STORED_IMAGE = /^images\/[0-9a-f]{32}\.(png|jpg|webp|gif|bmp)$/;
 
+export function isCollectionName(name: string): boolean {
+  return typeof name === 'string' && COLLECTION_NAME.test(name);
+}
+
 export function validateCollectionName(name: string): void {
-  if (typeof name !== 'string' || !COLLECTION_NAME.test(name)) {
+  if (!isCollectionName(name)) {
     throw new DatasetError(`invalid collection name '${name}': use 1–64 characters from a-z, 0-9, '_' and '-'`);
   }
 }

@@ -5,24 +5,27 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { readCollectionNames } from './files';
 
 /** How often `pollDataset` looks by default: a few stat calls, cheap even on a network folder. */
-export const DATASET_POLL_MS = 2000;
+const DATASET_POLL_MS = 2000;
 
 /**
- * What the readers depend on: name, inode, size and mtime of dataset.json and of each
- * collections/*.jsonl. Equal signatures mean no reader would see a difference.
+ * What the readers depend on: inode, size and mtime of dataset.json and of each manifest the
+ * store reads (`readCollectionNames`). Equal signatures mean no reader would see a difference.
  */
 export async function datasetSignature(dir: string): Promise<string> {
   const parts: string[] = [await describe(path.join(dir, 'dataset.json'))];
-  const collections = path.join(dir, 'collections');
   let names: string[];
   try {
-    names = (await fs.readdir(collections)).filter((f) => f.endsWith('.jsonl')).sort();
+    names = await readCollectionNames(dir);
   } catch (e) {
     return [...parts, `collections:${(e as NodeJS.ErrnoException).code ?? 'error'}`].join('\n');
   }
-  for (const name of names) parts.push(`${name}:${await describe(path.join(collections, name))}`);
+  for (const name of names) {
+    const file = `${name}.jsonl`;
+    parts.push(`${file}:${await describe(path.join(dir, 'collections', file))}`);
+  }
   return parts.join('\n');
 }
 
