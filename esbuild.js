@@ -18,6 +18,8 @@ const node = {
   target: 'node20',
   sourcemap: !production,
   minify: production,
+  // Class names appear in messages ("it is a Workplane") and error names: keep them when minifying.
+  keepNames: true,
   external: nodeExternals,
   logLevel: 'warning',
 };
@@ -25,7 +27,7 @@ const node = {
 const builds = [
   { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' },
-  { ...node, entryPoints: ['src/core/kernel/worker.ts'], outfile: 'dist/kernel-worker.js' },
+  { ...node, entryPoints: ['src/core/jobs/worker.ts'], outfile: 'dist/kernel-worker.js' },
   {
     bundle: true,
     platform: 'browser',

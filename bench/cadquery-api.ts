@@ -2,7 +2,7 @@
  * Warm time per test100 program through parse + interpret + CadQuery API geometry (one thread).
  * Usage: node --import tsx bench/cadquery-api.ts [passes=3]
  */
-import { loadOpenCascade } from '../src/core/geometry/occt';
+import { loadOpenCascade } from '../src/core/occt/occt';
 import { interpret } from '../src/core/cadquery/interpret';
 import { createCadQueryModule, resultShape } from '../src/core/cadquery/api';
 import { loadTest100 } from '../test/helpers/test100';

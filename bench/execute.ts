@@ -4,7 +4,7 @@
  * Run: npm run bench -- execute
  */
 import path from 'node:path';
-import { KernelPool } from '../src/core/kernel/pool';
+import { KernelPool } from '../src/core/pool/pool';
 import { loadTest100 } from '../test/helpers/test100';
 import { printTable, quantile } from './table';
 
@@ -13,7 +13,7 @@ const WARM_PASSES = 3;
 
 async function pass(pool: KernelPool, sources: string[]) {
   const started = performance.now();
-  const results = await Promise.all(sources.map((source) => pool.run('execute', { source })));
+  const results = await Promise.all(sources.map((source) => pool.run('shape.execute', { source })));
   const wall = performance.now() - started;
   const failed = results.filter((r) => !r.ok).length;
   return { wall, times: results.map((r) => r.workMs ?? r.ms), failed };

@@ -7,10 +7,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { summarize, type VerifyOutcome } from '../src/core/geometry/summary';
-import { KernelPool } from '../src/core/kernel/pool';
-import { bundledModelDir, generateCandidates, onnxBackend } from '../src/core/model/generate';
-import { rankCandidates } from '../src/core/model/rank';
+import { summarize, type VerifyOutcome } from '../src/core/geometry/evaluation';
+import { KernelPool } from '../src/core/pool/pool';
+import { bundledModelDir, generateCandidates, onnxBackend } from '../src/core/generate/generate';
+import { rankCandidates } from '../src/core/generate/rank';
 import { loadTest100 } from '../test/helpers/test100';
 import { printTable, quantile } from './table';
 

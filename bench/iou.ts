@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadOpenCascade, wasmHeapBytes } from '../src/core/geometry/occt';
+import { loadOpenCascade, wasmHeapBytes } from '../src/core/occt/occt';
 import { readShape } from '../src/core/geometry/io';
 import { IOU_PROTOCOLS, iou, transformShape, type IouProtocol } from '../src/core/geometry/iou';
 import { chamferDistance } from '../src/core/geometry/chamfer';

@@ -1,7 +1,7 @@
 /**
  * The live preview's edit → new mesh latency over test100, through the path the extension uses:
  * a LiveRunner (src/extension/liveRun.ts, 150 ms debounce as in the preview panel) whose run is the
- * kernel pool's 'execute' job with `mesh` (as PreviewPanel does; KernelService itself needs the
+ * kernel pool's 'shape.execute' job with `mesh` (as PreviewPanel does; KernelService itself needs the
  * vscode module, so the pool is driven directly with the extension's defaults: 2 workers, the
  * bundled worker). Each test100 program is "edited" (a changed comment) on a warm pool, one at a
  * time like a user typing. With --vscode it also runs test/vscode/vsix.js: the packaged VSIX is
@@ -11,10 +11,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import type { ExecuteResult } from '../src/core/cadquery/jobs';
-import { KernelPool } from '../src/core/kernel/pool';
-import type { JobResult } from '../src/core/kernel/types';
-import { LiveRunner } from '../src/extension/liveRun';
+import type { ExecuteResult } from '../src/core/jobs/execute';
+import { KernelPool } from '../src/core/pool/pool';
+import type { JobResult } from '../src/core/jobs/types';
+import { LiveRunner } from '../src/extension/preview/live-run';
 import { loadTest100 } from '../test/helpers/test100';
 import { printTable, quantile } from './table';
 
@@ -35,7 +35,7 @@ async function main() {
   const pool = new KernelPool({ workers: 2, workerScript, timeoutMs: 30_000 });
   // Warm-up: both workers started and JIT-warm, as after the first few edits of a session.
   const warmStarted = performance.now();
-  await Promise.all(sources.map((source) => pool.run('execute', { source, mesh: {} })));
+  await Promise.all(sources.map((source) => pool.run('shape.execute', { source, mesh: {} })));
   const warmMs = performance.now() - warmStarted;
 
   const samples: Sample[] = [];
@@ -46,7 +46,7 @@ async function main() {
     onStart: () => {
       if (pending) pending.fired = performance.now();
     },
-    run: (source, signal) => pool.run<ExecuteResult>('execute', { source, mesh: {} }, { signal }),
+    run: (source, signal) => pool.run('shape.execute', { source, mesh: {} }, { signal }),
     onResult: (result) => {
       const now = performance.now();
       if (!pending) return;

@@ -7,7 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { loadOpenCascade } from '../src/core/geometry/occt';
+import { loadOpenCascade } from '../src/core/occt/occt';
 import { meshShape, type MeshData } from '../src/core/geometry/mesh';
 import { encodePng, renderMesh, scoreRenderAgainstImage, type RgbaImage } from '../src/core/render';
 import { MESH_PERTURBATIONS, perturbMesh } from '../src/core/render/perturb';

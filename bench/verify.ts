@@ -16,12 +16,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { KernelPool } from '../src/core/kernel/pool';
-import type { IouJobResult } from '../src/core/geometry/jobs';
+import { KernelPool } from '../src/core/pool/pool';
+import type { IouJobResult } from '../src/core/jobs/geometry';
 import { IOU_PROTOCOLS, iou, normalisation } from '../src/core/geometry/iou';
 import { readShape } from '../src/core/geometry/io';
-import { loadOpenCascade } from '../src/core/geometry/occt';
-import type { ShapeSource } from '../src/core/geometry/source';
+import { loadOpenCascade } from '../src/core/occt/occt';
+import type { ShapeSource } from '../src/core/shape/source';
 import { loadTest100 } from '../test/helpers/test100';
 import { printTable, quantile } from './table';
 
@@ -73,8 +73,8 @@ function stats(values: number[]) {
 async function ceiling(pairs: Pair[]) {
   const pool = new KernelPool({ workers: 2, workerScript, timeoutMs: 600_000 });
   const started = performance.now();
-  const results = await Promise.all(pairs.map((p) => pool.run<IouJobResult>('iou', { candidate: p.candidate, reference: p.reference, protocol: [...IOU_PROTOCOLS] })));
-  const selves = await Promise.all(pairs.map((p) => pool.run<IouJobResult>('iou', { candidate: p.candidate, reference: p.candidate, protocol: 'aligned' })));
+  const results = await Promise.all(pairs.map((p) => pool.run('shape.iou', { candidate: p.candidate, reference: p.reference, protocol: [...IOU_PROTOCOLS] })));
+  const selves = await Promise.all(pairs.map((p) => pool.run('shape.iou', { candidate: p.candidate, reference: p.candidate, protocol: 'aligned' })));
   await pool.close();
   const rows = IOU_PROTOCOLS.map((protocol, k) => {
     const values = results.map((r) => (r.ok ? r.value.results[k].iou : 0));
@@ -117,7 +117,7 @@ async function throughput(pairs: Pair[]) {
       const cpu = process.cpuUsage();
       const started = performance.now();
       const results = await Promise.all(
-        pairs.map((p) => pool.run<IouJobResult>('iou', { candidate: p.candidate, reference: p.reference, protocol: 'aligned', chamfer, allRotations })),
+        pairs.map((p) => pool.run('shape.iou', { candidate: p.candidate, reference: p.reference, protocol: 'aligned', chamfer, allRotations })),
       );
       const wall = performance.now() - started;
       const cpuTotal = cpuMs(cpu);
@@ -161,10 +161,10 @@ async function exportCandidates(pairs: Pair[], dir: string): Promise<Map<string,
   const files = new Map<string, string>();
   await Promise.all(
     pairs.map(async (p) => {
-      const r = await pool.run<{ bytes: Uint8Array }>('export', { shape: p.candidate, format: 'step' });
-      if (!r.ok) throw new Error(`${p.id}: export failed: ${r.error.message}`);
+      const r = await pool.run('shape.execute', { input: p.candidate, export: { step: true } });
+      if (!r.ok || !r.value.step) throw new Error(`${p.id}: export failed: ${r.ok ? 'no STEP bytes' : r.error.message}`);
       const file = path.join(dir, `${p.id}.step`);
-      fs.writeFileSync(file, r.value.bytes);
+      fs.writeFileSync(file, r.value.step);
       files.set(p.id, file);
     }),
   );

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadOpenCascade, compileOpenCascade, wasmHeapBytes, occtErrorMessage } from '../src/core/geometry/occt';
+import { loadOpenCascade, compileOpenCascade, wasmHeapBytes, occtErrorMessage } from '../src/core/occt/occt';
 import { makeBaseBox, measureVolume } from 'replicad';
 
 test('OpenCascade loads from a precompiled module and measures a box', async () => {

@@ -18,9 +18,9 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runCadQuery } from '../src/core/cadquery/run';
-import { loadOpenCascade } from '../src/core/geometry/occt';
-import { generateProgram, mulberry32 } from '../src/core/model/generator';
+import { runCadQuery } from '../src/core/shape/run-cadquery';
+import { loadOpenCascade } from '../src/core/occt/occt';
+import { generateProgram, mulberry32 } from '../src/core/model/synthetic';
 import { PREPROCESS_DEFAULTS, preprocessRgba } from '../src/core/model/onnx-preprocess';
 import { encodeProgram, vocabularyJson } from '../src/core/model/tokenizer';
 import { encodePng, renderShape } from '../src/core/render';

@@ -22,7 +22,7 @@ import {
   webviewNotification,
   type BoundingBox,
   type Candidate,
-  type ErrorDetails,
+  type CadErrorInfo,
   type HostMessage,
   type Metrics,
   type PanelRestoreState,
@@ -30,10 +30,11 @@ import {
   type ResponseMessage,
   type SceneInfo,
   type ToggleName,
-  type ViewName,
+  type CameraView,
   type WebviewMessage,
 } from '../src/protocol/messages';
 import { Viewer, type ClipAxis } from './viewer';
+import { formatError } from '../src/core/errors';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -161,7 +162,7 @@ const $ = (id: string) => document.getElementById(id)!;
 const viewer = new Viewer(viewport);
 let version = 0;
 let bannerVersion = -1;
-let currentError: ErrorDetails | null = null;
+let currentError: CadErrorInfo | null = null;
 let shapeInfo: { volume: number; bbox: BoundingBox; valid: boolean; ms: number } | null = null;
 let metrics: Metrics = { iou: null, chamfer: null };
 let settings: PreviewSettings = { thresholds: { low: 0.5, valid: 0.9, match: 0.99 }, iouProtocol: 'aligned' };
@@ -213,11 +214,6 @@ function showBanner(text: string, line: number | null): void {
 function hideBanner(): void {
   banner.hidden = true;
   bannerText.textContent = '';
-}
-
-function describe(error: ErrorDetails): string {
-  const where = error.line ? `Line ${error.line}${error.col ? `:${error.col}` : ''} — ` : '';
-  return `${where}${error.kind} error: ${error.message}`;
 }
 
 function setRunning(running: boolean): void {
@@ -321,7 +317,7 @@ function handle(m: HostMessage): void {
       version = m.params.version;
       bannerVersion = version;
       currentError = m.params.error;
-      showBanner(describe(currentError) + (shapeInfo ? ' (showing the last good shape)' : ''), currentError.line ?? null);
+      showBanner(formatError(currentError) + (shapeInfo ? ' (showing the last good shape)' : ''), currentError.line ?? null);
       if (!shapeInfo) emptyState.hidden = true;
       setRunning(false);
       return;
@@ -365,7 +361,7 @@ new MutationObserver(() => viewer.applyTheme()).observe(document.body, { attribu
 
 // ---------- user input ----------
 
-const VIEW_BY_ID: Record<string, ViewName> = { 'view-iso': 'iso', 'view-front': 'front', 'view-top': 'top', 'view-right': 'right', 'view-fit': 'fit' };
+const VIEW_BY_ID: Record<string, CameraView> = { 'view-iso': 'iso', 'view-front': 'front', 'view-top': 'top', 'view-right': 'right', 'view-fit': 'fit' };
 viewButtons.addEventListener('click', (e) => {
   const id = (e.target as HTMLElement).closest('vscode-toolbar-button')?.id;
   if (id && VIEW_BY_ID[id]) viewer.setView(VIEW_BY_ID[id]);
@@ -410,7 +406,7 @@ bannerLink.addEventListener('click', (e) => {
 
 window.addEventListener('keydown', (e) => {
   if (e.target instanceof HTMLInputElement || e.metaKey || e.ctrlKey || e.altKey) return;
-  const views: Record<string, ViewName> = { '1': 'iso', '2': 'front', '3': 'top', '4': 'right', f: 'fit' };
+  const views: Record<string, CameraView> = { '1': 'iso', '2': 'front', '3': 'top', '4': 'right', f: 'fit' };
   const view = views[e.key.toLowerCase()];
   if (view) viewer.setView(view);
   else if (e.key === '[') stepCandidate(-1);

@@ -33,7 +33,7 @@ import {
   Box3,
 } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
-import type { PreviewMesh, ToggleName, ViewName } from '../src/protocol/messages';
+import type { PreviewMesh, ToggleName, CameraView } from '../src/protocol/messages';
 
 export type ClipAxis = 'x' | 'y' | 'z';
 
@@ -44,7 +44,7 @@ interface Palette {
   reference: Color;
 }
 
-const VIEW_DIRECTIONS: Record<Exclude<ViewName, 'fit'>, Vector3> = {
+const VIEW_DIRECTIONS: Record<Exclude<CameraView, 'fit'>, Vector3> = {
   // CadQuery is Z-up; "front" looks along +Y, as in CadQuery/FreeCAD.
   iso: new Vector3(1, -1, 0.8).normalize(),
   front: new Vector3(0, -1, 0),
@@ -80,7 +80,7 @@ export class Viewer {
   private readonly triadScene = new Scene();
   private readonly triadCamera = new OrthographicCamera(-1.6, 1.6, 1.6, -1.6, 0.1, 10);
   private readonly triad = new Group();
-  private lastView: ViewName | 'custom' = 'iso';
+  private lastView: CameraView | 'custom' = 'iso';
   private hasFitted = false;
   private renderQueued = false;
   readonly toggles: Record<ToggleName, boolean> = { wireframe: false, edges: true, transparent: false, clip: false, reference: true };
@@ -118,7 +118,7 @@ export class Viewer {
     this.resize();
   }
 
-  get view(): ViewName | 'custom' {
+  get view(): CameraView | 'custom' {
     return this.lastView;
   }
 
@@ -178,7 +178,7 @@ export class Viewer {
     this.requestRender();
   }
 
-  setView(view: ViewName): void {
+  setView(view: CameraView): void {
     const sphere = this.boundingSphere();
     const direction =
       view === 'fit' ? this.camera.position.clone().sub(this.controls?.target ?? new Vector3()).normalize() : VIEW_DIRECTIONS[view].clone();

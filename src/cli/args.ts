@@ -1,7 +1,8 @@
 /** Argument parsing shared by the subcommands: node's parseArgs with errors that name the option. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UserError, errorMessage } from '../core/errors';
 
-export class UsageError extends Error {}
+export class UsageError extends UserError {}
 
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
   argv: string[],
@@ -15,7 +16,7 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${help}`);
+    throw new UsageError(`${errorMessage(e)}\n\n${help}`);
   }
 }
 

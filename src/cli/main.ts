@@ -11,6 +11,7 @@ import { runCommand } from './commands/run';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
 import { verifyCommand } from './commands/verify';
+import { UserError } from '../core/errors';
 import { UsageError } from './args';
 
 type Command = { summary: string; run: (argv: string[]) => Promise<number> };
@@ -50,6 +51,11 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError) {
       console.error(`gift ${name}: ${e.message}`);
       return 2;
+    }
+    // A problem the user can act on is its message; anything else keeps its stack (a bug).
+    if (e instanceof UserError) {
+      console.error(`gift ${name}: ${e.message}`);
+      return 1;
     }
     throw e;
   }

@@ -4,27 +4,27 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DatasetCommands } from './datasetCommands';
-import { DatasetService } from './datasetService';
-import { DATASET_VIEW_ID, DatasetTreeProvider, type DatasetNode } from './datasetTree';
-import { describeError } from './diagnostics';
+import { DatasetCommands } from './dataset/commands';
+import { DatasetService } from './dataset/service';
+import { DATASET_VIEW_ID, DatasetTreeProvider, type DatasetNode } from './dataset/tree';
 import {
   BackendUnavailableError,
   chooseImage,
   registerImageToCadBackend,
   resolveBackend,
   type ImageToCadBackend,
-} from './imageToCad';
+} from './image-to-cad/backends';
 import { KernelService } from './kernel';
 import { disposeLog, log } from './log';
-import { onnxImageBackend, openAiImageBackend } from './modelBackends';
+import { onnxImageBackend, openAiImageBackend } from './image-to-cad/model-backends';
 import { fail, type CommandOutcome } from './outcome';
-import { PREVIEW_VIEW_TYPE, PreviewManager, type CadCandidate } from './preview';
+import { PREVIEW_VIEW_TYPE, PreviewManager, type CadCandidate } from './preview/panel';
 import { GiftSecrets } from './secrets';
 import { readSettings } from './settings';
-import { TrainingCommands } from './trainingCommands';
-import { TrainingService } from './trainingService';
-import { TRAINING_VIEW_ID, TrainingTreeProvider, type TrainingNode } from './trainingTree';
+import { TrainingCommands } from './training/commands';
+import { TrainingService } from './training/service';
+import { TRAINING_VIEW_ID, TrainingTreeProvider, type TrainingNode } from './training/tree';
+import { errorMessage, formatError } from '../core/errors';
 
 /** What `activate` returns: for model backends to plug in, and for the integration tests. */
 export interface GiftApi {
@@ -193,7 +193,7 @@ async function imageToCad(arg: vscode.Uri | undefined, previews: PreviewManager)
   try {
     backend = resolveBackend(settings.backend);
   } catch (e) {
-    return fail((e as Error).message);
+    return fail(errorMessage(e));
   }
   const imageName = path.basename(image.path);
   log().info(`Image to CAD: ${image.toString()} with backend '${backend.name}', K=${settings.samples}`);
@@ -218,7 +218,7 @@ async function imageToCad(arg: vscode.Uri | undefined, previews: PreviewManager)
       log().info('Image to CAD cancelled');
       return { ok: false, message: 'cancelled' };
     }
-    const message = e instanceof BackendUnavailableError ? e.message : `Image to CAD failed: ${(e as Error)?.message ?? e}`;
+    const message = e instanceof BackendUnavailableError ? e.message : `Image to CAD failed: ${errorMessage(e)}`;
     return fail(message);
   }
   if (controller.signal.aborted) return { ok: false, message: 'cancelled' };
@@ -250,7 +250,7 @@ async function setReference(file: vscode.Uri | undefined, target: vscode.Uri | u
   try {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Loading reference…' }, () => preview.setReference(reference));
   } catch (e) {
-    return fail(`Set Reference: ${(e as Error).message}`);
+    return fail(`Set Reference: ${errorMessage(e)}`);
   }
   return { ok: true, uri: reference };
 }
@@ -268,7 +268,7 @@ async function exportShape(
   const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Exporting ${label}…` }, () =>
     kernelService.execute({ source: document.getText(), export: { step: format === 'step', stl: format === 'stl' } }),
   );
-  if (!result.ok) return fail(`Export ${label}: ${describeError(result.error)}`);
+  if (!result.ok) return fail(`Export ${label}: ${formatError(result.error)}`);
   const bytes = format === 'step' ? result.value.step : result.value.stl;
   if (!bytes) return fail(`Export ${label}: the kernel returned no ${label} data.`);
   let target = to;

@@ -2,9 +2,8 @@
  * The extension's kernel pool, created on first use (never on activation: OpenCascade costs
  * ≈0.5 s and ~100 MB per worker) and rebuilt when its settings change.
  */
-import type { ExecutePayload, ExecuteResult } from '../core/cadquery/jobs';
-import type { KernelPool } from '../core/kernel/pool';
-import type { JobResult } from '../core/kernel/types';
+import type { ExecutePayload, ExecuteResult } from '../core/jobs/execute';
+import type { JobKind, JobPayload, JobResult, JobValue, KernelPool } from '../core/pool/pool';
 import { log } from './log';
 import { readSettings } from './settings';
 
@@ -12,7 +11,7 @@ export type { ExecutePayload, ExecuteResult };
 
 export class KernelService {
   private activePool?: KernelPool;
-  private poolModule?: Promise<typeof import('../core/kernel/pool')>;
+  private poolModule?: Promise<typeof import('../core/pool/pool')>;
   private poolKey = '';
   private readonly workerScript?: string;
 
@@ -27,17 +26,17 @@ export class KernelService {
   async execute(payload: ExecutePayload, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<JobResult<ExecuteResult>> {
     const settings = readSettings();
     const pool = await this.ensurePool();
-    return pool.run<ExecuteResult>('execute', payload, {
+    return pool.run('shape.execute', payload, {
       signal: options.signal,
       timeoutMs: options.timeoutMs ?? settings.kernel.timeoutMs,
     });
   }
 
-  /** Runs any kernel job kind ('iou', 'render.png', …) with the configured deadline unless given one. */
-  async run<R>(kind: string, payload: unknown, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<JobResult<R>> {
+  /** Runs any kernel job kind ('shape.iou', 'render.image', …) with the configured deadline unless given one. */
+  async run<K extends JobKind>(kind: K, payload: JobPayload<K>, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<JobResult<JobValue<K>>> {
     const settings = readSettings();
     const pool = await this.ensurePool();
-    return pool.run<R>(kind, payload, { signal: options.signal, timeoutMs: options.timeoutMs ?? settings.kernel.timeoutMs });
+    return pool.run(kind, payload, { signal: options.signal, timeoutMs: options.timeoutMs ?? settings.kernel.timeoutMs });
   }
 
   /** The pool itself, started if needed (for core code that takes a KernelPool, e.g. bootstrap). */
@@ -63,7 +62,7 @@ export class KernelService {
 
   private async ensurePool(): Promise<KernelPool> {
     // Loaded on first use: the pool module pulls in replicad, which activation should not pay for.
-    const { KernelPool } = await (this.poolModule ??= import('../core/kernel/pool'));
+    const { KernelPool } = await (this.poolModule ??= import('../core/pool/pool'));
     if (!this.activePool) {
       const { workers, timeoutMs } = readSettings().kernel;
       this.poolKey = `${workers}/${timeoutMs}`;

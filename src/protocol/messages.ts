@@ -8,6 +8,12 @@
  * - request/response: asks for an answer, matched by `id` (the tests read the scene this way).
  */
 
+import type { Bucket } from '../core/dataset/thresholds';
+import type { CadErrorInfo } from '../core/errors';
+import type { IouProtocol } from '../core/geometry/protocols';
+
+export type { CadErrorInfo, IouProtocol };
+
 export const PROTOCOL_VERSION = 1;
 
 // ---------- payload types ----------
@@ -23,17 +29,9 @@ export interface PreviewMesh {
 
 export type BoundingBox = [xmin: number, ymin: number, zmin: number, xmax: number, ymax: number, zmax: number];
 
-export type ViewName = 'iso' | 'front' | 'top' | 'right' | 'fit';
-export const VIEW_NAMES: readonly ViewName[] = ['iso', 'front', 'top', 'right', 'fit'];
-
-export type IouProtocol = 'aligned' | 'aligned-proper' | 'unit-cube' | 'raw';
-
-export interface ErrorDetails {
-  kind: string;
-  message: string;
-  line?: number;
-  col?: number;
-}
+/** Where the preview's camera looks ('fit' frames the part); not the renderer's image views. */
+export type CameraView = 'iso' | 'front' | 'top' | 'right' | 'fit';
+export const CAMERA_VIEWS: readonly CameraView[] = ['iso', 'front', 'top', 'right', 'fit'];
 
 export interface ShapeUpdate {
   /** Increases with every run of the document; the webview ignores anything older than it has. */
@@ -58,7 +56,7 @@ export interface PreviewSettings {
 }
 
 /** Which GIFT collection an IoU would put a program in (null: neither; see core/dataset/thresholds). */
-export type IouBucket = 'srs' | 'fda' | null;
+export type IouBucket = Bucket | null;
 
 /**
  * IoU and Chamfer distance against the reference. `state`: 'none' (no reference or not run yet),
@@ -82,7 +80,7 @@ export interface SceneInfo {
   edgeSegments: number;
   referenceTriangles: number;
   banner: string | null;
-  view: ViewName | 'custom';
+  view: CameraView | 'custom';
   toggles: Record<ToggleName, boolean>;
   metrics: { iou: string; chamfer: string; volume: string; bbox: string; protocol: string; bucket: string; iouError: string | null };
   candidate: number;
@@ -149,7 +147,7 @@ export interface HostNotifications {
   running: { version: number };
   shape: ShapeUpdate;
   /** The run failed: show a banner, keep the last good shape. */
-  error: { version: number; error: ErrorDetails };
+  error: { version: number; error: CadErrorInfo };
   reference: { name: string; mesh: PreviewMesh } | { name: null };
   /** IoU/Chamfer against the reference; null means "not computed" and shows "—". */
   metrics: Metrics;
@@ -159,7 +157,7 @@ export interface HostNotifications {
 }
 
 export interface HostCommands {
-  setView: { view: ViewName };
+  setView: { view: CameraView };
   setToggle: { toggle: ToggleName; on: boolean };
 }
 
@@ -181,7 +179,7 @@ export interface WebviewCommands {
   exportShape: { format: 'step' | 'stl' };
   revealLine: { line: number };
   /** Add the program to the open GIFT dataset's SRS or FDA collection (gift.flagSrs / gift.flagFda). */
-  flag: { collection: 'srs' | 'fda' };
+  flag: { collection: Bucket };
 }
 
 // ---------- envelopes ----------
@@ -225,11 +223,30 @@ export function webviewCommand<K extends keyof WebviewCommands>(method: K, param
 
 // ---------- type guards (messages cross a trust boundary: check before use) ----------
 
-const HOST_NOTIFICATIONS = new Set<string>(['document', 'running', 'shape', 'error', 'reference', 'metrics', 'sourceImage', 'candidates', 'settings'] satisfies (keyof HostNotifications)[]);
-const HOST_COMMANDS = new Set<string>(['setView', 'setToggle'] satisfies (keyof HostCommands)[]);
-const WEBVIEW_REQUESTS = new Set<string>(['sceneInfo'] satisfies (keyof WebviewRequests)[]);
-const WEBVIEW_NOTIFICATIONS = new Set<string>(['ready', 'log'] satisfies (keyof WebviewNotifications)[]);
-const WEBVIEW_COMMANDS = new Set<string>(['selectCandidate', 'pickReference', 'exportShape', 'revealLine', 'flag'] satisfies (keyof WebviewCommands)[]);
+/**
+ * The method names each side accepts. Each table must list every method of its interface (the
+ * compiler checks `satisfies Record<keyof …, true>`), so a new message cannot be forgotten here and
+ * silently dropped by the guard.
+ */
+function methods<M>(table: Record<keyof M, true>): ReadonlySet<string> {
+  return new Set(Object.keys(table));
+}
+
+const HOST_NOTIFICATIONS = methods<HostNotifications>({
+  document: true,
+  running: true,
+  shape: true,
+  error: true,
+  reference: true,
+  metrics: true,
+  sourceImage: true,
+  candidates: true,
+  settings: true,
+});
+const HOST_COMMANDS = methods<HostCommands>({ setView: true, setToggle: true });
+const WEBVIEW_REQUESTS = methods<WebviewRequests>({ sceneInfo: true });
+const WEBVIEW_NOTIFICATIONS = methods<WebviewNotifications>({ ready: true, log: true });
+const WEBVIEW_COMMANDS = methods<WebviewCommands>({ selectCandidate: true, pickReference: true, exportShape: true, revealLine: true, flag: true });
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { importSTEP } from 'replicad';
-import { loadOpenCascade } from '../../src/core/geometry/occt';
+import { loadOpenCascade } from '../../src/core/occt/occt';
 import { interpret } from '../../src/core/cadquery/interpret';
 import { createCadQueryModule, resultShape } from '../../src/core/cadquery/api';
 import { boundsOf, volumeOf } from '../../src/core/cadquery/api/geom';

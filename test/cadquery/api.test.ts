@@ -4,11 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadOpenCascade } from '../../src/core/geometry/occt';
+import { loadOpenCascade } from '../../src/core/occt/occt';
 import { interpret } from '../../src/core/cadquery/interpret';
 import { createCadQueryModule, resultShape, parseSelector } from '../../src/core/cadquery/api';
 import { boundsOf, isValidShape, subShapes, volumeOf } from '../../src/core/cadquery/api/geom';
-import { CadError } from '../../src/core/cadquery/errors';
+import { CadError } from '../../src/core/errors';
 
 const PI = Math.PI;
 

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KernelPool } from '../../src/core/kernel/pool';
+import { KernelPool } from '../../src/core/pool/pool';
 import { loadTest100, seededRandom } from '../helpers/test100';
 
 const MUTATIONS = Number(process.env.GIFT_FUZZ_COUNT ?? 2000);
@@ -41,7 +41,7 @@ test(`${MUTATIONS} mutated test100 programs each end in a result or a typed erro
   const rssBefore = process.memoryUsage().rss;
   try {
     const programs = Array.from({ length: MUTATIONS }, () => mutate(samples[Math.floor(rand() * samples.length)].code, rand));
-    const results = await Promise.all(programs.map((source) => pool.run<{ volume: number }>('execute', { source })));
+    const results = await Promise.all(programs.map((source) => pool.run('shape.execute', { source })));
     for (const r of results) {
       if (r.ok) {
         counts.ok++;

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { interpret, type InterpretOptions } from '../../src/core/cadquery/interpret';
-import { CadError } from '../../src/core/cadquery/errors';
+import { CadError } from '../../src/core/errors';
 import { pyRepr } from '../../src/core/cadquery/pybuiltins';
 import { PyDict, PyList, PyTuple, builtin, hostModule, isCallable, isHost, type HostObject, type Value } from '../../src/core/cadquery/values';
-import { loadOpenCascade } from '../../src/core/geometry/occt';
+import { loadOpenCascade } from '../../src/core/occt/occt';
 import { loadTest100 } from '../helpers/test100';
 
 /**

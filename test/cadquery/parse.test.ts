@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseProgram } from '../../src/core/cadquery/parse';
-import { CadError } from '../../src/core/cadquery/errors';
+import { CadError } from '../../src/core/errors';
 import type * as A from '../../src/core/cadquery/ast';
 import { loadTest100 } from '../helpers/test100';
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bootstrap, parseShard, readBootstrapLog, shardRecords, type SampleFn } from '../../src/core/dataset/bootstrap';
 import { openDataset } from '../../src/core/dataset';
-import { KernelPool } from '../../src/core/kernel/pool';
+import { KernelPool } from '../../src/core/pool/pool';
 import { loadTest100 } from '../helpers/test100';
 
 const pool = new KernelPool({ workers: 2, timeoutMs: 30_000 });

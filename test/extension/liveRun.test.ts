@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LiveRunner } from '../../src/extension/liveRun';
+import { LiveRunner } from '../../src/extension/preview/live-run';
 import { formatBoundingBox, formatMetric, hostNotification, iouGrade, isHostMessage, isPanelRestoreState, isWebviewMessage, webviewCommand } from '../../src/protocol/messages';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

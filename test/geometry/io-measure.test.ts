@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { makeBaseBox, makeBox, makeCylinder } from 'replicad';
-import { loadOpenCascade } from '../../src/core/geometry/occt';
+import { loadOpenCascade } from '../../src/core/occt/occt';
 import { readShape, writeStep, writeStl } from '../../src/core/geometry/io';
 import { boundingBox, isValidShape, massProperties, measureShape, shapeVolume } from '../../src/core/geometry/measure';
-import { CadError } from '../../src/core/cadquery/errors';
+import { CadError } from '../../src/core/errors';
 
 const stepDir = path.join(__dirname, '..', 'fixtures', 'gencad-test100', 'gt_steps');
 

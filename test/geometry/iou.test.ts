@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { makeBaseBox, makeBox, makeCylinder, type Shape3D } from 'replicad';
-import { loadOpenCascade, wasmHeapBytes } from '../../src/core/geometry/occt';
+import { loadOpenCascade, wasmHeapBytes } from '../../src/core/occt/occt';
 import { readShape } from '../../src/core/geometry/io';
 import { IOU_PROTOCOLS, inertiaFrame, iou, normalisation } from '../../src/core/geometry/iou';
 import { chamferDistance, KdTree } from '../../src/core/geometry/chamfer';
 import { apply3, det3 } from '../../src/core/geometry/linalg';
-import { CadError } from '../../src/core/cadquery/errors';
-import { runCadQuery } from '../../src/core/cadquery/run';
+import { CadError } from '../../src/core/errors';
+import { runCadQuery } from '../../src/core/shape/run-cadquery';
 import { loadTest100 } from '../helpers/test100';
 
 const stepDir = path.join(__dirname, '..', 'fixtures', 'gencad-test100', 'gt_steps');

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { makeBaseBox, makeBox, makeCylinder, type Shape3D } from 'replicad';
-import { loadOpenCascade } from '../../src/core/geometry/occt';
+import { loadOpenCascade } from '../../src/core/occt/occt';
 import { readShape } from '../../src/core/geometry/io';
 import { inertiaFrame, intersectionVolume, transformShape } from '../../src/core/geometry/iou';
 import { apply3, multiply3, scaleColumns3, transpose3 } from '../../src/core/geometry/linalg';
 import { halfTurnSymmetries } from '../../src/core/geometry/symmetry';
-import { runCadQuery } from '../../src/core/cadquery/run';
+import { runCadQuery } from '../../src/core/shape/run-cadquery';
 
 const stepDir = path.join(__dirname, '..', 'fixtures', 'gencad-test100', 'gt_steps');
 

@@ -26,4 +26,4 @@ export function loadTest100(): Test100Sample[] {
 }
 
 /** A seeded RNG so fuzzing and sampling tests are repeatable (the generator's own). */
-export { mulberry32 as seededRandom } from '../../src/core/model/generator';
+export { mulberry32 as seededRandom } from '../../src/core/model/synthetic';

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadTest100 } from '../helpers/test100';
-import { generateProgram, generateQProgram, mulberry32 } from '../../src/core/model/generator';
+import { generateProgram, generateQProgram, mulberry32 } from '../../src/core/model/synthetic';
 import { MAX_TOKENS, decodeTokens, encodeProgram, printProgram, programTokens, quantizeProgram } from '../../src/core/model/tokenizer';
-import { programStatistics, statisticsTable } from '../../src/core/model/generator-stats';
-import { loadOpenCascade } from '../../src/core/geometry/occt';
-import { runCadQuery } from '../../src/core/cadquery/run';
+import { programStatistics, statisticsTable } from '../../src/core/model/synthetic-stats';
+import { loadOpenCascade } from '../../src/core/occt/occt';
+import { runCadQuery } from '../../src/core/shape/run-cadquery';
 import { boundingBox, isValidShape, shapeVolume, unwrapShape } from '../../src/core/geometry/measure';
 
 test('mulberry32 is deterministic and uniform-ish', () => {

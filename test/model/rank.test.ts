@@ -1,9 +1,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { readShapeSource } from '../../src/core/geometry/sourceFiles';
-import { KernelPool } from '../../src/core/kernel/pool';
-import { rankCandidates } from '../../src/core/model/rank';
+import { readShapeSource } from '../../src/core/shape/files';
+import { KernelPool } from '../../src/core/pool/pool';
+import { rankCandidates } from '../../src/core/generate/rank';
 import { loadTest100 } from '../helpers/test100';
 
 // 00534824: a two-sketch part whose aligned IoU takes ~1 s per candidate.

@@ -14,9 +14,9 @@ import {
 } from '../../src/core/model/tokenizer';
 import { pyFloat } from '../../src/core/model/tokenizer-ir';
 import { parseGenCad, type ParsedSketch } from '../../src/core/model/tokenizer-parse';
-import { CadError } from '../../src/core/cadquery/errors';
-import { loadOpenCascade } from '../../src/core/geometry/occt';
-import { runCadQuery } from '../../src/core/cadquery/run';
+import { CadError } from '../../src/core/errors';
+import { loadOpenCascade } from '../../src/core/occt/occt';
+import { runCadQuery } from '../../src/core/shape/run-cadquery';
 import { shapeVolume } from '../../src/core/geometry/measure';
 
 const samples = loadTest100();

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeBaseBox, makeCylinder } from 'replicad';
-import { loadOpenCascade } from '../../src/core/geometry/occt';
+import { loadOpenCascade } from '../../src/core/occt/occt';
 import { meshShape, meshTransferables } from '../../src/core/geometry/mesh';
-import { CadError } from '../../src/core/cadquery/errors';
+import { CadError } from '../../src/core/errors';
 
 test('meshShape: a box has 12 triangles on 6 faces and 12 straight B-rep edges', async () => {
   await loadOpenCascade();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { makeBaseBox, makeCylinder } from 'replicad';
-import { loadOpenCascade } from '../../src/core/geometry/occt';
+import { loadOpenCascade } from '../../src/core/occt/occt';
 import { meshShape } from '../../src/core/geometry/mesh';
 import { decodePngSync, rasterize, renderMesh, renderShapePng, scoreRenderAgainstImage, VIEW_NAMES } from '../../src/core/render';
 import { IMAGE_STEP_MISMATCH, loadImage, loadStep, sampleSubset } from './fixtures';

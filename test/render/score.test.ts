@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadOpenCascade } from '../../src/core/geometry/occt';
+import { loadOpenCascade } from '../../src/core/occt/occt';
 import { meshShape, type MeshData } from '../../src/core/geometry/mesh';
 import { renderMesh, scoreRenderAgainstImage } from '../../src/core/render';
 import { MESH_PERTURBATIONS, perturbMesh } from '../../src/core/render/perturb';

@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { importIntoDataset, openDataset, type Dataset, type DatasetRecord } from '../../src/core/dataset';
 import type { CommandOutcome, GiftApi } from '../../src/extension/extension';
-import type { DatasetNode } from '../../src/extension/datasetTree';
-import type { PreviewPanel } from '../../src/extension/preview';
+import type { DatasetNode } from '../../src/extension/dataset/tree';
+import type { PreviewPanel } from '../../src/extension/preview/panel';
 import type { SceneInfo } from '../../src/protocol/messages';
 
 type Waiter = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs?: number) => Promise<T>;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CommandOutcome, GiftApi } from '../../src/extension/extension';
-import type { PreviewPanel } from '../../src/extension/preview';
+import type { PreviewPanel } from '../../src/extension/preview/panel';
 import type { SceneInfo } from '../../src/protocol/messages';
 import { datasetSuite } from './dataset.suite';
 import { modelSuite } from './model.suite';
@@ -127,7 +127,7 @@ suite('GIFT CAD in VS Code', () => {
     assert.equal(diagnostics[0].source, 'GIFT CAD');
     assert.match(diagnostics[0].message, /undefined_name/);
     const scene = await sceneWhere(preview, 'the error banner', (s) => s.banner !== null);
-    assert.match(scene.banner!, new RegExp(`Line ${brokenLine}`));
+    assert.match(scene.banner!, new RegExp(`line ${brokenLine}\\b`));
     assert.ok(scene.triangles > 0, 'the last good shape stays visible');
     assert.equal(preview.shape, before, 'the last good shape is kept');
 

@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CommandOutcome, GiftApi } from '../../src/extension/extension';
-import type { PreviewPanel } from '../../src/extension/preview';
+import type { PreviewPanel } from '../../src/extension/preview/panel';
 import type { SceneInfo } from '../../src/protocol/messages';
 
 type Waiter = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs?: number) => Promise<T>;

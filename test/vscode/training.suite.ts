@@ -12,8 +12,8 @@ import * as vscode from 'vscode';
 import type { ClusterProfile, UnknownHostKey } from '../../src/core/train';
 import type { CommandOutcome, GiftApi } from '../../src/extension/extension';
 // Types only: a runtime import would bundle ssh2's native addon into the test bundle.
-import type { TrainingPrompts, TrainingService } from '../../src/extension/trainingService';
-import type { TrainingNode } from '../../src/extension/trainingTree';
+import type { TrainingPrompts, TrainingService } from '../../src/extension/training/service';
+import type { TrainingNode } from '../../src/extension/training/tree';
 import { localClusterProfile, readTrainingEnv, trainingEnvFile } from '../helpers/training-env';
 
 type Waiter = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs?: number) => Promise<T>;

@@ -6,10 +6,11 @@ import fs from 'node:fs';
 import { bootstrap, parseShard, type SampleFn, type Shard } from '../../core/dataset/bootstrap';
 import { openDataset } from '../../core/dataset';
 import { DEFAULT_THRESHOLDS, validateThresholds, type IouThresholds } from '../../core/dataset/thresholds';
-import { KernelPool } from '../../core/kernel/pool';
-import { onnxBackend, openAiBackend, withCadQueryImport, type CandidateBackend } from '../../core/model/generate';
+import { KernelPool } from '../../core/pool/pool';
+import { onnxBackend, openAiBackend, withCadQueryImport, type CandidateBackend } from '../../core/generate/generate';
 import { intOption, parseCommandArgs, UsageError } from '../args';
 import { protocolOption } from './iou';
+import { errorMessage } from '../../core/errors';
 
 const help = `usage: gift bootstrap DIR --samples K [--limit N] [--shard i/N] [--backend onnx|openai]
                       [--endpoint URL] [--model NAME] [--protocol P] [--low 0.5] [--valid 0.9] [--match 0.99]
@@ -58,7 +59,7 @@ export async function bootstrapCommand(argv: string[]): Promise<number> {
   try {
     shard = values.shard ? parseShard(values.shard) : undefined;
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(errorMessage(e));
   }
   const thresholds: IouThresholds = {
     low: threshold('low', values.low, DEFAULT_THRESHOLDS.low),
@@ -68,7 +69,7 @@ export async function bootstrapCommand(argv: string[]): Promise<number> {
   try {
     validateThresholds(thresholds);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(errorMessage(e));
   }
   const protocol = protocolOption(values.protocol);
   const temperature = values.temperature === undefined ? undefined : Number(values.temperature);

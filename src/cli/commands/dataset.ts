@@ -14,6 +14,7 @@ import {
   type IouThresholds,
 } from '../../core/dataset';
 import { parseCommandArgs, UsageError } from '../args';
+import { errorMessage } from '../../core/errors';
 
 const help = `usage: gift dataset <action> …
 
@@ -151,7 +152,7 @@ function parseThresholds(text: string | undefined): IouThresholds {
   try {
     validateThresholds(t);
   } catch (e) {
-    throw new UsageError(`--thresholds: ${(e as Error).message}`);
+    throw new UsageError(`--thresholds: ${errorMessage(e)}`);
   }
   return t;
 }

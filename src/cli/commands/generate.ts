@@ -1,10 +1,10 @@
 /** `gift generate IMAGE [--samples K] [--backend onnx|openai] …`: image → best CadQuery program. */
 import fs from 'node:fs';
-import { toErrorInfo, type CadErrorInfo } from '../../core/cadquery/errors';
-import type { ShapeSource } from '../../core/geometry/source';
-import { readShapeSource } from '../../core/geometry/sourceFiles';
-import { KernelPool } from '../../core/kernel/pool';
-import { generateCandidates, onnxBackend, openAiBackend, type CandidateBackend, type GenerateOutcome } from '../../core/model/generate';
+import { toErrorInfo, type CadErrorInfo, formatError } from '../../core/errors';
+import type { ShapeSource } from '../../core/shape/source';
+import { readShapeSource } from '../../core/shape/files';
+import { KernelPool } from '../../core/pool/pool';
+import { generateCandidates, onnxBackend, openAiBackend, type CandidateBackend, type GenerateOutcome } from '../../core/generate/generate';
 import type { BBox } from '../../core/geometry/measure';
 import { intOption, parseCommandArgs, UsageError } from '../args';
 import { protocolOption } from './iou';
@@ -174,7 +174,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
 
 function describe(rank: number, c: GenerateOutcome['candidates'][number]): string {
   const head = `#${rank + 1} (sample ${c.index + 1})`;
-  if (!c.ok) return `${head}: ${c.error?.kind} error${c.error?.line ? ` (line ${c.error.line})` : ''}: ${c.error?.message}`;
+  if (!c.ok) return `${head}: ${formatError(c.error ?? { kind: 'runtime', message: 'did not run' })}`;
   const metric = c.iou !== undefined ? `IoU ${c.iou.toFixed(4)}` : c.score !== undefined ? `image score ${c.score.toFixed(4)}` : c.rankError ? `unscored: ${c.rankError.message}` : 'ran';
   return `${head}: ${metric}  volume ${+c.volume!.toPrecision(6)}`;
 }

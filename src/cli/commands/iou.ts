@@ -1,9 +1,9 @@
 /** `gift iou CANDIDATE REFERENCE [--protocol P] [--json]` */
-import { toErrorInfo } from '../../core/cadquery/errors';
-import { KernelPool } from '../../core/kernel/pool';
-import { readShapeSource } from '../../core/geometry/sourceFiles';
+import { toErrorInfo, formatError } from '../../core/errors';
+import { KernelPool } from '../../core/pool/pool';
+import { readShapeSource } from '../../core/shape/files';
 import { IOU_PROTOCOLS, type IouProtocol } from '../../core/geometry/iou';
-import type { IouJobResult } from '../../core/geometry/jobs';
+import type { IouJobResult } from '../../core/jobs/geometry';
 import { intOption, parseCommandArgs, UsageError } from '../args';
 
 const help = `usage: gift iou CANDIDATE REFERENCE [--protocol ${IOU_PROTOCOLS.join('|')}] [--all-rotations] [--json] [--timeout MS]
@@ -36,7 +36,7 @@ export async function iouCommand(argv: string[]): Promise<number> {
     let best: IouJobResult['results'][number] | undefined;
     try {
       const [candidate, reference] = positionals.map(readShapeSource);
-      result = await pool.run<IouJobResult>('iou', { candidate, reference, protocol, chamfer: true, allRotations: values['all-rotations'] });
+      result = await pool.run('shape.iou', { candidate, reference, protocol, chamfer: true, allRotations: values['all-rotations'] });
       if (result.ok) best = result.value.results[0];
     } catch (e) {
       result = { ok: false as const, error: toErrorInfo(e), ms: 0 };
@@ -52,8 +52,7 @@ export async function iouCommand(argv: string[]): Promise<number> {
     } else if (result.ok) {
       console.log(`IoU ${best!.iou.toFixed(6)}  Chamfer×1000 ${best!.chamfer?.chamferX1000.toFixed(4) ?? '—'}  (${protocol})`);
     } else {
-      const at = result.error.line ? ` (line ${result.error.line})` : '';
-      console.error(`${result.error.kind} error${at}: ${result.error.message}`);
+      console.error(formatError(result.error));
     }
     return result.ok ? 0 : 1;
   } finally {

@@ -1,12 +1,11 @@
 /** `gift render FILE --out OUT.png [--size N] [--view V]` and `gift score IMAGE FILE [--json]` */
 import fs from 'node:fs';
-import { toErrorInfo, type CadErrorInfo } from '../../core/cadquery/errors';
-import { readShapeSource } from '../../core/geometry/sourceFiles';
-import { KernelPool } from '../../core/kernel/pool';
-import type { JobResult } from '../../core/kernel/types';
-import type { RenderJobResult } from '../../core/render/jobs';
+import { toErrorInfo, type CadErrorInfo, formatError } from '../../core/errors';
+import { readShapeSource } from '../../core/shape/files';
+import { KernelPool, type JobKind, type JobPayload, type JobResult, type JobValue } from '../../core/pool/pool';
+import type { RenderJobResult } from '../../core/jobs/render';
 import type { ImageScore } from '../../core/render/score';
-import { VIEW_NAMES } from '../../core/render/views';
+import { VIEW_NAMES, type ViewName } from '../../core/render/views';
 import { intOption, parseCommandArgs, UsageError } from '../args';
 
 const renderHelp = `usage: gift render FILE --out OUT.png [--size 448] [--view ${VIEW_NAMES.join('|')}]
@@ -21,14 +20,14 @@ compares silhouettes and edges. Prints {"score", "silhouette", "edges"} with --j
 
 function reportError(error: CadErrorInfo, json: boolean | undefined): void {
   if (json) console.log(JSON.stringify({ ok: false, error }));
-  else console.error(`${error.kind} error${error.line ? ` (line ${error.line})` : ''}: ${error.message}`);
+  else console.error(formatError(error));
 }
 
 /** Runs one job on a one-worker pool, turning input errors (a missing file) into results too. */
-async function runJob<R>(kind: string, payload: () => unknown, timeoutMs: number): Promise<JobResult<R>> {
+async function runJob<K extends JobKind>(kind: K, payload: () => JobPayload<K>, timeoutMs: number): Promise<JobResult<JobValue<K>>> {
   const pool = new KernelPool({ workers: 1, timeoutMs });
   try {
-    return await pool.run<R>(kind, payload());
+    return await pool.run(kind, payload());
   } catch (e) {
     return { ok: false, error: toErrorInfo(e), ms: 0 };
   } finally {
@@ -46,9 +45,9 @@ export async function renderCommand(argv: string[]): Promise<number> {
   if (!values.out) throw new UsageError(`--out OUT.png is required\n\n${renderHelp}`);
   const size = intOption('size', values.size, 448, 16);
   if (size > 8192) throw new UsageError(`--size must be at most 8192, got ${size}`);
-  const result = await runJob<RenderJobResult>(
-    'render.png',
-    () => ({ shape: readShapeSource(positionals[0]), size, view: values.view ?? 'iso' }),
+  const result = await runJob(
+    'render.image',
+    () => ({ shape: readShapeSource(positionals[0]), size, view: (values.view ?? 'iso') as ViewName }), // the job checks the name
     intOption('timeout', values.timeout, 30_000),
   );
   if (!result.ok) {
@@ -64,7 +63,7 @@ export async function scoreCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, timeout: { type: 'string' } }, scoreHelp);
   if (positionals.length !== 2) throw new UsageError(`expected IMAGE and FILE\n\n${scoreHelp}`);
   const [imageFile, shapeFile] = positionals;
-  const result = await runJob<ImageScore>(
+  const result = await runJob(
     'render.score',
     () => {
       if (!fs.existsSync(imageFile)) throw new UsageError(`${imageFile}: no such file`);

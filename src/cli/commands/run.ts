@@ -1,10 +1,10 @@
 /** `gift run FILE… [--json] [--step OUT] [--stl OUT]` */
 import fs from 'node:fs';
 import path from 'node:path';
-import { toErrorInfo, type CadErrorInfo } from '../../core/cadquery/errors';
-import type { ExecuteResult } from '../../core/cadquery/jobs';
-import { KernelPool } from '../../core/kernel/pool';
-import { readShapeSource } from '../../core/geometry/sourceFiles';
+import { toErrorInfo, type CadErrorInfo, errorMessage, formatError } from '../../core/errors';
+import type { ExecuteResult } from '../../core/jobs/execute';
+import { KernelPool } from '../../core/pool/pool';
+import { readShapeSource } from '../../core/shape/files';
 import { intOption, parseCommandArgs, UsageError } from '../args';
 
 const help = `usage: gift run FILE... [--json] [--step OUT] [--stl OUT] [--timeout MS] [--workers N]
@@ -70,7 +70,7 @@ async function runOne(
   } catch (e) {
     return { file, ok: false, error: toErrorInfo(e) };
   }
-  const result = await pool.run<ExecuteResult>('execute', {
+  const result = await pool.run('shape.execute', {
     input,
     export: { step: !!outputs.step, stl: !!outputs.stl },
   });
@@ -81,7 +81,7 @@ async function runOne(
     if (outputs.step && step) fs.writeFileSync(outIsFolder ? path.join(outputs.step, `${stem}.step`) : outputs.step, step);
     if (outputs.stl && stl) fs.writeFileSync(outIsFolder ? path.join(outputs.stl, `${stem}.stl`) : outputs.stl, stl);
   } catch (e) {
-    return { file, ok: false, error: { kind: 'runtime', message: `writing the export failed: ${(e as Error).message}` } };
+    return { file, ok: false, error: { kind: 'runtime', message: `writing the export failed: ${errorMessage(e)}` } };
   }
   return { file, ok: true, volume, bbox, valid };
 }
@@ -91,6 +91,5 @@ function describe(line: RunLine): string {
     const b = line.bbox.map((v) => +v.toFixed(6));
     return `${line.file}: ok  volume ${+line.volume.toPrecision(10)}  bbox [${b.join(', ')}]${line.valid ? '' : '  (B-rep not valid)'}`;
   }
-  const at = line.error.line ? `:${line.error.line}${line.error.col ? `:${line.error.col}` : ''}` : '';
-  return `${line.file}${at}: ${line.error.kind} error: ${line.error.message}`;
+  return formatError(line.error, line.file);
 }

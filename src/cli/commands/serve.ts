@@ -1,7 +1,8 @@
 /** `gift serve [--model DIR] [--host H] [--port N] [--token T]`: an OpenAI-compatible model server. */
-import { bundledModelDir } from '../../core/model/generate';
+import { bundledModelDir } from '../../core/generate/generate';
 import { loadOnnxServedModel, ServerConfigError, startServer, checkServerConfig } from '../../core/model/server';
 import { intOption, parseCommandArgs, UsageError } from '../args';
+import { errorMessage } from '../../core/errors';
 
 const help = `usage: gift serve [--model DIR] [--host 127.0.0.1] [--port 8000] [--token T] [--name ID] [--threads N]
 
@@ -47,14 +48,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   try {
     modelDir = values.model ?? bundledModelDir();
   } catch (e) {
-    console.error(`gift serve: ${(e as Error).message}`);
+    console.error(`gift serve: ${errorMessage(e)}`);
     return 1;
   }
   let model;
   try {
     model = await loadOnnxServedModel(modelDir, { id: values.name, threads: threads ?? 0 });
   } catch (e) {
-    console.error(`gift serve: cannot load the model: ${(e as Error).message}`);
+    console.error(`gift serve: cannot load the model: ${errorMessage(e)}`);
     return 1;
   }
   let server;
@@ -62,7 +63,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     server = await startServer({ model, host, port, token, log: (line) => console.error(`${new Date().toISOString()} ${line}`) });
   } catch (e) {
     await model.close?.();
-    console.error(`gift serve: ${(e as Error).message}`);
+    console.error(`gift serve: ${errorMessage(e)}`);
     return 1;
   }
   console.log(`serving ${model.id} at ${server.url}${token ? ' (token required)' : ''}`);

@@ -1,6 +1,7 @@
 /** `gift train submit|status|logs|cancel|fetch|list|bootstrap|merge …`: training runs on a Slurm cluster over SSH. */
 import path from 'node:path';
 import readline from 'node:readline';
+import { UserError } from '../../core/errors';
 import {
   cancelRun,
   ClusterConnection,
@@ -10,16 +11,12 @@ import {
   isTerminal,
   loadProfile,
   mergeShards,
-  ProfileError,
   readLog,
   refreshStatus,
   RunStore,
-  SshConfigError,
-  SshError,
   submitBootstrapArray,
   submitTraining,
   tailLines,
-  TrainError,
   RECIPE_NAMES,
   type ClusterProfile,
   type ConnectOptions,
@@ -29,7 +26,6 @@ import {
   type RunRecord,
   type UnknownHostKey,
 } from '../../core/train';
-import { DatasetError } from '../../core/dataset';
 import { intOption, parseCommandArgs, UsageError } from '../args';
 
 const help = `usage: gift train <action> …
@@ -86,7 +82,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   try {
     return await run(rest);
   } catch (e) {
-    if (e instanceof TrainError || e instanceof SshError || e instanceof ProfileError || e instanceof SshConfigError || e instanceof DatasetError) {
+    if (e instanceof UserError) {
       console.error(`gift train ${action}: ${e.message}`);
       return 1;
     }

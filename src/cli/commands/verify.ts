@@ -6,12 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { CadError, toErrorInfo, type CadErrorInfo } from '../../core/cadquery/errors';
-import { KernelPool } from '../../core/kernel/pool';
-import { readShapeSource } from '../../core/geometry/sourceFiles';
-import type { IouJobResult } from '../../core/geometry/jobs';
-import type { ShapeSource } from '../../core/geometry/source';
-import { formatSummary, summarize, type VerifyOutcome } from '../../core/geometry/summary';
+import { CadError, toErrorInfo, type CadErrorInfo } from '../../core/errors';
+import { KernelPool } from '../../core/pool/pool';
+import { readShapeSource } from '../../core/shape/files';
+import type { IouJobResult } from '../../core/jobs/geometry';
+import type { ShapeSource } from '../../core/shape/source';
+import { formatSummary, summarize, type VerifyOutcome } from '../../core/geometry/evaluation';
 import { intOption, parseCommandArgs, UsageError } from '../args';
 import { ALL_ROTATIONS_OPTION, protocolOption } from './iou';
 
@@ -101,7 +101,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
         continue;
       }
       const { candidate, reference } = parsed.pair;
-      const job = pool.run<IouJobResult>('iou', { candidate, reference, protocol, chamfer: true, allRotations: values['all-rotations'] }).then((r) => {
+      const job = pool.run('shape.iou', { candidate, reference, protocol, chamfer: true, allRotations: values['all-rotations'] }).then((r) => {
         record(toLine(id, r));
         progress();
       });

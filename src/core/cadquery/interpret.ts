@@ -5,7 +5,7 @@
  * a step limit, and user function calls against a depth limit.
  */
 import type * as A from './ast';
-import { CadError } from './errors';
+import { CadError } from '../errors';
 import { parseProgram } from './parse';
 import {
   FORBIDDEN_NAMES,

@@ -5,7 +5,7 @@
  */
 import { parser } from '@lezer/python';
 import type { SyntaxNode, Tree } from '@lezer/common';
-import { CadError } from './errors';
+import { CadError } from '../errors';
 import type * as A from './ast';
 
 export function parseProgram(source: string): A.Program {

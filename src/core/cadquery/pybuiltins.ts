@@ -7,7 +7,7 @@
  * themselves cannot name dunder attributes): `__getitem__(index)`, `__len__()`, `__iter__()`
  * (returning a list or tuple), `__neg__()`, `__eq__(other)`, `__str__()`, `__repr__()`.
  */
-import { CadError } from './errors';
+import { CadError } from '../errors';
 import {
   PyDict,
   PyList,

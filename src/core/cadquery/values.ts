@@ -4,7 +4,7 @@
  *
  * Python ints and floats are both JS numbers; bool is a JS boolean; None is null.
  */
-import { CadError } from './errors';
+import { CadError } from '../errors';
 
 export type Value =
   | number

@@ -8,13 +8,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { IouJobResult } from '../geometry/jobs';
+import type { IouJobResult } from '../jobs/geometry';
 import type { IouProtocol } from '../geometry/iou';
-import type { KernelPool } from '../kernel/pool';
-import type { RenderJobResult } from '../render/jobs';
+import type { KernelPool } from '../pool/pool';
+import type { RenderJobResult } from '../jobs/render';
 import type { Dataset } from './store';
 import { bucketForIou, DEFAULT_THRESHOLDS, type IouThresholds } from './thresholds';
 import type { DatasetRecord, NewRecord } from './types';
+import { errorMessage } from '../errors';
 
 export interface SampledProgram {
   code: string;
@@ -160,7 +161,7 @@ async function bootstrapOne(
   try {
     programs = await options.sample(ds.imagePath(record), options.samples, options.signal);
   } catch (e) {
-    stats.error = options.signal?.aborted ? 'cancelled' : `sampling failed: ${(e as Error).message}`;
+    stats.error = options.signal?.aborted ? 'cancelled' : `sampling failed: ${errorMessage(e)}`;
     stats.ms = Date.now() - started;
     return stats;
   }
@@ -173,8 +174,8 @@ async function bootstrapOne(
   let k = 0;
   for (const program of distinct.values()) {
     const index = k++;
-    const verified = await options.pool.run<IouJobResult>(
-      'iou',
+    const verified = await options.pool.run(
+      'shape.iou',
       { candidate: { kind: 'code', source: program.code }, reference: { kind: 'code', source: record.code }, protocol },
       { signal: options.signal },
     );
@@ -188,8 +189,8 @@ async function bootstrapOne(
       additions.push({ id: `${record.id}-srs-${index}`, collection: 'srs', image: record.image, code: program.code, ...common });
     } else if (bucket === 'fda') {
       // The near miss, drawn as the dataset draws its images, paired with the ground truth.
-      const rendered = await options.pool.run<RenderJobResult>(
-        'render.png',
+      const rendered = await options.pool.run(
+        'render.image',
         { shape: { kind: 'code', source: program.code } },
         { signal: options.signal },
       );

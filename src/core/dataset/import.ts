@@ -18,6 +18,7 @@ import {
   type DatasetWarning,
   type NewRecord,
 } from './types';
+import { errorMessage } from '../errors';
 
 export type ImportFormat = 'gencad' | 'imagefolder';
 
@@ -139,7 +140,7 @@ async function readRows(
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    throw new DatasetError(`cannot read ${file}: ${(e as Error).message}`);
+    throw new DatasetError(`cannot read ${file}: ${errorMessage(e)}`);
   }
   const rows: Row[] = [];
   const warnings: DatasetWarning[] = [];
@@ -152,12 +153,12 @@ async function readRows(
       try {
         value = JSON.parse(raw);
       } catch (e) {
-        throw new Error(`not valid JSON (${(e as Error).message})`);
+        throw new Error(`not valid JSON (${errorMessage(e)})`);
       }
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
       rows.push(await toRow(value as Record<string, unknown>, line));
     } catch (e) {
-      warnings.push({ file, line, message: `skipped: ${(e as Error).message}` });
+      warnings.push({ file, line, message: `skipped: ${errorMessage(e)}` });
     }
   }
   return { rows, warnings };

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DatasetError } from './types';
+import { errorMessage } from '../errors';
 
 export interface LockHolder {
   pid: number;
@@ -115,7 +116,7 @@ async function acquire(lockPath: string, timeoutMs: number): Promise<LockHolder>
       heldNonces.delete(mine.nonce);
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new DatasetError(`cannot lock the dataset: the folder of ${lockPath} does not exist`);
-      if (code !== 'EEXIST') throw new DatasetError(`cannot create the lock file ${lockPath}: ${(e as Error).message}`);
+      if (code !== 'EEXIST') throw new DatasetError(`cannot create the lock file ${lockPath}: ${errorMessage(e)}`);
     }
     const state = await readLockFile(lockPath);
     if (!state) continue; // released between our open and read

@@ -27,6 +27,7 @@ import {
   type DatasetWarning,
   type NewRecord,
 } from './types';
+import { errorMessage } from '../errors';
 
 export interface OpenDatasetOptions {
   /** Create the folder and dataset.json when missing (default false: a missing dataset is an error). */
@@ -86,7 +87,7 @@ export async function openDataset(dir: string, options: OpenDatasetOptions = {})
   try {
     text = await fs.readFile(infoFile, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new DatasetError(`cannot read ${infoFile}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new DatasetError(`cannot read ${infoFile}: ${errorMessage(e)}`);
     if (!options.create) throw new DatasetError(`${root} is not a GIFT dataset (no dataset.json); create one first`);
     text = await createDatasetFiles(root, options.name ?? path.basename(root));
   }
@@ -118,7 +119,7 @@ async function createDatasetFiles(root: string, name: string): Promise<string> {
     return text;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return fs.readFile(infoFile, 'utf8');
-    throw new DatasetError(`cannot create ${infoFile}: ${(e as Error).message}`);
+    throw new DatasetError(`cannot create ${infoFile}: ${errorMessage(e)}`);
   }
 }
 
@@ -127,7 +128,7 @@ function parseInfo(text: string, file: string): DatasetInfo {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new DatasetError(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new DatasetError(`${file}: not valid JSON (${errorMessage(e)})`);
   }
   const v = value as Partial<DatasetInfo> | null;
   if (!v || typeof v !== 'object' || !Number.isInteger(v.schema) || (v.schema as number) < 1) {
@@ -244,7 +245,7 @@ export class Dataset {
       try {
         return checkNewRecordFields(r);
       } catch (e) {
-        throw new DatasetError(`record ${i + 1}${r.id ? ` ('${r.id}')` : ''}: ${(e as Error).message}`);
+        throw new DatasetError(`record ${i + 1}${r.id ? ` ('${r.id}')` : ''}: ${errorMessage(e)}`);
       }
     });
     const stored = await mapLimit(records, IMAGE_COPY_CONCURRENCY, (r, i) =>
@@ -351,7 +352,7 @@ export class Dataset {
       bytes = await fs.readFile(path.resolve(image));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new DatasetError(`${label}: cannot read image ${image}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      throw new DatasetError(`${label}: cannot read image ${image}: ${code === 'ENOENT' ? 'no such file' : errorMessage(e)}`);
     }
     return storeImage(this.dir, bytes, `${label}: ${image}`);
   }
@@ -478,7 +479,7 @@ export class Dataset {
           }
           state.entries.push({ record, line, start, end: base + pos, shadowed: false });
         } catch (e) {
-          const why = e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e as Error).message;
+          const why = e instanceof SyntaxError ? `not valid JSON (${e.message})` : errorMessage(e);
           state.corrupt.push({ file, line, message: `corrupt record skipped: ${why}` });
         }
       }

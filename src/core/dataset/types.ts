@@ -1,4 +1,5 @@
 /** The GIFT dataset's record model, names and validation (no I/O). */
+import { UserError } from '../errors';
 
 /** The folder's schema version, stored in DIR/dataset.json; bump it when the layout changes. */
 export const DATASET_SCHEMA = 1;
@@ -60,12 +61,7 @@ export function formatWarning(w: DatasetWarning): string {
   return `${w.file}:${w.line}: ${w.message}`;
 }
 
-export class DatasetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DatasetError';
-  }
-}
+export class DatasetError extends UserError {}
 
 const COLLECTION_NAME = /^[a-z0-9_-]{1,64}$/;
 const RECORD_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;

@@ -9,7 +9,7 @@
  * Sampling is deterministic: a seeded PRNG (mulberry32), the same seed for both shapes, so the same
  * shapes give the same number and a shape against itself gives 0 (cadrille draws independently).
  */
-import { CadError } from '../cadquery/errors';
+import { CadError } from '../errors';
 import { meshShape } from './mesh';
 import { boundingBox, type ShapeLike } from './measure';
 import { normalisation, type Affine, type IouProtocol, type Normalisation } from './iou';

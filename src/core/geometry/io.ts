@@ -4,8 +4,8 @@
  * bytes go through the WASM module's in-memory file system under a unique name.
  */
 import { cast, getOC, type Shape3D } from 'replicad';
-import { CadError } from '../cadquery/errors';
-import { occtErrorMessage } from './occt';
+import { CadError } from '../errors';
+import { occtErrorMessage } from '../occt/occt';
 import { meshShape } from './mesh';
 import { boundingBox, shapeVolume, unwrapShape, type ShapeLike } from './measure';
 

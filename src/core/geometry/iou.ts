@@ -61,14 +61,14 @@
  * (a broken boolean) — are CadErrors of kind `geometry`.
  */
 import { getOC } from 'replicad';
-import { CadError } from '../cadquery/errors';
-import { occtErrorMessage } from './occt';
+import { CadError } from '../errors';
+import { occtErrorMessage } from '../occt/occt';
 import { apply3, det3, eigh3, identity3, multiply3, scaleColumns3, transpose3, type Mat3, type Vec3 } from './linalg';
 import { boundingBox, massProperties, shapeVolume, unwrapShape, type ShapeLike } from './measure';
+import { IOU_PROTOCOLS, isIouProtocol, type IouProtocol } from './protocols';
 import { halfTurnSymmetries } from './symmetry';
 
-export type IouProtocol = 'aligned' | 'aligned-proper' | 'unit-cube' | 'raw';
-export const IOU_PROTOCOLS: readonly IouProtocol[] = ['aligned', 'aligned-proper', 'unit-cube', 'raw'];
+export { IOU_PROTOCOLS, isIouProtocol, type IouProtocol } from './protocols';
 
 /** p ↦ matrix · p + translation */
 export interface Affine {
@@ -124,12 +124,8 @@ const SIGN_PATTERNS: Vec3[] = [[1, 1, 1], ...[0, 1, 2].map((i) => [i > 0, (i + 1
 
 const IOU_SLACK = 1e-6;
 
-function isProtocol(p: unknown): p is IouProtocol {
-  return typeof p === 'string' && (IOU_PROTOCOLS as readonly string[]).includes(p);
-}
-
 function requireProtocol(protocol: unknown): IouProtocol {
-  if (!isProtocol(protocol)) throw new CadError('geometry', `unknown IoU protocol '${String(protocol)}': expected one of ${IOU_PROTOCOLS.join(', ')}`);
+  if (!isIouProtocol(protocol)) throw new CadError('geometry', `unknown IoU protocol '${String(protocol)}': expected one of ${IOU_PROTOCOLS.join(', ')}`);
   return protocol;
 }
 

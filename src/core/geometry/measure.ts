@@ -3,7 +3,7 @@
  * All run on the calling thread's OpenCascade (a kernel worker, or a test after loadOpenCascade).
  */
 import { getOC, type AnyShape } from 'replicad';
-import { geometryError } from '../cadquery/errors';
+import { geometryError } from '../errors';
 import type { Mat3, Vec3 } from './linalg';
 
 /** [xmin, ymin, zmin, xmax, ymax, zmax] */

@@ -6,7 +6,7 @@
  * which is far faster than walking the triangulation through the JS bindings.
  */
 import { getOC, type AnyShape } from 'replicad';
-import { geometryError } from '../cadquery/errors';
+import { geometryError } from '../errors';
 
 export interface MeshData {
   /** xyz per vertex. */

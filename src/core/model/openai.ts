@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { UserError, errorMessage } from '../errors';
 
 /** The CADCoder paper's prompt (test100's `text` field). */
 export const CADCODER_PROMPT = 'Generate the CADQuery code needed to create the CAD for the provided image. Just the code, no other words.';
@@ -60,14 +61,13 @@ export interface ChatSampleResult {
 
 export type OpenAiErrorKind = 'unreachable' | 'timeout' | 'cancelled' | 'http' | 'auth' | 'bad-response' | 'no-code' | 'bad-request';
 
-export class OpenAiError extends Error {
+export class OpenAiError extends UserError {
   constructor(
     readonly kind: OpenAiErrorKind,
     message: string,
     readonly status?: number,
   ) {
     super(message);
-    this.name = 'OpenAiError';
   }
 }
 
@@ -137,7 +137,7 @@ async function imageBytes(image: string | Uint8Array): Promise<{ bytes: Uint8Arr
     return { bytes: await readFile(image), name: path.basename(image) };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new OpenAiError('bad-request', `${image}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new OpenAiError('bad-request', `${image}: ${code === 'ENOENT' ? 'no such file' : errorMessage(e)}`);
   }
 }
 

@@ -10,6 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CadModel, type LoadOptions } from './onnx';
 import { imageMimeType } from './openai';
+import { UserError, errorMessage } from '../errors';
 
 /** One sampled program. */
 export interface ServedSample {
@@ -75,7 +76,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export class ServerConfigError extends Error {}
+export class ServerConfigError extends UserError {}
 
 const LOOPBACK_HOSTS = new Set(['localhost', '::1', '[::1]']);
 
@@ -200,7 +201,7 @@ function parseChatRequest(raw: Buffer, modelId: string, maxImageBytes: number, m
   try {
     body = JSON.parse(raw.toString('utf8'));
   } catch (e) {
-    throw new HttpError(400, `the request body is not valid JSON: ${(e as Error).message}`);
+    throw new HttpError(400, `the request body is not valid JSON: ${errorMessage(e)}`);
   }
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'the request body must be a JSON object');
   if (body.model !== undefined && body.model !== modelId) {

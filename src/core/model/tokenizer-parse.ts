@@ -3,7 +3,7 @@
  * float coordinates. Only that dialect is accepted; anything else is a CadError('syntax') naming
  * the line, so callers can tell "not a GenCAD program" from a bug.
  */
-import { CadError } from '../cadquery/errors';
+import { CadError } from '../errors';
 import type { BooleanOp, Point2, Vec3 } from './tokenizer-ir';
 
 export type ParsedSegment =

@@ -13,7 +13,7 @@
  * r 1..128, sweep 1..255. Programs from the GenCAD/DeepCAD data sit exactly on this grid, so
  * they round-trip without loss.
  */
-import { CadError } from '../cadquery/errors';
+import { CadError } from '../errors';
 import {
   AXIS_PLANES,
   ANGLE_STEPS,

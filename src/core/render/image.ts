@@ -7,6 +7,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import zlib from 'node:zlib';
 import { PNG } from 'pngjs';
+import { UserError } from '../errors';
 
 export interface RgbaImage {
   rgba: Uint8Array;
@@ -15,12 +16,7 @@ export interface RgbaImage {
 }
 
 /** A file that is not a readable image, or one too large to decode. */
-export class ImageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ImageError';
-  }
-}
+export class ImageError extends UserError {}
 
 /** Images above this many pixels are refused before decoding (a 20,000² image is 400 M). */
 export const DEFAULT_MAX_PIXELS = 64_000_000;

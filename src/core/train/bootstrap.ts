@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TrainError } from './errors';
+import { TrainError, errorMessage } from '../errors';
 import type { ClusterProfile } from './profile';
 import { newRunId, type RunRecord, type RunStore } from './runs';
 import { buildSbatchScript, findTrainingDir, readSbatchTemplate, shellQuote, submitJobScript } from './slurm';
@@ -130,7 +130,7 @@ export async function mergeShards(shardsDir: string, outDir: string, shards: num
           try {
             id = (JSON.parse(line) as { id?: unknown }).id;
           } catch (e) {
-            throw new TrainError(`${src}:${n + 1}: not JSON (${(e as Error).message})`);
+            throw new TrainError(`${src}:${n + 1}: not JSON (${errorMessage(e)})`);
           }
           if (typeof id === 'string') {
             if (ids.has(id)) {

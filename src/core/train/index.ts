@@ -55,4 +55,4 @@ export {
   type FollowOptions,
 } from './trainer';
 export { submitBootstrapArray, mergeShards, bootstrapCommand, type MergeReport } from './bootstrap';
-export { TrainError } from './errors';
+export { TrainError } from '../errors';

@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TrainError } from './errors';
+import { TrainError, errorMessage } from '../errors';
 import { matchPatternList } from './ssh-config';
 
 export interface KnownHostEntry {
@@ -124,7 +124,7 @@ export function readKnownHostsFiles(files: string[]): KnownHostEntry[] {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new TrainError(`cannot read known hosts file ${file}: ${(e as Error).message}`);
+      throw new TrainError(`cannot read known hosts file ${file}: ${errorMessage(e)}`);
     }
     entries.push(...parseKnownHosts(text, file));
   }

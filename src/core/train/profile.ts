@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadSshConfig, parseJumpSpec, resolveSshHost, type SshConfigLine } from './ssh-config';
+import { UserError, errorMessage } from '../errors';
 
 export interface ClusterProfile {
   /** A label for lists and logs (default: the host). */
@@ -55,12 +56,7 @@ export interface ClusterProfile {
   giftCommand?: string;
 }
 
-export class ProfileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProfileError';
-  }
-}
+export class ProfileError extends UserError {}
 
 const STRING_FIELDS = [
   'name', 'host', 'user', 'identityFile', 'jumpHost', 'knownHosts', 'partition', 'account', 'qos',
@@ -121,13 +117,13 @@ export function loadProfile(file: string): ClusterProfile {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ProfileError(`cannot read profile ${file}: ${(e as Error).message}`);
+    throw new ProfileError(`cannot read profile ${file}: ${errorMessage(e)}`);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new ProfileError(`${file}: not JSON (${(e as Error).message})`);
+    throw new ProfileError(`${file}: not JSON (${errorMessage(e)})`);
   }
   return parseProfile(value, file);
 }

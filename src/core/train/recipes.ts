@@ -7,7 +7,7 @@
  *    comes back).
  *  - command: any shell command run in the run folder (data/ in, out/ out), for custom scripts.
  */
-import { TrainError } from './errors';
+import { TrainError } from '../errors';
 import type { ClusterProfile } from './profile';
 import { shellQuote } from './slurm';
 

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TrainError } from './errors';
+import { TrainError, errorMessage } from '../errors';
 import type { ClusterProfile } from './profile';
 import type { RecipeName, RecipeOptions } from './recipes';
 import type { JobState } from './slurm';
@@ -68,13 +68,13 @@ export class RunStore {
       text = fs.readFileSync(this.file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, runs: [] };
-      throw new TrainError(`cannot read the run state file ${this.file}: ${(e as Error).message}`);
+      throw new TrainError(`cannot read the run state file ${this.file}: ${errorMessage(e)}`);
     }
     let v: unknown;
     try {
       v = JSON.parse(text);
     } catch (e) {
-      throw new TrainError(`run state file ${this.file} is not JSON (${(e as Error).message}); move it away to start afresh`);
+      throw new TrainError(`run state file ${this.file} is not JSON (${errorMessage(e)}); move it away to start afresh`);
     }
     const s = v as StateFile;
     if (!s || s.version !== 1 || !Array.isArray(s.runs)) throw new TrainError(`run state file ${this.file} has an unknown layout`);

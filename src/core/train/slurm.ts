@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TrainError } from './errors';
+import { TrainError } from '../errors';
 import type { ClusterProfile } from './profile';
 import type { ClusterConnection } from './ssh';
 

@@ -9,13 +9,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { UserError, errorMessage } from '../errors';
 
-export class SshConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SshConfigError';
-  }
-}
+export class SshConfigError extends UserError {}
 
 /** One `Keyword value…` line, with where it came from for error messages. */
 export interface SshConfigLine {
@@ -358,7 +354,7 @@ export function loadSshConfig(file = path.join(os.homedir(), '.ssh', 'config')):
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new SshConfigError(`cannot read ${file}: ${(e as Error).message}`);
+    throw new SshConfigError(`cannot read ${file}: ${errorMessage(e)}`);
   }
   return parseSshConfig(text, file);
 }

@@ -16,18 +16,18 @@ import {
   type HostKeyVerdict,
 } from './known-hosts';
 import { describeEndpoint, planConnection, type ClusterProfile, type ConnectionPlan, type SshEndpoint } from './profile';
+import { UserError, errorMessage } from '../errors';
 
 const DEFAULT_HOST_KEY_ALGORITHMS = [
   'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa',
 ];
 
-export class SshError extends Error {
+export class SshError extends UserError {
   constructor(
     message: string,
     readonly kind: 'host-key' | 'auth' | 'connect' | 'command' | 'sftp' | 'closed' | 'timeout',
   ) {
     super(message);
-    this.name = 'SshError';
   }
 }
 
@@ -193,7 +193,7 @@ function firstLine(s: string): string {
 /** Errors that mean "the connection is gone", after which a reconnect may help. */
 function isConnectionLoss(e: unknown): boolean {
   if (e instanceof SshError) return e.kind === 'closed';
-  const text = String((e as Error)?.message ?? e);
+  const text = String(errorMessage(e));
   return /not connected|no response from server|ECONNRESET|EPIPE|ECONNREFUSED|ETIMEDOUT|socket|channel open failure|connection lost|closed/i.test(text);
 }
 
@@ -287,7 +287,7 @@ export class ClusterConnection {
         data = fs.readFileSync(file);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // ssh skips missing default keys too
-        throw new SshError(`cannot read identity file ${file}: ${(e as Error).message}`, 'auth');
+        throw new SshError(`cannot read identity file ${file}: ${errorMessage(e)}`, 'auth');
       }
       const parsed = utils.parseKey(data, this.options.passphrase);
       if (parsed instanceof Error) {
@@ -353,7 +353,7 @@ export class ClusterConnection {
           try {
             verdict = checkHostKey(entries, endpoint.hostKeyName, endpoint.port, key);
           } catch (e) {
-            refusal = new SshError(`host key of ${endpoint.label}: ${(e as Error).message}`, 'host-key');
+            refusal = new SshError(`host key of ${endpoint.label}: ${errorMessage(e)}`, 'host-key');
             return verify(false);
           }
           if (verdict.status === 'trusted') return verify(true);
@@ -398,7 +398,7 @@ export class ClusterConnection {
                 try {
                   appendKnownHost(knownHostsFile, endpoint.hostKeyName, endpoint.port, key, this.profile.hashKnownHosts ?? false);
                 } catch (e) {
-                  refusal = new SshError(`could not add the host key to ${knownHostsFile}: ${(e as Error).message}`, 'host-key');
+                  refusal = new SshError(`could not add the host key to ${knownHostsFile}: ${errorMessage(e)}`, 'host-key');
                   return verify(false);
                 }
                 this.log(`added ${verdict.keyType} ${verdict.fingerprint} for ${endpoint.label} to ${knownHostsFile}`);
@@ -441,8 +441,8 @@ export class ClusterConnection {
         } catch (e) {
           // Host-key and login refusals will not fix themselves; stop at once.
           if (e instanceof SshError && (e.kind === 'host-key' || e.kind === 'auth')) throw e;
-          if (Date.now() + delay > deadline) throw new SshError(`lost the connection to ${this.label} and could not reconnect: ${(e as Error).message}`, 'connect');
-          this.log(`reconnect to ${this.label} failed (${(e as Error).message}); retrying in ${delay} ms`);
+          if (Date.now() + delay > deadline) throw new SshError(`lost the connection to ${this.label} and could not reconnect: ${errorMessage(e)}`, 'connect');
+          this.log(`reconnect to ${this.label} failed (${errorMessage(e)}); retrying in ${delay} ms`);
           await new Promise((r) => setTimeout(r, delay));
           delay = Math.min(delay * 2, 5000);
         }
@@ -465,7 +465,7 @@ export class ClusterConnection {
       return await work();
     } catch (e) {
       if (!idempotent || !(isConnectionLoss(e) || !this.alive)) throw e;
-      this.log(`connection to ${this.label} lost (${(e as Error).message}); reconnecting`);
+      this.log(`connection to ${this.label} lost (${errorMessage(e)}); reconnecting`);
       this.alive = false;
       await this.reconnect();
       return await work();

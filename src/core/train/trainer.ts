@@ -16,7 +16,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { exportDataset, openDataset } from '../dataset';
 import { encodeProgram, vocabularyJson } from '../model/tokenizer';
-import { TrainError } from './errors';
+import { TrainError } from '../errors';
 import type { ClusterProfile } from './profile';
 import { getRecipe, matchesFetchList, vllmServeCommand, type RecipeName, type RecipeOptions } from './recipes';
 import { newRunId, type RunRecord, type RunStore } from './runs';

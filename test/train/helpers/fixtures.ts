@@ -1,9 +1,9 @@
 /** Small real inputs for the training tests. */
 import path from 'node:path';
-import { runCadQuery } from '../../../src/core/cadquery/run';
+import { runCadQuery } from '../../../src/core/shape/run-cadquery';
 import { openDataset } from '../../../src/core/dataset';
-import { loadOpenCascade } from '../../../src/core/geometry/occt';
-import { generateProgram, mulberry32 } from '../../../src/core/model/generator';
+import { loadOpenCascade } from '../../../src/core/occt/occt';
+import { generateProgram, mulberry32 } from '../../../src/core/model/synthetic';
 import { renderShapePng } from '../../../src/core/render';
 
 export const repoRoot = path.resolve(__dirname, '../../..');

@@ -21,8 +21,8 @@ import {
   type AnyShape,
   type Shape3D,
 } from 'replicad';
-import { CadError } from '../errors';
-import { occtErrorMessage } from '../../geometry/occt';
+import { CadError } from '../../errors';
+import { occtErrorMessage } from '../../occt/occt';
 import { Frame } from './plane';
 import { Vec3 } from './vec';
 

@@ -3,7 +3,7 @@
  * replicad shape.
  */
 import { Compound, Solid, type AnyShape, type Shape3D } from 'replicad';
-import { CadError } from '../errors';
+import { CadError } from '../../errors';
 import { bindArgs, builtin, expectNumber, hostModule, isHost, PyList, PyTuple, type HostObject, type Value } from '../values';
 import { as3D, boxSolid, cleanShape, compoundOf, cylinderSolid, fuseAll, sphereSolid, subShapes } from './geom';
 import { namedPlaneFunction, PLANE_NAMES, planeConstructor, planeNamedFunction, PlaneObj } from './plane';

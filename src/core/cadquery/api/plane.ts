@@ -3,7 +3,7 @@
  * Like CadQuery (which builds a gp_Ax3), an xDir that is not quite perpendicular to the normal is
  * projected onto the plane.
  */
-import { CadError } from '../errors';
+import { CadError } from '../../errors';
 import { bindArgs, builtin, expectNumber, expectString, type HostObject, type Value } from '../values';
 import { toVec3, Vec3, VectorObj } from './vec';
 

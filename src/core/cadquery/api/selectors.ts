@@ -4,7 +4,7 @@
  * parentheses (precedence, tightest first: and, or, exc, not).
  */
 import { Edge, Face, Vertex, type AnyShape } from 'replicad';
-import { CadError } from '../errors';
+import { CadError } from '../../errors';
 import { centerOf, edgeGeomType, edgeTangent, faceGeomType, faceNormal } from './geom';
 import { Vec3 } from './vec';
 

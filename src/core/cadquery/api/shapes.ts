@@ -3,7 +3,7 @@
  * measurement and transform methods programs commonly call on them.
  */
 import { Compound, Edge, Face, Shell, Solid, Vertex, Wire, type AnyShape } from 'replicad';
-import { CadError } from '../errors';
+import { CadError } from '../../errors';
 import { bindArgs, builtin, expectNumber, PyList, PyTuple, type HostObject, type Kwargs, type Value } from '../values';
 import {
   areaOf,

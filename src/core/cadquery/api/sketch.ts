@@ -7,7 +7,7 @@
  * Geometry lives in the sketch's local XY; `locatedFaces()` places it on the workplane's plane.
  */
 import type { Edge, Face } from 'replicad';
-import { CadError } from '../errors';
+import { CadError } from '../../errors';
 import { bindArgs, builtin, expectNumber, expectString, sequenceItems, type HostObject, type Kwargs, type Value } from '../values';
 import {
   booleanOp,
@@ -28,7 +28,18 @@ import {
 } from './geom';
 import { Frame, namedFrame } from './plane';
 import { toVec3, Vec3 } from './vec';
-import type { Workplane } from './workplane';
+
+/**
+ * What a sketch needs of the Workplane it was started from. An interface, so that this file does
+ * not import workplane.ts (which imports this one to place sketches).
+ */
+export interface SketchParent extends HostObject {
+  readonly plane: Frame;
+  /** The workplane's stack locations (pushed points), where copies of the sketch go. */
+  locations(): Frame[];
+  /** A new workplane with these objects on its stack (finalize()). */
+  newObject(objects: SketchObj[]): HostObject;
+}
 
 const LOCAL = namedFrame('XY');
 
@@ -42,7 +53,7 @@ export class SketchObj implements HostObject {
   /** Local locations the next face-based element is placed at. */
   private locs: Vec3[] = [Vec3.ZERO];
 
-  constructor(readonly parent: Workplane | null) {}
+  constructor(readonly parent: SketchParent | null) {}
 
   getAttr(name: string): Value | undefined {
     const m = SKETCH_METHODS[name];
@@ -81,7 +92,7 @@ export class SketchObj implements HostObject {
   }
 }
 
-function parentLocations(w: Workplane): Frame[] {
+function parentLocations(w: SketchParent): Frame[] {
   // Points pushed on the workplane before .sketch() place a copy of the sketch at each.
   const locs = w.locations();
   return locs.length ? locs : [w.plane];

@@ -2,7 +2,7 @@
  * CadQuery's `Vector`: a plain immutable 3-vector for the geometry code (`Vec3`) and its Python face
  * (`VectorObj`), plus the coercions CadQuery accepts wherever it takes a "VectorLike".
  */
-import { CadError } from '../errors';
+import { CadError } from '../../errors';
 import {
   builtin,
   bindArgs,

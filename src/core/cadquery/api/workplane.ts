@@ -5,7 +5,7 @@
  * workplane (and on workplanes derived from it) is pending until an extrude consumes them all.
  */
 import { cast, Compound, Edge, Face, Shell, Solid, Vertex, Wire, type AnyShape, type Shape3D } from 'replicad';
-import { CadError } from '../errors';
+import { CadError } from '../../errors';
 import {
   bindArgs,
   builtin,

@@ -1,0 +1,10 @@
+/**
+ * The IoU protocols' names, on their own so the webview protocol can share the type without
+ * pulling in OpenCascade (iou.ts re-exports them). What each one does: iou.ts.
+ */
+export type IouProtocol = 'aligned' | 'aligned-proper' | 'unit-cube' | 'raw';
+export const IOU_PROTOCOLS: readonly IouProtocol[] = ['aligned', 'aligned-proper', 'unit-cube', 'raw'];
+
+export function isIouProtocol(p: unknown): p is IouProtocol {
+  return typeof p === 'string' && (IOU_PROTOCOLS as readonly string[]).includes(p);
+}

@@ -1,0 +1,45 @@
+/**
+ * `shape.execute`: build a shape from any source (CadQuery code, STEP or STL bytes) and return what
+ * the caller asks of it: measurements always; mass properties, a display mesh, STEP/STL bytes on
+ * request (transferred, not copied). The one job for "run this and give me the part".
+ */
+import { writeStep, writeStl } from '../geometry/io';
+import { massProperties, measureShape, type MassProperties, type ShapeMeasurements } from '../geometry/measure';
+import { meshShape, meshTransferables, type MeshData, type MeshOptions } from '../geometry/mesh';
+import { shapeFromSource, type ShapeSource } from '../shape/source';
+import { withTransfer, type JobHandler } from './types';
+
+export interface ExecutePayload {
+  /** CadQuery code; shorthand for `input: { kind: 'code', source }`. */
+  source?: string;
+  input?: ShapeSource;
+  maxSteps?: number;
+  /** Also centre of mass and matrix of inertia. */
+  mass?: boolean;
+  /** Also tessellate the result for display. */
+  mesh?: MeshOptions;
+  /** Also return the result as STEP and/or binary STL bytes. */
+  export?: { step?: boolean; stl?: boolean; stlTolerance?: number };
+}
+
+export interface ExecuteResult extends ShapeMeasurements {
+  mass?: MassProperties;
+  mesh?: MeshData;
+  step?: Uint8Array;
+  stl?: Uint8Array;
+}
+
+export const execute: JobHandler<ExecutePayload, ExecuteResult> = (payload) => {
+  const input: ShapeSource = payload.input ?? { kind: 'code', source: payload.source ?? '' };
+  const shape = shapeFromSource(input, { maxSteps: payload.maxSteps });
+  const result: ExecuteResult = measureShape(shape);
+  const transfer: ArrayBuffer[] = [];
+  if (payload.mass) result.mass = massProperties(shape);
+  if (payload.mesh) {
+    result.mesh = meshShape(shape, payload.mesh);
+    transfer.push(...meshTransferables(result.mesh));
+  }
+  if (payload.export?.step) transfer.push((result.step = writeStep(shape)).buffer as ArrayBuffer);
+  if (payload.export?.stl) transfer.push((result.stl = writeStl(shape, { tolerance: payload.export.stlTolerance })).buffer as ArrayBuffer);
+  return withTransfer(result, transfer);
+};

@@ -1,0 +1,29 @@
+/**
+ * Runs a CadQuery program to a solid: parse, interpret with the `cq` module, pick the result,
+ * and refuse degenerate output. Must run on a thread where OpenCascade is loaded (a kernel worker).
+ */
+import type { Shape3D } from 'replicad';
+import { createCadQueryModule, resultShape } from '../cadquery/api';
+import { CadError } from '../errors';
+import { interpret } from '../cadquery/interpret';
+import { shapeVolume } from '../geometry/measure';
+
+export interface RunCadQueryOptions {
+  maxSteps?: number;
+}
+
+/** Below this volume (relative to the bounding box) a result counts as degenerate. */
+const DEGENERATE_VOLUME = 1e-12;
+
+export function runCadQuery(source: string, options: RunCadQueryOptions = {}): Shape3D {
+  const { globals, shown } = interpret(source, {
+    modules: { cadquery: createCadQueryModule() },
+    maxSteps: options.maxSteps,
+  });
+  const shape = resultShape(globals, shown);
+  const volume = shapeVolume(shape);
+  if (!(Math.abs(volume) > DEGENERATE_VOLUME)) {
+    throw new CadError('geometry', 'the result has zero volume (a zero-length extrude or an empty boolean?)');
+  }
+  return shape;
+}

@@ -1,0 +1,697 @@
+/**
+ * The CAD preview: one webview panel per CadQuery document. Every edit re-runs the document in
+ * the kernel pool (LiveRunner: debounced, newer runs cancel older ones); results go to the
+ * webview, failures become diagnostics and a banner while the last good shape stays visible.
+ */
+import * as crypto from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { bucketForIou } from '../../core/dataset/thresholds';
+import type { IouJobResult, IouPayload } from '../../core/jobs/geometry';
+import type { ShapeSource } from '../../core/shape/source';
+import type { JobResult } from '../../core/pool/pool';
+import {
+  PROTOCOL_VERSION,
+  hostCommand,
+  hostNotification,
+  hostRequest,
+  isPanelRestoreState,
+  isWebviewMessage,
+  type BoundingBox,
+  type Candidate,
+  type DatasetSampleLink,
+  type CadErrorInfo,
+  type HostCommands,
+  type HostMessage,
+  type IouProtocol,
+  type Metrics,
+  type PanelRestoreState,
+  type PreviewMesh,
+  type SceneInfo,
+  type ShapeUpdate,
+  type WebviewMessage,
+  type WebviewRequests,
+} from '../../protocol/messages';
+import { diagnosticFor } from './diagnostics';
+import type { ExecuteResult, KernelService } from '../kernel';
+import { LiveRunner } from './live-run';
+import { log } from '../log';
+import { previewSettings, readSettings } from '../settings';
+import { errorMessage, formatError } from '../../core/errors';
+
+export const PREVIEW_VIEW_TYPE = 'gift.preview';
+
+/** A program produced by an image-to-CAD backend, ranked best first. */
+export interface CadCandidate {
+  code: string;
+  score?: number;
+  label?: string;
+}
+
+interface PreviewDeps {
+  context: vscode.ExtensionContext;
+  kernel: KernelService;
+  diagnostics: vscode.DiagnosticCollection;
+}
+
+export interface OpenPreviewOptions {
+  column?: vscode.ViewColumn;
+  preserveFocus?: boolean;
+  /** The image shown beside the shape. */
+  imageUri?: vscode.Uri;
+  /** Whether `imageUri` is the image the code was generated from (Image to CAD); default true. */
+  imageIsSource?: boolean;
+  /** The image's caption (default: its file name). */
+  imageName?: string;
+  candidates?: CadCandidate[];
+  /** The backend that generated the code. */
+  model?: string;
+  /** The dataset record the code came from. */
+  sample?: DatasetSampleLink;
+}
+
+/** The IoU the panel measured, and exactly which program and reference it belongs to. */
+export interface MeasuredIou {
+  iou: number;
+  chamfer: number | null;
+  protocol: IouProtocol;
+  /** The program text that was measured. */
+  source: string;
+  reference: vscode.Uri;
+}
+
+export class PreviewManager implements vscode.WebviewPanelSerializer, vscode.Disposable {
+  private readonly panels = new Map<string, PreviewPanel>();
+  private lastActive?: PreviewPanel;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(private readonly deps: PreviewDeps) {
+    this.subscriptions.push(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.contentChanges.length > 0) this.panels.get(e.document.uri.toString())?.documentChanged(e.document);
+      }),
+      vscode.workspace.onDidCloseTextDocument((doc) => {
+        // The document object goes away but the panel stays; reopen it lazily on the next edit.
+        this.panels.get(doc.uri.toString())?.documentClosed();
+      }),
+    );
+  }
+
+  /** Opens (or reveals) the preview of a document and runs it. */
+  open(document: vscode.TextDocument, options: OpenPreviewOptions = {}): PreviewPanel {
+    const key = document.uri.toString();
+    let preview = this.panels.get(key);
+    if (preview) {
+      preview.reveal(options.column, options.preserveFocus);
+    } else {
+      const panel = vscode.window.createWebviewPanel(
+        PREVIEW_VIEW_TYPE,
+        previewTitle(document.uri),
+        { viewColumn: options.column ?? vscode.ViewColumn.Beside, preserveFocus: options.preserveFocus ?? true },
+        webviewOptions(this.deps.context),
+      );
+      preview = this.adopt(panel, document.uri, document);
+    }
+    if (options.imageUri) void preview.setSourceImage(options.imageUri, options.imageIsSource ?? true, options.imageName);
+    if (options.candidates) preview.setCandidates(options.candidates, 0);
+    if (options.model !== undefined || options.sample !== undefined) preview.setOrigin({ model: options.model, sample: options.sample });
+    return preview;
+  }
+
+  get(uri: vscode.Uri): PreviewPanel | undefined {
+    return this.panels.get(uri.toString());
+  }
+
+  /** The preview of the active editor's document, else the preview used last. */
+  current(): PreviewPanel | undefined {
+    const active = vscode.window.activeTextEditor?.document.uri;
+    return (active && this.get(active)) || (this.lastActive && !this.lastActive.disposed ? this.lastActive : undefined);
+  }
+
+  all(): PreviewPanel[] {
+    return [...this.panels.values()];
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    if (!isPanelRestoreState(state)) {
+      log().warn('a CAD preview could not be restored: it saved no document');
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = webviewOptions(this.deps.context);
+    const uri = vscode.Uri.parse(state.documentUri);
+    let document: vscode.TextDocument | undefined;
+    try {
+      document = await vscode.workspace.openTextDocument(uri);
+    } catch (e) {
+      log().warn(`restoring the preview of ${uri.toString()}: ${errorMessage(e)}`);
+    }
+    if (!document) {
+      panel.dispose();
+      return;
+    }
+    const preview = this.adopt(panel, uri, document);
+    preview.setOrigin({ model: state.model, sample: state.sample });
+    if (state.referenceUri) {
+      preview.setReference(vscode.Uri.parse(state.referenceUri)).catch((e) => log().warn(`restoring the reference of ${preview.title}: ${errorMessage(e)}`));
+    }
+    if (state.imageUri) void preview.setSourceImage(vscode.Uri.parse(state.imageUri), state.imageIsSource ?? true, state.imageName);
+  }
+
+  /** New thresholds/protocol go to every panel; a new tessellation or kernel also re-runs them. */
+  settingsChanged(rerun: boolean): void {
+    for (const p of this.panels.values()) p.settingsChanged(rerun);
+  }
+
+  dispose(): void {
+    for (const p of [...this.panels.values()]) p.dispose();
+    for (const s of this.subscriptions) s.dispose();
+  }
+
+  private adopt(panel: vscode.WebviewPanel, uri: vscode.Uri, document: vscode.TextDocument): PreviewPanel {
+    const preview = new PreviewPanel(panel, uri, document, this.deps);
+    const key = uri.toString();
+    this.panels.set(key, preview);
+    this.lastActive = preview;
+    panel.onDidChangeViewState(() => {
+      if (panel.active) this.lastActive = preview;
+    });
+    panel.onDidDispose(() => {
+      if (this.panels.get(key) === preview) this.panels.delete(key);
+      if (this.lastActive === preview) this.lastActive = undefined;
+      preview.dispose();
+    });
+    return preview;
+  }
+}
+
+export class PreviewPanel {
+  readonly documentUri: vscode.Uri;
+  disposed = false;
+  private document?: vscode.TextDocument;
+  private ready = false;
+  private readonly runner: LiveRunner<string, { source: string; result: JobResult<ExecuteResult> }>;
+  /** IoU against the reference, run after each good shape; newer edits cancel it like a run. */
+  private readonly iouRunner: LiveRunner<IouInput, { input: IouInput; result: JobResult<IouJobResult> }>;
+  private lastShape?: ShapeUpdate;
+  /** The program text of `lastShape`. */
+  private lastShapeSource?: string;
+  private lastError?: { version: number; error: CadErrorInfo };
+  private reference?: { uri: vscode.Uri; name: string; mesh: PreviewMesh; input: ShapeSource };
+  private metrics: Metrics = { iou: null, chamfer: null, state: 'none' };
+  private measured?: MeasuredIou;
+  private sourceImage?: { uri: vscode.Uri; name: string; dataUri: string; isSource: boolean };
+  private origin: { model?: string; sample?: DatasetSampleLink } = {};
+  private candidates: CadCandidate[] = [];
+  private currentCandidate = 0;
+  private nextRequestId = 1;
+  private readonly pendingRequests = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly updateEmitter = new vscode.EventEmitter<{ version: number; ok: boolean }>();
+  /** Fires after each run that reached the panel (shape or error). */
+  readonly onDidUpdate = this.updateEmitter.event;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    uri: vscode.Uri,
+    document: vscode.TextDocument,
+    private readonly deps: PreviewDeps,
+  ) {
+    this.documentUri = uri;
+    this.document = document;
+    panel.iconPath = vscode.Uri.joinPath(deps.context.extensionUri, 'media', 'preview.svg');
+    panel.webview.html = previewHtml(panel.webview, deps.context.extensionUri);
+    panel.webview.onDidReceiveMessage((m) => this.onMessage(m));
+    this.runner = new LiveRunner<string, { source: string; result: JobResult<ExecuteResult> }>({
+      delayMs: 150,
+      run: async (source, signal) => ({
+        source,
+        result: await this.deps.kernel.execute({ source, mesh: { tolerance: readSettings().tessellation } }, { signal }),
+      }),
+      onStart: (version) => {
+        this.iouRunner.cancel();
+        this.post(hostNotification('running', { version }));
+      },
+      onResult: ({ source, result }, version) => this.applyResult(result, version, source),
+      onError: (error, version) =>
+        this.applyResult({ ok: false, error: { kind: 'runtime', message: errorMessage(error) ?? String(error) }, ms: 0 }, version),
+    });
+    this.iouRunner = new LiveRunner<IouInput, { input: IouInput; result: JobResult<IouJobResult> }>({
+      delayMs: 0,
+      run: async (input, signal) => {
+        const payload: IouPayload = { candidate: { kind: 'code', source: input.source }, reference: input.reference, protocol: input.protocol, chamfer: true };
+        // Four aligned booleans plus Chamfer sampling take longer than one run of the program.
+        const timeoutMs = readSettings().kernel.timeoutMs * 3;
+        return { input, result: await this.deps.kernel.run('shape.iou', payload, { signal, timeoutMs }) };
+      },
+      onResult: ({ input, result }) => this.applyIou(input, result),
+      onError: (error) => this.setMetrics({ iou: null, chamfer: null, state: 'error', error: errorMessage(error) ?? String(error) }),
+    });
+    void this.runner.runNow(document.getText());
+  }
+
+  get title(): string {
+    return previewTitle(this.documentUri);
+  }
+
+  /** The newest shape that reached the panel (undefined until the first successful run). */
+  get shape(): ShapeUpdate | undefined {
+    return this.lastShape;
+  }
+
+  get error(): CadErrorInfo | undefined {
+    return this.lastError?.error;
+  }
+
+  reveal(column?: vscode.ViewColumn, preserveFocus = true): void {
+    this.panel.reveal(column, preserveFocus);
+  }
+
+  /** Resolves when no run (and no IoU of its result) is scheduled or in flight. */
+  async settled(): Promise<void> {
+    do {
+      await this.runner.idle();
+      await this.iouRunner.idle();
+    } while (this.runner.busy || this.iouRunner.busy);
+  }
+
+  /** The current metrics (what the panel shows). */
+  get currentMetrics(): Metrics {
+    return this.metrics;
+  }
+
+  /** The last IoU that was measured, if it still belongs to the current reference. */
+  get measuredIou(): MeasuredIou | undefined {
+    return this.measured && this.reference && this.measured.reference.toString() === this.reference.uri.toString() ? this.measured : undefined;
+  }
+
+  /** The reference as the kernel reads it (its code, or STEP/STL bytes). */
+  get referenceSource(): ShapeSource | undefined {
+    return this.reference?.input;
+  }
+
+  /** The image shown beside the shape, and whether the code was generated from it. */
+  get image(): { uri: vscode.Uri; isSource: boolean } | undefined {
+    return this.sourceImage ? { uri: this.sourceImage.uri, isSource: this.sourceImage.isSource } : undefined;
+  }
+
+  /** The backend that generated the code (Image to CAD), if one did. */
+  get model(): string | undefined {
+    return this.origin.model;
+  }
+
+  /** The dataset record this program was opened from. */
+  get sample(): DatasetSampleLink | undefined {
+    return this.origin.sample;
+  }
+
+  /** Where the code came from; kept across window reloads. */
+  setOrigin(origin: { model?: string; sample?: DatasetSampleLink }): void {
+    this.origin = { ...origin };
+    this.postDocument();
+  }
+
+  /** The program text of the shape on screen. */
+  get shapeSource(): string | undefined {
+    return this.lastShapeSource;
+  }
+
+  /** Re-runs the document now (no debounce). */
+  refresh(): Promise<void> {
+    return this.document ? this.runner.runNow(this.document.getText()) : Promise.resolve();
+  }
+
+  documentChanged(document: vscode.TextDocument): void {
+    this.document = document;
+    this.iouRunner.cancel();
+    this.runner.schedule(document.getText());
+  }
+
+  documentClosed(): void {
+    this.document = undefined;
+  }
+
+  async setReference(uri: vscode.Uri): Promise<void> {
+    const name = path.basename(uri.fsPath || uri.path);
+    const input = await shapeSourceOf(uri);
+    const result = await this.deps.kernel.execute({ input, mesh: { tolerance: readSettings().tessellation } });
+    if (!result.ok) throw new Error(`reference ${name}: ${formatError(result.error)}`);
+    if (!result.value.mesh) throw new Error(`reference ${name}: the kernel returned no mesh`);
+    this.reference = { uri, name, mesh: toPreviewMesh(result.value.mesh), input };
+    log().info(`reference for ${this.title}: ${uri.toString()} (${(result.value.mesh.indices.length / 3) | 0} triangles, ${result.ms} ms)`);
+    this.postReference();
+    this.measured = undefined;
+    this.setMetrics({ iou: null, chamfer: null, state: 'none' });
+    this.postDocument();
+    this.measureAgainstReference();
+  }
+
+  clearReference(): void {
+    this.reference = undefined;
+    this.iouRunner.cancel();
+    this.measured = undefined;
+    this.setMetrics({ iou: null, chamfer: null, state: 'none' });
+    this.post(hostNotification('reference', { name: null }));
+    this.postDocument();
+  }
+
+  get referenceUri(): vscode.Uri | undefined {
+    return this.reference?.uri;
+  }
+
+  /** What the numbers panel shows; null shows "—". */
+  setMetrics(metrics: Metrics): void {
+    this.metrics = metrics;
+    this.post(hostNotification('metrics', metrics));
+  }
+
+  /** Shows an image beside the shape; `isSource`: the code was generated from it (Image to CAD). */
+  async setSourceImage(uri: vscode.Uri, isSource = true, name?: string): Promise<void> {
+    const bytes = await vscode.workspace.fs.readFile(uri);
+    const dataUri = `data:${imageMime(uri.path)};base64,${Buffer.from(bytes).toString('base64')}`;
+    this.sourceImage = { uri, name: name ?? path.basename(uri.path), dataUri, isSource };
+    this.post(hostNotification('sourceImage', { name: this.sourceImage.name, dataUri }));
+    this.postDocument();
+  }
+
+  setCandidates(candidates: CadCandidate[], current: number): void {
+    this.candidates = candidates;
+    this.currentCandidate = Math.min(Math.max(0, current), Math.max(0, candidates.length - 1));
+    this.postCandidates();
+  }
+
+  /** Replaces the document's text with candidate `index`; the edit re-runs the preview. */
+  async selectCandidate(index: number): Promise<boolean> {
+    const candidate = this.candidates[index];
+    if (!candidate) return false;
+    const document = await this.openDocument();
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(document.uri, new vscode.Range(0, 0, document.lineCount, 0), candidate.code);
+    const applied = await vscode.workspace.applyEdit(edit);
+    if (applied) {
+      this.currentCandidate = index;
+      this.postCandidates();
+    }
+    return applied;
+  }
+
+  /** Asks the webview what it shows (tests use it to check the mesh really arrived). */
+  sceneInfo(timeoutMs = 10_000): Promise<SceneInfo> {
+    return this.request('sceneInfo', {}, timeoutMs);
+  }
+
+  command<K extends keyof HostCommands>(method: K, params: HostCommands[K]): Thenable<boolean> {
+    return this.panel.webview.postMessage(hostCommand(method, params));
+  }
+
+  settingsChanged(rerun: boolean): void {
+    this.post(hostNotification('settings', previewSettings()));
+    if (rerun && this.document) {
+      this.runner.schedule(this.document.getText());
+      return;
+    }
+    // A new protocol needs a new IoU job; new thresholds only move the bucket.
+    const protocol = readSettings().iouProtocol;
+    if (this.reference && this.metrics.protocol !== undefined && this.metrics.protocol !== protocol) this.measureAgainstReference();
+    else if (this.metrics.iou !== null) this.setMetrics({ ...this.metrics, bucket: bucketOf(this.metrics.iou) });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.runner.dispose();
+    this.iouRunner.dispose();
+    this.deps.diagnostics.delete(this.documentUri);
+    for (const pending of this.pendingRequests.values()) pending.reject(new Error('the preview was closed'));
+    this.pendingRequests.clear();
+    this.updateEmitter.dispose();
+    this.panel.dispose();
+  }
+
+  // ---------- internals ----------
+
+  /** Starts the IoU of the shape on screen against the reference (when both exist). */
+  private measureAgainstReference(): void {
+    if (!this.reference || this.lastShapeSource === undefined || this.disposed) return;
+    const protocol = readSettings().iouProtocol;
+    this.setMetrics({ ...this.metrics, protocol, state: 'computing', error: undefined });
+    void this.iouRunner.runNow({ source: this.lastShapeSource, reference: this.reference.input, referenceUri: this.reference.uri, protocol });
+  }
+
+  private applyIou(input: IouInput, result: JobResult<IouJobResult>): void {
+    if (this.disposed || this.reference?.uri.toString() !== input.referenceUri.toString()) return;
+    if (!result.ok) {
+      if (result.error.kind === 'cancelled') return;
+      this.measured = undefined;
+      this.setMetrics({ iou: null, chamfer: null, protocol: input.protocol, state: 'error', error: formatError(result.error), ms: result.ms });
+      log().info(`${this.title}: IoU against ${this.reference.name} failed: ${formatError(result.error)}`);
+      return;
+    }
+    const first = result.value.results[0];
+    const chamfer = first.chamfer?.chamferX1000 ?? null;
+    this.measured = { iou: first.iou, chamfer, protocol: input.protocol, source: input.source, reference: input.referenceUri };
+    this.setMetrics({ iou: first.iou, chamfer, protocol: input.protocol, bucket: bucketOf(first.iou), state: 'done', ms: result.ms });
+    log().debug(`${this.title}: IoU ${first.iou.toFixed(4)} (${input.protocol}) against ${this.reference.name} in ${result.ms} ms`);
+  }
+
+  private applyResult(result: JobResult<ExecuteResult>, version: number, source?: string): void {
+    if (this.disposed) return;
+    if (result.ok) {
+      const value = result.value;
+      if (!value.mesh) {
+        this.applyResult({ ok: false, error: { kind: 'runtime', message: 'the kernel returned no mesh' }, ms: result.ms }, version);
+        return;
+      }
+      this.lastShape = {
+        version,
+        mesh: toPreviewMesh(value.mesh),
+        volume: value.volume,
+        bbox: value.bbox as BoundingBox,
+        valid: value.valid,
+        ms: result.ms,
+      };
+      this.lastShapeSource = source;
+      this.lastError = undefined;
+      this.deps.diagnostics.delete(this.documentUri);
+      this.post(hostNotification('shape', this.lastShape));
+      log().debug(`${this.title}: run ${version} ok in ${result.ms} ms, volume ${value.volume}`);
+      this.measureAgainstReference();
+    } else {
+      if (result.error.kind === 'cancelled') return;
+      this.lastError = { version, error: result.error };
+      if (this.document && !this.document.isClosed) {
+        this.deps.diagnostics.set(this.documentUri, [diagnosticFor(this.document, result.error)]);
+      }
+      this.post(hostNotification('error', this.lastError));
+      log().info(`${this.title}: run ${version} failed: ${formatError(result.error)}`);
+    }
+    this.updateEmitter.fire({ version, ok: result.ok });
+  }
+
+  private onMessage(raw: unknown): void {
+    if (!isWebviewMessage(raw)) {
+      log().warn(`preview sent an unknown message: ${JSON.stringify(raw)?.slice(0, 200)}`);
+      return;
+    }
+    const m: WebviewMessage = raw;
+    if (m.kind === 'response') {
+      const pending = this.pendingRequests.get(m.id);
+      this.pendingRequests.delete(m.id);
+      if (pending) m.ok ? pending.resolve(m.result) : pending.reject(new Error(m.error));
+      return;
+    }
+    if (m.kind === 'notification') {
+      if (m.method === 'ready') {
+        if (m.params.protocol !== PROTOCOL_VERSION) log().warn(`preview protocol ${m.params.protocol} ≠ host ${PROTOCOL_VERSION}`);
+        this.ready = true;
+        this.sendState();
+      } else if (m.method === 'log') {
+        const text = `[preview] ${m.params.message}`;
+        if (m.params.level === 'error') log().error(text);
+        else if (m.params.level === 'warn') log().warn(text);
+        else log().info(text);
+      }
+      return;
+    }
+    switch (m.method) {
+      case 'selectCandidate':
+        void this.selectCandidate(m.params.index);
+        return;
+      case 'pickReference':
+        void vscode.commands.executeCommand('gift.setReference', undefined, this.documentUri);
+        return;
+      case 'exportShape':
+        void vscode.commands.executeCommand(m.params.format === 'step' ? 'gift.exportStep' : 'gift.exportStl', this.documentUri);
+        return;
+      case 'revealLine':
+        void this.revealLine(m.params.line);
+        return;
+      case 'flag':
+        void vscode.commands.executeCommand(m.params.collection === 'fda' ? 'gift.flagFda' : 'gift.flagSrs', this.documentUri);
+        return;
+    }
+  }
+
+  private async revealLine(line: number): Promise<void> {
+    const document = await this.openDocument();
+    const position = new vscode.Position(Math.max(0, line - 1), 0);
+    await vscode.window.showTextDocument(document, { selection: new vscode.Range(position, position), viewColumn: vscode.ViewColumn.One });
+  }
+
+  private async openDocument(): Promise<vscode.TextDocument> {
+    if (!this.document || this.document.isClosed) this.document = await vscode.workspace.openTextDocument(this.documentUri);
+    return this.document;
+  }
+
+  /** Everything the webview shows, sent whenever it (re)loads. */
+  private sendState(): void {
+    this.post(hostNotification('settings', previewSettings()));
+    this.postDocument();
+    this.postReference();
+    this.post(hostNotification('metrics', this.metrics));
+    this.post(
+      hostNotification('sourceImage', this.sourceImage ? { name: this.sourceImage.name, dataUri: this.sourceImage.dataUri } : { name: null }),
+    );
+    this.postCandidates();
+    if (this.lastShape) this.post(hostNotification('shape', this.lastShape));
+    if (this.lastError) this.post(hostNotification('error', this.lastError));
+  }
+
+  private postDocument(): void {
+    const restore: PanelRestoreState = {
+      documentUri: this.documentUri.toString(),
+      referenceUri: this.reference?.uri.toString(),
+      imageUri: this.sourceImage?.uri.toString(),
+      imageIsSource: this.sourceImage?.isSource,
+      imageName: this.sourceImage && this.sourceImage.name !== path.basename(this.sourceImage.uri.path) ? this.sourceImage.name : undefined,
+      model: this.model,
+      sample: this.sample,
+    };
+    this.post(hostNotification('document', { uri: this.documentUri.toString(), title: this.title, restore }));
+  }
+
+  private postReference(): void {
+    this.post(hostNotification('reference', this.reference ? { name: this.reference.name, mesh: this.reference.mesh } : { name: null }));
+  }
+
+  private postCandidates(): void {
+    const items: Candidate[] = this.candidates.map((c, i) => ({ rank: i + 1, label: c.label ?? `candidate ${i + 1}`, score: c.score }));
+    this.post(hostNotification('candidates', { items, current: this.currentCandidate }));
+  }
+
+  private post(message: HostMessage): void {
+    // Before 'ready' the webview cannot listen yet; it gets the whole state once it is ready.
+    if (this.ready && !this.disposed) void this.panel.webview.postMessage(message);
+  }
+
+  private request<K extends keyof WebviewRequests>(method: K, params: WebviewRequests[K][0], timeoutMs: number): Promise<WebviewRequests[K][1]> {
+    const id = this.nextRequestId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingRequests.delete(id);
+        reject(new Error(`the preview did not answer '${method}' within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pendingRequests.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as WebviewRequests[K][1]);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      const send = () => void this.panel.webview.postMessage(hostRequest(id, method, params));
+      if (this.ready) send();
+      else {
+        // The webview may still be loading: ask once it says it is ready.
+        const wait = setInterval(() => {
+          if (this.disposed || !this.pendingRequests.has(id)) clearInterval(wait);
+          else if (this.ready) {
+            clearInterval(wait);
+            send();
+          }
+        }, 50);
+      }
+    });
+  }
+}
+
+interface IouInput {
+  source: string;
+  reference: ShapeSource;
+  referenceUri: vscode.Uri;
+  protocol: IouProtocol;
+}
+
+/** The GIFT bucket of an IoU under the configured thresholds (null when they are invalid). */
+function bucketOf(iou: number): 'srs' | 'fda' | null {
+  try {
+    return bucketForIou(iou, readSettings().thresholds);
+  } catch {
+    return null;
+  }
+}
+
+/** Reads a reference (.py from its open editor when there is one, else from disk). */
+async function shapeSourceOf(uri: vscode.Uri): Promise<ShapeSource> {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (open && path.extname(uri.path).toLowerCase() === '.py') return { kind: 'code' as const, source: open.getText(), name: uri.path };
+  const bytes = await vscode.workspace.fs.readFile(uri);
+  const ext = path.extname(uri.path).toLowerCase();
+  if (ext === '.py') return { kind: 'code' as const, source: Buffer.from(bytes).toString('utf8'), name: uri.path };
+  if (ext === '.step' || ext === '.stp') return { kind: 'step' as const, bytes, name: uri.path };
+  if (ext === '.stl') return { kind: 'stl' as const, bytes, name: uri.path };
+  throw new Error(`${uri.path}: unknown reference type '${ext}': expected .py, .step, .stp or .stl`);
+}
+
+function toPreviewMesh(mesh: { positions: Float32Array; normals?: Float32Array; indices: Uint32Array; edges?: Float32Array }): PreviewMesh {
+  return { positions: mesh.positions, normals: mesh.normals, indices: mesh.indices, edges: mesh.edges };
+}
+
+function previewTitle(uri: vscode.Uri): string {
+  return `Preview ${path.basename(uri.path)}`;
+}
+
+function imageMime(file: string): string {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.jpg' || ext === '.jpeg') return 'image/jpeg';
+  if (ext === '.webp') return 'image/webp';
+  if (ext === '.bmp') return 'image/bmp';
+  return 'image/png';
+}
+
+export function webviewOptions(context: vscode.ExtensionContext): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    // The 3D view (camera, toggles) would be rebuilt from scratch every time the tab is hidden otherwise.
+    retainContextWhenHidden: true,
+    localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(context.extensionUri, 'media')],
+  };
+}
+
+function previewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const nonce = crypto.randomBytes(18).toString('base64');
+  const asset = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', ...p)).toString();
+  const csp = [
+    `default-src 'none'`,
+    `img-src ${webview.cspSource} data: blob:`,
+    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+    `font-src ${webview.cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
+  // main.css carries the codicon font too; vscode-elements' icons find it by this link's id.
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" id="vscode-codicon-stylesheet" href="${asset('main.css')}" nonce="${nonce}">
+<title>CAD Preview</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${nonce}" src="${asset('main.js')}"></script>
+</body>
+</html>`;
+}
