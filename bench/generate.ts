@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { summarize, type VerifyOutcome } from '../src/core/geometry/evaluation';
 import { KernelPool } from '../src/core/pool/pool';
-import { bundledModelDir, generateCandidates, onnxBackend } from '../src/core/generate/generate';
+import { bundledModelDir, generateCandidates, onnxBackend } from '../src/core/generate';
 import { rankCandidates } from '../src/core/generate/rank';
 import { loadTest100 } from '../test/helpers/test100';
 import { printTable, quantile } from './table';

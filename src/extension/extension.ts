@@ -25,6 +25,9 @@ import { TrainingCommands } from './training/commands';
 import { TrainingService } from './training/service';
 import { TRAINING_VIEW_ID, TrainingTreeProvider, type TrainingNode } from './training/tree';
 import { errorMessage, formatError } from '../core/errors';
+import type { GenerateOutcome } from '../core/generate/generate';
+
+type GenerateModule = typeof import('../core/generate/generate');
 
 /** What `activate` returns: for model backends to plug in, and for the integration tests. */
 export interface GiftApi {
@@ -83,7 +86,7 @@ export function activate(context: vscode.ExtensionContext): GiftApi {
     diagnostics,
     previews,
     vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, previews),
-    vscode.commands.registerCommand('gift.imageToCad', (uri?: vscode.Uri) => imageToCad(uri, previews)),
+    vscode.commands.registerCommand('gift.imageToCad', (uri?: vscode.Uri) => imageToCad(uri, previews, k)),
     vscode.commands.registerCommand('gift.openPreview', (uri?: vscode.Uri) => openPreview(uri, previews)),
     vscode.commands.registerCommand('gift.setReference', (file?: vscode.Uri, target?: vscode.Uri) => setReference(file, target, previews)),
     vscode.commands.registerCommand('gift.exportStep', (doc?: vscode.Uri, to?: vscode.Uri) => exportShape('step', doc, to, k, previews)),
@@ -100,7 +103,7 @@ export function activate(context: vscode.ExtensionContext): GiftApi {
     vscode.commands.registerCommand('gift.setApiKey', (key?: unknown) => secrets.setApiKeyCommand(key)),
     vscode.commands.registerCommand('gift.clearApiKey', () => secrets.clearApiKeyCommand()),
     registerImageToCadBackend(onnxImageBackend(k, context.asAbsolutePath('models'))),
-    registerImageToCadBackend(openAiImageBackend(k, secrets)),
+    registerImageToCadBackend(openAiImageBackend(secrets)),
     training,
     trainingTree,
     trainingView,
@@ -185,7 +188,7 @@ async function openPreview(uri: vscode.Uri | undefined, previews: PreviewManager
   return { ok: true, uri: document.uri };
 }
 
-async function imageToCad(arg: vscode.Uri | undefined, previews: PreviewManager): Promise<CommandOutcome> {
+async function imageToCad(arg: vscode.Uri | undefined, previews: PreviewManager, kernelService: KernelService): Promise<CommandOutcome> {
   const image = await chooseImage(arg);
   if (!image) return { ok: false, message: 'no image chosen' };
   const settings = readSettings();
@@ -197,18 +200,28 @@ async function imageToCad(arg: vscode.Uri | undefined, previews: PreviewManager)
   }
   const imageName = path.basename(image.path);
   log().info(`Image to CAD: ${image.toString()} with backend '${backend.name}', K=${settings.samples}`);
-  let candidates: CadCandidate[];
+  let outcome: GenerateOutcome;
+  let generateCandidates: GenerateModule['generateCandidates'];
+  let labelCandidates: GenerateModule['labelCandidates'];
   const controller = new AbortController();
   try {
-    candidates = await vscode.window.withProgress(
+    // Loaded on first use: the pipeline pulls in the ranking and the backends' loaders.
+    ({ generateCandidates, labelCandidates } = await import('../core/generate/generate'));
+    const pool = await kernelService.pool();
+    outcome = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Image to CAD: ${imageName}`, cancellable: true },
       async (progress, token) => {
         token.onCancellationRequested(() => controller.abort());
         progress.report({ message: `generating ${settings.samples} candidate(s) with ${backend.name}…` });
-        return backend.generate(image.fsPath, {
+        return generateCandidates({
+          backend,
+          pool,
+          image: image.fsPath,
           samples: settings.samples,
           signal: controller.signal,
           report: (message) => progress.report({ message }),
+          protocol: settings.iouProtocol,
+          timeoutMs: settings.kernel.timeoutMs,
         });
       },
     );
@@ -222,12 +235,20 @@ async function imageToCad(arg: vscode.Uri | undefined, previews: PreviewManager)
     return fail(message);
   }
   if (controller.signal.aborted) return { ok: false, message: 'cancelled' };
+  const ran = outcome.candidates.filter((c) => c.ok).length;
+  log().info(
+    `${outcome.backend}: ${outcome.candidates.length} candidate(s), ${ran} ran; ranked by ${outcome.rankedBy}; sampling ${Math.round(outcome.sampleMs)} ms, ranking ${Math.round(outcome.rankMs)} ms`,
+  );
+  if (outcome.candidates.length > 0 && outcome.candidates.every((c) => !c.code.trim())) {
+    return fail(`Image to CAD: ${outcome.backend} answered without code (${outcome.candidates[0].error?.message ?? 'empty answers'}).`);
+  }
+  const candidates: CadCandidate[] = labelCandidates(outcome).filter((c) => c.code.trim() !== '');
   if (candidates.length === 0) return fail(`Image to CAD: the ${backend.name} backend returned no program for ${imageName}.`);
   const document = await vscode.workspace.openTextDocument({ language: 'python', content: candidates[0].code });
   // Beside the image when one is open; in an empty window, Beside would leave an empty group first.
   const column = vscode.window.tabGroups.activeTabGroup.tabs.length > 0 ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
   await vscode.window.showTextDocument(document, { viewColumn: column, preview: false });
-  if (settings.autoOpenPreview) previews.open(document, { column: vscode.ViewColumn.Beside, imageUri: image, imageIsSource: true, candidates, model: backend.name });
+  if (settings.autoOpenPreview) previews.open(document, { column: vscode.ViewColumn.Beside, imageUri: image, imageIsSource: true, candidates, model: outcome.backend });
   return { ok: true, uri: document.uri, detail: `${candidates.length} candidate(s)` };
 }
 

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bootstrap, parseShard, readBootstrapLog, shardRecords, type SampleFn } from '../../src/core/dataset/bootstrap';
+import { bootstrap, parseShard, readBootstrapLog, shardRecords } from '../../src/core/dataset/bootstrap';
+import type { ImageToCadBackend } from '../../src/core/generate';
 import { openDataset } from '../../src/core/dataset';
 import { KernelPool } from '../../src/core/pool/pool';
 import { loadTest100 } from '../helpers/test100';
@@ -21,9 +22,12 @@ const prisms = loadTest100().filter((s) => (s.code.match(/extrude\(/g) ?? []).le
 
 const scaledExtrude = (code: string, factor: number) => code.replace(/extrude\(([-\d.e]+)\)/, (_, d) => `extrude(${Number(d) * factor})`);
 
-const sampler: SampleFn = async (imagePath) => {
-  const sample = prisms.find((p) => fs.readFileSync(p.image).equals(fs.readFileSync(imagePath)))!;
-  return [0.95, 0.95, 0.7, 0.3].map((f) => ({ code: scaledExtrude(sample.code, f), model: 'scaled-extrude' })).concat([{ code: 'import cadquery as cq\nsolid = cq.Workplane("XY").box(1, 1, 0)\n', model: 'scaled-extrude' }]);
+const sampler: ImageToCadBackend = {
+  name: 'scaled-extrude',
+  async sample(image) {
+    const sample = prisms.find((p) => fs.readFileSync(p.image).equals(image))!;
+    return [0.95, 0.95, 0.7, 0.3].map((f) => ({ code: scaledExtrude(sample.code, f) })).concat([{ code: 'import cadquery as cq\nsolid = cq.Workplane("XY").box(1, 1, 0)\n' }]);
+  },
 };
 
 async function datasetOfPrisms() {
@@ -36,7 +40,7 @@ async function datasetOfPrisms() {
 test('each sample is verified and bucketed: SRS keeps the image, FDA gets a render and the ground truth', { timeout: 180_000 }, async () => {
   assert.equal(prisms.length, 3);
   const ds = await datasetOfPrisms();
-  const summary = await bootstrap(ds, { pool, sample: sampler, samples: 5, protocol: 'raw' });
+  const summary = await bootstrap(ds, { pool, backend: sampler, samples: 5, protocol: 'raw' });
   assert.deepEqual({ done: summary.done, srs: summary.srs, fda: summary.fda, skipped: summary.skipped }, { done: 3, srs: 3, fda: 3, skipped: 0 });
   const { records: srs } = await ds.list('srs');
   const { records: fda } = await ds.list('fda');
@@ -65,7 +69,7 @@ test('each sample is verified and bucketed: SRS keeps the image, FDA gets a rend
   }
 
   // A second run finds everything done and writes nothing twice.
-  const again = await bootstrap(ds, { pool, sample: sampler, samples: 5, protocol: 'raw' });
+  const again = await bootstrap(ds, { pool, backend: sampler, samples: 5, protocol: 'raw' });
   assert.equal(again.skipped, 3);
   assert.equal((await ds.list('srs')).records.length, 3);
   assert.equal((await ds.list('fda')).records.length, 3);
@@ -76,7 +80,7 @@ test('a cancelled run stops early and the rerun completes it without duplicates'
   const controller = new AbortController();
   const first = await bootstrap(ds, {
     pool,
-    sample: sampler,
+    backend: sampler,
     samples: 5,
     protocol: 'raw',
     concurrency: 1,
@@ -85,7 +89,7 @@ test('a cancelled run stops early and the rerun completes it without duplicates'
   });
   assert.equal(first.cancelled, true);
   assert.ok(first.done < 3);
-  const second = await bootstrap(ds, { pool, sample: sampler, samples: 5, protocol: 'raw' });
+  const second = await bootstrap(ds, { pool, backend: sampler, samples: 5, protocol: 'raw' });
   assert.equal(second.done, 3);
   assert.equal((await ds.list('srs')).records.length, 3);
   assert.equal((await ds.list('fda')).records.length, 3);

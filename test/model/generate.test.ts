@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readShapeSource } from '../../src/core/shape/files';
 import { KernelPool } from '../../src/core/pool/pool';
-import { bundledModelDir, generateCandidates, labelCandidates, openAiBackend } from '../../src/core/generate/generate';
+import { bundledModelDir, generateCandidates, labelCandidates, openAiBackend } from '../../src/core/generate';
 import type { GenerateJson } from '../../src/cli/commands/generate';
 import { loadTest100 } from '../helpers/test100';
 import { answerWith, startPeer } from './openai-peer';
@@ -82,7 +82,7 @@ test('generate over a vLLM-shaped endpoint: K answers ranked by IoU; no-code and
     const labels = labelCandidates(outcome);
     assert.match(labels[0].label!, /^IoU 0\.9\d\d$/);
     assert.equal(labels[0].score, outcome.best!.iou);
-    assert.match(labels[3].label!, /^runtime error: .*solid_missing/);
+    assert.match(labels[3].label!, /^line 6:7: runtime error: .*solid_missing/);
   } finally {
     await peer.close();
   }

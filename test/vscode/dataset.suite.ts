@@ -258,9 +258,8 @@ export function datasetSuite(getApi: () => GiftApi, workspaceFile: (...parts: st
       const sft = (await ds.list('sft')).records;
       const registration = api.registerImageToCadBackend({
         name: 'scaled-extrude',
-        async generate(imagePath) {
-          const bytes = fs.readFileSync(imagePath);
-          const base = sft.find((r) => fs.readFileSync(ds.imagePath(r)).equals(bytes))!;
+        async sample(image) {
+          const base = sft.find((r) => fs.readFileSync(ds.imagePath(r)).equals(image))!;
           return [0.95, 0.7].map((f) => ({ code: base.code.replace(/extrude\(([-\d.e]+)\)/, (_, v) => `extrude(${Number(v) * f})`) }));
         },
       });

@@ -232,8 +232,8 @@ suite('GIFT CAD in VS Code', () => {
     const source = fs.readFileSync(workspaceFile('parts', 'block_111911.py').fsPath, 'utf8');
     const registration = api.registerImageToCadBackend({
       name: 'test-backend',
-      async generate(_image, { samples }) {
-        return Array.from({ length: samples }, (_, i) => ({ code: source.replace('extrude(0.03125)', `extrude(${0.03125 * (i + 1)})`), score: 1 - i / 10 }));
+      async sample(_image, _name, { samples }) {
+        return Array.from({ length: samples }, (_, i) => ({ code: source.replace('extrude(0.03125)', `extrude(${0.03125 * (i + 1)})`) }));
       },
     });
     await vscode.workspace.getConfiguration('gift').update('backend', 'test-backend', vscode.ConfigurationTarget.Global);
@@ -245,12 +245,17 @@ suite('GIFT CAD in VS Code', () => {
       const scene = await sceneWhere(generated, 'the generated shape', (s) => s.triangles > 0 && s.hasSourceImage);
       assert.equal(scene.candidates, 4);
       assert.equal(scene.candidate, 0);
+      // The pipeline ranks the candidates (by image score here), so read each one's thickness from its code.
+      const thickness = async () => Number(/extrude\(([\d.]+)\)/.exec((await vscode.workspace.openTextDocument(outcome.uri!)).getText())![1]);
       const firstVolume = generated.shape!.volume;
+      const firstThickness = await thickness();
       assert.ok(await generated.selectCandidate(2));
       await generated.settled();
       const third = await sceneWhere(generated, 'candidate 3', (s) => s.candidate === 2 && s.version === generated.shape?.version);
       assert.ok(third.triangles > 0);
-      assert.ok(Math.abs(generated.shape!.volume / firstVolume - 3) < 1e-6, 'candidate 3 is three times as thick');
+      const ratio = (await thickness()) / firstThickness;
+      assert.notEqual(ratio, 1, 'candidate 3 is another program');
+      assert.ok(Math.abs(generated.shape!.volume / firstVolume - ratio) < 1e-6, 'candidate 3 is as much thicker as its code says');
       if (process.env.GIFT_KEEP_OPEN) return;
       generated.panel.dispose();
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(outcome.uri));

@@ -3,11 +3,11 @@
  * The GIFT data engine over a dataset folder: see core/dataset/bootstrap.ts.
  */
 import fs from 'node:fs';
-import { bootstrap, parseShard, type SampleFn, type Shard } from '../../core/dataset/bootstrap';
+import { bootstrap, parseShard, type Shard } from '../../core/dataset/bootstrap';
 import { openDataset } from '../../core/dataset';
 import { DEFAULT_THRESHOLDS, validateThresholds, type IouThresholds } from '../../core/dataset/thresholds';
 import { KernelPool } from '../../core/pool/pool';
-import { onnxBackend, openAiBackend, withCadQueryImport, type CandidateBackend } from '../../core/generate/generate';
+import { onnxBackend, openAiBackend, type ImageToCadBackend } from '../../core/generate';
 import { intOption, parseCommandArgs, UsageError } from '../args';
 import { protocolOption } from './iou';
 import { errorMessage } from '../../core/errors';
@@ -78,14 +78,10 @@ export async function bootstrapCommand(argv: string[]): Promise<number> {
   const endpoint = values.endpoint ?? (process.env.GIFT_ENDPOINT || undefined);
   if (backendName === 'openai' && !endpoint) throw new UsageError('--backend openai needs --endpoint URL');
 
-  const backend: CandidateBackend =
+  const backend: ImageToCadBackend =
     backendName === 'openai'
       ? openAiBackend({ endpoint: endpoint!, model: values.model, apiKey: process.env.GIFT_API_KEY || undefined })
       : onnxBackend({ model: values.model, threads: 0 });
-  const sample: SampleFn = async (imagePath, k, signal) => {
-    const programs = await backend.sample(new Uint8Array(fs.readFileSync(imagePath)), imagePath, { samples: k, temperature, signal });
-    return programs.filter((p) => p.code !== null).map((p) => ({ code: withCadQueryImport(p.code!), model: backend.name }));
-  };
 
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
@@ -94,8 +90,9 @@ export async function bootstrapCommand(argv: string[]): Promise<number> {
   try {
     const summary = await bootstrap(ds, {
       pool,
-      sample,
+      backend,
       samples,
+      temperature,
       limit,
       shard,
       thresholds,

@@ -4,7 +4,7 @@ import { toErrorInfo, type CadErrorInfo, formatError } from '../../core/errors';
 import type { ShapeSource } from '../../core/shape/source';
 import { readShapeSource } from '../../core/shape/files';
 import { KernelPool } from '../../core/pool/pool';
-import { generateCandidates, onnxBackend, openAiBackend, type CandidateBackend, type GenerateOutcome } from '../../core/generate/generate';
+import { generateCandidates, onnxBackend, openAiBackend, type ImageToCadBackend, type GenerateOutcome } from '../../core/generate';
 import type { BBox } from '../../core/geometry/measure';
 import { intOption, parseCommandArgs, UsageError } from '../args';
 import { protocolOption } from './iou';
@@ -111,7 +111,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
   };
 
   let reference: ShapeSource | undefined;
-  let backend: CandidateBackend;
+  let backend: ImageToCadBackend;
   try {
     if (!fs.existsSync(image)) throw new Error(`${image}: no such file`);
     if (values.reference) reference = readShapeSource(values.reference);

@@ -1,5 +1,5 @@
 /** `gift serve [--model DIR] [--host H] [--port N] [--token T]`: an OpenAI-compatible model server. */
-import { bundledModelDir } from '../../core/generate/generate';
+import { bundledModelDir } from '../../core/generate';
 import { loadOnnxServedModel, ServerConfigError, startServer, checkServerConfig } from '../../core/model/server';
 import { intOption, parseCommandArgs, UsageError } from '../args';
 import { errorMessage } from '../../core/errors';

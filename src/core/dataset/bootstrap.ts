@@ -8,23 +8,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { IouJobResult } from '../jobs/geometry';
+import { errorMessage } from '../errors';
 import type { IouProtocol } from '../geometry/iou';
+import { provenanceOf, samplePrograms, type ImageToCadBackend } from '../generate/backend';
 import type { KernelPool } from '../pool/pool';
-import type { RenderJobResult } from '../jobs/render';
+import { giftRecord } from './gift-record';
 import type { Dataset } from './store';
 import { bucketForIou, DEFAULT_THRESHOLDS, type IouThresholds } from './thresholds';
 import type { DatasetRecord, NewRecord } from './types';
-import { errorMessage } from '../errors';
-
-export interface SampledProgram {
-  code: string;
-  /** The model that produced it, recorded with the sample. */
-  model: string;
-}
-
-/** Draws K programs for one image; the backend (ONNX model, OpenAI-compatible endpoint) is the caller's. */
-export type SampleFn = (imagePath: string, k: number, signal?: AbortSignal) => Promise<SampledProgram[]>;
 
 export interface Shard {
   /** 0-based, as Slurm's SLURM_ARRAY_TASK_ID. */
@@ -34,8 +25,11 @@ export interface Shard {
 
 export interface BootstrapOptions {
   pool: KernelPool;
-  sample: SampleFn;
+  /** Samples the K programs per image (the same interface Image to CAD and `gift generate` use). */
+  backend: ImageToCadBackend;
   samples: number;
+  /** Sampling temperature (default: the backend's default for K > 1). */
+  temperature?: number;
   limit?: number;
   shard?: Shard;
   thresholds?: IouThresholds;
@@ -157,26 +151,26 @@ async function bootstrapOne(
 ): Promise<SampleStats> {
   const started = Date.now();
   const stats: SampleStats = { id: record.id, samples: 0, distinct: 0, valid: 0, srs: 0, fda: 0, bestIou: null, ms: 0 };
-  let programs: SampledProgram[];
+  let programs: string[];
   try {
-    programs = await options.sample(ds.imagePath(record), options.samples, options.signal);
+    const image = new Uint8Array(await fs.promises.readFile(ds.imagePath(record)));
+    const sampled = await samplePrograms(options.backend, image, record.image, { samples: options.samples, temperature: options.temperature, signal: options.signal });
+    programs = sampled.flatMap((p) => (p.code === null ? [] : [p.code]));
   } catch (e) {
     stats.error = options.signal?.aborted ? 'cancelled' : `sampling failed: ${errorMessage(e)}`;
     stats.ms = Date.now() - started;
     return stats;
   }
   stats.samples = programs.length;
-  const distinct = new Map<string, SampledProgram>();
-  for (const p of programs) if (p.code.trim() && !distinct.has(p.code)) distinct.set(p.code, p);
-  stats.distinct = distinct.size;
+  const distinct = [...new Set(programs.filter((code) => code.trim()))];
+  stats.distinct = distinct.length;
+  const model = provenanceOf(options.backend);
 
   const additions: NewRecord[] = [];
-  let k = 0;
-  for (const program of distinct.values()) {
-    const index = k++;
+  for (const [index, code] of distinct.entries()) {
     const verified = await options.pool.run(
       'shape.iou',
-      { candidate: { kind: 'code', source: program.code }, reference: { kind: 'code', source: record.code }, protocol },
+      { candidate: { kind: 'code', source: code }, reference: { kind: 'code', source: record.code }, protocol },
       { signal: options.signal },
     );
     if (!verified.ok) continue;
@@ -184,18 +178,17 @@ async function bootstrapOne(
     const iou = verified.value.results[0].iou;
     stats.bestIou = Math.max(stats.bestIou ?? -Infinity, iou);
     const bucket = bucketForIou(iou, thresholds);
-    const common = { source: record.id, iou, protocol, model: program.model };
-    if (bucket === 'srs') {
-      additions.push({ id: `${record.id}-srs-${index}`, collection: 'srs', image: record.image, code: program.code, ...common });
-    } else if (bucket === 'fda') {
-      // The near miss, drawn as the dataset draws its images, paired with the ground truth.
-      const rendered = await options.pool.run(
-        'render.image',
-        { shape: { kind: 'code', source: program.code } },
-        { signal: options.signal },
-      );
-      if (!rendered.ok) continue;
-      additions.push({ id: `${record.id}-fda-${index}`, collection: 'fda', image: rendered.value.png, code: record.code, ...common });
+    if (!bucket) continue;
+    const render = async () => {
+      const rendered = await options.pool.run('render.image', { shape: { kind: 'code', source: code } }, { signal: options.signal });
+      if (!rendered.ok) throw new Error(rendered.error.message);
+      return rendered.value.png;
+    };
+    try {
+      const sample = { code, image: record.image, render, iou, protocol, model };
+      additions.push(await giftRecord(bucket, sample, { id: record.id, code: record.code }, `${record.id}-${bucket}-${index}`));
+    } catch {
+      // The near miss could not be drawn (the kernel failed on it): no FDA pair from it.
     }
   }
   // Deterministic ids: records a killed run already wrote are not written twice.

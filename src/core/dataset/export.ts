@@ -13,14 +13,12 @@ import path from 'node:path';
 import { writeFileAtomic } from './files';
 import { mapLimit, type Dataset } from './store';
 import { DatasetError, DEFAULT_COLLECTIONS, validateCollectionName, type DatasetRecord, type DatasetWarning } from './types';
+import { IMAGE_TO_CAD_PROMPT } from '../model/prompt';
 
 export type ExportFormat = 'imagefolder' | 'chat';
 
-/**
- * The instruction CAD-Coder was trained and evaluated with (GenCAD-Code's `text` field), so exported
- * data stays compatible with CAD-Coder checkpoints and the test100 prompt.
- */
-export const CHAT_PROMPT = 'Generate the CADQuery code needed to create the CAD for the provided image. Just the code, no other words.';
+/** The human turn's instruction: the one prompt inference sends too (model/prompt.ts). */
+export const CHAT_PROMPT = IMAGE_TO_CAD_PROMPT;
 
 export interface ExportOptions {
   format: ExportFormat;

@@ -35,3 +35,4 @@ export {
   type ExportReport,
 } from './export';
 export { datasetSignature, pollDataset, type DatasetPoller } from './watch';
+export { giftRecord, type GroundTruth, type SampledCode } from './gift-record';

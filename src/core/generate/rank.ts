@@ -5,13 +5,11 @@
  * error; ties keep the backend's order (e.g. by log-probability). Identical programs run once.
  */
 import type { CadErrorInfo } from '../errors';
-import type { ExecuteResult } from '../jobs/execute';
-import type { IouJobResult, IouPayload } from '../jobs/geometry';
+import type { IouPayload } from '../jobs/geometry';
 import type { IouProtocol } from '../geometry/iou';
 import type { BBox } from '../geometry/measure';
 import type { ShapeSource } from '../shape/source';
 import type { KernelPool } from '../pool/pool';
-import type { ScorePayload } from '../jobs/render';
 import type { ImageScore } from '../render/score';
 
 /** A program to rank; `code: null` (the model answered without code) ranks last with `error`. */
@@ -69,29 +67,40 @@ export function rankKey(options: Pick<RankOptions, 'reference' | 'image'>): Rank
 
 type Evaluation = Omit<RankedCandidate, 'index' | 'code'>;
 
+/**
+ * Runs one candidate. With an image, `render.score` builds, measures and scores it in one job;
+ * only when that fails with a `runtime` error does `shape.execute` run, to tell a broken program
+ * from an image that cannot be scored.
+ */
 async function evaluate(code: string, options: RankOptions, by: RankBy): Promise<Evaluation> {
   const { pool, timeoutMs, signal, maxSteps } = options;
   const input: ShapeSource = { kind: 'code', source: code };
-  const executed = await pool.run('shape.execute', { input, maxSteps }, { timeoutMs, signal });
-  if (!executed.ok) return { ok: false, error: executed.error, ms: executed.workMs ?? executed.ms };
-  const { volume, bbox, valid } = executed.value;
-  const base: Evaluation = { ok: true, volume, bbox, valid, ms: executed.workMs ?? executed.ms };
+  let base: Evaluation | undefined;
+  let scoreError: CadErrorInfo | undefined;
+  if (options.image) {
+    const scored = await pool.run('render.score', { shape: input, image: options.image, imageName: options.imageName, maxSteps }, { timeoutMs, signal });
+    if (scored.ok) {
+      const { shape, ...imageScore } = scored.value;
+      base = { ok: true, volume: shape.volume, bbox: shape.bbox, valid: shape.valid, score: imageScore.score, imageScore, ms: scored.workMs ?? scored.ms };
+    } else if (scored.error.kind !== 'runtime') {
+      // Syntax, unsupported, geometry, limit, timeout, cancelled: the program's own failure.
+      return { ok: false, error: scored.error, ms: scored.workMs ?? scored.ms };
+    } else scoreError = scored.error;
+  }
+  if (!base) {
+    const executed = await pool.run('shape.execute', { input, maxSteps }, { timeoutMs, signal });
+    if (!executed.ok) return { ok: false, error: executed.error, ms: executed.workMs ?? executed.ms };
+    const { volume, bbox, valid } = executed.value;
+    base = { ok: true, volume, bbox, valid, ms: executed.workMs ?? executed.ms };
+    // The program runs, so the image could not be scored: that ranks it when there is no reference.
+    if (scoreError && by === 'score') base.rankError = scoreError;
+  }
   if (by === 'iou') {
     const payload: IouPayload = { candidate: input, reference: options.reference!, protocol: options.protocol ?? 'aligned', maxSteps };
     const result = await pool.run('shape.iou', payload, { timeoutMs, signal });
     base.ms += result.workMs ?? result.ms;
     if (result.ok) base.iou = result.value.results[0].iou;
     else base.rankError = result.error;
-  }
-  // The image score is reported whenever there is an image, and ranks when there is no reference.
-  if (options.image) {
-    const payload: ScorePayload = { shape: input, image: options.image, imageName: options.imageName, maxSteps };
-    const result = await pool.run('render.score', payload, { timeoutMs, signal });
-    base.ms += result.workMs ?? result.ms;
-    if (result.ok) {
-      base.score = result.value.score;
-      base.imageScore = result.value;
-    } else if (by === 'score') base.rankError = result.error;
   }
   return base;
 }

@@ -4,11 +4,10 @@
  * checked by the compiler against this table, and registry.ts must give every kind a handler.
  * Names are `area.verb`. Type-only: importing it loads no handler.
  */
-import type { ImageScore } from '../render/score';
 import type { ExecutePayload, ExecuteResult } from './execute';
 import type { IouJobResult, IouPayload } from './geometry';
 import type { GenerateJobResult, GeneratePayload } from './model';
-import type { RenderJobResult, RenderPayload, ScorePayload } from './render';
+import type { RenderJobResult, RenderPayload, ScoreJobResult, ScorePayload } from './render';
 
 export interface JobCatalog {
   /** Build a shape (code, STEP, STL): measurements, and on request mass, mesh, STEP/STL bytes. */
@@ -17,8 +16,8 @@ export interface JobCatalog {
   'shape.iou': [IouPayload, IouJobResult];
   /** The shape drawn in the dataset's style, as PNG bytes. */
   'render.image': [RenderPayload, RenderJobResult];
-  /** How well the shape's render explains an image (the GT-free ranking key). */
-  'render.score': [ScorePayload, ImageScore];
+  /** How well the shape's render explains an image (the GT-free ranking key), and the shape's measurements. */
+  'render.score': [ScorePayload, ScoreJobResult];
   /** K programs for an image from an ONNX model. */
   'model.generate': [GeneratePayload, GenerateJobResult];
   /** Test kinds for the pool's failure paths: echo, sleep, spin forever, crash, grow the heap. */

@@ -5,14 +5,14 @@
  * vocab.json carries the tokenizer's version (see CadModel.load); pass a codec to force one.
  */
 import type { JobHandler } from './types';
-import { CadModel, type GenerateOptions, type GeneratedProgram, type TokenCodec } from '../model/onnx';
+import { CadModel, type DecodeOptions, type GeneratedProgram, type TokenCodec } from '../model/onnx';
 
 export interface GeneratePayload {
   /** Directory holding model.json (or the card's path). */
   model: string;
   /** Image file path or encoded bytes (PNG/JPEG/WebP). */
   image: string | Uint8Array;
-  options?: Omit<GenerateOptions, 'signal'>;
+  options?: Omit<DecodeOptions, 'signal'>;
   threads?: number;
 }
 

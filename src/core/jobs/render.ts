@@ -3,6 +3,7 @@
  * and are built inside the worker; pictures leave as PNG bytes (transferred, not copied).
  */
 import { CadError } from '../errors';
+import { measureShape, type ShapeMeasurements } from '../geometry/measure';
 import { meshShape, type MeshData, type MeshOptions } from '../geometry/mesh';
 import { decodeImage, encodePng } from '../render/image';
 import { renderMesh } from '../render/raster';
@@ -56,10 +57,14 @@ export const renderImage: JobHandler<RenderPayload, RenderJobResult> = (payload)
   return withTransfer<RenderJobResult>({ png, width: image.width, height: image.height }, [png.buffer as ArrayBuffer]);
 };
 
-export const renderScore: JobHandler<ScorePayload, ImageScore> = async (payload) => {
+/** The score, and what `shape.execute` measures of the shape, so ranking by image builds it once. */
+export type ScoreJobResult = ImageScore & { shape: ShapeMeasurements };
+
+export const renderScore: JobHandler<ScorePayload, ScoreJobResult> = async (payload) => {
   const view = checkView(payload.view);
   if (!(payload.image instanceof Uint8Array)) throw new CadError('runtime', 'render.score: the image must be given as bytes');
-  const rendered = renderMesh(meshOf(payload.shape, undefined, payload.maxSteps), { view });
+  const shape = shapeFromSource(payload.shape, { maxSteps: payload.maxSteps });
+  const rendered = renderMesh(meshShape(shape), { view });
   const image = await decodeImage(payload.image, { name: payload.imageName ?? 'image' });
-  return scoreRenderAgainstImage(rendered, image, payload.score);
+  return { ...scoreRenderAgainstImage(rendered, image, payload.score), shape: measureShape(shape) };
 };

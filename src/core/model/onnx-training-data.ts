@@ -3,8 +3,9 @@
  * ids as `tokens` to every metadata.jsonl line and writes vocab.json beside it, so Python never
  * tokenises and the two sides cannot disagree.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { errorMessage } from '../errors';
 
 export interface TrainingVocabulary {
   size: number;
@@ -21,13 +22,23 @@ export function trainingVocabularyJson(vocabulary: TrainingVocabulary): string {
   return JSON.stringify({ size, pad, bos, eos, tokens });
 }
 
+export interface TokenizeOptions {
+  /**
+   * What to do with a line whose code the tokenizer cannot encode: 'fail' (default: an error naming
+   * the line) or 'drop' (leave it out, delete its image, count it: a dataset of model samples can
+   * hold programs outside the tokenizer's grammar).
+   */
+  unencodable?: 'fail' | 'drop';
+}
+
 /**
  * Rewrites DIR/metadata.jsonl with `tokens` = encode(code) on every line and writes DIR/vocab.json
  * (`vocabJson`: tokenizer.ts's vocabularyJson(), or trainingVocabularyJson(...); it needs size,
- * pad, bos, eos, tokens; an optional maxTokens becomes the model's default length limit).
- * Returns the number of examples. Lines whose code the tokenizer rejects fail with their line number.
+ * pad, bos, eos, tokens; an optional maxTokens becomes the model's default length limit). The one
+ * imagefolder tokeniser: the training launcher and the recipe tests both use it. Lines that are
+ * not JSON, or have no code, fail with their line number.
  */
-export async function tokenizeImagefolder(dir: string, encode: (code: string) => number[], vocabJson: string): Promise<number> {
+export async function tokenizeImagefolder(dir: string, encode: (code: string) => number[], vocabJson: string, options: TokenizeOptions = {}): Promise<{ kept: number; skipped: number }> {
   const vocab = JSON.parse(vocabJson) as Partial<TrainingVocabulary>;
   for (const key of ['size', 'pad', 'bos', 'eos'] as const) {
     if (!Number.isInteger(vocab[key])) throw new Error(`vocabulary JSON: \`${key}\` must be an integer`);
@@ -36,23 +47,27 @@ export async function tokenizeImagefolder(dir: string, encode: (code: string) =>
   const metadataPath = path.join(dir, 'metadata.jsonl');
   const lines = (await readFile(metadataPath, 'utf8')).split('\n');
   const out: string[] = [];
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    let row: { code?: unknown; [key: string]: unknown };
+  let skipped = 0;
+  for (const [i, line] of lines.entries()) {
+    if (!line.trim()) continue;
+    let row: { code?: unknown; file_name?: unknown; [key: string]: unknown };
     try {
       row = JSON.parse(line);
     } catch (e) {
-      throw new Error(`${metadataPath}:${i + 1}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+      throw new Error(`${metadataPath}:${i + 1}: not JSON (${errorMessage(e)})`);
     }
     if (typeof row.code !== 'string') throw new Error(`${metadataPath}:${i + 1}: no \`code\` string`);
     try {
       row.tokens = encode(row.code);
     } catch (e) {
-      throw new Error(`${metadataPath}:${i + 1}: cannot tokenise code (${e instanceof Error ? e.message : String(e)})`);
+      if (options.unencodable !== 'drop') throw new Error(`${metadataPath}:${i + 1}: cannot tokenise code (${errorMessage(e)})`);
+      skipped++;
+      if (typeof row.file_name === 'string') await rm(path.join(dir, row.file_name), { force: true });
+      continue;
     }
     out.push(JSON.stringify(row));
-  });
+  }
   await writeFile(metadataPath, out.join('\n') + '\n');
   await writeFile(path.join(dir, 'vocab.json'), vocabJson);
-  return out.length;
+  return { kept: out.length, skipped };
 }

@@ -40,7 +40,7 @@ export interface TokenCodec {
   size?: number;
 }
 
-export interface GenerateOptions {
+export interface DecodeOptions {
   /** K samples decoded together in one batch; greedy (temperature 0) gives one. */
   samples?: number;
   temperature?: number;
@@ -256,7 +256,7 @@ export class CadModel {
   }
 
   /** Image → K CadQuery programs (greedy by default), best-first by log-probability. */
-  async generate(image: string | Uint8Array | Float32Array, options: GenerateOptions = {}): Promise<GenerateResult> {
+  async generate(image: string | Uint8Array | Float32Array, options: DecodeOptions = {}): Promise<GenerateResult> {
     const started = performance.now();
     const pixels = image instanceof Float32Array ? image : await this.preprocess(image);
     const cross = await this.encode(pixels);

@@ -7,9 +7,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError, errorMessage } from '../errors';
+import { IMAGE_TO_CAD_PROMPT } from './prompt';
 
-/** The CADCoder paper's prompt (test100's `text` field). */
-export const CADCODER_PROMPT = 'Generate the CADQuery code needed to create the CAD for the provided image. Just the code, no other words.';
+/** The prompt sent with each image (model/prompt.ts; the chat export trains with the same one). */
+export { IMAGE_TO_CAD_PROMPT as CADCODER_PROMPT } from './prompt';
 
 export interface OpenAiClientOptions {
   /** Base URL: `http://host:8000/v1`, `http://host:8000` (→ /v1) or the full …/chat/completions URL. */
@@ -246,7 +247,7 @@ export class OpenAiClient {
             role: 'user',
             content: [
               { type: 'image_url', image_url: { url } },
-              { type: 'text', text: request.prompt ?? CADCODER_PROMPT },
+              { type: 'text', text: request.prompt ?? IMAGE_TO_CAD_PROMPT },
             ],
           },
         ],

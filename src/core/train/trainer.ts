@@ -33,6 +33,7 @@ import {
 } from './slurm';
 import type { ClusterConnection } from './ssh';
 import { listLocalFiles, syncFiles, syncFolder, type SyncReport } from './sync';
+import { tokenizeImagefolder } from '../model/onnx-training-data';
 
 export { TrainError };
 
@@ -71,30 +72,12 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[._]+/, '').slice(0, 40) || 'data';
 }
 
-/**
- * Adds `tokens` (the TypeScript tokenizer's ids) to every metadata.jsonl line and writes vocab.json,
- * like onnx-training-data's tokenizeImagefolder, but drops lines the tokenizer cannot encode (a
- * dataset of model samples can hold programs outside the tokenizer's grammar) and counts them.
- */
+/** Adds the bundled model's token ids to an imagefolder export, dropping the programs the tokenizer cannot encode. */
 export async function tokenizeForBundled(dir: string): Promise<{ kept: number; skipped: number }> {
   const file = path.join(dir, 'metadata.jsonl');
-  const lines = (await fs.promises.readFile(file, 'utf8')).split('\n').filter((l) => l.trim());
-  const out: string[] = [];
-  let skipped = 0;
-  for (const line of lines) {
-    const row = JSON.parse(line) as { code?: unknown; file_name?: string };
-    try {
-      if (typeof row.code !== 'string') throw new Error('no code');
-      out.push(JSON.stringify({ ...row, tokens: encodeProgram(row.code) }));
-    } catch {
-      skipped++;
-      if (row.file_name) await fs.promises.rm(path.join(dir, row.file_name), { force: true });
-    }
-  }
-  if (out.length === 0) throw new TrainError(`none of the ${lines.length} programs in ${file} can be tokenised for the bundled model`);
-  await fs.promises.writeFile(file, out.join('\n') + '\n');
-  await fs.promises.writeFile(path.join(dir, 'vocab.json'), vocabularyJson());
-  return { kept: out.length, skipped };
+  const result = await tokenizeImagefolder(dir, encodeProgram, vocabularyJson(), { unencodable: 'drop' });
+  if (result.kept === 0) throw new TrainError(`none of the ${result.skipped} programs in ${file} can be tokenised for the bundled model`);
+  return result;
 }
 
 /** Makes the local folder to upload: a fresh export of a dataset, or an existing export (copied when it must be changed). */

@@ -12,14 +12,14 @@ import {
   checkFlag,
   exportDataset,
   formatWarning,
+  giftRecord,
   importIntoDataset,
   type Dataset,
   type DatasetRecord,
   type ExportFormat,
   type NewRecord,
 } from '../../core/dataset';
-import type { BootstrapSummary, SampledProgram } from '../../core/dataset/bootstrap';
-import type { RenderJobResult } from '../../core/jobs/render';
+import type { BootstrapSummary } from '../../core/dataset/bootstrap';
 import type { DatasetSampleLink } from '../../protocol/messages';
 import type { DatasetService } from './service';
 import type { DatasetNode, DatasetTreeProvider } from './tree';
@@ -381,10 +381,9 @@ export class DatasetCommands {
       return { ok: false, message };
     }
 
-    let image: string | Uint8Array;
-    let code: string;
+    // SRS pairs the program with the image it reconstructs; FDA needs the ground truth's code.
+    let image: string | Uint8Array = '';
     if (kind === 'srs') {
-      code = source;
       const chosen = preview.image?.isSource ? preview.image.uri : preview.sample?.referenceImage ? vscode.Uri.file(preview.sample.referenceImage) : options.image;
       const picked =
         chosen ??
@@ -398,28 +397,26 @@ export class DatasetCommands {
         )?.[0];
       if (!picked) return { ok: false, message: 'no image chosen' };
       image = picked.fsPath;
-    } else {
-      const reference = preview.referenceSource;
-      if (!reference) return fail(`${label}: set the reference (the ground truth) first: FDA pairs this program's render with the reference's code.`);
-      if (reference.kind !== 'code') {
-        return fail(`${label}: FDA pairs this program's render with the reference's CadQuery code, but the reference is a ${reference.kind.toUpperCase()} file; use a .py reference.`);
-      }
-      code = reference.source;
+    }
+    const reference = preview.referenceSource;
+    if (kind === 'fda' && !reference) return fail(`${label}: set the reference (the ground truth) first: FDA pairs this program's render with the reference's code.`);
+    const render = async () => {
       const rendered = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Rendering for FDA…' }, () =>
         this.kernel.run('render.image', { shape: { kind: 'code', source } }),
       );
-      if (!rendered.ok) return fail(`${label}: rendering the program failed: ${formatError(rendered.error)}`);
-      image = rendered.value.png;
-    }
-    const record: NewRecord = {
-      collection: kind,
-      image,
-      code,
-      source: preview.sample?.referenceId ?? null,
-      iou,
-      protocol: iou === null ? null : (measured?.protocol ?? null),
-      model: preview.model ?? null,
+      if (!rendered.ok) throw new Error(`rendering the program failed: ${formatError(rendered.error)}`);
+      return rendered.value.png;
     };
+    let record: NewRecord;
+    try {
+      record = await giftRecord(
+        kind,
+        { code: source, image, render, iou, protocol: iou === null ? null : (measured?.protocol ?? null), model: preview.model ?? null },
+        { id: preview.sample?.referenceId ?? null, code: reference?.kind === 'code' ? reference.source : undefined },
+      );
+    } catch (e) {
+      return fail(`${label}: ${errorMessage(e)}`);
+    }
     try {
       const added = await ds.append(record);
       this.service.changed();
@@ -526,11 +523,6 @@ export class DatasetCommands {
     const { bootstrap } = await import('../../core/dataset/bootstrap');
     const pool = await this.kernel.pool();
     const controller = new AbortController();
-    const chosen = backend;
-    const sample = async (imagePath: string, k: number, signal?: AbortSignal): Promise<SampledProgram[]> => {
-      const candidates = await chosen.generate(imagePath, { samples: k, signal: signal ?? controller.signal });
-      return candidates.map((c) => ({ code: c.code, model: chosen.name }));
-    };
     log().info(`bootstrap ${ds.dir}: backend ${backend.name}, K=${samples}, ${limit ?? 'all'} sft sample(s), protocol ${settings.iouProtocol}`);
     let summary: BootstrapSummary;
     try {
@@ -541,7 +533,7 @@ export class DatasetCommands {
           let done = 0;
           return bootstrap(ds, {
             pool,
-            sample,
+            backend,
             samples,
             limit,
             thresholds: settings.thresholds,

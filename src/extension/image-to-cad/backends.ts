@@ -1,29 +1,14 @@
 /**
- * Image to CAD: an image of a part → K ranked CadQuery programs from a model backend. The real
- * backends (onnx, openai) are in modelBackends.ts; others may register through the API.
+ * The model backends Image to CAD and Run Bootstrap can use, by the name the `gift.backend`
+ * setting gives. Every backend is core's one ImageToCadBackend (it samples; the pipeline runs and
+ * ranks). The real ones (onnx, openai) are in model-backends.ts; others may register through the API.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { CadCandidate } from '../preview/panel';
+import type { ImageToCadBackend } from '../../core/generate/backend';
 import { UserError } from '../../core/errors';
 
-export type { CadCandidate };
-
-export interface GenerateOptions {
-  /** How many candidates to return (the `gift.samples` setting, K). */
-  samples: number;
-  /** Aborted when the user cancels; a backend should stop promptly and reject. */
-  signal: AbortSignal;
-  /** Optional progress text ("loading model…", "sample 2/4"). */
-  report?: (message: string) => void;
-}
-
-export interface ImageToCadBackend {
-  /** Shown in settings and progress messages. */
-  readonly name: string;
-  /** Candidates ranked best first (at most `samples`). */
-  generate(imagePath: string, options: GenerateOptions): Promise<CadCandidate[]>;
-}
+export type { ImageToCadBackend };
 
 /** Thrown by a backend that cannot run here; the message is shown to the user as is. */
 export class BackendUnavailableError extends UserError {}
@@ -34,7 +19,7 @@ export const NO_BACKEND_MESSAGE =
 /** Stands in until a real model backend registers. */
 export const placeholderBackend: ImageToCadBackend = {
   name: 'none',
-  async generate() {
+  async sample() {
     throw new BackendUnavailableError(NO_BACKEND_MESSAGE);
   },
 };

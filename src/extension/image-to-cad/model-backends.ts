@@ -1,25 +1,26 @@
 /**
- * The two real Image to CAD backends: 'onnx' (the bundled or a trained ONNX model, run as the
- * kernel job 'model.generate' so inference stays off the extension host's thread) and 'openai'
- * (any OpenAI-compatible endpoint: vLLM, Ollama, `gift serve`; its key from SecretStorage).
- * Both sample K programs, run them in the kernel pool and return them ranked best first.
+ * The two real Image to CAD backends, as the editor configures them: 'onnx' (gift.onnx.model or
+ * the bundled model, run as the kernel job 'model.generate' so inference stays off the extension
+ * host's thread) and 'openai' (any OpenAI-compatible endpoint: vLLM, Ollama, `gift serve`; its
+ * key from SecretStorage). Each reads its settings when it samples and wraps core's backend of the
+ * same kind, turning configuration problems into BackendUnavailableError with what to do.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { CandidateBackend } from '../../core/generate/generate';
-import { BackendUnavailableError, type CadCandidate, type GenerateOptions, type ImageToCadBackend } from './backends';
+import { errorMessage } from '../../core/errors';
+import type { ImageToCadBackend } from '../../core/generate/backend';
 import type { KernelService } from '../kernel';
 import { log } from '../log';
 import type { GiftSecrets } from '../secrets';
 import { readSettings } from '../settings';
-import { errorMessage } from '../../core/errors';
+import { BackendUnavailableError } from './backends';
 
-// Loaded on first use: the model code pulls in onnxruntime's loader and the ranking jobs.
-type GenerateModule = typeof import('../../core/generate/generate');
-let generateModule: Promise<GenerateModule> | undefined;
-const loadGenerate = () => (generateModule ??= import('../../core/generate/generate'));
+// Loaded on first use: the backends pull in onnxruntime's loader and the OpenAI client.
+type BackendsModule = typeof import('../../core/generate/backends');
+let backendsModule: Promise<BackendsModule> | undefined;
+const loadBackends = () => (backendsModule ??= import('../../core/generate/backends'));
 
 /** gift.onnx.model as an absolute folder: ~ expanded, relative paths from the first workspace folder. */
 export function resolveModelSetting(value: string): string {
@@ -29,41 +30,14 @@ export function resolveModelSetting(value: string): string {
   return folder?.uri.scheme === 'file' ? path.join(folder.uri.fsPath, value) : path.resolve(value);
 }
 
-async function runRanked(
-  backend: CandidateBackend,
-  kernel: KernelService,
-  imagePath: string,
-  options: GenerateOptions,
-): Promise<CadCandidate[]> {
-  const { generateCandidates, labelCandidates } = await loadGenerate();
-  const settings = readSettings();
-  const pool = await kernel.pool();
-  const outcome = await generateCandidates({
-    backend,
-    pool,
-    image: imagePath,
-    samples: options.samples,
-    signal: options.signal,
-    report: options.report,
-    protocol: settings.iouProtocol,
-    timeoutMs: settings.kernel.timeoutMs,
-  });
-  const ran = outcome.candidates.filter((c) => c.ok).length;
-  log().info(
-    `${outcome.backend}: ${outcome.candidates.length} candidate(s), ${ran} ran; ranked by ${outcome.rankedBy}; sampling ${Math.round(outcome.sampleMs)} ms, ranking ${Math.round(outcome.rankMs)} ms`,
-  );
-  if (outcome.candidates.length > 0 && outcome.candidates.every((c) => !c.code.trim())) {
-    throw new BackendUnavailableError(`Image to CAD: ${outcome.backend} answered without code (${outcome.candidates[0].error?.message ?? 'empty answers'}).`);
-  }
-  return labelCandidates(outcome).filter((c) => c.code.trim() !== '');
-}
-
 /** 'onnx': gift.onnx.model, else the model bundled under models/. */
 export function onnxImageBackend(kernel: KernelService, modelsDir: string): ImageToCadBackend {
+  let provenance = 'onnx';
   return {
     name: 'onnx',
-    async generate(imagePath, options) {
-      const { bundledModelDir, onnxBackend } = await loadGenerate();
+    provenance: () => provenance,
+    async sample(image, imageName, options) {
+      const { bundledModelDir, onnxBackend } = await loadBackends();
       const configured = readSettings().onnxModel;
       let dir: string;
       if (configured) {
@@ -83,18 +57,21 @@ export function onnxImageBackend(kernel: KernelService, modelsDir: string): Imag
       }
       log().info(`onnx backend: model ${dir}`);
       options.report?.(`sampling ${options.samples} program(s) with ${path.basename(dir)}…`);
-      const pool = await kernel.pool();
-      return runRanked(onnxBackend({ model: dir, pool }), kernel, imagePath, options);
+      const backend = onnxBackend({ model: dir, pool: await kernel.pool() });
+      provenance = backend.name;
+      return backend.sample(image, imageName, options);
     },
   };
 }
 
 /** 'openai': gift.openai.endpoint / gift.openai.model, the key from SecretStorage. */
-export function openAiImageBackend(kernel: KernelService, secrets: GiftSecrets): ImageToCadBackend {
+export function openAiImageBackend(secrets: GiftSecrets): ImageToCadBackend {
+  let provenance = 'openai';
   return {
     name: 'openai',
-    async generate(imagePath, options) {
-      const { openAiBackend } = await loadGenerate();
+    provenance: () => provenance,
+    async sample(image, imageName, options) {
+      const { openAiBackend } = await loadBackends();
       const { OpenAiError } = await import('../../core/model/openai');
       const { endpoint, model, timeoutMs } = readSettings().openai;
       if (!endpoint) {
@@ -102,17 +79,18 @@ export function openAiImageBackend(kernel: KernelService, secrets: GiftSecrets):
       }
       const apiKey = (await secrets.openAiKey()) || undefined;
       log().info(`openai backend: ${endpoint}${model ? `, model ${model}` : ''}, ${apiKey ? 'with' : 'without'} an API key`);
-      let backend: CandidateBackend;
+      let backend: ImageToCadBackend;
       try {
         // The client's log lines never hold the key (it scrubs it from anything echoed back, too).
         backend = openAiBackend({ endpoint, model, apiKey, timeoutMs, log: (line) => log().info(`openai: ${line}`) });
       } catch (e) {
         throw new BackendUnavailableError(`Image to CAD: gift.openai.endpoint: ${errorMessage(e)}`);
       }
+      provenance = backend.name;
       try {
-        return await runRanked(backend, kernel, imagePath, options);
+        return await backend.sample(image, imageName, options);
       } catch (e) {
-        if (!(e instanceof OpenAiError) || options.signal.aborted) throw e;
+        if (!(e instanceof OpenAiError) || options.signal?.aborted) throw e;
         const what = `the endpoint ${endpoint}`;
         switch (e.kind) {
           case 'unreachable':
