@@ -75,7 +75,7 @@ async function main() {
   }
   printTable('Our render of each gt STEP vs the real image (* = image shows other geometry, excluded from the summary)', ['id', 'triangles', 'sil IoU (fitted)', 'sil IoU (raw 448)', 'edge F (2px)', 'score', 'mesh ms', 'render ms', 'png ms'], rows);
   const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-  printTable('Summary over ' + silhouettes.length + ' samples', ['metric', 'mean', 'min', 'p10', 'median'], [
+  printTable(`Summary over ${silhouettes.length} samples`, ['metric', 'mean', 'min', 'p10', 'median'], [
     ['silhouette IoU (fitted)', mean(silhouettes).toFixed(4), Math.min(...silhouettes).toFixed(4), quantile(silhouettes, 0.1).toFixed(4), quantile(silhouettes, 0.5).toFixed(4)],
     ['silhouette IoU (raw 448)', mean(rawIous).toFixed(4), Math.min(...rawIous).toFixed(4), quantile(rawIous, 0.1).toFixed(4), quantile(rawIous, 0.5).toFixed(4)],
     ['edge F-score (2 px of 256)', mean(edgeScores).toFixed(4), Math.min(...edgeScores).toFixed(4), quantile(edgeScores, 0.1).toFixed(4), quantile(edgeScores, 0.5).toFixed(4)],
@@ -115,7 +115,7 @@ async function main() {
     ...kinds.map((k) => [k, wins[k], ties[k], (wins[k] / rankIds.length).toFixed(3)]),
     ['all', winTotal, Object.values(ties).reduce((a, b) => a + b, 0), (winTotal / total).toFixed(3)],
   ]);
-  if (losses.length) console.log('\nNot ranked above:\n' + losses.map((l) => '  ' + l).join('\n'));
+  if (losses.length) console.log(`\nNot ranked above:\n${losses.map((l) => `  ${l}`).join('\n')}`);
 
   if (montage) {
     const picks = ['00442545', '00014960', '00707758', '00141107', '00070015', '00519312', '00241318', '00972984'];

@@ -17,7 +17,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { KernelPool } from '../src/core/pool/pool';
-import type { IouJobResult } from '../src/core/jobs/geometry';
 import { IOU_PROTOCOLS, iou, normalisation } from '../src/core/geometry/iou';
 import { readShape } from '../src/core/geometry/io';
 import { loadOpenCascade } from '../src/core/occt/occt';

@@ -64,7 +64,7 @@ function resumeState(opts: Options): { rows: number; draws: number } {
   const lines = readFileSync(metadata, 'utf8').split('\n');
   const complete = lines.slice(0, -1).filter((l) => l.trim()); // the last piece has no newline yet
   const last = complete.length ? (JSON.parse(complete[complete.length - 1]) as { draw?: number }) : undefined;
-  writeFileSync(metadata, complete.map((l) => l + '\n').join(''));
+  writeFileSync(metadata, complete.map((l) => `${l}\n`).join(''));
   if (opts.arraySize !== undefined) {
     const array = path.join(opts.out, `images-${opts.arraySize}.u8`);
     const want = complete.length * opts.arraySize * opts.arraySize;
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     const code = generateProgram(random);
     const thisDraw = draw++;
     let tokens: number[];
-    let image;
+    let image: ReturnType<typeof renderShape>;
     try {
       tokens = encodeProgram(code);
       image = renderShape(runCadQuery(code));
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     }
     const row: Record<string, unknown> = { code, tokens, draw: thisDraw };
     if (opts.png) row.file_name = fileName;
-    appendFileSync(metadata, JSON.stringify(row) + '\n');
+    appendFileSync(metadata, `${JSON.stringify(row)}\n`);
     rows++;
     if (rows % 500 === 0) console.log(`${rows}/${opts.count} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   }

@@ -19,7 +19,7 @@ import {
   Mesh,
   MeshBasicMaterial,
   MeshStandardMaterial,
-  Object3D,
+  type Object3D,
   OrthographicCamera,
   PerspectiveCamera,
   Plane,

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { registerCommands } from './commands';
 import { DatasetCommands } from './dataset/commands';
 import { DatasetService } from './dataset/service';
 import { DATASET_VIEW_ID, DatasetTreeProvider, type DatasetNode } from './dataset/tree';
@@ -86,11 +87,6 @@ export function activate(context: vscode.ExtensionContext): GiftApi {
     diagnostics,
     previews,
     vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, previews),
-    vscode.commands.registerCommand('gift.imageToCad', (uri?: vscode.Uri) => imageToCad(uri, previews, k)),
-    vscode.commands.registerCommand('gift.openPreview', (uri?: vscode.Uri) => openPreview(uri, previews)),
-    vscode.commands.registerCommand('gift.setReference', (file?: vscode.Uri, target?: vscode.Uri) => setReference(file, target, previews)),
-    vscode.commands.registerCommand('gift.exportStep', (doc?: vscode.Uri, to?: vscode.Uri) => exportShape('step', doc, to, k, previews)),
-    vscode.commands.registerCommand('gift.exportStl', (doc?: vscode.Uri, to?: vscode.Uri) => exportShape('stl', doc, to, k, previews)),
     dataset,
     tree,
     datasetView,
@@ -98,16 +94,23 @@ export function activate(context: vscode.ExtensionContext): GiftApi {
     // Besides the file watcher: catch up on writes from the CLI or another window when the user comes back.
     datasetView.onDidChangeVisibility((e) => e.visible && dataset.current && tree.refresh()),
     vscode.window.onDidChangeWindowState((e) => e.focused && datasetView.visible && dataset.current && tree.refresh()),
-    ...datasetCommands.register(),
-    vscode.commands.registerCommand('gift.showLogs', () => log().show(true)),
-    vscode.commands.registerCommand('gift.setApiKey', (key?: unknown) => secrets.setApiKeyCommand(key)),
-    vscode.commands.registerCommand('gift.clearApiKey', () => secrets.clearApiKeyCommand()),
     registerImageToCadBackend(onnxImageBackend(k, context.asAbsolutePath('models'))),
     registerImageToCadBackend(openAiImageBackend(secrets)),
     training,
     trainingTree,
     trainingView,
-    ...trainingCommands.register(),
+    ...registerCommands({
+      imageToCad: (uri?: vscode.Uri) => imageToCad(uri, previews, k),
+      openPreview: (uri?: vscode.Uri) => openPreview(uri, previews),
+      setReference: (file?: vscode.Uri, target?: vscode.Uri) => setReference(file, target, previews),
+      exportStep: (doc?: vscode.Uri, to?: vscode.Uri) => exportShape('step', doc, to, k, previews),
+      exportStl: (doc?: vscode.Uri, to?: vscode.Uri) => exportShape('stl', doc, to, k, previews),
+      showLogs: () => log().show(true),
+      setApiKey: (key?: unknown) => secrets.setApiKeyCommand(key),
+      clearApiKey: () => secrets.clearApiKeyCommand(),
+      ...datasetCommands.commands(),
+      ...trainingCommands.commands(),
+    }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('gift.train.profiles')) {
         training.closeConnections();

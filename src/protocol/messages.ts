@@ -31,7 +31,6 @@ export type BoundingBox = [xmin: number, ymin: number, zmin: number, xmax: numbe
 
 /** Where the preview's camera looks ('fit' frames the part); not the renderer's image views. */
 export type CameraView = 'iso' | 'front' | 'top' | 'right' | 'fit';
-export const CAMERA_VIEWS: readonly CameraView[] = ['iso', 'front', 'top', 'right', 'fit'];
 
 export interface ShapeUpdate {
   /** Increases with every run of the document; the webview ignores anything older than it has. */
@@ -277,14 +276,6 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
   if (value.kind === 'notification') return WEBVIEW_NOTIFICATIONS.has(value.method);
   if (value.kind === 'command') return WEBVIEW_COMMANDS.has(value.method);
   return false;
-}
-
-export function isHostNotification<K extends keyof HostNotifications>(m: HostMessage, method: K): m is HostNotification<K> {
-  return m.kind === 'notification' && m.method === method;
-}
-
-export function isResponse(m: WebviewMessage): m is ResponseMessage {
-  return m.kind === 'response';
 }
 
 // ---------- shared formatting (host tests and the webview panel agree on the text) ----------

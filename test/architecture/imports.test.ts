@@ -13,7 +13,7 @@ import path from 'node:path';
 const SRC = path.resolve(__dirname, '..', '..', 'src');
 
 /** Layer of each area, lowest first; areas sharing a number must not import each other. */
-export const LAYERS: Record<string, number> = {
+const LAYERS: Record<string, number> = {
   'core/errors': 0,
   'core/occt': 1,
   'core/cadquery': 2,
@@ -47,14 +47,14 @@ function areaOf(file: string): string {
 
 function resolveImport(from: string, spec: string): string | undefined {
   const base = path.resolve(path.dirname(from), spec);
-  return [base + '.ts', path.join(base, 'index.ts'), base].find((f) => f.endsWith('.ts') && fs.existsSync(f));
+  return [`${base}.ts`, path.join(base, 'index.ts'), base].find((f) => f.endsWith('.ts') && fs.existsSync(f));
 }
 
 /** Every relative import of a file (static, type-only, dynamic and `typeof import(…)`), resolved. */
-export function importsOf(file: string): string[] {
+function importsOf(file: string): string[] {
   const text = fs.readFileSync(file, 'utf8');
   const specs = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]);
-  return specs.map((s) => resolveImport(file, s)).filter((f): f is string => f !== undefined && f.startsWith(SRC));
+  return specs.map((s) => resolveImport(file, s)).filter((f): f is string => !!f?.startsWith(SRC));
 }
 
 const files = sourceFiles(SRC);

@@ -81,12 +81,12 @@ solid = wp.add(loop0).add(loop1).extrude(0.5)`);
 test('booleans: union, cut, intersect and their operators', async () => {
   await loadOpenCascade();
   const base = 'a = cq.Workplane("XY").box(2, 2, 2)\nb = cq.Workplane("XY").center(1, 0).box(2, 2, 2)\n';
-  near(vol(base + 'result = a.union(b)'), 12);
-  near(vol(base + 'result = a + b'), 12);
-  near(vol(base + 'result = a.cut(b)'), 4);
-  near(vol(base + 'result = a - b'), 4);
-  near(vol(base + 'result = a.intersect(b)'), 4);
-  near(vol(base + 'result = a & b'), 4);
+  near(vol(`${base}result = a.union(b)`), 12);
+  near(vol(`${base}result = a + b`), 12);
+  near(vol(`${base}result = a.cut(b)`), 4);
+  near(vol(`${base}result = a - b`), 4);
+  near(vol(`${base}result = a.intersect(b)`), 4);
+  near(vol(`${base}result = a & b`), 4);
 });
 
 test('holes, selectors, workplane on a face', async () => {

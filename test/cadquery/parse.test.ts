@@ -218,13 +218,13 @@ test('syntax errors name the problem and the place', () => {
 });
 
 test('very long chains and deep nesting end in a clear error, not a crash', () => {
-  const chain = 'r = cq.Workplane("XY")' + '.lineTo(1, 2)'.repeat(400) + '\n';
+  const chain = `r = cq.Workplane("XY")${'.lineTo(1, 2)'.repeat(400)}\n`;
   expectError(chain, 'syntax', /very long: split the chain/, 1);
-  const ok = 'r = cq.Workplane("XY")' + '.lineTo(1, 2)'.repeat(150) + '\n';
+  const ok = `r = cq.Workplane("XY")${'.lineTo(1, 2)'.repeat(150)}\n`;
   assert.equal(parseProgram(ok).body.length, 1);
-  const nested = 'r = ' + '('.repeat(300) + '1' + ')'.repeat(300) + '\n';
+  const nested = `r = ${'('.repeat(300)}1${')'.repeat(300)}\n`;
   assert.equal((parseProgram(nested).body[0] as A.Assign).value.type, 'Number');
-  const tooDeep = parseError('r = ' + '['.repeat(20000) + ']'.repeat(20000) + '\n');
+  const tooDeep = parseError(`r = ${'['.repeat(20000)}${']'.repeat(20000)}\n`);
   assert.ok(tooDeep.kind === 'syntax' || tooDeep.kind === 'limit', tooDeep.message);
   assert.ok(tooDeep.line! >= 1);
 });

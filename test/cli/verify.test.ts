@@ -63,7 +63,7 @@ const pairLines = [
   '',
   JSON.stringify({ id: 7, candidate: box(1, 2, 3), reference: box(1, 2, 4) }),
 ];
-fs.writeFileSync(path.join(pairsDir, 'pairs.jsonl'), pairLines.join('\n') + '\n');
+fs.writeFileSync(path.join(pairsDir, 'pairs.jsonl'), `${pairLines.join('\n')}\n`);
 
 /** The summary block `gift verify` prints, as numbers. */
 function parseSummary(stdout: string) {
@@ -157,7 +157,7 @@ test('verify resumes after SIGKILL: written ids are skipped, a torn last line is
   const ids = Array.from({ length: 8 }, (_, i) => `box-${i}`);
   fs.writeFileSync(
     path.join(dir, 'pairs.jsonl'),
-    ids.map((id, i) => JSON.stringify({ id, candidate: box(1 + i / 10, 2, 3), reference: box(1, 2, 3 + i / 10) })).join('\n') + '\n',
+    `${ids.map((id, i) => JSON.stringify({ id, candidate: box(1 + i / 10, 2, 3), reference: box(1, 2, 3 + i / 10) })).join('\n')}\n`,
   );
   const out = path.join(dir, 'out.jsonl');
   const args = [gift, 'verify', 'pairs.jsonl', '--out', out, '--workers', '1', '--protocol', 'raw', ...TIMEOUT];
@@ -178,14 +178,14 @@ test('verify resumes after SIGKILL: written ids are skipped, a torn last line is
     kept = kept.slice(0, 3);
   }
   // A write cut short by the kill: half a line with no newline.
-  text = kept.join('\n') + '\n' + kept[0].slice(0, 25);
+  text = `${kept.join('\n')}\n${kept[0].slice(0, 25)}`;
   fs.writeFileSync(out, text);
 
   const rerun = await runGift(args.slice(1), dir);
   assert.equal(rerun.code, 0, rerun.stderr);
   assert.match(rerun.stderr, new RegExp(`verify: ${ids.length}/${ids.length} done \\(${kept.length} from an earlier run\\)`));
   const after = fs.readFileSync(out, 'utf8');
-  assert.ok(after.startsWith(kept.join('\n') + '\n'), 'the earlier complete lines are kept byte for byte');
+  assert.ok(after.startsWith(`${kept.join('\n')}\n`), 'the earlier complete lines are kept byte for byte');
   const lines = readResults(out);
   assert.deepEqual(lines.map((l) => l.id).sort(), [...ids].sort(), 'every id exactly once');
   for (const l of lines) {

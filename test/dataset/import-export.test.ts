@@ -75,7 +75,7 @@ test('bad import lines are reported with file:line; the rest is imported', async
     JSON.stringify({ image: 'p1_0.png', ground_truth: 'other' }),
   ];
   const file = path.join(src, 'train.jsonl');
-  fs.writeFileSync(file, lines.join('\n') + '\n');
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
   const ds = await openDataset(path.join(work, 'bad-import'), { create: true });
   const report = await importIntoDataset(ds, file);
   assert.equal(report.imported, 2);
@@ -98,8 +98,8 @@ test('bad import lines are reported with file:line; the rest is imported', async
 test('export imagefolder round-trips (same ids and codes), relative paths only, chosen collections', async () => {
   const ds = await openDataset(path.join(work, 'test100'));
   const [first, second] = (await ds.list('sft')).records;
-  await ds.append({ id: 'v1', collection: 'srs', image: first.image, code: first.code + '# variant\n', source: first.id, iou: 0.95, protocol: 'gift-v1', model: '/home/someone/models/gift-small.onnx' });
-  await ds.append({ id: 'v2', collection: 'fda', image: second.image, code: second.code + '# off\n', source: second.id, iou: 0.7, model: 'https://user:hf_abcdefghijklmnopqrstu@huggingface.co/org/model?token=secret' });
+  await ds.append({ id: 'v1', collection: 'srs', image: first.image, code: `${first.code}# variant\n`, source: first.id, iou: 0.95, protocol: 'gift-v1', model: '/home/someone/models/gift-small.onnx' });
+  await ds.append({ id: 'v2', collection: 'fda', image: second.image, code: `${second.code}# off\n`, source: second.id, iou: 0.7, model: 'https://user:hf_abcdefghijklmnopqrstu@huggingface.co/org/model?token=secret' });
 
   const out = path.join(work, 'export-if');
   const report = await exportDataset(ds, { format: 'imagefolder', out, collections: ['sft', 'srs', 'fda'] });
@@ -214,7 +214,7 @@ async function gift(args: string[]): Promise<CliResult> {
     console.log = log;
     console.error = error;
   }
-  return { code, stdout: out.map((l) => l + '\n').join(''), stderr: err.map((l) => l + '\n').join('') };
+  return { code, stdout: out.map((l) => `${l}\n`).join(''), stderr: err.map((l) => `${l}\n`).join('') };
 }
 
 test('gift dataset import / list --json / flag / export from the command line', { timeout: 60_000 }, async () => {
@@ -229,8 +229,8 @@ test('gift dataset import / list --json / flag / export from the command line', 
   const first = samples[0];
   const stored = (await ds.get(first.id))!;
   await ds.appendMany([
-    { id: 'good', collection: 'inbox', image: stored.image, code: first.code + '# v\n', source: first.id, iou: 0.95 },
-    { id: 'off', collection: 'inbox', image: stored.image, code: first.code + '# w\n', source: first.id, iou: 0.6 },
+    { id: 'good', collection: 'inbox', image: stored.image, code: `${first.code}# v\n`, source: first.id, iou: 0.95 },
+    { id: 'off', collection: 'inbox', image: stored.image, code: `${first.code}# w\n`, source: first.id, iou: 0.6 },
   ]);
 
   const refused = await gift(['flag', dir, 'off', '--to', 'srs']);

@@ -66,9 +66,9 @@ test('append, get, list, move and remove; ids unique; images stored once by cont
 
   // Same image again (as a path, as the stored path, as bytes): still one file.
   const variants: NewRecord[] = [
-    { collection: 'srs', image: imageA, code: box + '# a\n', source: 'part1', iou: 0.95, protocol: 'gift-v1', model: 'tiny' },
-    { collection: 'srs', image: base.image, code: box + '# b\n', source: 'part1', iou: 0.93 },
-    { collection: 'fda', image: fs.readFileSync(imageA), code: box + '# c\n', source: 'part1', iou: 0.7 },
+    { collection: 'srs', image: imageA, code: `${box}# a\n`, source: 'part1', iou: 0.95, protocol: 'gift-v1', model: 'tiny' },
+    { collection: 'srs', image: base.image, code: `${box}# b\n`, source: 'part1', iou: 0.93 },
+    { collection: 'fda', image: fs.readFileSync(imageA), code: `${box}# c\n`, source: 'part1', iou: 0.7 },
   ];
   const added = await ds.appendMany(variants);
   assert.equal(added.length, 3);
@@ -139,7 +139,7 @@ test('corrupt and torn lines are reported with file:line and skipped; rewrites k
   await ds.append({ id: 'a', collection: 'sft', image: imageA, code: box });
   fs.appendFileSync(file, '{"id": "b", "collection": "sft", "image": \n'); // line 2: broken JSON
   await ds.append({ id: 'c', collection: 'sft', image: imageA, code: box });
-  fs.appendFileSync(file, JSON.stringify({ id: 'd', collection: 'sft', image: '/etc/passwd', code: box, created: 'x' }) + '\n'); // line 4
+  fs.appendFileSync(file, `${JSON.stringify({ id: 'd', collection: 'sft', image: '/etc/passwd', code: box, created: 'x' })}\n`); // line 4
   await ds.append({ id: 'e', collection: 'sft', image: imageA, code: box });
 
   const { records, warnings } = await ds.list('sft');

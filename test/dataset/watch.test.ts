@@ -54,7 +54,7 @@ test('another process appending, a new collection, a move and a deleted manifest
     assert.equal(seen.calls, 0, 'reading (which takes the lock) is not a change');
 
     /** Lets polls of earlier writes pass, then expects one noticed after `act`. */
-    const noticed = async (what: string, act: () => Promise<unknown> | void) => {
+    const noticed = async (what: string, act: () => unknown) => {
       await sleep(INTERVAL * 3);
       const next = seen.next(what);
       await act();

@@ -21,7 +21,7 @@ function close(actual: number, expected: number, relative: number, what: string)
 test('measureShape: volume, tight bbox and validity of a box', () => {
   const m = measureShape(makeBox([1, 2, 3], [3, 5, 7]));
   close(m.volume, 2 * 3 * 4, 1e-12, 'volume');
-  m.bbox.forEach((v, i) => assert.ok(Math.abs(v - [1, 2, 3, 3, 5, 7][i]) < 1e-9, `bbox[${i}] = ${v}`));
+  for (const [i, v] of m.bbox.entries()) assert.ok(Math.abs(v - [1, 2, 3, 3, 5, 7][i]) < 1e-9, `bbox[${i}] = ${v}`);
   assert.equal(m.valid, true);
 });
 
@@ -30,9 +30,9 @@ test('massProperties: centre of mass and inertia of a box match the analytic val
   const [a, b, c] = [2, 3, 4];
   const { volume, centre, inertia } = massProperties(makeBox([1, 1, 1], [1 + a, 1 + b, 1 + c]));
   close(volume, a * b * c, 1e-12, 'volume');
-  centre.forEach((v, i) => assert.ok(Math.abs(v - [2, 2.5, 3][i]) < 1e-9));
+  for (const [i, v] of centre.entries()) assert.ok(Math.abs(v - [2, 2.5, 3][i]) < 1e-9);
   const expected = [(b * b + c * c) / 12, 0, 0, 0, (a * a + c * c) / 12, 0, 0, 0, (a * a + b * b) / 12].map((v) => v * volume);
-  inertia.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-9 * volume, `inertia[${i}] = ${v}`));
+  for (const [i, v] of inertia.entries()) assert.ok(Math.abs(v - expected[i]) < 1e-9 * volume, `inertia[${i}] = ${v}`);
 });
 
 test('massProperties: products of inertia have the sign of OCCT MatrixOfInertia (−∫xy dV)', () => {
@@ -50,7 +50,7 @@ test('STEP round trip keeps the volume and the bbox', () => {
   assert.equal(bytes.buffer.byteLength, bytes.byteLength, 'the bytes own their buffer (transferable)');
   const back = readShape(bytes, 'step', 'cyl.step');
   close(shapeVolume(back), Math.PI * 9 * 7, 1e-9, 'volume');
-  boundingBox(back).forEach((v, i) => assert.ok(Math.abs(v - [-3, -3, 0, 3, 3, 7][i]) < 1e-6));
+  for (const [i, v] of boundingBox(back).entries()) assert.ok(Math.abs(v - [-3, -3, 0, 3, 3, 7][i]) < 1e-6);
 });
 
 test('a test100 STEP file loads as a valid solid and survives a STEP round trip', () => {

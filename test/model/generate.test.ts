@@ -50,7 +50,7 @@ test('bundledModelDir: a clear error without models; a real model is preferred t
 test('generate over a vLLM-shaped endpoint: K answers ranked by IoU; no-code and broken answers last', async () => {
   const broken = sample.code.replace('solid=solid0', 'solid=solid_missing');
   const thicker = sample.code.replace(/extrude\(([\d.]+)\)/, (_m, d: string) => `extrude(${(+d * 3).toFixed(4)})`);
-  const answers = ['I am not sure what this part is.', '```python\n' + broken + '```', '```python\n' + thicker + '```', '```python\n' + sample.code + '```'];
+  const answers = ['I am not sure what this part is.', `\`\`\`python\n${broken}\`\`\``, `\`\`\`python\n${thicker}\`\`\``, `\`\`\`python\n${sample.code}\`\`\``];
   const peer = await startPeer(answerWith((i) => answers[i]));
   try {
     const reports: string[] = [];

@@ -60,7 +60,7 @@ export async function writeSyntheticDataset(dir: string, count = 12, withTokens 
     writeFileSync(path.join(dir, fileName), await rectangleImage(w * 9, h * 9));
     examples.push({ fileName, code: `solid = cq.Workplane("XY").box(${w}, ${h}, 1)\n`, w, h });
   }
-  writeFileSync(path.join(dir, 'metadata.jsonl'), examples.map((e) => JSON.stringify({ file_name: e.fileName, code: e.code })).join('\n') + '\n');
+  writeFileSync(path.join(dir, 'metadata.jsonl'), `${examples.map((e) => JSON.stringify({ file_name: e.fileName, code: e.code })).join('\n')}\n`);
   const vocabulary = charVocabulary(examples.map((e) => e.code));
   if (withTokens) await tokenizeImagefolder(dir, (code) => encodeChars(vocabulary, code), trainingVocabularyJson(vocabulary));
   return { dir, vocabulary, examples };

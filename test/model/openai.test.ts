@@ -125,7 +125,7 @@ test('retries 429 and 5xx with backoff (Retry-After honoured), then succeeds; 40
     if (i === 0) return { status: 429, json: vllmError('rate limited', 429, true), headers: { 'retry-after': '0' } };
     if (i === 1) return { status: 503, json: vllmError('overloaded', 503) };
     if (i === 2) return { status: 500, json: vllmError('engine hiccup', 500) };
-    return answerWith('```python\n' + PROGRAM + '```')(req, i);
+    return answerWith(`\`\`\`python\n${PROGRAM}\`\`\``)(req, i);
   });
   try {
     const logs: string[] = [];
@@ -191,7 +191,7 @@ test('an answer without code is a clear error quoting the answer; mixed answers 
   } finally {
     await prose.close();
   }
-  const mixed = await startPeer(answerWith((i) => (i === 0 ? 'No idea.' : '```python\n' + PROGRAM + '```')));
+  const mixed = await startPeer(answerWith((i) => (i === 0 ? 'No idea.' : `\`\`\`python\n${PROGRAM}\`\`\``)));
   try {
     const result = await new OpenAiClient({ endpoint: mixed.url, model: VLLM_MODEL, ...fast }).sample({ image: imageBytes, samples: 2 });
     assert.deepEqual(

@@ -157,7 +157,9 @@ test('off-grid programs are quantised within the documented step', () => {
         const lb = loopsB[li];
         const pa = la.kind === 'circle' ? [...la.center, la.radius] : [...la.start, ...la.segments.flatMap((g) => g.end)];
         const pb = lb.kind === 'circle' ? [...lb.center, lb.radius] : [...lb.start, ...lb.segments.flatMap((g) => g.end)];
-        pa.forEach((v, k) => (worstCoordinateRatio = Math.max(worstCoordinateRatio, Math.abs(v - pb[k]) / step)));
+        pa.forEach((v, k) => {
+          worstCoordinateRatio = Math.max(worstCoordinateRatio, Math.abs(v - pb[k]) / step);
+        });
       });
     }
   }

@@ -81,7 +81,12 @@ test('bad image files give clear errors naming the file, quickly', async () => {
 test('encodePng writes an RGB PNG that decodes to the same pixels (pngjs and sharp agree)', async () => {
   const width = 37, height = 23;
   const rgba = new Uint8Array(width * height * 4);
-  for (let i = 0; i < rgba.length; i += 4) ((rgba[i] = (i * 7) & 255), (rgba[i + 1] = (i * 13) & 255), (rgba[i + 2] = (i >> 2) & 255), (rgba[i + 3] = 255));
+  for (let i = 0; i < rgba.length; i += 4) {
+    rgba[i] = (i * 7) & 255;
+    rgba[i + 1] = (i * 13) & 255;
+    rgba[i + 2] = (i >> 2) & 255;
+    rgba[i + 3] = 255;
+  }
   const png = encodePng({ rgba, width, height });
   assert.deepEqual(decodePngSync(png).rgba, rgba);
   const viaSharp = await decodeImage(png);

@@ -12,7 +12,7 @@ const stepSource = (id: string) => {
   const file = path.join(FIXTURE_DIR, 'gt_steps', `${id}.step`);
   return { kind: 'step' as const, bytes: new Uint8Array(fs.readFileSync(file)), name: file };
 };
-const unwrap = (out: any) => (out && out.__jobOutput ? out.value : out);
+const unwrap = (out: any) => (out?.__jobOutput ? out.value : out);
 
 test('render jobs: PNG of a STEP, mesh with transferables (shape.execute), score against the real image', async () => {
   const oc = await loadOpenCascade();

@@ -19,9 +19,9 @@ test('shards merge in order, duplicate ids dropped, unfinished shards reported, 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gift-merge-'));
   const shards = path.join(dir, 'shards');
   const rec = (id: string, iou: number) => JSON.stringify({ id, iou });
-  shard(shards, 0, { 'records.jsonl': [rec('a', 0.95), rec('b', 0.7)].join('\n') + '\n', 'images/1.png': 'png1' });
-  shard(shards, 1, { 'records.jsonl': [rec('c', 0.91), rec('a', 0.2)].join('\n') + '\n', 'images/1.png': 'png1', 'images/2.png': 'png2' });
-  shard(shards, 2, { 'records.jsonl': rec('z', 0.5) + '\n' }, false);
+  shard(shards, 0, { 'records.jsonl': `${[rec('a', 0.95), rec('b', 0.7)].join('\n')}\n`, 'images/1.png': 'png1' });
+  shard(shards, 1, { 'records.jsonl': `${[rec('c', 0.91), rec('a', 0.2)].join('\n')}\n`, 'images/1.png': 'png1', 'images/2.png': 'png2' });
+  shard(shards, 2, { 'records.jsonl': `${rec('z', 0.5)}\n` }, false);
   const out = path.join(dir, 'merged');
   const report = await mergeShards(shards, out, 4);
   assert.deepEqual(report.missing, [2, 3]);

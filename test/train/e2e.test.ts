@@ -16,7 +16,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  cancelRun,
   ClusterConnection,
   followRun,
   mergeShards,
@@ -121,7 +120,10 @@ test('host keys: unknown is reported with its SHA256 fingerprint and appended wh
   assert.equal(fs.existsSync(knownHosts), false, 'a refused key is not written');
 
   const seen: UnknownHostKey[] = [];
-  conn = await connect((k) => (seen.push(k), true));
+  conn = await connect((k) => {
+    seen.push(k);
+    return true;
+  });
   assert.equal(seen.length, 1);
   assert.equal(seen[0].fingerprint, expected);
   assert.match(fs.readFileSync(knownHosts, 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${env!.port} ssh-ed25519 `));
@@ -309,6 +311,7 @@ test('bootstrap as a job array: shards run, status aggregates, shards come back 
   fs.mkdirSync(tools);
   fs.writeFileSync(
     path.join(tools, 'fake-gift.sh'),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script: ${shard%/*} is for sh.
     ['#!/bin/sh', '# usage: fake-gift.sh bootstrap --shard I/N --out DIR', 'shard=$3; out=$5; i=${shard%/*}', 'printf \'{"id": "s%s-a"}\\n{"id": "shared"}\\n\' "$i" > "$out/records.jsonl"', ''].join('\n'),
   );
   const store = new RunStore(stateFile);

@@ -39,10 +39,10 @@ test('fingerprints equal ssh-keygen -lf; key type read from the blob', () => {
 test('plain, [host]:port, pattern and hashed entries (hashed by ssh-keygen -H) are matched', () => {
   const file = path.join(dir, 'known_hosts');
   const line = (hosts: string) => `${hosts} ${hostA.type} ${hostA.blob.toString('base64')}`;
-  fs.writeFileSync(file, [line('login.example.org,10.0.0.5'), line('[127.0.0.1]:2222'), line('hashed.example.org'), line('[hashed.example.org]:2200')].join('\n') + '\n');
+  fs.writeFileSync(file, `${[line('login.example.org,10.0.0.5'), line('[127.0.0.1]:2222'), line('hashed.example.org'), line('[hashed.example.org]:2200')].join('\n')}\n`);
   execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
   // patterns cannot be hashed; comments and broken lines are skipped as ssh does
-  fs.appendFileSync(file, ['# comment', line('*.cluster.example.org,!evil.cluster.example.org'), 'garbage line'].join('\n') + '\n');
+  fs.appendFileSync(file, `${['# comment', line('*.cluster.example.org,!evil.cluster.example.org'), 'garbage line'].join('\n')}\n`);
   const entries = readKnownHostsFiles([file]);
   assert.ok(entries.filter((e) => e.hosts.startsWith('|1|')).length >= 5, 'ssh-keygen -H hashed the host names');
   for (const [host, port] of [['login.example.org', 22], ['10.0.0.5', 22], ['127.0.0.1', 2222], ['node7.cluster.example.org', 22], ['hashed.example.org', 22], ['hashed.example.org', 2200]] as const) {

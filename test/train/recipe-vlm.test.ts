@@ -42,7 +42,7 @@ test('recipe_vlm.py imports with the standard library only and --dry-run validat
   second.image = 'images/missing.png';
   const fourth = JSON.parse(lines[3]);
   fourth.conversations[1].value = '   ';
-  fs.writeFileSync(path.join(out, 'bad.jsonl'), [lines[0], JSON.stringify(second), '{not json', JSON.stringify(fourth)].join('\n') + '\n');
+  fs.writeFileSync(path.join(out, 'bad.jsonl'), `${[lines[0], JSON.stringify(second), '{not json', JSON.stringify(fourth)].join('\n')}\n`);
   const bad = spawnSync(python!, [script, '--data', path.join(out, 'bad.jsonl'), '--out', path.join(dir, 'run2'), '--dry-run'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /bad\.jsonl:2: image .*missing\.png does not exist/);

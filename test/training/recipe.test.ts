@@ -67,7 +67,7 @@ test('training rejects token ids outside the vocabulary, naming the line', { ski
   const second = JSON.parse(lines[1]);
   second.tokens = [...second.tokens, 999];
   lines[1] = JSON.stringify(second);
-  writeFileSync(meta, lines.join('\n') + '\n');
+  writeFileSync(meta, `${lines.join('\n')}\n`);
   const run = runTraining(['--data', dataset.dir, '--out', path.join(dir, 'out'), '--config', 'tiny', '--steps', '1']);
   assert.notEqual(run.status, 0);
   assert.match(run.stderr, /metadata\.jsonl:2: `tokens` must be ids in 0\.\.\d+/);
@@ -84,7 +84,7 @@ test('make_dataset.ts --array: chunked and resumed runs equal one run, arrays eq
   make(whole, 6, '--array', '32');
   make(pieces, 2, '--array', '32', '--chunk', '1');
   // A half-written last row (as when a run is killed) is dropped and made again.
-  writeFileSync(path.join(pieces, 'metadata.jsonl'), readFileSync(path.join(pieces, 'metadata.jsonl'), 'utf8') + '{"code": "trunc');
+  writeFileSync(path.join(pieces, 'metadata.jsonl'), `${readFileSync(path.join(pieces, 'metadata.jsonl'), 'utf8')}{"code": "trunc`);
   make(pieces, 6, '--array', '32', '--chunk', '3');
   for (const file of ['metadata.jsonl', 'images-32.u8', 'vocab.json', 'gen_000005.png']) {
     assert.ok(readFileSync(path.join(whole, file)).equals(readFileSync(path.join(pieces, file))), `${file} differs`);

@@ -5,9 +5,9 @@
 // --extensions-dir=, [folder]), starts code-server, opens its workbench in headless Chromium with
 // the development payload, forwards the extension host's console to stdout and exits with the
 // tests' exit code. env: TEST_TIMEOUT_MS (default 300000), SHIM_SCREENSHOT (png path, on exit).
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { startCodeServer, workbenchUrl, openBrowser } = require('./launch');
 
 const argv = process.argv.slice(2);
@@ -33,7 +33,7 @@ const folder = path.resolve(argv.find((a) => !a.startsWith('-')) || fs.mkdtempSy
   const code = await Promise.race([done, new Promise((r) => setTimeout(() => r('timeout'), limit))]);
   if (process.env.SHIM_SCREENSHOT) await browser.page.screenshot({ path: process.env.SHIM_SCREENSHOT }).catch(() => {});
   console.log(`[shim] extension tests exit code ${code} after ${Date.now() - t0} ms`);
-  if (code !== 0) console.log('[shim] code-server log tail:\n' + server.log().slice(-3000));
+  if (code !== 0) console.log(`[shim] code-server log tail:\n${server.log().slice(-3000)}`);
   await browser.close();
   server.stop();
   process.exit(code === 0 ? 0 : 1);

@@ -71,7 +71,7 @@ export function datasetSuite(getApi: () => GiftApi, workspaceFile: (...parts: st
       // A GenCAD-layout source of four test100 pairs, imported through the core API.
       const source = workspaceFile('gencad-four').fsPath;
       fs.mkdirSync(source, { recursive: true });
-      fs.writeFileSync(path.join(source, 'samples.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      fs.writeFileSync(path.join(source, 'samples.jsonl'), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
       fs.symlinkSync(path.join(fixtures, 'images'), path.join(source, 'images'));
       dir = workspaceFile('datasets', 'four').fsPath;
       fs.rmSync(dir, { recursive: true, force: true });
@@ -238,7 +238,7 @@ export function datasetSuite(getApi: () => GiftApi, workspaceFile: (...parts: st
 
     test('Export Dataset writes the chosen collections', async () => {
       const out = workspaceFile('exports', 'chat');
-      const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.exportDataset', { format: 'chat', collections: ['sft', 'srs'], out });
+      const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.dataset.export', { format: 'chat', collections: ['sft', 'srs'], out });
       assert.ok(outcome.ok, JSON.stringify(outcome));
       const exported = fs.readFileSync(path.join(out.fsPath, 'chat.jsonl'), 'utf8').trim().split('\n');
       const expected = (await ds.list('sft')).records.length + (await ds.list('srs')).records.length;
@@ -250,7 +250,7 @@ export function datasetSuite(getApi: () => GiftApi, workspaceFile: (...parts: st
     test('Run Bootstrap: says so without a usable backend; with one, adds verified samples', async () => {
       const config = vscode.workspace.getConfiguration('gift');
       await config.update('backend', 'no-such-backend', vscode.ConfigurationTarget.Global);
-      const none = await vscode.commands.executeCommand<CommandOutcome>('gift.runBootstrap', { limit: 1 });
+      const none = await vscode.commands.executeCommand<CommandOutcome>('gift.dataset.bootstrap', { limit: 1 });
       assert.equal(none.ok, false);
       assert.match(!none.ok ? none.message : '', /gift\.backend is 'no-such-backend', but no such model backend is installed/);
       await config.update('backend', 'scaled-extrude', vscode.ConfigurationTarget.Global);
@@ -266,7 +266,7 @@ export function datasetSuite(getApi: () => GiftApi, workspaceFile: (...parts: st
       await vscode.workspace.getConfiguration('gift').update('iou.protocol', 'raw', vscode.ConfigurationTarget.Workspace);
       try {
         const before = { srs: (await ds.list('srs')).records.length, fda: (await ds.list('fda')).records.length };
-        const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.runBootstrap', { limit: 1, samples: 2 });
+        const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.dataset.bootstrap', { limit: 1, samples: 2 });
         assert.ok(outcome.ok, JSON.stringify(outcome));
         assert.match(outcome.detail ?? '', /1 sample\(s\) processed.*SRS \+1, FDA \+1/);
         assert.equal((await ds.list('srs')).records.length, before.srs + 1);

@@ -7,10 +7,10 @@
 // Last, Image to CAD from the Explorer's context menu on a test100 image, with its STEP set as the
 // reference the same way (image-to-cad.png).
 // usage: node test/vscode/e2e.js <workspaceFolder> [screenshot.png]
-const { spawn, spawnSync } = require('child_process');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { ROOT, startCodeServer, workbenchUrl, openBrowser, paletteFor } = require('./launch');
 
 const folder = path.resolve(process.argv[2] || path.join(ROOT, '.test-work', 'vscode-workspace'));
@@ -69,7 +69,7 @@ function startDatasetBuild(workspace) {
       child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`gift render exited with ${code}`))));
     });
   });
-  fs.writeFileSync(path.join(src, 'metadata.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  fs.writeFileSync(path.join(src, 'metadata.jsonl'), `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
   return Promise.all(renders).then(() => {
     const r = spawnSync(process.execPath, [GIFT, 'dataset', 'import', src, '--out', dataset, '--keep-collections', '--name', 'e2e-test100'], { encoding: 'utf8' });
     fs.rmSync(src, { recursive: true, force: true });
@@ -240,12 +240,12 @@ function startDatasetBuild(workspace) {
     if (metrics.protocol !== 'aligned' || !(Number(metrics.iou) > 0 && Number(metrics.iou) <= 1)) throw new Error(`expected an aligned IoU in (0, 1], the preview shows ${JSON.stringify(metrics)}`);
 
     const webviewErrors = errors.filter((e) => !/favicon|Failed to load resource.*404/.test(e));
-    if (webviewErrors.length) console.log('[e2e] browser console errors:\n  ' + webviewErrors.slice(0, 10).join('\n  '));
+    if (webviewErrors.length) console.log(`[e2e] browser console errors:\n  ${webviewErrors.slice(0, 10).join('\n  ')}`);
   } catch (e) {
     failed = true;
     console.error('[e2e] FAILED', e);
     await page.screenshot({ path: screenshot.replace(/\.png$/, '-failure.png') }).catch(() => {});
-    if (errors.length) console.log('[e2e] browser console errors:\n  ' + errors.slice(0, 15).join('\n  '));
+    if (errors.length) console.log(`[e2e] browser console errors:\n  ${errors.slice(0, 15).join('\n  ')}`);
   } finally {
     await browser.close();
     server.stop();

@@ -3,7 +3,6 @@
 // kernel pool and real test100 programs. Run with: node scripts/test-vscode.mjs
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CommandOutcome, GiftApi } from '../../src/extension/extension';
 import type { PreviewPanel } from '../../src/extension/preview/panel';
@@ -65,8 +64,16 @@ suite('GIFT CAD in VS Code', () => {
     assert.equal(extension.isActive, true);
     api = extension.exports;
     assert.equal(api.kernel.started, false, 'the kernel pool starts on first use, not on activation');
-    const commands = await vscode.commands.getCommands(true);
-    for (const command of COMMANDS) assert.ok(commands.includes(command), `${command} is registered`);
+    // The command table (src/extension/commands.ts) and package.json agree both ways.
+    const commands = (await vscode.commands.getCommands(true)).filter((c) => c.startsWith('gift.'));
+    const contributed = (extension.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
+    for (const command of [...COMMANDS, ...contributed]) assert.ok(commands.includes(command), `${command} is registered`);
+    // VS Code adds its own commands for each view (gift.dataset.focus, …): not ours to contribute.
+    const views = (Object.values(extension.packageJSON.contributes.views) as { id: string }[][]).flat().map((v) => v.id);
+    const viewCommands = new Set(views.flatMap((v) => ['focus', 'resetViewLocation', 'toggleVisibility', 'removeView'].map((a) => `${v}.${a}`)));
+    for (const command of commands) {
+      if (!viewCommands.has(command)) assert.ok(contributed.includes(command), `${command} is registered but not contributed in package.json`);
+    }
   });
 
   test('settings have their defaults', () => {

@@ -2,12 +2,12 @@
 // Node extension host) on a free loopback port, and headless Debian Chromium (playwright-core)
 // showing its workbench. Used by code-shim.js (extension tests) and e2e.js (screenshots).
 // scripts/setup-code-server.sh installs both.
-const { spawn } = require('child_process');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const net = require('net');
-const http = require('http');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const net = require('node:net');
+const http = require('node:http');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CODE_SERVER_DIR = process.env.CODE_SERVER_DIR || path.join(ROOT, '.test-work', 'code-server');
@@ -54,7 +54,7 @@ async function startCodeServer({ userDataDir, extensionsDir, settings = {} }) {
   const stop = () => { try { process.kill(-server.pid, 'SIGTERM'); } catch { /* already gone */ } };
   process.on('exit', stop);
   for (let i = 0; !(await healthy(port)); i++) {
-    if (i > 600 || server.exitCode !== null) { stop(); throw new Error('code-server did not start:\n' + serverLog); }
+    if (i > 600 || server.exitCode !== null) { stop(); throw new Error(`code-server did not start:\n${serverLog}`); }
     await new Promise((r) => setTimeout(r, 100));
   }
   return { port, stop, log: () => serverLog };

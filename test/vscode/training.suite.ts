@@ -20,7 +20,7 @@ type Waiter = <T>(what: string, probe: () => Promise<T | undefined | false> | T 
 
 
 export function trainingSuite(getApi: () => GiftApi, workspaceFile: (...parts: string[]) => vscode.Uri, waitFor: Waiter): void {
-  suite('GIFT Training view (Slurm over SSH)', function () {
+  suite('GIFT Training view (Slurm over SSH)', () => {
     const env = readTrainingEnv();
     let api: GiftApi;
     let tmp: string;
@@ -48,7 +48,11 @@ export function trainingSuite(getApi: () => GiftApi, workspaceFile: (...parts: s
       await config().update('train.pollSeconds', 1, vscode.ConfigurationTarget.Global);
       // The modal cannot be clicked from a test: answer it here, recording what it was shown.
       originalPrompts = api.training.prompts;
-      api.training.prompts = { ...originalPrompts, confirmHostKey: async (k) => (hostKeys.push(k), true) };
+      api.training.prompts = { ...originalPrompts, confirmHostKey: async (k) => {
+          hostKeys.push(k);
+          return true;
+        },
+      };
       // The "training data": the tiny smoke model, which the command recipe copies to out/.
       data = path.join(tmp, 'data');
       fs.mkdirSync(data);

@@ -4,10 +4,10 @@
 // last, reads VS Code's own activation time of the installed extension from "Developer: Show
 // Running Extensions". Prints one JSON line `[vsix] result {...}` (bench/preview.ts reads it).
 // usage: node test/vscode/vsix.js <workspaceFolder> [existing.vsix]
-const { spawnSync } = require('child_process');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { ROOT, CODE_SERVER_DIR, startCodeServer, workbenchUrl, openBrowser, paletteFor } = require('./launch');
 
 const folder = path.resolve(process.argv[2] || path.join(ROOT, '.test-work', 'vscode-workspace'));
@@ -95,6 +95,6 @@ function sh(command, args, options = {}) {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
   console.log(`[vsix] result ${JSON.stringify(result)}`);
-  if (problems.length) console.error('[vsix] problems:\n  ' + problems.join('\n  '));
+  if (problems.length) console.error(`[vsix] problems:\n  ${problems.join('\n  ')}`);
   process.exit(failed || problems.length ? 1 : 0);
 })().catch((e) => { console.error('[vsix] error', e); process.exit(2); });

@@ -5,6 +5,7 @@ import { readShapeSource } from '../../core/shape/files';
 import { IOU_PROTOCOLS, type IouProtocol } from '../../core/geometry/iou';
 import type { IouJobResult } from '../../core/jobs/geometry';
 import { intOption, parseCommandArgs, UsageError } from '../args';
+import type { JobResult } from '../../core/pool/pool';
 
 const help = `usage: gift iou CANDIDATE REFERENCE [--protocol ${IOU_PROTOCOLS.join('|')}] [--all-rotations] [--json] [--timeout MS]
 
@@ -32,7 +33,7 @@ export async function iouCommand(argv: string[]): Promise<number> {
   const protocol = protocolOption(values.protocol);
   const pool = new KernelPool({ workers: 1, timeoutMs: intOption('timeout', values.timeout, 30_000) });
   try {
-    let result;
+    let result: JobResult<IouJobResult>;
     let best: IouJobResult['results'][number] | undefined;
     try {
       const [candidate, reference] = positionals.map(readShapeSource);

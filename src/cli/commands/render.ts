@@ -3,8 +3,6 @@ import fs from 'node:fs';
 import { toErrorInfo, type CadErrorInfo, formatError } from '../../core/errors';
 import { readShapeSource } from '../../core/shape/files';
 import { KernelPool, type JobKind, type JobPayload, type JobResult, type JobValue } from '../../core/pool/pool';
-import type { RenderJobResult } from '../../core/jobs/render';
-import type { ImageScore } from '../../core/render/score';
 import { VIEW_NAMES, type ViewName } from '../../core/render/views';
 import { intOption, parseCommandArgs, UsageError } from '../args';
 

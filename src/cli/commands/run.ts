@@ -2,10 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { toErrorInfo, type CadErrorInfo, errorMessage, formatError } from '../../core/errors';
-import type { ExecuteResult } from '../../core/jobs/execute';
 import { KernelPool } from '../../core/pool/pool';
 import { readShapeSource } from '../../core/shape/files';
 import { intOption, parseCommandArgs, UsageError } from '../args';
+import type { ShapeSource } from '../../core/shape/source';
 
 const help = `usage: gift run FILE... [--json] [--step OUT] [--stl OUT] [--timeout MS] [--workers N]
 
@@ -64,7 +64,7 @@ async function runOne(
   outputs: { step?: string; stl?: string },
   outIsFolder: boolean,
 ): Promise<RunLine> {
-  let input;
+  let input: ShapeSource;
   try {
     input = readShapeSource(file);
   } catch (e) {

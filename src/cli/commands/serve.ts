@@ -51,14 +51,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
     console.error(`gift serve: ${errorMessage(e)}`);
     return 1;
   }
-  let model;
+  let model: Awaited<ReturnType<typeof loadOnnxServedModel>>;
   try {
     model = await loadOnnxServedModel(modelDir, { id: values.name, threads: threads ?? 0 });
   } catch (e) {
     console.error(`gift serve: cannot load the model: ${errorMessage(e)}`);
     return 1;
   }
-  let server;
+  let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({ model, host, port, token, log: (line) => console.error(`${new Date().toISOString()} ${line}`) });
   } catch (e) {

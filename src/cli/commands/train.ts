@@ -295,7 +295,7 @@ async function logsAction(argv: string[]): Promise<number> {
       console.error(`no log yet at ${run.logFile} (the job has not started)`);
       return 0;
     }
-    const text = values.tail !== undefined ? tailLines(log.text, intOption('tail', values.tail, 20)) + '\n' : log.text;
+    const text = values.tail !== undefined ? `${tailLines(log.text, intOption('tail', values.tail, 20))}\n` : log.text;
     process.stdout.write(text);
     if (!values.follow) return 0;
     if (isTerminal(run.state) && !log.missing) return run.state === 'COMPLETED' ? 0 : 1;

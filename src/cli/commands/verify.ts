@@ -128,7 +128,7 @@ function countLines(file: string): number {
   const buffer = Buffer.alloc(1 << 16);
   const fd = fs.openSync(file, 'r');
   try {
-    for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
+    for (let n: number; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
       for (let i = 0; i < n; i++) {
         const c = buffer[i];
         if (c === 10) {
@@ -198,7 +198,7 @@ function asOutcome(line: VerifyLine): VerifyOutcome {
 }
 
 function write(fd: number, line: VerifyLine): void {
-  fs.writeSync(fd, JSON.stringify(line) + '\n');
+  fs.writeSync(fd, `${JSON.stringify(line)}\n`);
 }
 
 /** Results of an earlier run; drops a torn last line (a killed run) so appending stays valid JSONL. */

@@ -104,6 +104,7 @@ export function runProgram(program: A.Program, options: InterpretOptions): Inter
   return { globals: interpreter.globals.vars, shown: interpreter.shown };
 }
 
+// biome-ignore lint/suspicious/noConstEnum: file-local, inlined by esbuild and tsx; the interpreter's hot loop compares these.
 const enum Flow {
   Normal,
   Break,
@@ -782,7 +783,7 @@ class Interpreter implements Runtime {
       for (const [key, v] of value.entries) {
         if (typeof key !== 'string') throw new CadError('runtime', 'keywords must be strings');
         if (key.startsWith('__')) throw new CadError('unsupported', `keyword '${key}' is not allowed`);
-        if (Object.prototype.hasOwnProperty.call(kwargs, key)) {
+        if (Object.hasOwn(kwargs, key)) {
           throw new CadError('runtime', `got multiple values for keyword argument '${key}'`);
         }
         kwargs[key] = v;

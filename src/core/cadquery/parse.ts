@@ -85,10 +85,10 @@ function patchTrailingDotNumbers(text: string, tree: Tree): string {
     if (after === 'e' || after === 'E') {
       // `1.e3` → `1e3 `: drop the dot, keep the exponent, pad to the same length.
       const match = /^[eE][+-]?\d[\d_]*/.exec(out.slice(dot + 1))!;
-      out = out.slice(0, dot) + match[0] + ' ' + out.slice(dot + 1 + match[0].length);
+      out = `${out.slice(0, dot) + match[0]} ${out.slice(dot + 1 + match[0].length)}`;
     } else {
       // `1.` → `1 `: ints and floats are both JS numbers, so the value is the same.
-      out = out.slice(0, dot) + ' ' + out.slice(dot + 1);
+      out = `${out.slice(0, dot)} ${out.slice(dot + 1)}`;
     }
   }
   return out;

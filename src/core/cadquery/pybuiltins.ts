@@ -218,18 +218,6 @@ export function dictKey(v: Value): DictKey {
 
 // ---- iteration ------------------------------------------------------------------------------
 
-export function isIterable(v: Value): boolean {
-  return (
-    v instanceof PyList ||
-    v instanceof PyTuple ||
-    typeof v === 'string' ||
-    v instanceof PyDict ||
-    v instanceof PyRange ||
-    v instanceof PyIterator ||
-    (isHost(v) && hostMethod(v, '__iter__') !== undefined)
-  );
-}
-
 /** Python iteration over a value. Lists iterate live, as Python's do. */
 export function iterate(v: Value): Iterable<Value> {
   if (v instanceof PyList || v instanceof PyTuple) return v.items;
@@ -294,7 +282,7 @@ function power(a: number, b: number): number {
     throw runtimeError('a negative number cannot be raised to a fractional power (complex numbers are not supported)');
   }
   if (a === 1 || b === 0) return 1;
-  return Math.pow(a, b);
+  return a ** b;
 }
 
 function requireInt(op: string, v: number): bigint {
@@ -512,7 +500,9 @@ export function setItem(obj: Value, index: Value | PySlice, value: Value): void 
       if (positions.length !== items.length) {
         throw runtimeError(`attempt to assign sequence of size ${items.length} to extended slice of size ${positions.length}`);
       }
-      positions.forEach((p, i) => (obj.items[p] = items[i]));
+      positions.forEach((p, i) => {
+        obj.items[p] = items[i];
+      });
       return;
     }
     obj.items[sequenceIndex(index, obj.items.length, 'list assignment')] = value;
@@ -596,11 +586,11 @@ export function stringRepr(s: string): string {
   for (const ch of s) {
     const code = ch.codePointAt(0)!;
     if (ch === '\\') out += '\\\\';
-    else if (ch === quote) out += '\\' + ch;
+    else if (ch === quote) out += `\\${ch}`;
     else if (ch === '\n') out += '\\n';
     else if (ch === '\r') out += '\\r';
     else if (ch === '\t') out += '\\t';
-    else if (code < 32 || code === 127) out += '\\x' + code.toString(16).padStart(2, '0');
+    else if (code < 32 || code === 127) out += `\\x${code.toString(16).padStart(2, '0')}`;
     else out += ch;
   }
   return out + quote;
@@ -621,15 +611,15 @@ function toText(v: Value, repr: boolean, depth: number): string {
   if (typeof v === 'number') return floatRepr(v);
   if (typeof v === 'string') return repr ? stringRepr(v) : v;
   if (depth > 20) return '...';
-  if (v instanceof PyList) return '[' + v.items.map((x) => toText(x, true, depth + 1)).join(', ') + ']';
+  if (v instanceof PyList) return `[${v.items.map((x) => toText(x, true, depth + 1)).join(', ')}]`;
   if (v instanceof PyTuple) {
     const inner = v.items.map((x) => toText(x, true, depth + 1));
-    return '(' + inner.join(', ') + (inner.length === 1 ? ',)' : ')');
+    return `(${inner.join(', ')}${inner.length === 1 ? ',)' : ')'}`;
   }
   if (v instanceof PyDict) {
     const parts: string[] = [];
     for (const [k, x] of v.entries) parts.push(`${toText(k, true, depth + 1)}: ${toText(x, true, depth + 1)}`);
-    return '{' + parts.join(', ') + '}';
+    return `{${parts.join(', ')}}`;
   }
   if (v instanceof PyRange) {
     return v.step === 1 ? `range(${v.start}, ${v.stop})` : `range(${v.start}, ${v.stop}, ${v.step})`;
@@ -718,7 +708,7 @@ export function formatValue(v: Value, spec: string): string {
         if (type === 'G') body = body.toUpperCase();
         break;
       case '%':
-        body = toFixedPy(x * 100, precision ?? 6) + '%';
+        body = `${toFixedPy(x * 100, precision ?? 6)}%`;
         break;
       case 'x':
       case 'X':
@@ -836,7 +826,7 @@ function percentFormat(template: string, values: Value): string {
       if (flags.includes('#')) spec += '#';
       if (flags.includes('0') && !flags.includes('-')) spec += '0';
       if (width) spec += width;
-      if (precision !== undefined) spec += '.' + precision;
+      if (precision !== undefined) spec += `.${precision}`;
       spec += code === 's' ? '' : code;
       if (code === 's') return formatValue(pyStr(v), spec);
       if (typeof v !== 'number' && typeof v !== 'boolean') {
@@ -1090,7 +1080,7 @@ function fillDict(rt: Runtime, dict: PyDict, source: Value): void {
   }
   for (const pair of collect(rt, source)) {
     const kv = pair instanceof PyList || pair instanceof PyTuple ? pair.items : null;
-    if (!kv || kv.length !== 2) throw runtimeError('dictionary update sequence element has wrong length; 2 is required');
+    if (kv?.length !== 2) throw runtimeError('dictionary update sequence element has wrong length; 2 is required');
     dict.entries.set(dictKey(kv[0]), kv[1]);
   }
 }

@@ -85,7 +85,7 @@ export function hostModule(typeName: string, attrs: Record<string, Value>): Host
   return {
     kind: 'host',
     typeName,
-    getAttr: (name) => (Object.prototype.hasOwnProperty.call(attrs, name) ? attrs[name] : undefined),
+    getAttr: (name) => (Object.hasOwn(attrs, name) ? attrs[name] : undefined),
   };
 }
 
@@ -123,7 +123,9 @@ export function bindArgs(
       `${fname}() takes at most ${maxPositional} positional argument${maxPositional === 1 ? '' : 's'} (${args.length} given)`,
     );
   }
-  args.forEach((a, i) => (bound[names[i]] = a));
+  args.forEach((a, i) => {
+    bound[names[i]] = a;
+  });
   for (const [k, v] of Object.entries(kwargs)) {
     if (!names.includes(k)) throw new CadError('runtime', `${fname}() got an unexpected keyword argument '${k}'`);
     if (bound[k] !== undefined) throw new CadError('runtime', `${fname}() got multiple values for argument '${k}'`);

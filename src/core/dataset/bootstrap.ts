@@ -125,7 +125,7 @@ export async function bootstrap(ds: Dataset, options: BootstrapOptions): Promise
       for (let record = queue.shift(); record && !options.signal?.aborted; record = queue.shift()) {
         const stats = await bootstrapOne(ds, record, options, thresholds, protocol);
         if (options.signal?.aborted && stats.error === 'cancelled') return;
-        fs.writeSync(log, JSON.stringify(stats) + '\n');
+        fs.writeSync(log, `${JSON.stringify(stats)}\n`);
         fs.fsyncSync(log);
         sampled += stats.distinct;
         ran += stats.valid;

@@ -144,7 +144,7 @@ export async function exportDataset(ds: Dataset, options: ExportOptions): Promis
   );
   // Written last, atomically: an interrupted export has no manifest rather than a partial one.
   const file = path.join(out, options.format === 'chat' ? 'chat.jsonl' : 'metadata.jsonl');
-  await writeFileAtomic(file, lines.length ? lines.join('\n') + '\n' : '');
+  await writeFileAtomic(file, lines.length ? `${lines.join('\n')}\n` : '');
   return { format: options.format, file, records: records.length, byCollection, warnings };
 }
 

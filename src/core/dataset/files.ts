@@ -15,7 +15,7 @@ export async function readCollectionNames(datasetDir: string): Promise<string[]>
 
 /** fsync a folder so a rename or a new file in it survives a power loss (not possible on Windows). */
 export async function syncDir(dir: string): Promise<void> {
-  let handle;
+  let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(dir, 'r');
     await handle.sync();
@@ -49,7 +49,7 @@ export async function appendLines(file: string, lines: string[]): Promise<void> 
       await handle.read(last, 0, 1, size - 1);
       if (last[0] !== 0x0a) prefix = '\n';
     }
-    await writeAll(handle, Buffer.from(prefix + lines.join('\n') + '\n', 'utf8'), null);
+    await writeAll(handle, Buffer.from(`${prefix + lines.join('\n')}\n`, 'utf8'), null);
     await handle.sync();
   } finally {
     await handle.close();

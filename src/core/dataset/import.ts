@@ -19,6 +19,7 @@ import {
   type NewRecord,
 } from './types';
 import { errorMessage } from '../errors';
+import type { Stats } from 'node:fs';
 
 export type ImportFormat = 'gencad' | 'imagefolder';
 
@@ -48,7 +49,7 @@ export interface ImportReport {
 /** Which importer a path needs: a GenCAD JSONL file, or a folder holding metadata.jsonl or samples.jsonl. */
 export async function detectImportFormat(src: string): Promise<{ format: ImportFormat; file: string }> {
   const resolved = path.resolve(src);
-  let stat;
+  let stat: Stats;
   try {
     stat = await fs.stat(resolved);
   } catch {

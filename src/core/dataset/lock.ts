@@ -146,7 +146,7 @@ async function acquire(lockPath: string, timeoutMs: number): Promise<LockHolder>
  */
 async function breakStaleLock(lockPath: string, seen: LockFileState): Promise<void> {
   const breaker = `${lockPath}.break`;
-  let handle;
+  let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(breaker, 'wx');
   } catch (e) {

@@ -104,7 +104,7 @@ async function createDatasetFiles(root: string, name: string): Promise<string> {
     await (await fs.open(path.join(root, 'collections', `${collection}.jsonl`), 'a')).close();
   }
   const info: DatasetInfo = { schema: DATASET_SCHEMA, name, created: new Date().toISOString() };
-  const text = JSON.stringify(info, null, 2) + '\n';
+  const text = `${JSON.stringify(info, null, 2)}\n`;
   const infoFile = path.join(root, 'dataset.json');
   try {
     // 'wx': when two processes create the same dataset at once, the first one's file stays.
@@ -425,7 +425,7 @@ export class Dataset {
   /** Re-reads what changed in one manifest: the entries appended since, or 'reloaded'. */
   private async refreshManifest(name: string): Promise<Entry[] | 'reloaded'> {
     const file = this.manifestFile(name);
-    let handle;
+    let handle: fs.FileHandle | undefined;
     try {
       handle = await fs.open(file, 'r');
     } catch (e) {

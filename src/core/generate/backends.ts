@@ -3,7 +3,7 @@
  * trained) ONNX model, in this process or as the kernel job `model.generate`, and any
  * OpenAI-compatible endpoint. Engines live in model/; these adapt them.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors';
 import type { GeneratePayload } from '../jobs/model';
@@ -118,12 +118,3 @@ export function openAiBackend(options: OpenAiClientOptions & { prompt?: string }
   };
 }
 
-/** The model card's name, for messages ("gift-cad-small"); undefined when unreadable. */
-export function modelName(dir: string): string | undefined {
-  try {
-    const card = JSON.parse(readFileSync(dir.endsWith('.json') ? dir : path.join(dir, 'model.json'), 'utf8')) as { name?: string };
-    return card.name;
-  } catch {
-    return undefined;
-  }
-}

@@ -309,7 +309,7 @@ export function iou(candidate: ShapeLike, reference: ShapeLike, protocol: IouPro
         if (moved && moved !== unwrapShape(candidate)) moved.delete();
       }
     };
-    frames.candidates.forEach((affine, index) => tried.push(attempt(affine, index)));
+    for (const [index, affine] of frames.candidates.entries()) tried.push(attempt(affine, index));
     if (best < 0) {
       const reasons = [...new Set(tried.map((c) => c.error))].join('; ');
       throw new CadError('geometry', `IoU (${frames.protocol}) failed: ${reasons}`);

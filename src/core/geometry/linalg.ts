@@ -16,10 +16,6 @@ export type Vec3 = [number, number, number];
 /** Row-major 3×3: m[3*row + col]. */
 export type Mat3 = number[];
 
-export function mat3(rows: readonly (readonly number[])[]): Mat3 {
-  return [...rows[0], ...rows[1], ...rows[2]];
-}
-
 export function identity3(): Mat3 {
   return [1, 0, 0, 0, 1, 0, 0, 0, 1];
 }

@@ -67,7 +67,7 @@ export async function tokenizeImagefolder(dir: string, encode: (code: string) =>
     }
     out.push(JSON.stringify(row));
   }
-  await writeFile(metadataPath, out.join('\n') + '\n');
+  await writeFile(metadataPath, `${out.join('\n')}\n`);
   await writeFile(path.join(dir, 'vocab.json'), vocabJson);
   return { kept: out.length, skipped };
 }

@@ -215,7 +215,9 @@ export class CadModel {
     const flat = new BigInt64Array(batch * steps);
     ids.forEach((row, b) => {
       if (row.length !== steps) throw new Error('decodeStep: every row needs the same number of tokens');
-      row.forEach((id, t) => (flat[b * steps + t] = BigInt(id)));
+      row.forEach((id, t) => {
+        flat[b * steps + t] = BigInt(id);
+      });
     });
     const s = this.imageSize;
     const out = await this.session.run({

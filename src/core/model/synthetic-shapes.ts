@@ -285,8 +285,6 @@ function starPolygon(rng: Rng, size: number): Profile {
 
 export type OuterKind = 'rect' | 'circle' | 'notched' | 'rounded' | 'slot' | 'arched' | 'chamfered' | 'regular' | 'star';
 
-export const OUTER_KINDS: readonly OuterKind[] = ['rect', 'circle', 'notched', 'rounded', 'slot', 'arched', 'chamfered', 'regular', 'star'];
-
 /** Fit the profile's bounding box to exactly `size` units on its long side, min corner at 0. */
 function normalizeBox(profile: Profile): Profile {
   const b = bbox(polyline(profile));

@@ -54,7 +54,11 @@ export function perturbMesh(mesh: MeshData, kind: MeshPerturbation): MeshData {
   switch (kind) {
     case 'scaled': {
       const s = 0.8;
-      const move = (x: number, y: number, z: number, o: number[]) => ((o[0] = cx + (x - cx) * s), (o[1] = y), (o[2] = z));
+      const move = (x: number, y: number, z: number, o: number[]) => {
+        o[0] = cx + (x - cx) * s;
+        o[1] = y;
+        o[2] = z;
+      };
       // Normals transform by the inverse transpose.
       const normal = (x: number, y: number, z: number, o: number[]) => {
         const nx = x / s, l = Math.hypot(nx, y, z) || 1;
@@ -66,12 +70,24 @@ export function perturbMesh(mesh: MeshData, kind: MeshPerturbation): MeshData {
     }
     case 'shifted': {
       const d = 0.15 * extent;
-      const move = (x: number, y: number, z: number, o: number[]) => ((o[0] = z > cz ? x + d : x), (o[1] = y), (o[2] = z));
+      const move = (x: number, y: number, z: number, o: number[]) => {
+        o[0] = z > cz ? x + d : x;
+        o[1] = y;
+        o[2] = z;
+      };
       return withBounds({ ...base, positions: mapPoints(mesh.positions, move), normals: mesh.normals.slice(), edges: mapPoints(mesh.edges, move) });
     }
     case 'rotated': {
-      const move = (x: number, y: number, z: number, o: number[]) => ((o[0] = cx - (y - cy)), (o[1] = cy + (x - cx)), (o[2] = z));
-      const normal = (x: number, y: number, z: number, o: number[]) => ((o[0] = -y), (o[1] = x), (o[2] = z));
+      const move = (x: number, y: number, z: number, o: number[]) => {
+        o[0] = cx - (y - cy);
+        o[1] = cy + (x - cx);
+        o[2] = z;
+      };
+      const normal = (x: number, y: number, z: number, o: number[]) => {
+        o[0] = -y;
+        o[1] = x;
+        o[2] = z;
+      };
       return withBounds({ ...base, positions: mapPoints(mesh.positions, move), normals: mapPoints(mesh.normals, normal), edges: mapPoints(mesh.edges, move) });
     }
     default:

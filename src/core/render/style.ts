@@ -29,9 +29,3 @@ export const SHADE_TABLE: Uint8Array = (() => {
   return table;
 })();
 
-/** Face colour for |n·v| in [0, 1]. */
-export function shadeColor(facing: number): readonly number[] {
-  const f = facing < 0 ? 0 : facing > 1 ? 1 : facing;
-  const i = Math.round(f * SHADE_LEVELS) * 3;
-  return [SHADE_TABLE[i], SHADE_TABLE[i + 1], SHADE_TABLE[i + 2]];
-}

@@ -31,7 +31,7 @@ export interface BootstrapSubmitOptions {
 /** The array task's command: the gift CLI with this task's shard. */
 export function bootstrapCommand(profile: ClusterProfile, shards: number, args: string[] = []): string {
   const gift = profile.giftCommand ?? 'gift';
-  return `${gift} bootstrap --shard "$TASK/${shards}" --out "$SHARD_DIR"${args.length ? ' ' + args.map(shellQuote).join(' ') : ''}`;
+  return `${gift} bootstrap --shard "$TASK/${shards}" --out "$SHARD_DIR"${args.length ? ` ${args.map(shellQuote).join(' ')}` : ''}`;
 }
 
 export async function submitBootstrapArray(
@@ -161,7 +161,7 @@ export async function mergeShards(shardsDir: string, outDir: string, shards: num
   for (const [rel, kept] of lines) {
     const dest = path.join(outDir, rel);
     await fs.promises.mkdir(path.dirname(dest), { recursive: true });
-    await fs.promises.writeFile(dest, kept.length ? kept.join('\n') + '\n' : '');
+    await fs.promises.writeFile(dest, kept.length ? `${kept.join('\n')}\n` : '');
     report.jsonl[rel] = kept.length;
   }
   return report;

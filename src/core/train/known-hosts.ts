@@ -35,7 +35,7 @@ export function knownHostName(host: string, port: number): string {
 
 /** `SHA256:…` as `ssh-keygen -lf` and ssh's prompts print it (base64 without padding). */
 export function fingerprintSha256(key: Buffer): string {
-  return 'SHA256:' + crypto.createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
+  return `SHA256:${crypto.createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** The key type named inside an SSH wire-format key blob (its first string). */
@@ -153,5 +153,5 @@ export function appendKnownHost(file: string, host: string, port: number, key: B
   } catch {
     // new file
   }
-  fs.appendFileSync(file, prefix + knownHostsLine(host, port, key, hashed) + '\n', { mode: 0o600 });
+  fs.appendFileSync(file, `${prefix + knownHostsLine(host, port, key, hashed)}\n`, { mode: 0o600 });
 }

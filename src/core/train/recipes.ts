@@ -166,5 +166,5 @@ export function vllmServeCommand(checkpointDir: string, servedName = 'gift-cadco
 /** Whether a file of out/ matches a recipe's fetch list (`*` matches within one path segment). */
 export function matchesFetchList(relPath: string, patterns: string[]): boolean {
   if (patterns.length === 0) return true;
-  return patterns.some((p) => new RegExp('^' + p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*') + '$').test(relPath));
+  return patterns.some((p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`).test(relPath));
 }

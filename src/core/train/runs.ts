@@ -77,14 +77,14 @@ export class RunStore {
       throw new TrainError(`run state file ${this.file} is not JSON (${errorMessage(e)}); move it away to start afresh`);
     }
     const s = v as StateFile;
-    if (!s || s.version !== 1 || !Array.isArray(s.runs)) throw new TrainError(`run state file ${this.file} has an unknown layout`);
+    if (s?.version !== 1 || !Array.isArray(s.runs)) throw new TrainError(`run state file ${this.file} has an unknown layout`);
     return s;
   }
 
   private write(state: StateFile): void {
     fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.${process.pid}.${crypto.randomBytes(3).toString('hex')}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+    fs.writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
     fs.renameSync(tmp, this.file);
   }
 

@@ -308,7 +308,7 @@ export function parseStatusProbe(jobId: string, output: string, cancelRequested 
       current = line.slice(SECTION.length).trim();
       sections.set(current, '');
     } else if (current) {
-      sections.set(current, sections.get(current)! + line + '\n');
+      sections.set(current, `${sections.get(current)! + line}\n`);
     }
   }
   const sacctText = sections.get('sacct') ?? '';

@@ -187,7 +187,7 @@ class RemoteShell {
 
 function firstLine(s: string): string {
   const line = s.trim().split('\n')[0];
-  return line.length > 120 ? line.slice(0, 117) + '…' : line;
+  return line.length > 120 ? `${line.slice(0, 117)}…` : line;
 }
 
 /** Errors that mean "the connection is gone", after which a reconnect may help. */

@@ -102,7 +102,7 @@ export async function syncFiles(conn: ClusterConnection, files: LocalFile[], rem
   const remote = new Map<string, { size: number; mtime: number }>();
   const parts = new Map<string, number>();
   for (const d of dirs) {
-    const prefix = d === remoteDir ? '' : d.slice(remoteDir.length + 1) + '/';
+    const prefix = d === remoteDir ? '' : `${d.slice(remoteDir.length + 1)}/`;
     for (const e of await conn.readdir(d)) {
       if (e.stat.isDirectory) continue;
       if (e.name.includes(PART)) parts.set(prefix + e.name, e.stat.size);

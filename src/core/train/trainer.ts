@@ -261,7 +261,7 @@ export async function followRun(conn: ClusterConnection, store: RunStore, run: R
   const pull = async () => {
     if (o.quiet) return;
     const data = await conn.readFile(logPath(run), offset);
-    if (data && data.length) {
+    if (data?.length) {
       offset += data.length;
       const text = decoder.write(data);
       if (text) o.onLog?.(text);
@@ -285,8 +285,14 @@ export async function followRun(conn: ClusterConnection, store: RunStore, run: R
     if (o.signal?.aborted) return status;
     await new Promise<void>((resolve) => {
       // One listener per wait, removed when the wait ends, so long follows don't pile them up.
-      const onAbort = () => (clearTimeout(t), resolve());
-      const t = setTimeout(() => (o.signal?.removeEventListener('abort', onAbort), resolve()), o.pollMs ?? 5000);
+      const onAbort = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      const t = setTimeout(() => {
+        o.signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, o.pollMs ?? 5000);
       o.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -356,11 +362,11 @@ export async function fetchRun(
     result.vllmServe = vllmServeCommand(result.remoteCheckpoint, run.recipeOptions?.servedName ?? 'gift-cadcoder', run.profile.gpus ?? 1);
     await fs.promises.writeFile(
       path.join(abs, 'serve.json'),
-      JSON.stringify({ host: conn.label, remoteCheckpoint: result.remoteCheckpoint, vllmServe: result.vllmServe }, null, 2) + '\n',
+      `${JSON.stringify({ host: conn.label, remoteCheckpoint: result.remoteCheckpoint, vllmServe: result.vllmServe }, null, 2)}\n`,
     );
     files.push('serve.json');
   }
-  await fs.promises.writeFile(path.join(abs, 'run.json'), JSON.stringify({ ...run, state: status.state }, null, 2) + '\n');
+  await fs.promises.writeFile(path.join(abs, 'run.json'), `${JSON.stringify({ ...run, state: status.state }, null, 2)}\n`);
   files.push('run.json');
   store.update(run.id, { fetchedTo: abs });
   return result;

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   checkFlag,
+  type FlagCheck,
   exportDataset,
   formatWarning,
   giftRecord,
@@ -23,7 +24,8 @@ import type { BootstrapSummary } from '../../core/dataset/bootstrap';
 import type { DatasetSampleLink } from '../../protocol/messages';
 import type { DatasetService } from './service';
 import type { DatasetNode, DatasetTreeProvider } from './tree';
-import { NO_BACKEND_MESSAGE, placeholderBackend, resolveBackend } from '../image-to-cad/backends';
+import { NO_BACKEND_MESSAGE, placeholderBackend, resolveBackend, type ImageToCadBackend } from '../image-to-cad/backends';
+import type { CommandTable } from '../commands';
 import type { KernelService } from '../kernel';
 import { log } from '../log';
 import { fail, type CommandOutcome } from '../outcome';
@@ -69,27 +71,25 @@ export class DatasetCommands {
     private readonly tree: () => DatasetTreeProvider | undefined,
   ) {}
 
-  register(): vscode.Disposable[] {
-    const c = (id: string, fn: (...args: any[]) => unknown) => vscode.commands.registerCommand(id, fn);
-    return [
-      c('gift.dataset.open', (folder?: vscode.Uri) => this.openFolder(folder)),
-      c('gift.dataset.create', (folder?: vscode.Uri) => this.create(folder)),
-      c('gift.dataset.import', (src?: vscode.Uri, options?: { collection?: string }) => this.importInto(src, options)),
-      c('gift.dataset.close', () => this.service.close()),
-      c('gift.dataset.refresh', () => this.service.changed()),
-      c('gift.dataset.showMore', (collection: string) => this.tree()?.showMore(collection)),
-      c('gift.dataset.openSample', (arg?: DatasetNode | string) => this.openSample(arg)),
-      c('gift.dataset.moveToSrs', (arg?: unknown, selection?: unknown, options?: MoveOptions) => this.move(idsOf(arg, selection), 'srs', options)),
-      c('gift.dataset.moveToFda', (arg?: unknown, selection?: unknown, options?: MoveOptions) => this.move(idsOf(arg, selection), 'fda', options)),
-      c('gift.dataset.moveTo', (arg?: unknown, selection?: unknown, collection?: string, options?: MoveOptions) =>
-        this.moveToPicked(idsOf(arg, selection), collection, options),
-      ),
-      c('gift.dataset.remove', (arg?: unknown, selection?: unknown, options?: { confirm?: boolean }) => this.remove(idsOf(arg, selection), options)),
-      c('gift.exportDataset', (options?: ExportCommandOptions) => this.exportCommand(options)),
-      c('gift.runBootstrap', (options?: BootstrapCommandOptions) => this.runBootstrap(options)),
-      c('gift.flagSrs', (uri?: vscode.Uri, options?: FlagOptions) => this.flag('srs', uri, options)),
-      c('gift.flagFda', (uri?: vscode.Uri, options?: FlagOptions) => this.flag('fda', uri, options)),
-    ];
+  /** This area's part of the command table (commands.ts). */
+  commands(): CommandTable {
+    return {
+      'dataset.open': (folder?: vscode.Uri) => this.openFolder(folder),
+      'dataset.create': (folder?: vscode.Uri) => this.create(folder),
+      'dataset.import': (src?: vscode.Uri, options?: { collection?: string }) => this.importInto(src, options),
+      'dataset.close': () => this.service.close(),
+      'dataset.refresh': () => this.service.changed(),
+      'dataset.showMore': (collection: string) => this.tree()?.showMore(collection),
+      'dataset.openSample': (arg?: DatasetNode | string) => this.openSample(arg),
+      'dataset.moveToSrs': (arg?: unknown, selection?: unknown, options?: MoveOptions) => this.move(idsOf(arg, selection), 'srs', options),
+      'dataset.moveToFda': (arg?: unknown, selection?: unknown, options?: MoveOptions) => this.move(idsOf(arg, selection), 'fda', options),
+      'dataset.moveTo': (arg?: unknown, selection?: unknown, collection?: string, options?: MoveOptions) => this.moveToPicked(idsOf(arg, selection), collection, options),
+      'dataset.remove': (arg?: unknown, selection?: unknown, options?: { confirm?: boolean }) => this.remove(idsOf(arg, selection), options),
+      'dataset.export': (options?: ExportCommandOptions) => this.exportCommand(options),
+      'dataset.bootstrap': (options?: BootstrapCommandOptions) => this.runBootstrap(options),
+      flagSrs: (uri?: vscode.Uri, options?: FlagOptions) => this.flag('srs', uri, options),
+      flagFda: (uri?: vscode.Uri, options?: FlagOptions) => this.flag('fda', uri, options),
+    };
   }
 
   // ---------- opening ----------
@@ -366,7 +366,7 @@ export class DatasetCommands {
     const measured = preview.measuredIou;
     const iou = measured && measured.source === source ? measured.iou : null;
     const thresholds = readSettings().thresholds;
-    let check;
+    let check: FlagCheck;
     try {
       check = checkFlag(kind, iou, thresholds, options.force);
     } catch (e) {
@@ -498,7 +498,7 @@ export class DatasetCommands {
 
   async runBootstrap(options: BootstrapCommandOptions = {}): Promise<CommandOutcome> {
     const settings = readSettings();
-    let backend;
+    let backend: ImageToCadBackend;
     try {
       backend = resolveBackend(settings.backend);
     } catch (e) {

@@ -11,6 +11,7 @@ import { fail, type CommandOutcome } from '../outcome';
 import type { TrainingNode } from './tree';
 import { TrainingService } from './service';
 import { errorMessage } from '../../core/errors';
+import type { CommandTable } from '../commands';
 
 /** What Start Training Run accepts as its argument (scripts and tests); anything missing is asked. */
 export interface StartTrainingArgs {
@@ -35,17 +36,16 @@ export class TrainingCommands {
     private readonly dataset: DatasetService,
   ) {}
 
-  register(): vscode.Disposable[] {
-    return [
-      vscode.commands.registerCommand('gift.train.start', (args?: StartTrainingArgs) => this.start(isStartArgs(args) ? args : {})),
-      vscode.commands.registerCommand('gift.train.followLogs', (target?: unknown) => this.followLogs(target)),
-      vscode.commands.registerCommand('gift.train.cancel', (target?: unknown) => this.cancel(target)),
-      vscode.commands.registerCommand('gift.train.fetch', (target?: unknown) => this.fetch(target)),
-      vscode.commands.registerCommand('gift.train.refresh', () => this.refresh()),
-      vscode.commands.registerCommand('gift.train.editProfiles', () =>
-        vscode.commands.executeCommand('workbench.action.openSettingsJson', { revealSetting: { key: 'gift.train.profiles', edit: true } }),
-      ),
-    ];
+  /** This area's part of the command table (commands.ts). */
+  commands(): CommandTable {
+    return {
+      'train.start': (args?: StartTrainingArgs) => this.start(isStartArgs(args) ? args : {}),
+      'train.followLogs': (target?: unknown) => this.followLogs(target),
+      'train.cancel': (target?: unknown) => this.cancel(target),
+      'train.fetch': (target?: unknown) => this.fetch(target),
+      'train.refresh': () => this.refresh(),
+      'train.editProfiles': () => vscode.commands.executeCommand('workbench.action.openSettingsJson', { revealSetting: { key: 'gift.train.profiles', edit: true } }),
+    };
   }
 
   async start(args: StartTrainingArgs): Promise<CommandOutcome> {
@@ -132,7 +132,7 @@ export class TrainingCommands {
     }
 
     const profileName = label;
-    let result;
+    let result: Awaited<ReturnType<TrainingService['submit']>>;
     try {
       result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Training on ${profileName}` },
@@ -205,7 +205,7 @@ export class TrainingCommands {
       return fail(`Fetch Artefacts: ${errorMessage(e)}`);
     }
     if (!run) return { ok: false, message: 'no run chosen' };
-    let result;
+    let result: Awaited<ReturnType<TrainingService['fetch']>>;
     try {
       result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Fetching ${run.id}…` }, () => this.service.fetch(run));
     } catch (e) {

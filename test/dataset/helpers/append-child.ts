@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const code = `import cadquery as cq\n# ${'x'.repeat(4000)}\nsolid = cq.Workplane("XY").box(1, 2, 3)\n`;
   for (let n = 0; count === 0 || n < count; n++) {
     const id = `${prefix}-${n}`;
-    await ds.append({ id, collection: 'sft', image, code: code + `# ${id}\n` });
+    await ds.append({ id, collection: 'sft', image, code: `${code}# ${id}\n` });
     process.stdout.write(`ACK ${id}\n`);
   }
 }

@@ -314,14 +314,6 @@ function oriented(loop: Loop, outer: boolean): TopoShape {
   return ccw === outer ? w : getOC().TopoDS.Wire(w.Reversed());
 }
 
-/** Signed-free area enclosed by a wire in the frame, from its outline (for tests and checks). */
-export function outlineArea(w: Wire, frame: Frame): number {
-  return Math.abs(signedArea(wireOutline(w).map((p) => {
-    const l = frame.toLocal(p);
-    return [l.x, l.y] as [number, number];
-  })));
-}
-
 // ---- solids -----------------------------------------------------------------------------------
 
 export function prism(method: string, face: Face, direction: Vec3): Solid {
@@ -624,7 +616,3 @@ export function isValidShape(shape: AnyShape): boolean {
   return occ('isValid', (oc, keep) => keep(new oc.BRepCheck_Analyzer(shape.wrapped, true, false, false)).IsValid());
 }
 
-export function solidCount(shape: AnyShape): number {
-  if (shape instanceof Solid) return 1;
-  return subShapes(shape, 'solid').length;
-}

@@ -5,7 +5,7 @@
 import { Compound, Solid, type AnyShape, type Shape3D } from 'replicad';
 import { CadError } from '../../errors';
 import { bindArgs, builtin, expectNumber, hostModule, isHost, PyList, PyTuple, type HostObject, type Value } from '../values';
-import { as3D, boxSolid, cleanShape, compoundOf, cylinderSolid, fuseAll, sphereSolid, subShapes } from './geom';
+import { as3D, boxSolid, compoundOf, cylinderSolid, sphereSolid, subShapes } from './geom';
 import { namedPlaneFunction, PLANE_NAMES, planeConstructor, planeNamedFunction, PlaneObj } from './plane';
 import { ShapeObj } from './shapes';
 import { SketchObj } from './sketch';
@@ -128,13 +128,6 @@ export function resultShape(globals: Map<string, Value>, shown: Value[]): Shape3
   }
   for (const v of shown) if (isGeometryValue(v)) return valueToShape3D(v, 'the shown object');
   throw new CadError('runtime', 'no result: assign the final shape to `result` (or `solid`), or call show_object(shape)');
-}
-
-/** Fuses overlapping solids of a compound into one solid (for exports that need a single solid). */
-export function fuseSolids(s: Shape3D): Shape3D {
-  const solids = subShapes(s, 'solid');
-  if (solids.length <= 1) return s;
-  return cleanShape(fuseAll('fuse', solids));
 }
 
 export { isHost, PyList, PyTuple, PlaneObj as Plane, VectorObj as Vector };

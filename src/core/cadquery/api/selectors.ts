@@ -106,7 +106,7 @@ export function parseSelector(src: string): Selector {
   const isWord = (w: string) => peek()?.t === 'word' && peek()!.v === w;
   const expectPunct = (v: string) => {
     const t = next();
-    if (!t || t.t !== 'punct' || t.v !== v) throw selectorError(src, `expected '${v}'${t ? ` at position ${t.at + 1}` : ' at the end'}`);
+    if (t?.t !== 'punct' || t.v !== v) throw selectorError(src, `expected '${v}'${t ? ` at position ${t.at + 1}` : ' at the end'}`);
   };
 
   function notLevel(): Selector {
@@ -175,7 +175,7 @@ export function parseSelector(src: string): Selector {
       switch (t.v) {
         case '%': {
           const w = next();
-          if (!w || w.t !== 'word') throw selectorError(src, "expected a geometry type after '%'");
+          if (w?.t !== 'word') throw selectorError(src, "expected a geometry type after '%'");
           const type = w.v.toUpperCase();
           if (!GEOM_TYPES.has(type)) throw selectorError(src, `unknown geometry type '${w.v}'`);
           return typeSelector(type);
@@ -216,7 +216,7 @@ export function parseSelector(src: string): Selector {
       const nums: number[] = [];
       for (let k = 0; k < 3; k++) {
         const n = next();
-        if (!n || n.t !== 'num') throw selectorError(src, 'a direction vector needs three numbers');
+        if (n?.t !== 'num') throw selectorError(src, 'a direction vector needs three numbers');
         nums.push(Number(n.v));
         if (k < 2) expectPunct(',');
       }
@@ -234,7 +234,7 @@ export function parseSelector(src: string): Selector {
       sign = -1;
     }
     const n = next();
-    if (!n || n.t !== 'num' || !/^[+-]?\d+$/.test(n.v)) throw selectorError(src, 'an index must be an integer');
+    if (n?.t !== 'num' || !/^[+-]?\d+$/.test(n.v)) throw selectorError(src, 'an index must be an integer');
     expectPunct(']');
     return sign * Number(n.v);
   }

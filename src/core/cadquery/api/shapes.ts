@@ -2,7 +2,7 @@
  * The Python face of OCCT shapes (`cq.Solid`, `cq.Face`, … as returned by `val()`), with the
  * measurement and transform methods programs commonly call on them.
  */
-import { Compound, Edge, Face, Shell, Solid, Vertex, Wire, type AnyShape } from 'replicad';
+import { Compound, Edge, Face, Solid, Vertex, Wire, type AnyShape } from 'replicad';
 import { CadError } from '../../errors';
 import { bindArgs, builtin, expectNumber, PyList, PyTuple, type HostObject, type Kwargs, type Value } from '../values';
 import {
@@ -147,10 +147,6 @@ export class BoundBoxObj implements HostObject {
     }
     return undefined;
   }
-}
-
-export function isShape3DLike(s: AnyShape): boolean {
-  return s instanceof Solid || s instanceof Compound || s instanceof Shell || s.constructor.name === 'CompSolid';
 }
 
 export { Wire, Face, Edge, Vertex, Solid, Compound };

@@ -49,7 +49,8 @@ export class SketchObj implements HostObject {
   readonly kind = 'host';
   readonly typeName = 'Sketch';
   faces: Face[] = [];
-  private edges: Edge[] = [];
+  /** Edges drawn with segment()/arc() so far (read by the builtins below). */
+  edges: Edge[] = [];
   /** Local locations the next face-based element is placed at. */
   private locs: Vec3[] = [Vec3.ZERO];
 
@@ -173,7 +174,7 @@ const SKETCH_METHODS: Record<string, SketchMethod> = {
   segment: (s, a, k) => {
     const m = 'Sketch.segment';
     const b = bindArgs('segment', ['p1', 'p2=', 'tag=', 'forConstruction='], a, k);
-    const edges = (s as unknown as { edges: Edge[] }).edges;
+    const edges = s.edges;
     let p1: Vec3;
     let p2: Vec3;
     if (b.p2 === undefined || b.p2 === null || typeof b.p2 === 'string') {

@@ -117,7 +117,6 @@ export class Workplane implements HostObject {
   parent: Workplane | null = null;
   ctx: Context;
   objects: StackItem[];
-  private tagName: string | null = null;
 
   constructor(
     public plane: Frame,
@@ -321,7 +320,6 @@ export class Workplane implements HostObject {
   }
 
   setTag(name: string): void {
-    this.tagName = name;
     this.ctx.tags.set(name, this);
   }
 
@@ -361,7 +359,7 @@ export class Workplane implements HostObject {
         xDir = computeXDir(normal);
       } else if (obj instanceof Vec3 || isShape(obj)) {
         center = obj instanceof Vec3 ? obj : centerOption === 'CenterOfBoundBox' ? boundsCenter(obj) : centerOf(obj);
-        const parentVal = this.parent && this.parent.objects.length ? this.parent.objects[0] : undefined;
+        const parentVal = this.parent?.objects.length ? this.parent.objects[0] : undefined;
         if (parentVal instanceof Face) {
           normal = faceNormal(parentVal, center);
           xDir = computeXDir(normal);
@@ -524,7 +522,7 @@ function arcImpl(w: Workplane, method: string, mid: Vec3, end: Vec3, forConstruc
 }
 
 /** Places a wire built in local coordinates (around the local origin) at every stack location. */
-function eachWire(w: Workplane, method: string, build: (f: Frame) => Wire, forConstruction: boolean): Workplane {
+function eachWire(w: Workplane, _method: string, build: (f: Frame) => Wire, forConstruction: boolean): Workplane {
   const wires = w.locations().map(build);
   if (!forConstruction) w.ctx.pendingWires.push(...wires);
   return w.newObject(wires);
