@@ -40,15 +40,23 @@ async function main() {
       const eight = await generateCandidates({ backend, pool, image, imageName: s.image, samples: K, seed: i });
       k8Ms.push(performance.now() - t);
       // Then the IoU of each candidate against the ground truth, for the table.
-      const [g] = await rankCandidates([one.best?.code ?? one.candidates[0]?.code ?? null].map((code) => ({ code })), { pool, reference });
+      const [g] = await rankCandidates(
+        [one.best?.code ?? one.candidates[0]?.code ?? null].map((code) => ({ code })),
+        { pool, reference },
+      );
       greedy.push({ ok: g.ok && g.iou !== undefined, iou: g.iou });
-      const withIou = await rankCandidates(eight.candidates.map((c) => ({ code: c.code })), { pool, reference });
+      const withIou = await rankCandidates(
+        eight.candidates.map((c) => ({ code: c.code })),
+        { pool, reference },
+      );
       const iouOf = new Map(withIou.map((c) => [c.code, c]));
       const pick = eight.best ? iouOf.get(eight.best.code) : undefined;
       ranked.push({ ok: !!pick?.ok && pick.iou !== undefined, iou: pick?.iou });
       const top = withIou.find((c) => c.ok && c.iou !== undefined);
       oracle.push({ ok: !!top, iou: top?.iou });
-      process.stderr.write(`${i + 1}/${samples.length} ${s.id}: K=1 ${g.iou?.toFixed(3) ?? 'fail'}, K=8 ranked ${pick?.iou?.toFixed(3) ?? 'fail'}, oracle ${top?.iou?.toFixed(3) ?? 'fail'}\n`);
+      process.stderr.write(
+        `${i + 1}/${samples.length} ${s.id}: K=1 ${g.iou?.toFixed(3) ?? 'fail'}, K=8 ranked ${pick?.iou?.toFixed(3) ?? 'fail'}, oracle ${top?.iou?.toFixed(3) ?? 'fail'}\n`,
+      );
     }
   } finally {
     await backend.close?.();
@@ -56,7 +64,14 @@ async function main() {
   }
   const row = (label: string, outcomes: VerifyOutcome[], times: number[]) => {
     const s = summarize(outcomes);
-    return [label, `${(s.vsr * 100).toFixed(0)}%`, s.adjustedMeanIou.toFixed(3), s.meanIou.toFixed(3), s.medianIou.toFixed(3), times.length ? (quantile(times, 0.5) / 1000).toFixed(2) : '—'];
+    return [
+      label,
+      `${(s.vsr * 100).toFixed(0)}%`,
+      s.adjustedMeanIou.toFixed(3),
+      s.meanIou.toFixed(3),
+      s.medianIou.toFixed(3),
+      times.length ? (quantile(times, 0.5) / 1000).toFixed(2) : '—',
+    ];
   };
   printTable(
     `image → CadQuery on test100 (${samples.length} images), model ${path.basename(modelDir)}, IoU aligned vs gt STEP`,

@@ -80,17 +80,37 @@ async function main() {
     `test100 edit → new mesh in the extension host (warm pool of 2 workers, ${samples.length} programs, ${failed} failed; warm-up pass ${(warmMs / 1000).toFixed(1)} s)`,
     ['stage', 'p50 ms', 'p95 ms', 'max ms'],
     [
-      row('worker: parse + run + mesh', samples.map((s) => s.worker)),
-      row('pool round trip (incl. mesh transfer)', samples.map((s) => s.roundTrip)),
-      row('debounce fired → mesh on host', samples.map((s) => s.debounceToMesh)),
-      row(`keystroke → mesh on host (+${DEBOUNCE_MS} ms debounce)`, samples.map((s) => s.keystrokeToMesh)),
+      row(
+        'worker: parse + run + mesh',
+        samples.map((s) => s.worker),
+      ),
+      row(
+        'pool round trip (incl. mesh transfer)',
+        samples.map((s) => s.roundTrip),
+      ),
+      row(
+        'debounce fired → mesh on host',
+        samples.map((s) => s.debounceToMesh),
+      ),
+      row(
+        `keystroke → mesh on host (+${DEBOUNCE_MS} ms debounce)`,
+        samples.map((s) => s.keystrokeToMesh),
+      ),
     ],
   );
-  console.log(`mesh size: p50 ${quantile(samples.map((s) => s.triangles), 0.5).toFixed(0)} triangles, max ${Math.max(...samples.map((s) => s.triangles))}`);
+  console.log(
+    `mesh size: p50 ${quantile(
+      samples.map((s) => s.triangles),
+      0.5,
+    ).toFixed(0)} triangles, max ${Math.max(...samples.map((s) => s.triangles))}`,
+  );
   console.log(`goal: p50 ≤ 150 ms from the run starting (after the debounce) to the mesh`);
 
   if (process.argv.includes('--vscode')) {
-    const r = spawnSync(process.execPath, [path.join(root, 'test', 'vscode', 'vsix.js'), path.join(root, '.test-work', 'vscode-workspace')], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [path.join(root, 'test', 'vscode', 'vsix.js'), path.join(root, '.test-work', 'vscode-workspace')], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     const line = /\[vsix\] result (\{.*\})/.exec(r.stdout ?? '')?.[1];
     const result = line ? (JSON.parse(line) as { activationMs?: number | null; vsixBytes?: number }) : undefined;
     printTable(

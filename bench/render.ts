@@ -16,9 +16,11 @@ import { printTable, quantile } from './table';
 
 /** IoU of the non-white pixels of two same-size images, in the original frame (no refitting). */
 function rawSilhouetteIou(a: RgbaImage, b: RgbaImage): number {
-  let inter = 0, union = 0;
+  let inter = 0,
+    union = 0;
   for (let o = 0; o < a.rgba.length; o += 4) {
-    const fa = a.rgba[o] < 235 ? 1 : 0, fb = b.rgba[o] < 235 ? 1 : 0;
+    const fa = a.rgba[o] < 235 ? 1 : 0,
+      fb = b.rgba[o] < 235 ? 1 : 0;
     inter += fa & fb;
     union += fa | fb;
   }
@@ -38,12 +40,19 @@ async function main() {
   const meshes = new Map<string, MeshData>();
   const images = new Map<string, RgbaImage>();
   const rows: (string | number)[][] = [];
-  const meshMs: number[] = [], renderMs: number[] = [], pngMs: number[] = [];
-  const meshCpu: number[] = [], renderCpu: number[] = [], pngCpu: number[] = [];
-  const silhouettes: number[] = [], edgeScores: number[] = [], rawIous: number[] = [];
+  const meshMs: number[] = [],
+    renderMs: number[] = [],
+    pngMs: number[] = [];
+  const meshCpu: number[] = [],
+    renderCpu: number[] = [],
+    pngCpu: number[] = [];
+  const silhouettes: number[] = [],
+    edgeScores: number[] = [],
+    rawIous: number[] = [];
   for (const id of ids) {
     const shape = loadStep(id);
-    let t = performance.now(), c = cpuMs();
+    let t = performance.now(),
+      c = cpuMs();
     const mesh = meshShape(shape);
     const tMesh = performance.now() - t;
     meshCpu.push(cpuMs() - c);
@@ -71,21 +80,65 @@ async function main() {
       edgeScores.push(s.edges);
       rawIous.push(raw);
     }
-    rows.push([id + (IMAGE_STEP_MISMATCH.has(id) ? '*' : ''), mesh.indices.length / 3, s.silhouette.toFixed(3), raw.toFixed(3), s.edges.toFixed(3), s.score.toFixed(3), tMesh.toFixed(1), tRender.toFixed(1), tPng.toFixed(1)]);
+    rows.push([
+      id + (IMAGE_STEP_MISMATCH.has(id) ? '*' : ''),
+      mesh.indices.length / 3,
+      s.silhouette.toFixed(3),
+      raw.toFixed(3),
+      s.edges.toFixed(3),
+      s.score.toFixed(3),
+      tMesh.toFixed(1),
+      tRender.toFixed(1),
+      tPng.toFixed(1),
+    ]);
   }
-  printTable('Our render of each gt STEP vs the real image (* = image shows other geometry, excluded from the summary)', ['id', 'triangles', 'sil IoU (fitted)', 'sil IoU (raw 448)', 'edge F (2px)', 'score', 'mesh ms', 'render ms', 'png ms'], rows);
+  printTable(
+    'Our render of each gt STEP vs the real image (* = image shows other geometry, excluded from the summary)',
+    ['id', 'triangles', 'sil IoU (fitted)', 'sil IoU (raw 448)', 'edge F (2px)', 'score', 'mesh ms', 'render ms', 'png ms'],
+    rows,
+  );
   const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-  printTable(`Summary over ${silhouettes.length} samples`, ['metric', 'mean', 'min', 'p10', 'median'], [
-    ['silhouette IoU (fitted)', mean(silhouettes).toFixed(4), Math.min(...silhouettes).toFixed(4), quantile(silhouettes, 0.1).toFixed(4), quantile(silhouettes, 0.5).toFixed(4)],
-    ['silhouette IoU (raw 448)', mean(rawIous).toFixed(4), Math.min(...rawIous).toFixed(4), quantile(rawIous, 0.1).toFixed(4), quantile(rawIous, 0.5).toFixed(4)],
-    ['edge F-score (2 px of 256)', mean(edgeScores).toFixed(4), Math.min(...edgeScores).toFixed(4), quantile(edgeScores, 0.1).toFixed(4), quantile(edgeScores, 0.5).toFixed(4)],
-  ]);
-  const timing = (name: string, wall: number[], cpu: number[]) => [name, mean(wall).toFixed(1), quantile(wall, 0.5).toFixed(1), quantile(wall, 0.9).toFixed(1), Math.max(...wall).toFixed(1), mean(cpu).toFixed(1), quantile(cpu, 0.9).toFixed(1)];
-  printTable(`Timings per shape (warm, 448², one thread; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`, ['stage', 'wall mean ms', 'wall median', 'wall p90', 'wall max', 'CPU mean ms', 'CPU p90'], [
-    timing('mesh (OCCT)', meshMs, meshCpu),
-    timing('render (raster + colour)', renderMs, renderCpu),
-    timing('PNG encode', pngMs, pngCpu),
-  ]);
+  printTable(
+    `Summary over ${silhouettes.length} samples`,
+    ['metric', 'mean', 'min', 'p10', 'median'],
+    [
+      [
+        'silhouette IoU (fitted)',
+        mean(silhouettes).toFixed(4),
+        Math.min(...silhouettes).toFixed(4),
+        quantile(silhouettes, 0.1).toFixed(4),
+        quantile(silhouettes, 0.5).toFixed(4),
+      ],
+      [
+        'silhouette IoU (raw 448)',
+        mean(rawIous).toFixed(4),
+        Math.min(...rawIous).toFixed(4),
+        quantile(rawIous, 0.1).toFixed(4),
+        quantile(rawIous, 0.5).toFixed(4),
+      ],
+      [
+        'edge F-score (2 px of 256)',
+        mean(edgeScores).toFixed(4),
+        Math.min(...edgeScores).toFixed(4),
+        quantile(edgeScores, 0.1).toFixed(4),
+        quantile(edgeScores, 0.5).toFixed(4),
+      ],
+    ],
+  );
+  const timing = (name: string, wall: number[], cpu: number[]) => [
+    name,
+    mean(wall).toFixed(1),
+    quantile(wall, 0.5).toFixed(1),
+    quantile(wall, 0.9).toFixed(1),
+    Math.max(...wall).toFixed(1),
+    mean(cpu).toFixed(1),
+    quantile(cpu, 0.9).toFixed(1),
+  ];
+  printTable(
+    `Timings per shape (warm, 448², one thread; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`,
+    ['stage', 'wall mean ms', 'wall median', 'wall p90', 'wall max', 'CPU mean ms', 'CPU p90'],
+    [timing('mesh (OCCT)', meshMs, meshCpu), timing('render (raster + colour)', renderMs, renderCpu), timing('PNG encode', pngMs, pngCpu)],
+  );
 
   // Ranking: the image's own shape should score above each perturbed candidate.
   const kinds = [...MESH_PERTURBATIONS, 'other shape'] as const;
@@ -111,25 +164,36 @@ async function main() {
     }
   }
   const winTotal = Object.values(wins).reduce((a, b) => a + b, 0);
-  printTable(`Ranking: own STEP scores above the candidate (${rankIds.length} images)`, ['candidate', 'wins', 'ties (identical render)', 'rate'], [
-    ...kinds.map((k) => [k, wins[k], ties[k], (wins[k] / rankIds.length).toFixed(3)]),
-    ['all', winTotal, Object.values(ties).reduce((a, b) => a + b, 0), (winTotal / total).toFixed(3)],
-  ]);
+  printTable(
+    `Ranking: own STEP scores above the candidate (${rankIds.length} images)`,
+    ['candidate', 'wins', 'ties (identical render)', 'rate'],
+    [
+      ...kinds.map((k) => [k, wins[k], ties[k], (wins[k] / rankIds.length).toFixed(3)]),
+      ['all', winTotal, Object.values(ties).reduce((a, b) => a + b, 0), (winTotal / total).toFixed(3)],
+    ],
+  );
   if (losses.length) console.log(`\nNot ranked above:\n${losses.map((l) => `  ${l}`).join('\n')}`);
 
   if (montage) {
     const picks = ['00442545', '00014960', '00707758', '00141107', '00070015', '00519312', '00241318', '00972984'];
-    const tile = 448, gap = 8;
+    const tile = 448,
+      gap = 8;
     const composites: { input: Buffer; left: number; top: number }[] = [];
     for (let k = 0; k < picks.length; k++) {
-      const col = k % 2, row = Math.floor(k / 2);
-      const left = col * (2 * tile + 3 * gap), top = row * (tile + gap);
+      const col = k % 2,
+        row = Math.floor(k / 2);
+      const left = col * (2 * tile + 3 * gap),
+        top = row * (tile + gap);
       composites.push({ input: await sharp(imagePath(picks[k])).png().toBuffer(), left, top });
       composites.push({ input: Buffer.from(encodePng(renderMesh(meshes.get(picks[k])!))), left: left + tile + gap, top });
     }
     const out = path.join(__dirname, '..', 'docs', 'render-montage.png');
-    const width = 4 * tile + 5 * gap, height = 4 * tile + 3 * gap;
-    await sharp({ create: { width, height, channels: 3, background: { r: 200, g: 60, b: 60 } } }).composite(composites).png().toFile(out);
+    const width = 4 * tile + 5 * gap,
+      height = 4 * tile + 3 * gap;
+    await sharp({ create: { width, height, channels: 3, background: { r: 200, g: 60, b: 60 } } })
+      .composite(composites)
+      .png()
+      .toFile(out);
     console.log(`\nwrote ${out}: left of each pair the dataset image, right our render of its STEP`);
   }
 }

@@ -82,12 +82,16 @@ async function ceiling(pairs: Pair[]) {
     return [protocol, pairs.length, s.mean.toFixed(4), s.median.toFixed(4), s.p5.toFixed(4), s.min.toFixed(4), s.at99, s.at90, s.at50, failed];
   });
   printTable(
-    `IoU ceiling: test100 ground-truth program vs its gt_steps STEP (failures count 0; ${(performance.now() - started) / 1000 | 0} s)`,
+    `IoU ceiling: test100 ground-truth program vs its gt_steps STEP (failures count 0; ${((performance.now() - started) / 1000) | 0} s)`,
     ['protocol', 'pairs', 'mean', 'median', 'p5', 'min', '≥0.99', '≥0.9', '≥0.5', 'failed'],
     rows,
   );
   const worst = results
-    .map((r, i) => ({ id: pairs[i].id, v: r.ok ? r.value.results.map((x) => x.iou.toFixed(3)).join(' / ') : r.error.message, a: r.ok ? r.value.results[0].iou : 0 }))
+    .map((r, i) => ({
+      id: pairs[i].id,
+      v: r.ok ? r.value.results.map((x) => x.iou.toFixed(3)).join(' / ') : r.error.message,
+      a: r.ok ? r.value.results[0].iou : 0,
+    }))
     .sort((x, y) => x.a - y.a)
     .slice(0, 8);
   console.log(`\nlowest under aligned (${IOU_PROTOCOLS.join(' / ')}):`);
@@ -179,7 +183,10 @@ function haveFreeCad(): boolean {
 function ensureFreeCad(): boolean {
   if (haveFreeCad()) return true;
   console.log('installing libfreecad-python3-0.20 python3-numpy with apt (≈30 s) …');
-  const r = spawnSync('apt-get', ['install', '-y', 'libfreecad-python3-0.20', 'python3-numpy'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const r = spawnSync('apt-get', ['install', '-y', 'libfreecad-python3-0.20', 'python3-numpy'], {
+    stdio: 'ignore',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
   return r.status === 0 && haveFreeCad();
 }
 
@@ -253,7 +260,8 @@ async function nativeComparison(pairs: Pair[], poolIou: Map<string, number>) {
     candidate: readShape(new Uint8Array(fs.readFileSync(p.candidate)), 'step', p.candidate),
     reference: readShape(new Uint8Array(fs.readFileSync(p.reference)), 'step', p.reference),
   }));
-  const allRotations = (s: (typeof shapes)[number]) => iou(s.candidate, s.reference, 'aligned', normalisation(s.candidate, s.reference, 'aligned', { allRotations: true }));
+  const allRotations = (s: (typeof shapes)[number]) =>
+    iou(s.candidate, s.reference, 'aligned', normalisation(s.candidate, s.reference, 'aligned', { allRotations: true }));
   for (const s of shapes) allRotations(s); // untimed: WASM tier-up on every code path
   const ours = shapes.map((s) => {
     const cpu = process.cpuUsage();
@@ -273,9 +281,25 @@ async function nativeComparison(pairs: Pair[], poolIou: Map<string, number>) {
   }
   const native = JSON.parse(fs.readFileSync(path.join(dir, 'native.json'), 'utf8')) as { id: string; iou: number; ms: number; cpu_ms: number }[];
   const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
-  const row = (label: string, ms: number[], cpu: number[]) => [label, pairs.length, quantile(ms, 0.5).toFixed(1), quantile(ms, 0.95).toFixed(1), (sum(ms) / 1000).toFixed(2), quantile(cpu, 0.5).toFixed(1), (sum(cpu) / 1000).toFixed(2)];
-  const oursRow = row('ours (OCCT WASM, Node)', ours.map((o) => o.ms), ours.map((o) => o.cpuMs));
-  const nativeRow = row('native OCCT 7.6 (FreeCAD Part)', native.map((o) => o.ms), native.map((o) => o.cpu_ms));
+  const row = (label: string, ms: number[], cpu: number[]) => [
+    label,
+    pairs.length,
+    quantile(ms, 0.5).toFixed(1),
+    quantile(ms, 0.95).toFixed(1),
+    (sum(ms) / 1000).toFixed(2),
+    quantile(cpu, 0.5).toFixed(1),
+    (sum(cpu) / 1000).toFixed(2),
+  ];
+  const oursRow = row(
+    'ours (OCCT WASM, Node)',
+    ours.map((o) => o.ms),
+    ours.map((o) => o.cpuMs),
+  );
+  const nativeRow = row(
+    'native OCCT 7.6 (FreeCAD Part)',
+    native.map((o) => o.ms),
+    native.map((o) => o.cpu_ms),
+  );
   const ratio = (k: number) => (Number(oursRow[k]) / Number(nativeRow[k])).toFixed(2);
   printTable(
     'boolean-IoU part (aligned: inertia frames + 4 × transform, common, volumes), same STEP files, one thread each',
@@ -287,11 +311,19 @@ async function nativeComparison(pairs: Pair[], poolIou: Map<string, number>) {
   const byId = new Map(native.map((n) => [n.id, n.iou]));
   const diffs = ours.map((o) => ({ id: o.id, d: Math.abs(o.iou - byId.get(o.id)!), ours: o.iou, native: byId.get(o.id)! }));
   const within = (eps: number) => diffs.filter((x) => x.d < eps).length;
-  console.log(`\nIoU agreement ours vs native on the same files: |Δ| < 1e-9: ${within(1e-9)}, < 1e-6: ${within(1e-6)}, < 1e-3: ${within(1e-3)}, < 1e-2: ${within(1e-2)} of ${diffs.length}`);
-  for (const x of diffs.filter((x) => x.d >= 1e-3).sort((a, b) => b.d - a.d).slice(0, 10)) console.log(`  ${x.id}: ours ${x.ours.toFixed(6)}, native ${x.native.toFixed(6)}`);
+  console.log(
+    `\nIoU agreement ours vs native on the same files: |Δ| < 1e-9: ${within(1e-9)}, < 1e-6: ${within(1e-6)}, < 1e-3: ${within(1e-3)}, < 1e-2: ${within(1e-2)} of ${diffs.length}`,
+  );
+  for (const x of diffs
+    .filter((x) => x.d >= 1e-3)
+    .sort((a, b) => b.d - a.d)
+    .slice(0, 10))
+    console.log(`  ${x.id}: ours ${x.ours.toFixed(6)}, native ${x.native.toFixed(6)}`);
   const poolDiffs = ours.filter((o) => poolIou.has(o.id)).map((o) => Math.abs(o.iou - poolIou.get(o.id)!));
   if (poolDiffs.length) {
-    console.log(`exported STEP vs the program's own solid (ours): |Δ| < 1e-9: ${poolDiffs.filter((d) => d < 1e-9).length}, < 1e-6: ${poolDiffs.filter((d) => d < 1e-6).length} of ${poolDiffs.length}`);
+    console.log(
+      `exported STEP vs the program's own solid (ours): |Δ| < 1e-9: ${poolDiffs.filter((d) => d < 1e-9).length}, < 1e-6: ${poolDiffs.filter((d) => d < 1e-6).length} of ${poolDiffs.length}`,
+    );
   }
 }
 

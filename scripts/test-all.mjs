@@ -58,7 +58,10 @@ function suite(label, command, args, env = {}) {
 
 const node = process.execPath;
 if (mustRun('build', node, ['esbuild.js']) && mustRun('type-check', node, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', '.'])) {
-  if (fs.existsSync(path.join(root, 'webview/tsconfig.json'))) mustRun('type-check webview', node, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'webview']);
+  if (fs.existsSync(path.join(root, 'webview/tsconfig.json')))
+    mustRun('type-check webview', node, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'webview']);
+  // `npm run lint`: Biome's lint rules and formatting (biome.jsonc).
+  mustRun('lint and format check (biome)', node, [path.join(root, 'node_modules/@biomejs/biome/bin/biome'), 'check', '--error-on-warnings']);
   if (wanted('unit')) {
     mustRun('python deps for the training recipe', 'bash', ['scripts/install-python-deps.sh']);
     await suite('unit, CLI and fuzz tests (node:test)', node, ['scripts/test.mjs']);

@@ -63,7 +63,11 @@ step('prepare workspace', () => {
   const parts = path.join(workspace, 'parts');
   fs.mkdirSync(parts, { recursive: true });
   const fixtures = path.join(root, 'test', 'fixtures', 'gencad-test100');
-  const samples = fs.readFileSync(path.join(fixtures, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const samples = fs
+    .readFileSync(path.join(fixtures, 'samples.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const wanted = { 71404: 'plate_71404.py', 111911: 'block_111911.py', 137986: 'part_137986.py' };
   for (const sample of samples) {
     const name = wanted[sample.question_id];
@@ -105,7 +109,10 @@ if (!args.has('--e2e-only')) {
 // 5. The e2e screenshot.
 if (!args.has('--no-e2e')) {
   const started = Date.now();
-  const r = spawnSync(process.execPath, [path.join(root, 'test', 'vscode', 'e2e.js'), workspace, path.join(work, 'preview.png')], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [path.join(root, 'test', 'vscode', 'e2e.js'), workspace, path.join(work, 'preview.png')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) failed = true;
   timings.push(['e2e screenshot', Date.now() - started]);
 }

@@ -94,8 +94,22 @@ const clipAxis = el(
   el('vscode-option', { value: 'y' }, 'Y'),
   el('vscode-option', { value: 'z', selected: '' }, 'Z'),
 );
-const clipSlider = el('input', { id: 'clip-position', type: 'range', min: '0', max: '1000', value: '500', title: 'Clipping position', 'aria-label': 'Clipping position' });
-const clipControls = el('div', { class: 'group clip-controls', hidden: '' }, clipAxis, clipSlider, toolbarButton('clip-flip', 'Flip the kept side', { icon: 'arrow-swap' }));
+const clipSlider = el('input', {
+  id: 'clip-position',
+  type: 'range',
+  min: '0',
+  max: '1000',
+  value: '500',
+  title: 'Clipping position',
+  'aria-label': 'Clipping position',
+});
+const clipControls = el(
+  'div',
+  { class: 'group clip-controls', hidden: '' },
+  clipAxis,
+  clipSlider,
+  toolbarButton('clip-flip', 'Flip the kept side', { icon: 'arrow-swap' }),
+);
 const candidateLabel = el('span', { class: 'candidate-label' });
 const candidateControls = el(
   'div',

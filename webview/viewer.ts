@@ -67,7 +67,13 @@ export class Viewer {
   private shapeEdges?: LineSegments;
   private referenceMesh?: Mesh;
   private referenceEdges?: LineSegments;
-  private readonly shapeMaterial = new MeshStandardMaterial({ roughness: 0.55, metalness: 0.05, polygonOffset: true, polygonOffsetFactor: 1, polygonOffsetUnits: 1 });
+  private readonly shapeMaterial = new MeshStandardMaterial({
+    roughness: 0.55,
+    metalness: 0.05,
+    polygonOffset: true,
+    polygonOffsetFactor: 1,
+    polygonOffsetUnits: 1,
+  });
   private readonly capMaterial = new MeshBasicMaterial({ side: BackSide });
   private readonly edgeMaterial = new LineBasicMaterial();
   private readonly referenceMaterial = new MeshStandardMaterial({ transparent: true, opacity: 0.22, depthWrite: false, side: DoubleSide, roughness: 0.9 });
@@ -181,7 +187,12 @@ export class Viewer {
   setView(view: CameraView): void {
     const sphere = this.boundingSphere();
     const direction =
-      view === 'fit' ? this.camera.position.clone().sub(this.controls?.target ?? new Vector3()).normalize() : VIEW_DIRECTIONS[view].clone();
+      view === 'fit'
+        ? this.camera.position
+            .clone()
+            .sub(this.controls?.target ?? new Vector3())
+            .normalize()
+        : VIEW_DIRECTIONS[view].clone();
     if (!(direction.lengthSq() > 0)) direction.copy(VIEW_DIRECTIONS.iso);
     const radius = Math.max(sphere.radius, 1e-6);
     const fov = (this.camera.fov * Math.PI) / 180;
@@ -232,7 +243,11 @@ export class Viewer {
     // Axes triad in the lower-left corner, turning with the camera.
     const size = Math.min(96, Math.floor(Math.min(width, height) / 4));
     if (size > 24) {
-      const offset = this.camera.position.clone().sub(this.controls?.target ?? new Vector3()).normalize().multiplyScalar(4);
+      const offset = this.camera.position
+        .clone()
+        .sub(this.controls?.target ?? new Vector3())
+        .normalize()
+        .multiplyScalar(4);
       this.triadCamera.position.copy(offset);
       this.triadCamera.up.copy(this.camera.up);
       this.triadCamera.lookAt(0, 0, 0);
@@ -380,6 +395,7 @@ function themePalette(): Palette {
   const kind = document.body.classList.contains('vscode-light') ? 'light' : document.body.classList.contains('vscode-high-contrast') ? 'hc' : 'dark';
   const accent = cssColor('--vscode-charts-orange', '#d18616');
   if (kind === 'light') return { shape: new Color('#8fb0d6'), edges: new Color('#1f2a37'), cap: new Color('#c9a227'), reference: accent };
-  if (kind === 'hc') return { shape: new Color('#c0c0c0'), edges: cssColor('--vscode-contrastBorder', '#ffffff'), cap: new Color('#ffd700'), reference: accent };
+  if (kind === 'hc')
+    return { shape: new Color('#c0c0c0'), edges: cssColor('--vscode-contrastBorder', '#ffffff'), cap: new Color('#ffd700'), reference: accent };
   return { shape: new Color('#8aa9cf'), edges: new Color('#10151c'), cap: new Color('#d9b44a'), reference: accent };
 }

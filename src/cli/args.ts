@@ -4,11 +4,7 @@ import { UserError, errorMessage } from '../core/errors';
 
 export class UsageError extends UserError {}
 
-export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
-  argv: string[],
-  options: T,
-  help: string,
-) {
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, help: string) {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(help);
     process.exit(0);

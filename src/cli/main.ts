@@ -66,7 +66,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e) => {
-    console.error(`gift: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    console.error(`gift: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exitCode = 1;
   },
 );

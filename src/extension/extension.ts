@@ -8,13 +8,7 @@ import { registerCommands } from './commands';
 import { DatasetCommands } from './dataset/commands';
 import { DatasetService } from './dataset/service';
 import { DATASET_VIEW_ID, DatasetTreeProvider, type DatasetNode } from './dataset/tree';
-import {
-  BackendUnavailableError,
-  chooseImage,
-  registerImageToCadBackend,
-  resolveBackend,
-  type ImageToCadBackend,
-} from './image-to-cad/backends';
+import { BackendUnavailableError, chooseImage, registerImageToCadBackend, resolveBackend, type ImageToCadBackend } from './image-to-cad/backends';
 import { KernelService } from './kernel';
 import { disposeLog, log } from './log';
 import { onnxImageBackend, openAiImageBackend } from './image-to-cad/model-backends';
@@ -251,7 +245,8 @@ async function imageToCad(arg: vscode.Uri | undefined, previews: PreviewManager,
   // Beside the image when one is open; in an empty window, Beside would leave an empty group first.
   const column = vscode.window.tabGroups.activeTabGroup.tabs.length > 0 ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
   await vscode.window.showTextDocument(document, { viewColumn: column, preview: false });
-  if (settings.autoOpenPreview) previews.open(document, { column: vscode.ViewColumn.Beside, imageUri: image, imageIsSource: true, candidates, model: outcome.backend });
+  if (settings.autoOpenPreview)
+    previews.open(document, { column: vscode.ViewColumn.Beside, imageUri: image, imageIsSource: true, candidates, model: outcome.backend });
   return { ok: true, uri: document.uri, detail: `${candidates.length} candidate(s)` };
 }
 
@@ -311,7 +306,6 @@ async function exportShape(
   if (!to) void vscode.window.showInformationMessage(`Exported ${path.basename(target.path)} (${formatBytes(bytes.byteLength)}).`);
   return { ok: true, uri: target, detail: `${bytes.byteLength} bytes` };
 }
-
 
 function formatBytes(n: number): string {
   return n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`;

@@ -189,9 +189,7 @@ type RequestOf<M extends { [K in keyof M]: [unknown, unknown] }> = {
   [K in keyof M]: { kind: 'request'; id: number; method: K; params: M[K][0] };
 }[keyof M];
 
-export type ResponseMessage<R = unknown> =
-  | { kind: 'response'; id: number; ok: true; result: R }
-  | { kind: 'response'; id: number; ok: false; error: string };
+export type ResponseMessage<R = unknown> = { kind: 'response'; id: number; ok: true; result: R } | { kind: 'response'; id: number; ok: false; error: string };
 
 export type HostMessage = NotificationOf<HostNotifications> | CommandOf<HostCommands> | RequestOf<WebviewRequests>;
 export type WebviewMessage = NotificationOf<WebviewNotifications> | CommandOf<WebviewCommands> | ResponseMessage;

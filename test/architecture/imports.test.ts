@@ -116,6 +116,9 @@ test('no import circles between files', () => {
 
 test('the rule is checked on a real graph (the reader finds the imports it must)', () => {
   const pool = path.join(SRC, 'core', 'pool', 'pool.ts');
-  assert.ok(graph.get(pool)?.some((f) => rel(f) === path.join('core', 'jobs', 'catalog.ts')), 'pool.ts imports the job catalogue');
+  assert.ok(
+    graph.get(pool)?.some((f) => rel(f) === path.join('core', 'jobs', 'catalog.ts')),
+    'pool.ts imports the job catalogue',
+  );
   assert.ok(files.length > 100, `${files.length} files read`);
 });

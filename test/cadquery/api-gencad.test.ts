@@ -136,7 +136,10 @@ test(`multi-sketch test100 programs (${multi.length}) give solids whose bbox mat
     const a = boundsOf(shape);
     const b = boundsOf(ref);
     for (const k of ['x', 'y', 'z'] as const) {
-      assert.ok(Math.abs(a.min[k] - b.min[k]) <= 0.05 && Math.abs(a.max[k] - b.max[k]) <= 0.05, `${s.id}: bbox ${k} [${a.min[k]}, ${a.max[k]}] vs STEP [${b.min[k]}, ${b.max[k]}]`);
+      assert.ok(
+        Math.abs(a.min[k] - b.min[k]) <= 0.05 && Math.abs(a.max[k] - b.max[k]) <= 0.05,
+        `${s.id}: bbox ${k} [${a.min[k]}, ${a.max[k]}] vs STEP [${b.min[k]}, ${b.max[k]}]`,
+      );
     }
     ref.delete();
   }

@@ -56,7 +56,10 @@ test('sketch loops: rect, circle, polygon, nested holes and islands, extrude bot
   near(volumeOf(neg), 2);
   near(boundsOf(neg).min.z, -2);
   // lines and a three-point arc: a half disc of radius 1 on a 2x1 rectangle
-  near(vol('result = cq.Workplane("XY").moveTo(-1, 0).lineTo(-1, -1).lineTo(1, -1).lineTo(1, 0).threePointArc((0, 1), (-1, 0)).close().extrude(1)'), 2 + PI / 2);
+  near(
+    vol('result = cq.Workplane("XY").moveTo(-1, 0).lineTo(-1, -1).lineTo(1, -1).lineTo(1, 0).threePointArc((0, 1), (-1, 0)).close().extrude(1)'),
+    2 + PI / 2,
+  );
   near(vol('result = cq.Workplane("XY").polyline([(0, 0), (2, 0), (2, 1)]).close().extrude(1)'), 1);
   near(vol('result = cq.Workplane("XY").hLine(2).vLine(1).hLineTo(0).close().extrude(1)'), 2);
 });
@@ -93,13 +96,21 @@ test('holes, selectors, workplane on a face', async () => {
   await loadOpenCascade();
   near(vol('result = cq.Workplane("XY").box(4, 4, 1).faces(">Z").workplane().hole(1)'), 16 - PI * 0.25);
   near(vol('result = cq.Workplane("XY").box(4, 4, 2).faces(">Z").workplane().cboreHole(1, 2, 0.5)'), 32 - PI * 0.25 * 1.5 - PI * 0.5);
-  near(vol('result = cq.Workplane("XY").box(4, 4, 1).faces(">Z").workplane().rect(2, 2, forConstruction=True).vertices().hole(0.5, 0.5)'), 16 - 4 * PI * 0.0625 * 0.5);
+  near(
+    vol('result = cq.Workplane("XY").box(4, 4, 1).faces(">Z").workplane().rect(2, 2, forConstruction=True).vertices().hole(0.5, 0.5)'),
+    16 - 4 * PI * 0.0625 * 0.5,
+  );
   // boss on the top face, centred on it
   const boss = run('result = cq.Workplane("XY").box(2, 2, 1).faces(">Z").workplane().circle(0.5).extrude(1)').shape;
   near(volumeOf(boss), 4 + PI * 0.25);
   near(boundsOf(boss).max.z, 1.5);
-  const { globals } = run('b = cq.Workplane("XY").box(1, 1, 1)\nresult = b\nn1 = b.faces(">Z").size()\nn2 = b.faces("|Z").size()\nn3 = b.edges("|Z").size()\nn4 = b.faces("#Z").size()\nn5 = b.faces(">Z or <Z").size()\nn6 = b.faces("not(>Z or <Z)").size()\nn7 = b.edges("%LINE").size()\nn8 = b.faces(">X[0]").size()');
-  assert.deepEqual(['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7', 'n8'].map((k) => globals.get(k)), [1, 2, 4, 4, 2, 4, 12, 1]);
+  const { globals } = run(
+    'b = cq.Workplane("XY").box(1, 1, 1)\nresult = b\nn1 = b.faces(">Z").size()\nn2 = b.faces("|Z").size()\nn3 = b.edges("|Z").size()\nn4 = b.faces("#Z").size()\nn5 = b.faces(">Z or <Z").size()\nn6 = b.faces("not(>Z or <Z)").size()\nn7 = b.edges("%LINE").size()\nn8 = b.faces(">X[0]").size()',
+  );
+  assert.deepEqual(
+    ['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7', 'n8'].map((k) => globals.get(k)),
+    [1, 2, 4, 4, 2, 4, 12, 1],
+  );
   assert.throws(() => parseSelector('>Q'), /invalid selector/);
 });
 
@@ -120,7 +131,13 @@ test('fillet, chamfer, shell, revolve, mirror, translate, rotate', async () => {
 
 test('Sketch API (CAD-Recode / cadrille style)', async () => {
   await loadOpenCascade();
-  near(vol(`result = cq.Workplane("XY", origin=(0, 0, 1)).sketch().segment((0, 0), (2, 0)).segment((2, 1)).arc((1, 1.5), (0, 1)).close().assemble().finalize().extrude(1)`), 2 + (PI * 1.25 * 1.25 * Math.acos(0.6) / PI - 0.5 * 2 * 0.75), 1e-6);
+  near(
+    vol(
+      `result = cq.Workplane("XY", origin=(0, 0, 1)).sketch().segment((0, 0), (2, 0)).segment((2, 1)).arc((1, 1.5), (0, 1)).close().assemble().finalize().extrude(1)`,
+    ),
+    2 + ((PI * 1.25 * 1.25 * Math.acos(0.6)) / PI - 0.5 * 2 * 0.75),
+    1e-6,
+  );
   near(vol('result = cq.Workplane("XY").sketch().push([(0, 0)]).circle(2).push([(0, 0)]).circle(1, mode="s").finalize().extrude(1)'), 3 * PI);
   near(vol('result = cq.Workplane("XY").sketch().rect(2, 2).push([(1, 1)]).rect(2, 2).finalize().extrude(1)'), 7);
   const b = boundsOf(run('result = cq.Workplane("XY", origin=(0, 0, 5)).sketch().rect(1, 1).finalize().extrude(1)').shape);

@@ -29,7 +29,10 @@ function mutate(code: string, rand: () => number): string {
     case 4: // zero an extrude
       return code.replace(/extrude\(([-\d.e]+)/, 'extrude(0');
     default: // drop a whole line
-      return code.split('\n').filter((_, i, lines) => i !== Math.floor(rand() * lines.length)).join('\n');
+      return code
+        .split('\n')
+        .filter((_, i, lines) => i !== Math.floor(rand() * lines.length))
+        .join('\n');
   }
 }
 
@@ -52,7 +55,8 @@ test(`${MUTATIONS} mutated test100 programs each end in a result or a typed erro
       assert.ok(KINDS.has(r.error.kind), `unexpected error kind ${r.error.kind}: ${r.error.message}`);
       assert.doesNotMatch(r.error.message, /worker (crashed|exited)/);
       assert.ok(r.error.message.length > 0);
-      if (r.error.kind !== 'timeout') assert.ok(r.error.kind === 'geometry' || r.error.kind === 'runtime' || r.error.line, `no line for ${r.error.kind}: ${r.error.message}`);
+      if (r.error.kind !== 'timeout')
+        assert.ok(r.error.kind === 'geometry' || r.error.kind === 'runtime' || r.error.line, `no line for ${r.error.kind}: ${r.error.message}`);
     }
     const stats = pool.stats();
     console.log(`fuzz outcomes: ${JSON.stringify(counts)}; pool: ${JSON.stringify(stats)}`);

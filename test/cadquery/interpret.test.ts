@@ -112,7 +112,10 @@ test('strings, lists and tuples: concatenation, repetition, structural equality'
 });
 
 test('truthiness, short-circuit and/or returning operands, conditional expressions', () => {
-  assert.equal(value('r = [bool(x) for x in (0, 0.0, "", [], (), {}, None, 1, "a", [0])]'), '[False, False, False, False, False, False, False, True, True, True]');
+  assert.equal(
+    value('r = [bool(x) for x in (0, 0.0, "", [], (), {}, None, 1, "a", [0])]'),
+    '[False, False, False, False, False, False, False, True, True, True]',
+  );
   assert.equal(value('r = 0 or "default"'), "'default'");
   assert.equal(value('r = [] and undefined_name'), '[]');
   assert.equal(value('r = 3 and 4'), '4');
@@ -130,7 +133,18 @@ test('assignment forms: tuple unpacking, nesting, starred, chained, augmented, s
   ).globals;
   const get = (name: string) => pyRepr(g.get(name)!);
   assert.deepEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'x', 'y', 'lst', 'n'].map(get), [
-    '2', '1', '3', "{'k': 2}", '5', '0', '[1, 2, 3]', '4', '8', '14', '[10, 2, 2]', '9',
+    '2',
+    '1',
+    '3',
+    "{'k': 2}",
+    '5',
+    '0',
+    '[1, 2, 3]',
+    '4',
+    '8',
+    '14',
+    '[10, 2, 2]',
+    '9',
   ]);
   expectFailure('a, b = 1, 2, 3', 'runtime', /too many values to unpack \(expected 2\)/, 1);
   expectFailure('a, b, c = (1, 2)', 'runtime', /not enough values to unpack \(expected 3, got 2\)/, 1);
@@ -139,7 +153,10 @@ test('assignment forms: tuple unpacking, nesting, starred, chained, augmented, s
 });
 
 test('subscripts: negative indices, slices, dicts, strings, ranges', () => {
-  assert.equal(value('a = [1, 2, 3, 4, 5]\nr = a[0], a[-1], a[1:3], a[:-2], a[::2], a[::-1], a[10:]'), '(1, 5, [2, 3], [1, 2, 3], [1, 3, 5], [5, 4, 3, 2, 1], [])');
+  assert.equal(
+    value('a = [1, 2, 3, 4, 5]\nr = a[0], a[-1], a[1:3], a[:-2], a[::2], a[::-1], a[10:]'),
+    '(1, 5, [2, 3], [1, 2, 3], [1, 3, 5], [5, 4, 3, 2, 1], [])',
+  );
   assert.equal(value('r = "hello"[1], "hello"[-3:]'), "('e', 'llo')");
   assert.equal(value('r = (1, 2, 3)[1:]'), '(2, 3)');
   assert.equal(value('r = range(0, 10, 2)[-1], range(10)[2:5]'), '(8, range(2, 5))');
@@ -234,8 +251,14 @@ test('builtins', () => {
     ['round(2.5), round(3.5), round(-0.5), round(2.675, 2), round(0.125, 2), round(1234.5678, -2), round(1.23456, 3)', '(2, 4, 0, 2.67, 0.12, 1200, 1.235)'],
     ['int(3.9), int(-3.9), int("42"), int(" -7 "), int("ff", 16), int(True)', '(3, -3, 42, -7, 255, 1)'],
     ['float("1e-3"), float(2), float("inf") > 1e308, str(1.5), str(None), str([1, "a"])', "(0.001, 2, True, '1.5', 'None', \"[1, 'a']\")"],
-    ['bool([]), bool("x"), list("ab"), list(range(3)), tuple([1, 2]), dict(a=1), dict([("b", 2)])', "(False, True, ['a', 'b'], [0, 1, 2], (1, 2), {'a': 1}, {'b': 2})"],
-    ['sorted([3, 1, 2]), sorted(["b", "a"], reverse=True), list(reversed([1, 2, 3])), any([0, 1]), all([1, 0])', "([1, 2, 3], ['b', 'a'], [3, 2, 1], True, False)"],
+    [
+      'bool([]), bool("x"), list("ab"), list(range(3)), tuple([1, 2]), dict(a=1), dict([("b", 2)])',
+      "(False, True, ['a', 'b'], [0, 1, 2], (1, 2), {'a': 1}, {'b': 2})",
+    ],
+    [
+      'sorted([3, 1, 2]), sorted(["b", "a"], reverse=True), list(reversed([1, 2, 3])), any([0, 1]), all([1, 0])',
+      "([1, 2, 3], ['b', 'a'], [3, 2, 1], True, False)",
+    ],
     ['pow(2, 8), repr("a"), format(3.14159, ".2f"), list(map(abs, [-1, 2])), list(filter(None, [0, 1, 2]))', "(256, \"'a'\", '3.14', [1, 2], [1, 2])"],
     ['range(5), range(1, 10, 2)[2], 4 in range(0, 10, 2), 5 in range(0, 10, 2)', '(range(0, 5), 5, True, False)'],
   ];
@@ -266,18 +289,32 @@ test('list, dict and str methods', () => {
   ].join('\n');
   const g = run(src).globals;
   const get = (n: string) => pyRepr(g.get(n)!);
-  assert.deepEqual(
-    ['a', 'last', 'first', 'where', 'keys', 'items', 'got', 'd', 'popped', 's', 'j', 'fmt', 'up'].map(get),
-    ['[2, 3, 4, 5]', '6', '0', '2', "['x', 1]", "[('x', 1)]", '(9, 1)', "{'y': 2}", '1', "['a', 'b', 'c']", "'a-b-c'", "'1 and 2.2 and n'", "'HI'"],
-  );
+  assert.deepEqual(['a', 'last', 'first', 'where', 'keys', 'items', 'got', 'd', 'popped', 's', 'j', 'fmt', 'up'].map(get), [
+    '[2, 3, 4, 5]',
+    '6',
+    '0',
+    '2',
+    "['x', 1]",
+    "[('x', 1)]",
+    '(9, 1)',
+    "{'y': 2}",
+    '1',
+    "['a', 'b', 'c']",
+    "'a-b-c'",
+    "'1 and 2.2 and n'",
+    "'HI'",
+  ]);
   expectFailure('a = []\na.pop()', 'runtime', /pop from empty list/, 2);
   expectFailure('a = [1]\na.apend(2)', 'runtime', /'list' object has no attribute 'apend'/, 2, 3);
 });
 
 test('f-strings and % formatting', () => {
-  assert.equal(value('w = 3.14159\nn = "x"\nr = f"{n}: {w:.2f} {w:8.3f}|{n!r} {{ok}} {w=:.1f} {10:>4}|{7:04d}|{0.5:.0%}|{1234567:,}"'), "\"x: 3.14    3.142|'x' {ok} w=3.1   10|0007|50%|1,234,567\"");
+  assert.equal(
+    value('w = 3.14159\nn = "x"\nr = f"{n}: {w:.2f} {w:8.3f}|{n!r} {{ok}} {w=:.1f} {10:>4}|{7:04d}|{0.5:.0%}|{1234567:,}"'),
+    '"x: 3.14    3.142|\'x\' {ok} w=3.1   10|0007|50%|1,234,567"',
+  );
   assert.equal(value('r = f"{1e-7:g} {123456789.0:g} {2.5:e} {255:x} {5:+d}"'), "'1e-07 1.23457e+08 2.500000e+00 ff +5'");
-  assert.equal(value('r = "%5.2f|%d|%s|%r" % (3.14159, 42, "s", "s")'), "\" 3.14|42|s|'s'\"");
+  assert.equal(value('r = "%5.2f|%d|%s|%r" % (3.14159, 42, "s", "s")'), '" 3.14|42|s|\'s\'"');
 });
 
 test('math module and imports', () => {
@@ -298,7 +335,10 @@ test('math module and imports', () => {
     modules: { cadquery: fakeCadQuery(log) },
   }).globals;
   assert.ok(g.has('w') && g.has('v') && g.has('c'));
-  assert.deepEqual(log.map((l) => l.name), ['Workplane', 'Vector', 'Workplane']);
+  assert.deepEqual(
+    log.map((l) => l.name),
+    ['Workplane', 'Vector', 'Workplane'],
+  );
   const star = interpret('from cadquery import *\nr = Workplane("XY").box(1, 2, 3)', { modules: { cadquery: fakeCadQuery(log) } });
   assert.ok(star.globals.has('r'));
 });
@@ -497,7 +537,10 @@ test('host operators and protocols: binaryOp, reflected operands, unary minus, _
     'import cadquery as cq\nv = cq.Vector(2)\na = (v + v).x\nb = (3 * v).x\nc = (10 - v).x\nd = (-v).x\ne = v[0]\nf = len(v)\nx, y, z = v\ns = sum([v, v], cq.Vector(0)).x\n',
     { modules: { cadquery: cq } },
   ).globals;
-  assert.deepEqual(['a', 'b', 'c', 'd', 'e', 'f', 'x', 'y', 's'].map((n) => g.get(n)), [4, 6, 8, -2, 2, 3, 2, 0, 4]);
+  assert.deepEqual(
+    ['a', 'b', 'c', 'd', 'e', 'f', 'x', 'y', 's'].map((n) => g.get(n)),
+    [4, 6, 8, -2, 2, 3, 2, 0, 4],
+  );
   let error: unknown;
   try {
     interpret('import cadquery as cq\nv = cq.Vector(2) + "s"\n', { modules: { cadquery: cq } });
@@ -532,7 +575,10 @@ test('CAD-Recode style programs run against a chainable module', () => {
     "import cadquery as cq\nr = cq.Workplane('XY', origin=(0, 0, -5)).sketch().segment((0,0),(10,0)).segment((10,5)).close().assemble().finalize().extrude(10)\n",
     { modules: { cadquery: fakeCadQuery(log) } },
   );
-  assert.deepEqual(log.map((c) => c.name), ['Workplane', 'sketch', 'segment', 'segment', 'close', 'assemble', 'finalize', 'extrude']);
+  assert.deepEqual(
+    log.map((c) => c.name),
+    ['Workplane', 'sketch', 'segment', 'segment', 'close', 'assemble', 'finalize', 'extrude'],
+  );
   assert.equal(pyRepr(log[0].kwargs.origin), '(0, 0, -5)');
   assert.equal(pyRepr(new PyList(log[2].args)), '[(0, 0), (10, 0)]');
   log.length = 0;
@@ -540,7 +586,10 @@ test('CAD-Recode style programs run against a chainable module', () => {
     'import cadquery as cq\nw0 = cq.Workplane("XY", origin=(0, 0, 0))\nr = w0.sketch()\\\n    .push([(0, 0)])\\\n    .rect(10, 20)\\\n    .circle(1, mode="s")\\\n    .finalize()\\\n    .extrude(5)\n',
     { modules: { cadquery: fakeCadQuery(log) } },
   );
-  assert.deepEqual(log.map((c) => c.name), ['Workplane', 'sketch', 'push', 'rect', 'circle', 'finalize', 'extrude']);
+  assert.deepEqual(
+    log.map((c) => c.name),
+    ['Workplane', 'sketch', 'push', 'rect', 'circle', 'finalize', 'extrude'],
+  );
   assert.equal(log[4].kwargs.mode, 's');
 });
 
@@ -550,13 +599,12 @@ test('all 100 GenCAD ground-truth programs run, making exactly the calls their s
     const result = interpret(sample.code, { modules: { cadquery: fakeCadQuery(log) } });
     assert.ok(result.globals.has('solid'), sample.id);
     const expected = [...sample.code.matchAll(/\.(\w+)\(/g)].map((m) => m[1]);
-    assert.deepEqual(
-      log.map((c) => c.name).sort(),
-      expected.sort(),
-      `calls of ${sample.id}`,
-    );
+    assert.deepEqual(log.map((c) => c.name).sort(), expected.sort(), `calls of ${sample.id}`);
     const vectors = log.filter((c) => c.name === 'Vector');
-    assert.ok(vectors.every((v) => v.args.length === 3 && v.args.every((a) => typeof a === 'number')), sample.id);
+    assert.ok(
+      vectors.every((v) => v.args.length === 3 && v.args.every((a) => typeof a === 'number')),
+      sample.id,
+    );
     const both = log.filter((c) => c.name === 'extrude' && 'both' in c.kwargs);
     assert.ok(both.every((c) => c.kwargs.both === true));
   }

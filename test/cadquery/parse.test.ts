@@ -58,9 +58,7 @@ test('every node carries 1-based line and col; chained methods point at their ow
 });
 
 test('backslash continuations and comments inside calls', () => {
-  const { body } = parseProgram(
-    'r = cq.Workplane("XY") \\\n    .box(1, 2, 3) \\\n    .edges("|Z")  # trailing\nf(a,  # first\n  b)  # second\n',
-  );
+  const { body } = parseProgram('r = cq.Workplane("XY") \\\n    .box(1, 2, 3) \\\n    .edges("|Z")  # trailing\nf(a,  # first\n  b)  # second\n');
   const call = (body[0] as A.Assign).value as A.Call;
   assert.equal((call.func as A.Attribute).name, 'edges');
   assert.equal(call.line, 3);
@@ -69,9 +67,7 @@ test('backslash continuations and comments inside calls', () => {
 });
 
 test('numbers: ints, floats, exponents, underscores, hex and Python-only forms like 1. and 1.e3', () => {
-  const values = ['1', '2.5', '1e-3', '.5', '1_000', '0x1F', '0o17', '0b101', '1.', '1.e3', '2.E-2'].map(
-    (text) => (onlyExpr(text) as A.NumberLiteral).value,
-  );
+  const values = ['1', '2.5', '1e-3', '.5', '1_000', '0x1F', '0o17', '0b101', '1.', '1.e3', '2.E-2'].map((text) => (onlyExpr(text) as A.NumberLiteral).value);
   assert.deepEqual(values, [1, 2.5, 0.001, 0.5, 1000, 31, 15, 5, 1, 1000, 0.02]);
   const { body } = parseProgram('x = 1.\ny = foo(2.)  # col stays put\n');
   const call = (body[1] as A.Assign).value as A.Call;
@@ -121,7 +117,10 @@ test('calls with keywords, *args, **kwargs; subscripts and slices; comprehension
   const call = onlyExpr('f(1, *xs, k=2, **kw)') as A.Call;
   assert.equal(call.args.length, 2);
   assert.equal(call.args[1].type, 'Starred');
-  assert.deepEqual(call.keywords.map((k) => k.name), ['k', null]);
+  assert.deepEqual(
+    call.keywords.map((k) => k.name),
+    ['k', null],
+  );
   const sub = onlyExpr('a[1:-1:2]') as A.Subscript;
   const slice = sub.index as A.Slice;
   assert.equal(slice.type, 'Slice');
@@ -178,9 +177,7 @@ test('control flow: if/elif/else, for/else, def with defaults and *args, return'
 });
 
 test('imports are recorded for checking before the program runs', () => {
-  const program = parseProgram(
-    'import cadquery as cq\nfrom math import pi, sqrt as root\nif x:\n    import os\nfrom cadquery.selectors import X\n',
-  );
+  const program = parseProgram('import cadquery as cq\nfrom math import pi, sqrt as root\nif x:\n    import os\nfrom cadquery.selectors import X\n');
   assert.deepEqual(
     program.imports.map((i) => [i.module, i.line]),
     [
@@ -191,10 +188,13 @@ test('imports are recorded for checking before the program runs', () => {
     ],
   );
   const from = program.body[1] as A.ImportFrom;
-  assert.deepEqual(from.names?.map((n) => [n.name, n.asName]), [
-    ['pi', null],
-    ['sqrt', 'root'],
-  ]);
+  assert.deepEqual(
+    from.names?.map((n) => [n.name, n.asName]),
+    [
+      ['pi', null],
+      ['sqrt', 'root'],
+    ],
+  );
 });
 
 test('syntax errors name the problem and the place', () => {
@@ -301,7 +301,13 @@ test('all 100 GenCAD ground-truth programs parse', () => {
   for (const sample of samples) {
     const program = parseProgram(sample.code);
     const assigns = program.body.filter((s) => s.type === 'Assign') as A.Assign[];
-    assert.ok(assigns.some((a) => a.targets.some((t) => t.type === 'Name' && t.id === 'solid')), sample.id);
-    assert.deepEqual(program.imports.map((i) => i.module), ['cadquery']);
+    assert.ok(
+      assigns.some((a) => a.targets.some((t) => t.type === 'Name' && t.id === 'solid')),
+      sample.id,
+    );
+    assert.deepEqual(
+      program.imports.map((i) => i.module),
+      ['cadquery'],
+    );
   }
 });

@@ -7,16 +7,26 @@ import os from 'node:os';
 import path from 'node:path';
 
 const root = path.join(__dirname, '..', '..');
-const gift = (...args: string[]) => execFileSync(process.execPath, [path.join(root, 'bin', 'gift.js'), ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const gift = (...args: string[]) =>
+  execFileSync(process.execPath, [path.join(root, 'bin', 'gift.js'), ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 test('bootstrap runs the model over sft samples, resumes, and shards', { timeout: 300_000 }, () => {
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gift-bootstrap-cli-')), 'ds');
   gift('dataset', 'import', path.join(root, 'test/fixtures/gencad-test100/samples.jsonl'), '--out', dir);
   const first = gift('bootstrap', dir, '--samples', '3', '--limit', '2', '--shard', '1/2', '--model', path.join(root, 'models/smoke'), '--timeout', '120000');
   assert.match(first, /done: 2\/2 samples \(0 from an earlier run\)/);
-  const log = fs.readFileSync(path.join(dir, 'bootstrap.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const log = fs
+    .readFileSync(path.join(dir, 'bootstrap.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(log.length, 2);
-  const sftIds = fs.readFileSync(path.join(dir, 'collections', 'sft.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).id).sort();
+  const sftIds = fs
+    .readFileSync(path.join(dir, 'collections', 'sft.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).id)
+    .sort();
   // Shard 1/2 takes the odd positions of the id-sorted list.
   assert.deepEqual(log.map((s) => s.id).sort(), [sftIds[1], sftIds[3]]);
   for (const s of log) assert.equal(s.samples, 3);

@@ -29,7 +29,10 @@ test('all 100 test100 ground-truth programs run, one JSON line each, bboxes matc
     return file;
   });
   const { code, stdout, stderr } = await runGift(['run', '--json', ...files]);
-  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, 100, stderr);
   const failed = lines.filter((l) => !l.ok);
   assert.deepEqual(failed, []);
@@ -45,7 +48,10 @@ test('all 100 test100 ground-truth programs run, one JSON line each, bboxes matc
   assert.ok(invalid.length <= 4, `invalid B-reps: ${invalid.join(', ')}`);
   // Sanity check against DeepCAD's own geometry: bounding boxes agree within ≈0.02.
   const steps = await runGift(['run', '--json', ...samples.map((s) => s.step)]);
-  const stepLines = steps.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const stepLines = steps.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   let worst = 0;
   for (const [i, line] of stepLines.entries()) {
     assert.ok(line.ok, JSON.stringify(line));
@@ -62,14 +68,20 @@ test('errors are one JSON line with kind, message and line; other files still ru
   fs.writeFileSync(bad, 'import cadquery as cq\n\nresult = cq.Workplane("XY").box(1, 2, 3).extrud(4)\n');
   fs.writeFileSync(hang, 'import cadquery as cq\nresult = cq.Workplane("XY").rect(1, 1).extrude(0)\n');
   const { code, stdout } = await runGift(['run', '--json', bad, good, hang, path.join(work, 'missing.py'), path.join(work, 'x.txt')]);
-  const [b, g, z, missing, txt] = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const [b, g, z, missing, txt] = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(code, 1);
   assert.equal(b.ok, false);
   assert.equal(b.error.line, 3);
   assert.match(b.error.message, /extrud/);
   assert.equal(g.ok, true);
   assert.ok(Math.abs(g.volume - 6) < 1e-9);
-  assert.deepEqual(g.bbox.map((v: number) => Math.round(v * 1e9) / 1e9), [-0.5, -1, -1.5, 0.5, 1, 1.5]);
+  assert.deepEqual(
+    g.bbox.map((v: number) => Math.round(v * 1e9) / 1e9),
+    [-0.5, -1, -1.5, 0.5, 1, 1.5],
+  );
   assert.equal(z.ok, false);
   assert.equal(z.error.kind, 'geometry');
   assert.match(missing.error.message, /no such file/);
@@ -84,7 +96,10 @@ test('--step and --stl write files that load back with the same volume', async (
   const first = await runGift(['run', '--json', file, '--step', step, '--stl', stl]);
   assert.equal(first.code, 0, first.stdout + first.stderr);
   const back = await runGift(['run', '--json', step, stl]);
-  const [s, t] = back.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const [s, t] = back.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const exact = Math.PI * 4 * 3;
   assert.ok(Math.abs(s.volume - exact) / exact < 1e-6, JSON.stringify(s));
   assert.ok(Math.abs(t.volume - exact) / exact < 0.02, JSON.stringify(t));

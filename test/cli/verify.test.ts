@@ -56,7 +56,11 @@ const pairLines = [
   // aligned normalises position and scale away: a moved, doubled box is the same part.
   JSON.stringify({ id: 'inline', candidate: box(1, 2, 3), reference: box(2, 4, 6, 5) }),
   JSON.stringify({ id: 'test100', candidate: `parts/${sample.id}.py`, reference: `refs/${sample.id}.step` }),
-  JSON.stringify({ id: 'bad-candidate', candidate: 'import cadquery as cq\n\nsolid = cq.Workplane("XY").box(1, 2, 3).extrud(4)\n', reference: 'parts/plate.py' }),
+  JSON.stringify({
+    id: 'bad-candidate',
+    candidate: 'import cadquery as cq\n\nsolid = cq.Workplane("XY").box(1, 2, 3).extrud(4)\n',
+    reference: 'parts/plate.py',
+  }),
   JSON.stringify({ id: 'bad-reference', candidate: 'parts/plate.py', reference: 'import cadquery as cq\nsolid = cq.Workplane("XY").rect(1, 1).extrude(0)\n' }),
   JSON.stringify({ id: 'missing-file', candidate: 'parts/plate.py', reference: 'refs/nope.step' }),
   '{"id": "torn", "candidate": ',
@@ -145,7 +149,13 @@ test('verify: paths relative to the pairs file, inline code, failures and bad li
   assert.match(stderr, /verify: 8\/8 done \(0 from an earlier run\)/);
 
   // `gift iou` on the same files gives the same numbers as the batch.
-  const single = await runGift(['iou', path.join(pairsDir, 'parts', `${sample.id}.py`), path.join(pairsDir, 'refs', `${sample.id}.step`), '--json', ...TIMEOUT]);
+  const single = await runGift([
+    'iou',
+    path.join(pairsDir, 'parts', `${sample.id}.py`),
+    path.join(pairsDir, 'refs', `${sample.id}.step`),
+    '--json',
+    ...TIMEOUT,
+  ]);
   const one = JSON.parse(single.stdout);
   assert.equal(one.iou, t100.iou);
   assert.equal(one.chamfer, t100.chamfer);

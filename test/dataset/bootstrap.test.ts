@@ -18,7 +18,9 @@ const pool = new KernelPool({ workers: 2, timeoutMs: 30_000 });
 after(() => pool.close());
 
 /** Single-sketch, single-extrude programs: scaling the extrude by f gives raw IoU = f exactly. */
-const prisms = loadTest100().filter((s) => (s.code.match(/extrude\(/g) ?? []).length === 1 && !s.code.includes('both=True')).slice(0, 3);
+const prisms = loadTest100()
+  .filter((s) => (s.code.match(/extrude\(/g) ?? []).length === 1 && !s.code.includes('both=True'))
+  .slice(0, 3);
 
 const scaledExtrude = (code: string, factor: number) => code.replace(/extrude\(([-\d.e]+)\)/, (_, d) => `extrude(${Number(d) * factor})`);
 
@@ -26,7 +28,9 @@ const sampler: ImageToCadBackend = {
   name: 'scaled-extrude',
   async sample(image) {
     const sample = prisms.find((p) => fs.readFileSync(p.image).equals(image))!;
-    return [0.95, 0.95, 0.7, 0.3].map((f) => ({ code: scaledExtrude(sample.code, f) })).concat([{ code: 'import cadquery as cq\nsolid = cq.Workplane("XY").box(1, 1, 0)\n' }]);
+    return [0.95, 0.95, 0.7, 0.3]
+      .map((f) => ({ code: scaledExtrude(sample.code, f) }))
+      .concat([{ code: 'import cadquery as cq\nsolid = cq.Workplane("XY").box(1, 1, 0)\n' }]);
   },
 };
 
@@ -98,7 +102,10 @@ test('a cancelled run stops early and the rerun completes it without duplicates'
 test('shards split the samples without overlap', () => {
   const records = Array.from({ length: 10 }, (_, i) => ({ id: `s${String(i).padStart(2, '0')}` }));
   const shards = [0, 1, 2].map((i) => shardRecords(records, parseShard(`${i}/3`)).map((r) => r.id));
-  assert.deepEqual(shards.flat().sort(), records.map((r) => r.id));
+  assert.deepEqual(
+    shards.flat().sort(),
+    records.map((r) => r.id),
+  );
   assert.equal(new Set(shards.flat()).size, 10);
   assert.throws(() => parseShard('3/3'), /invalid shard/);
   assert.throws(() => parseShard('x'), /invalid shard/);

@@ -63,7 +63,10 @@ test('two processes appending at once: no lost or torn lines', { timeout: 60_000
   for (const id of [...outA.acks, ...outB.acks]) assert.ok(ids.has(id), `${id} lost`);
   // Each writer's records stay in its own order.
   const order = records.filter((r) => r.id.startsWith('a-')).map((r) => Number(r.id.slice(2)));
-  assert.deepEqual(order, [...order].sort((x, y) => x - y));
+  assert.deepEqual(
+    order,
+    [...order].sort((x, y) => x - y),
+  );
   const lines = fs.readFileSync(ds.manifestFile('sft'), 'utf8').split('\n');
   assert.equal(lines.pop(), '');
   assert.equal(lines.length, 2 * perChild + 20);

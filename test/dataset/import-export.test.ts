@@ -5,14 +5,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  CHAT_PROMPT,
-  detectImportFormat,
-  exportDataset,
-  importIntoDataset,
-  openDataset,
-  scrubForExport,
-} from '../../src/core/dataset';
+import { CHAT_PROMPT, detectImportFormat, exportDataset, importIntoDataset, openDataset, scrubForExport } from '../../src/core/dataset';
 import { loadTest100, TEST100_DIR } from '../helpers/test100';
 import { datasetCommand } from '../../src/cli/commands/dataset';
 import { UsageError } from '../../src/cli/args';
@@ -92,14 +85,34 @@ test('bad import lines are reported with file:line; the rest is imported', async
   assert.match(report.warnings[1].message, /image 'missing_0.png' not found/);
   assert.match(report.warnings[2].message, /missing 'ground_truth'/);
   assert.match(report.warnings[3].message, /id 'p1' already used at line 1/);
-  assert.deepEqual((await ds.list('sft')).records.map((r) => r.id), ['p1', 'p2']);
+  assert.deepEqual(
+    (await ds.list('sft')).records.map((r) => r.id),
+    ['p1', 'p2'],
+  );
 });
 
 test('export imagefolder round-trips (same ids and codes), relative paths only, chosen collections', async () => {
   const ds = await openDataset(path.join(work, 'test100'));
   const [first, second] = (await ds.list('sft')).records;
-  await ds.append({ id: 'v1', collection: 'srs', image: first.image, code: `${first.code}# variant\n`, source: first.id, iou: 0.95, protocol: 'gift-v1', model: '/home/someone/models/gift-small.onnx' });
-  await ds.append({ id: 'v2', collection: 'fda', image: second.image, code: `${second.code}# off\n`, source: second.id, iou: 0.7, model: 'https://user:hf_abcdefghijklmnopqrstu@huggingface.co/org/model?token=secret' });
+  await ds.append({
+    id: 'v1',
+    collection: 'srs',
+    image: first.image,
+    code: `${first.code}# variant\n`,
+    source: first.id,
+    iou: 0.95,
+    protocol: 'gift-v1',
+    model: '/home/someone/models/gift-small.onnx',
+  });
+  await ds.append({
+    id: 'v2',
+    collection: 'fda',
+    image: second.image,
+    code: `${second.code}# off\n`,
+    source: second.id,
+    iou: 0.7,
+    model: 'https://user:hf_abcdefghijklmnopqrstu@huggingface.co/org/model?token=secret',
+  });
 
   const out = path.join(work, 'export-if');
   const report = await exportDataset(ds, { format: 'imagefolder', out, collections: ['sft', 'srs', 'fda'] });
@@ -107,7 +120,10 @@ test('export imagefolder round-trips (same ids and codes), relative paths only, 
   const text = fs.readFileSync(path.join(out, 'metadata.jsonl'), 'utf8');
   assertNoLocalPaths(text);
   assert.ok(!text.includes('hf_abc') && !text.includes('secret') && !text.includes('user:'));
-  const rows = text.trim().split('\n').map((l) => JSON.parse(l));
+  const rows = text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(rows.length, 102);
   for (const row of rows) {
     assert.ok(!path.isAbsolute(row.file_name) && !row.file_name.includes('/'));
@@ -158,7 +174,10 @@ test('export chat JSONL: LLaVA / Qwen2.5-VL conversations with relative image pa
   assert.equal(report.records, 101);
   const text = fs.readFileSync(path.join(out, 'chat.jsonl'), 'utf8');
   assertNoLocalPaths(text);
-  const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const records = (await ds.list('sft')).records.concat((await ds.list('srs')).records);
   for (const [i, line] of lines.entries()) {
     assert.deepEqual(Object.keys(line), ['id', 'image', 'conversations']);
@@ -252,8 +271,14 @@ test('gift dataset import / list --json / flag / export from the command line', 
   const listed = await gift(['list', dir, '--collection', 'srs', '--json']);
   assert.equal(listed.code, 0, listed.stderr);
   assert.match(listed.stderr, new RegExp(`${ds.manifestFile('srs').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: corrupt record skipped`));
-  const rows = listed.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(rows.map((r) => r.id), ['good', 'off']);
+  const rows = listed.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    rows.map((r) => r.id),
+    ['good', 'off'],
+  );
   assert.deepEqual(Object.keys(rows[0]), ['id', 'collection', 'image', 'code', 'source', 'iou', 'protocol', 'model', 'created']);
   assert.match(rows[0].image, /^images\/[0-9a-f]{32}\.png$/);
   assert.ok(fs.existsSync(path.join(dir, rows[0].image)));

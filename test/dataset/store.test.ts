@@ -4,14 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  bucketForIou,
-  checkFlag,
-  DatasetError,
-  formatWarning,
-  openDataset,
-  type NewRecord,
-} from '../../src/core/dataset';
+import { bucketForIou, checkFlag, DatasetError, formatWarning, openDataset, type NewRecord } from '../../src/core/dataset';
 import { TEST100_DIR } from '../helpers/test100';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gift-dataset-'));
@@ -103,8 +96,14 @@ test('append, get, list, move and remove; ids unique; images stored once by cont
   assert.equal(moved.collection, 'inbox');
   assert.equal(moved.created, added[0].created);
   assert.equal(moved.iou, 0.95);
-  assert.deepEqual((await ds.list('inbox')).records.map((r) => r.id), [srsId]);
-  assert.deepEqual((await ds.list('srs')).records.map((r) => r.id), [added[1].id]);
+  assert.deepEqual(
+    (await ds.list('inbox')).records.map((r) => r.id),
+    [srsId],
+  );
+  assert.deepEqual(
+    (await ds.list('srs')).records.map((r) => r.id),
+    [added[1].id],
+  );
   assert.equal((await ds.get(srsId))?.collection, 'inbox');
 
   const removed = await ds.remove('part2');
@@ -116,10 +115,16 @@ test('append, get, list, move and remove; ids unique; images stored once by cont
 
   // A second handle (another window) sees the rewrites and appends, and vice versa.
   const other = await openDataset(dir);
-  assert.deepEqual((await other.list('sft')).records.map((r) => r.id), ['part1']);
+  assert.deepEqual(
+    (await other.list('sft')).records.map((r) => r.id),
+    ['part1'],
+  );
   await other.append({ id: 'part3', collection: 'sft', image: imageB, code: box });
   await other.remove('part1');
-  assert.deepEqual((await ds.list('sft')).records.map((r) => r.id), ['part3']);
+  assert.deepEqual(
+    (await ds.list('sft')).records.map((r) => r.id),
+    ['part3'],
+  );
   const all = await ds.list();
   assert.equal(all.records.length, 4);
   assert.deepEqual(all.warnings, []);
@@ -143,7 +148,10 @@ test('corrupt and torn lines are reported with file:line and skipped; rewrites k
   await ds.append({ id: 'e', collection: 'sft', image: imageA, code: box });
 
   const { records, warnings } = await ds.list('sft');
-  assert.deepEqual(records.map((r) => r.id), ['a', 'c', 'e']);
+  assert.deepEqual(
+    records.map((r) => r.id),
+    ['a', 'c', 'e'],
+  );
   assert.equal(warnings.length, 2);
   assert.equal(warnings[0].file, file);
   assert.equal(warnings[0].line, 2);
@@ -161,20 +169,35 @@ test('corrupt and torn lines are reported with file:line and skipped; rewrites k
   assert.match(again.warnings[2].message, /incomplete last line/);
   await ds.append({ id: 'f', collection: 'sft', image: imageA, code: box });
   again = await ds.list('sft');
-  assert.deepEqual(again.records.map((r) => r.id), ['a', 'c', 'e', 'f']);
-  assert.deepEqual(again.warnings.map((w) => w.line), [2, 4, 6]);
+  assert.deepEqual(
+    again.records.map((r) => r.id),
+    ['a', 'c', 'e', 'f'],
+  );
+  assert.deepEqual(
+    again.warnings.map((w) => w.line),
+    [2, 4, 6],
+  );
   assert.match(again.warnings[2].message, /not valid JSON/);
 
   // A fresh reader sees the same; removing a record rewrites the file but keeps the bad lines.
   await ds.remove('c');
   const reader = await openDataset(dir);
   const after = await reader.list('sft');
-  assert.deepEqual(after.records.map((r) => r.id), ['a', 'e', 'f']);
-  assert.deepEqual(after.warnings.map((w) => w.line), [2, 3, 5]);
+  assert.deepEqual(
+    after.records.map((r) => r.id),
+    ['a', 'e', 'f'],
+  );
+  assert.deepEqual(
+    after.warnings.map((w) => w.line),
+    [2, 3, 5],
+  );
   // The handle that did the rewrite patched its view to the same answer.
   assert.deepEqual(await ds.list('sft'), after);
   await ds.append({ id: 'g', collection: 'sft', image: imageA, code: box });
-  assert.deepEqual((await reader.list('sft')).records.map((r) => r.id), ['a', 'e', 'f', 'g']);
+  assert.deepEqual(
+    (await reader.list('sft')).records.map((r) => r.id),
+    ['a', 'e', 'f', 'g'],
+  );
   assert.deepEqual(await ds.list('sft'), await reader.list('sft'));
 });
 
@@ -190,7 +213,10 @@ test('an id in two manifests (a move interrupted between its two files) is repor
   await ds.move('x', 'srs');
   const repaired = await ds.list();
   assert.deepEqual(repaired.warnings, []);
-  assert.deepEqual(repaired.records.map((r) => [r.id, r.collection]), [['x', 'srs']]);
+  assert.deepEqual(
+    repaired.records.map((r) => [r.id, r.collection]),
+    [['x', 'srs']],
+  );
 });
 
 test('bucketForIou and checkFlag follow the SRS/FDA thresholds', () => {

@@ -97,7 +97,10 @@ test('the signature names what readers depend on, and a missing dataset is a sta
   const ds = await openDataset(dir, { create: true });
   const empty = await datasetSignature(dir);
   assert.deepEqual(
-    empty.split('\n').slice(1).map((l) => l.split(':')[0]),
+    empty
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(':')[0]),
     ['fda.jsonl', 'sft.jsonl', 'srs.jsonl'],
   );
   fs.writeFileSync(path.join(dir, '.lock.other'), 'x');

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LiveRunner } from '../../src/extension/preview/live-run';
-import { formatBoundingBox, formatMetric, hostNotification, iouGrade, isHostMessage, isPanelRestoreState, isWebviewMessage, webviewCommand } from '../../src/protocol/messages';
+import {
+  formatBoundingBox,
+  formatMetric,
+  hostNotification,
+  iouGrade,
+  isHostMessage,
+  isPanelRestoreState,
+  isWebviewMessage,
+  webviewCommand,
+} from '../../src/protocol/messages';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -99,7 +108,10 @@ test('metric formatting shows "—" until a value arrives and grades IoU by the 
   assert.equal(formatBoundingBox(null), '—');
   assert.equal(formatBoundingBox([0, 0, 0, 2, 1, 0.5]), '2 × 1 × 0.5');
   const t = { low: 0.5, valid: 0.9, match: 0.99 };
-  assert.deepEqual([null, 0.2, 0.6, 0.95, 0.995].map((v) => iouGrade(v, t)), ['none', 'bad', 'low', 'valid', 'match']);
+  assert.deepEqual(
+    [null, 0.2, 0.6, 0.95, 0.995].map((v) => iouGrade(v, t)),
+    ['none', 'bad', 'low', 'valid', 'match'],
+  );
 });
 
 test('cancel drops the queued run and aborts the running one; nothing is delivered', async () => {

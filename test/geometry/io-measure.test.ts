@@ -118,7 +118,10 @@ test('a truncated STEP file is refused, not half-read', () => {
   const file = path.join(stepDir, '00675497.step');
   const full = fs.readFileSync(file);
   const truncated = new Uint8Array(full.subarray(0, Math.floor(full.byteLength / 3)));
-  assert.throws(() => readShape(truncated, 'step', 'cut.step'), (e: unknown) => e instanceof CadError && /^cut\.step: /.test(e.message));
+  assert.throws(
+    () => readShape(truncated, 'step', 'cut.step'),
+    (e: unknown) => e instanceof CadError && /^cut\.step: /.test(e.message),
+  );
 });
 
 test('an open STL mesh is refused: it has no volume', () => {
@@ -126,9 +129,21 @@ test('an open STL mesh is refused: it has no volume', () => {
   const text =
     'solid open\n' +
     [
-      [[0, 0, 0], [0, 1, 0], [1, 0, 0]],
-      [[0, 0, 0], [1, 0, 0], [0, 0, 1]],
-      [[0, 0, 0], [0, 0, 1], [0, 1, 0]],
+      [
+        [0, 0, 0],
+        [0, 1, 0],
+        [1, 0, 0],
+      ],
+      [
+        [0, 0, 0],
+        [1, 0, 0],
+        [0, 0, 1],
+      ],
+      [
+        [0, 0, 0],
+        [0, 0, 1],
+        [0, 1, 0],
+      ],
     ]
       .map((t) => `facet normal 0 0 0\nouter loop\n${t.map((v) => `vertex ${v.join(' ')}`).join('\n')}\nendloop\nendfacet`)
       .join('\n') +

@@ -21,7 +21,9 @@ before(async () => {
 
 /** Three bars of different lengths along x, y, z from one corner: no mirror symmetry. */
 function chiralShape(): Shape3D {
-  return makeBox([0, 0, 0], [4, 1, 1]).fuse(makeBox([0, 0, 0], [1, 2, 1])).fuse(makeBox([0, 0, 0], [1, 1, 3]));
+  return makeBox([0, 0, 0], [4, 1, 1])
+    .fuse(makeBox([0, 0, 0], [1, 2, 1]))
+    .fuse(makeBox([0, 0, 0], [1, 1, 3]));
 }
 
 test('a shape against itself scores 1 under every protocol', () => {
@@ -116,7 +118,11 @@ test('IoU failures are geometry errors with a message', () => {
 });
 
 test('20 test100 parts against themselves score 1 ± 1e-6 under aligned, without leaking much', () => {
-  const files = fs.readdirSync(stepDir).filter((f) => f.endsWith('.step')).sort().slice(0, 20);
+  const files = fs
+    .readdirSync(stepDir)
+    .filter((f) => f.endsWith('.step'))
+    .sort()
+    .slice(0, 20);
   assert.equal(files.length, 20);
   const heapBefore = wasmHeapBytes(oc);
   for (const file of files) {
@@ -144,7 +150,7 @@ test('chamfer distance: 0 for a shape against itself, small for a shifted copy, 
 
 test('k-d tree nearest distances equal brute force, whatever the query order and start hints', () => {
   let seed = 7;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   // Points on two planes and a line (surface samples are clustered like this), plus duplicates.
   const cloud = (n: number) => {
     const a = new Float64Array(n * 3);
@@ -187,7 +193,10 @@ test('a rotation congruent to an earlier one by a half-turn symmetry is not inte
   const plate = runCadQuery('import cadquery as cq\nresult = cq.Workplane("XY").box(4, 6, 1).faces(">Z").workplane().hole(1.5)');
   const other = makeBaseBox(4, 6, 1.4).rotate(20, [0, 0, 0], [1, 0, 0]);
   const r = iou(other, plate, 'aligned');
-  assert.deepEqual(r.candidates.map((c) => c.sameAs), [undefined, 0, 0, 0]);
+  assert.deepEqual(
+    r.candidates.map((c) => c.sameAs),
+    [undefined, 0, 0, 0],
+  );
   assert.ok(r.candidates.every((c) => c.iou === r.iou));
   const all = iou(other, plate, 'aligned', normalisation(other, plate, 'aligned', { allRotations: true }));
   assert.ok(all.candidates.every((c) => c.sameAs === undefined));

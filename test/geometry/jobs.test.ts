@@ -22,7 +22,10 @@ before(async () => {
 });
 
 test('iou job: several protocols and the Chamfer distance for code against code', async () => {
-  const out = (await jobHandlers['shape.iou']({ candidate: boxCode(1.5), reference: boxCode(1), protocol: ['raw', 'unit-cube'], chamfer: true }, { oc })) as IouJobResult;
+  const out = (await jobHandlers['shape.iou'](
+    { candidate: boxCode(1.5), reference: boxCode(1), protocol: ['raw', 'unit-cube'], chamfer: true },
+    { oc },
+  )) as IouJobResult;
   assert.deepEqual(
     out.results.map((r) => r.protocol),
     ['raw', 'unit-cube'],

@@ -52,11 +52,16 @@ test('an off-centre hole leaves only the half-turn about the axis it is offset a
   const plate = runCadQuery('import cadquery as cq\nresult = cq.Workplane("XY").box(2, 3, 4).faces(">Z").workplane().center(0.3, 0).hole(0.5)');
   const { found, frame } = symmetries(plate);
   const x = axisAlong(frame.axes, [1, 0, 0]);
-  assert.deepEqual(found, [0, 1, 2].map((k) => k === x));
+  assert.deepEqual(
+    found,
+    [0, 1, 2].map((k) => k === x),
+  );
 });
 
 test('shapes without a half-turn symmetry are found to have none', () => {
-  const chiral = makeBox([0, 0, 0], [4, 1, 1]).fuse(makeBox([0, 0, 0], [1, 2, 1])).fuse(makeBox([0, 0, 0], [1, 1, 3]));
+  const chiral = makeBox([0, 0, 0], [4, 1, 1])
+    .fuse(makeBox([0, 0, 0], [1, 2, 1]))
+    .fuse(makeBox([0, 0, 0], [1, 1, 3]));
   assert.deepEqual(symmetries(chiral).found, [false, false, false]);
   // A cylinder with a box on one end: symmetric under no half-turn, though its outline nearly is.
   const capped = makeCylinder(1, 4).fuse(makeBox([-0.5, -0.5, 4], [0.5, 0.5, 4.2]));
@@ -68,7 +73,11 @@ test('shapes without a half-turn symmetry are found to have none', () => {
 });
 
 test('on 40 test100 parts every symmetry found is confirmed by an exact boolean, and most real ones are found', () => {
-  const files = fs.readdirSync(stepDir).filter((f) => f.endsWith('.step')).sort().slice(0, 40);
+  const files = fs
+    .readdirSync(stepDir)
+    .filter((f) => f.endsWith('.step'))
+    .sort()
+    .slice(0, 40);
   let found = 0;
   let real = 0;
   for (const file of files) {

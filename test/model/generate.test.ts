@@ -104,7 +104,10 @@ test('generate is cancellable while the endpoint is thinking', async () => {
 
 test('gift generate --json against gift serve (two real processes), ranked by the image score', { skip, timeout: 180_000 }, async () => {
   const { modelDir, images } = await servedModel();
-  const server = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--model', modelDir, '--port', '0', '--threads', '1'], { cwd: repoRoot, env: { ...process.env, GIFT_SERVE_TOKEN: 'generate-test-token' } });
+  const server = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--model', modelDir, '--port', '0', '--threads', '1'], {
+    cwd: repoRoot,
+    env: { ...process.env, GIFT_SERVE_TOKEN: 'generate-test-token' },
+  });
   children.push(server);
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';

@@ -12,7 +12,10 @@ test('mulberry32 is deterministic and uniform-ish', () => {
   const a = mulberry32(42);
   const b = mulberry32(42);
   const xs = Array.from({ length: 10000 }, () => a());
-  assert.deepEqual(xs.slice(0, 5), Array.from({ length: 5 }, () => b()));
+  assert.deepEqual(
+    xs.slice(0, 5),
+    Array.from({ length: 5 }, () => b()),
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
   assert.ok(Math.abs(mean - 0.5) < 0.01);
@@ -74,7 +77,10 @@ test('200 generated programs run in OpenCascade to one valid solid inside the no
     explorer.delete();
     // One solid: every union touched the part and no cut split it.
     assert.equal(solids, 1, `program ${i}: ${solids} solids\n${code}`);
-    assert.ok(boundingBox(shape).every((v) => Math.abs(v) <= 0.75 + 1e-6), `program ${i}: outside [-0.75, 0.75]\n${code}`);
+    assert.ok(
+      boundingBox(shape).every((v) => Math.abs(v) <= 0.75 + 1e-6),
+      `program ${i}: outside [-0.75, 0.75]\n${code}`,
+    );
   }
 });
 

@@ -36,7 +36,9 @@ export function encodeChars(vocabulary: TrainingVocabulary, code: string): numbe
 }
 
 export async function rectangleImage(width: number, height: number, size = 448): Promise<Buffer> {
-  const rect = await sharp({ create: { width, height, channels: 3, background: { r: 90, g: 90, b: 140 } } }).png().toBuffer();
+  const rect = await sharp({ create: { width, height, channels: 3, background: { r: 90, g: 90, b: 140 } } })
+    .png()
+    .toBuffer();
   return sharp({ create: { width: size, height: size, channels: 3, background: { r: 255, g: 255, b: 255 } } })
     .composite([{ input: rect, left: Math.round((size - width) / 2), top: Math.round((size - height) / 2) }])
     .png()

@@ -47,6 +47,9 @@ test('smoke model + tokenizer grammar: every sample is a complete, re-encodable 
     assert.equal(again[0], vocabulary.bos);
     assert.equal(again.at(-1), vocabulary.eos);
   }
-  assert.deepEqual(stats.pastLengths, stats.rowsPerStep.map((_, t) => t));
+  assert.deepEqual(
+    stats.pastLengths,
+    stats.rowsPerStep.map((_, t) => t),
+  );
   await model.dispose();
 });

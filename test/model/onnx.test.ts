@@ -71,7 +71,10 @@ test('onnxruntime reproduces torch: preprocessing, logits (1e-4), greedy tokens'
     const stepLogits = await stepper.step([reference.prefix[t]]);
     assert.ok(maxAbsDiff(stepLogits, reference.logits[t]) < 1e-4, `cached step ${t} differs`);
   }
-  assert.deepEqual(stepper.pastLengths, reference.prefix.map((_, i) => i));
+  assert.deepEqual(
+    stepper.pastLengths,
+    reference.prefix.map((_, i) => i),
+  );
   assert.equal(logits.length, reference.prefix.length * vocab);
 
   const { programs } = await model.generate(pixels);
@@ -106,15 +109,28 @@ test('K samples decode as one batch with a KV cache: one token per live row per 
   assert.ok(distinct.size >= 2, 'temperature sampling gave identical samples');
   for (let i = 1; i < K; i++) assert.ok(programs[i - 1].logprob >= programs[i].logprob, 'not sorted best-first');
   // Cache at step t holds exactly t positions: nothing is recomputed.
-  assert.deepEqual(stats.pastLengths, stats.rowsPerStep.map((_, t) => t));
+  assert.deepEqual(
+    stats.pastLengths,
+    stats.rowsPerStep.map((_, t) => t),
+  );
   assert.equal(stats.rowsPerStep[0], K);
-  assert.ok(stats.rowsPerStep.every((rows, t) => t === 0 || rows <= stats.rowsPerStep[t - 1]), 'finished rows must leave the batch');
+  assert.ok(
+    stats.rowsPerStep.every((rows, t) => t === 0 || rows <= stats.rowsPerStep[t - 1]),
+    'finished rows must leave the batch',
+  );
   // Tokens fed = tokens generated (each generated token is fed once, except the last of each row).
   const generated = programs.reduce((n, p) => n + p.tokens.length + (p.stop === 'eos' ? 1 : 0), 0);
   assert.equal(stats.tokensFed, generated);
-  assert.equal(stats.tokensFed, stats.rowsPerStep.reduce((a, b) => a + b, 0));
+  assert.equal(
+    stats.tokensFed,
+    stats.rowsPerStep.reduce((a, b) => a + b, 0),
+  );
   const again = await model.generate(image, { samples: K, temperature: 1.5, topP: 0.95, seed: 7 });
-  assert.deepEqual(again.programs.map((p) => p.tokens), programs.map((p) => p.tokens), 'same seed, same samples');
+  assert.deepEqual(
+    again.programs.map((p) => p.tokens),
+    programs.map((p) => p.tokens),
+    'same seed, same samples',
+  );
   await model.dispose();
 });
 
@@ -127,7 +143,13 @@ test('grammar constraint via allowedNext restricts every step', { skip }, async 
   const model = await CadModel.load(modelDir, {
     codec: {
       size: vocabulary.size,
-      decode: (ids) => ({ code: ids.filter((id) => id > 2).map((id) => vocabulary.tokens[id]).join(''), complete: ids.at(-1) === vocabulary.eos }),
+      decode: (ids) => ({
+        code: ids
+          .filter((id) => id > 2)
+          .map((id) => vocabulary.tokens[id])
+          .join(''),
+        complete: ids.at(-1) === vocabulary.eos,
+      }),
       allowedNext: (prefix) => {
         prefixes.push([...prefix]);
         if (prefix.length >= 31) return (id: number) => id === vocabulary.eos; // force the end
@@ -141,7 +163,10 @@ test('grammar constraint via allowedNext restricts every step', { skip }, async 
   });
   const { programs } = await model.generate(path.join(dataset.dir, dataset.examples[1].fileName), { samples: 3, temperature: 1, seed: 1 });
   for (const p of programs) {
-    assert.ok(p.tokens.every((id) => !banned.has(id)), `banned token in ${p.code}`);
+    assert.ok(
+      p.tokens.every((id) => !banned.has(id)),
+      `banned token in ${p.code}`,
+    );
     assert.ok(p.tokens.length <= 30);
     assert.equal(p.stop, 'eos');
     assert.equal(p.complete, true);
@@ -159,7 +184,9 @@ test('runs inside a worker thread (the kernel job kind)', { skip }, async () => 
   const boot = `require('tsx/cjs'); require(${JSON.stringify(path.join(__dirname, 'onnx-worker-fixture.ts'))});`;
   const worker = new Worker(boot, {
     eval: true,
-    workerData: { payload: { model: modelDir, image: readFileSync(path.join(dataset.dir, dataset.examples[0].fileName)), options: { samples: 2, temperature: 1 } } },
+    workerData: {
+      payload: { model: modelDir, image: readFileSync(path.join(dataset.dir, dataset.examples[0].fileName)), options: { samples: 2, temperature: 1 } },
+    },
   });
   const reply = await new Promise<{ ok: boolean; value?: { programs: { code: string }[]; modelSteps: number }; message?: string }>((resolve, reject) => {
     worker.once('message', resolve);

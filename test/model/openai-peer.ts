@@ -15,10 +15,7 @@ export interface RecordedRequest {
   body: any;
 }
 
-export type Reply =
-  | { status?: number; json: unknown; headers?: Record<string, string> }
-  | { reset: true }
-  | { hang: true };
+export type Reply = { status?: number; json: unknown; headers?: Record<string, string> } | { reset: true } | { hang: true };
 
 /** What the next chat request gets; the last script entry repeats. */
 export type Script = (request: RecordedRequest, index: number) => Reply;

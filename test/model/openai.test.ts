@@ -47,7 +47,10 @@ test('normaliseEndpoint accepts base URLs, /v1 and full paths; rejects non-http 
 });
 
 test('vLLM: the paper prompt, the image as a data URL, n choices, fenced code extracted, the key sent', async () => {
-  const peer = await startPeer(answerWith((i) => `\`\`\`python\n${PROGRAM.replace('3)', `${3 + i})`)}\`\`\``), { apiKey: 'sk-test-key-123' });
+  const peer = await startPeer(
+    answerWith((i) => `\`\`\`python\n${PROGRAM.replace('3)', `${3 + i})`)}\`\`\``),
+    { apiKey: 'sk-test-key-123' },
+  );
   try {
     const client = new OpenAiClient({ endpoint: peer.url, apiKey: 'sk-test-key-123', ...fast });
     assert.deepEqual(await client.listModels(), [VLLM_MODEL]);
@@ -112,7 +115,11 @@ test('Ollama ignores n: the rest come from sequential requests', async () => {
     );
     assert.deepEqual(
       peer.chatRequests().map((r) => [r.body.n, r.body.seed]),
-      [[3, 10], [2, 11], [1, 12]],
+      [
+        [3, 10],
+        [2, 11],
+        [1, 12],
+      ],
       'asks for the remainder, with a fresh seed each time',
     );
   } finally {
@@ -176,7 +183,9 @@ test('a reset connection (ECONNRESET) is retried', async () => {
 test('an endpoint that is down: "cannot reach …: connection refused", at once, not retried', async () => {
   const port = await closedPort();
   const started = Date.now();
-  const e = await rejection(new OpenAiClient({ endpoint: `http://127.0.0.1:${port}/v1`, model: 'm', retries: 3, backoffMs: 1000 }).sample({ image: imageBytes }));
+  const e = await rejection(
+    new OpenAiClient({ endpoint: `http://127.0.0.1:${port}/v1`, model: 'm', retries: 3, backoffMs: 1000 }).sample({ image: imageBytes }),
+  );
   assert.equal(e.kind, 'unreachable');
   assert.match(e.message, new RegExp(`^cannot reach http://127\\.0\\.0\\.1:${port}/v1/chat/completions: connection refused`));
   assert.ok(Date.now() - started < 900, 'a refused connection does not wait out backoffs');
@@ -229,7 +238,10 @@ test('cancellation: aborting stops a pending request and a backoff wait', async 
     assert.ok(Date.now() - started < 2000);
 
     const abort2 = new AbortController();
-    const backingOff = new OpenAiClient({ endpoint: failing.url, model: 'm', retries: 5, backoffMs: 10_000 }).sample({ image: imageBytes, signal: abort2.signal });
+    const backingOff = new OpenAiClient({ endpoint: failing.url, model: 'm', retries: 5, backoffMs: 10_000 }).sample({
+      image: imageBytes,
+      signal: abort2.signal,
+    });
     setTimeout(() => abort2.abort(), 200);
     const started2 = Date.now();
     assert.equal((await rejection(backingOff)).kind, 'cancelled');

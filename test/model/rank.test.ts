@@ -58,10 +58,9 @@ test('ranking by render-vs-image score against the image: ground truth first, br
 
 test('missing code ranks last with its reason; duplicates are evaluated once; without a key the order is kept', async () => {
   const before = pool.stats().jobs;
-  const ranked = await rankCandidates(
-    [{ code: null, error: { kind: 'syntax', message: 'the model answered without code' } }, broken, gt, gt, thicker],
-    { pool },
-  );
+  const ranked = await rankCandidates([{ code: null, error: { kind: 'syntax', message: 'the model answered without code' } }, broken, gt, gt, thicker], {
+    pool,
+  });
   assert.deepEqual(
     ranked.map((c) => [c.index, c.ok]),
     [

@@ -42,7 +42,20 @@ async function trainCached(): Promise<ServedFixture> {
       const staging = `${root}.staging-${process.pid}`;
       rmSync(staging, { recursive: true, force: true });
       const dataset = await writeSyntheticDataset(path.join(staging, 'data'));
-      const run = runTraining(['--data', dataset.dir, '--out', path.join(staging, 'model'), '--config', 'tiny', '--steps', '80', '--batch-size', '12', '--device', 'cpu']);
+      const run = runTraining([
+        '--data',
+        dataset.dir,
+        '--out',
+        path.join(staging, 'model'),
+        '--config',
+        'tiny',
+        '--steps',
+        '80',
+        '--batch-size',
+        '12',
+        '--device',
+        'cpu',
+      ]);
       if (run.status !== 0) throw new Error(`training failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
       rmSync(root, { recursive: true, force: true });
       renameSync(staging, root);
@@ -50,8 +63,12 @@ async function trainCached(): Promise<ServedFixture> {
       rmSync(lock, { recursive: true, force: true });
     }
   }
-  const lines = readFileSync(path.join(root, 'data', 'metadata.jsonl'), 'utf8').split('\n').filter(Boolean);
-  const images = lines.map((l) => JSON.parse(l) as { file_name: string; code: string }).map((e) => ({ file: path.join(root, 'data', e.file_name), code: e.code }));
+  const lines = readFileSync(path.join(root, 'data', 'metadata.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean);
+  const images = lines
+    .map((l) => JSON.parse(l) as { file_name: string; code: string })
+    .map((e) => ({ file: path.join(root, 'data', e.file_name), code: e.code }));
   return { modelDir: path.join(root, 'model'), images };
 }
 

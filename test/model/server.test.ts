@@ -5,7 +5,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CadModel } from '../../src/core/model/onnx';
 import { OpenAiClient, OpenAiError } from '../../src/core/model/openai';
-import { checkServerConfig, isLoopbackHost, loadOnnxServedModel, ServerConfigError, startServer, type RunningServer, type ServedModel } from '../../src/core/model/server';
+import {
+  checkServerConfig,
+  isLoopbackHost,
+  loadOnnxServedModel,
+  ServerConfigError,
+  startServer,
+  type RunningServer,
+  type ServedModel,
+} from '../../src/core/model/server';
 import { servedModel, servedModelMissing, type ServedFixture } from './server-fixture';
 
 const skip = servedModelMissing();
@@ -23,7 +31,10 @@ function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
 test('loopback hosts; a non-loopback bind without a token is refused', () => {
   for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1']) assert.ok(isLoopbackHost(host), host);
   for (const host of ['0.0.0.0', '::', '192.168.1.20', 'example.org']) assert.ok(!isLoopbackHost(host), host);
-  assert.throws(() => checkServerConfig({ host: '0.0.0.0' }), (e: Error) => e instanceof ServerConfigError && /refusing to listen on 0\.0\.0\.0 without a token/.test(e.message));
+  assert.throws(
+    () => checkServerConfig({ host: '0.0.0.0' }),
+    (e: Error) => e instanceof ServerConfigError && /refusing to listen on 0\.0\.0\.0 without a token/.test(e.message),
+  );
   assert.throws(() => checkServerConfig({ host: '192.168.1.20', token: 'short' }), /at least 8 characters/);
   assert.doesNotThrow(() => checkServerConfig({ host: '0.0.0.0', token: 'a-long-enough-token' }));
   assert.doesNotThrow(() => checkServerConfig({}));
@@ -74,7 +85,11 @@ function chatBody(image: Buffer | Uint8Array, extra: Record<string, unknown> = {
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const response = await fetch(`${url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as any };
 }
 
@@ -179,14 +194,19 @@ test('a client that goes away is not served: its queued generation is dropped (4
     // A long generation holds the model while the second request waits in the queue.
     const long = post(server.url, chatBody(png, { n: 64, temperature: 2 }));
     const abort = new AbortController();
-    const dropped = fetch(`${server.url}/chat/completions`, { method: 'POST', body: JSON.stringify(chatBody(png)), signal: abort.signal }).catch((e: Error) => e.name);
+    const dropped = fetch(`${server.url}/chat/completions`, { method: 'POST', body: JSON.stringify(chatBody(png)), signal: abort.signal }).catch(
+      (e: Error) => e.name,
+    );
     setTimeout(() => abort.abort(), 20);
     assert.equal(await dropped, 'AbortError');
     assert.equal((await long).status, 200);
     const next = await post(server.url, chatBody(png, { temperature: 0 }));
     assert.equal(next.status, 200);
     await new Promise((r) => setTimeout(r, 50));
-    assert.ok(logs.some((l) => / 499 /.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => / 499 /.test(l)),
+      logs.join('\n'),
+    );
     assert.equal(logs.filter((l) => / 200 /.test(l)).length, 2);
   } finally {
     await server.close();

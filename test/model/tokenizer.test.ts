@@ -33,7 +33,8 @@ function numbersOf(sketches: ParsedSketch[]): { kind: string; value: number; sca
     for (const v of s.plane.origin) out.push({ kind: 'origin', value: v, scale: 0 });
     for (const v of [...s.plane.xDir, ...s.plane.normal]) out.push({ kind: 'direction', value: v, scale: 0 });
     for (const l of s.loops) {
-      const coords = l.kind === 'circle' ? [...l.center, l.radius] : [...l.start, ...l.segments.flatMap((g) => (g.kind === 'arc' ? [...g.mid, ...g.end] : g.end))];
+      const coords =
+        l.kind === 'circle' ? [...l.center, l.radius] : [...l.start, ...l.segments.flatMap((g) => (g.kind === 'arc' ? [...g.mid, ...g.end] : g.end))];
       for (const v of coords) out.push({ kind: 'coordinate', value: v, scale: extent });
     }
     const e = s.extrude;
@@ -111,7 +112,9 @@ test('all 100 test programs round-trip: same structure, numbers within the grid,
     `test100 tokens: median ${median}, p90 ${lengths[Math.floor(lengths.length * 0.9)]}, max ${lengths[lengths.length - 1]} (MAX_TOKENS ${MAX_TOKENS})`,
   );
   console.log(
-    `test100 round-trip max abs error: ${Object.entries(maxError).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}; coordinate error / sketch extent ${maxRelativeCoordinate.toExponential(2)}`,
+    `test100 round-trip max abs error: ${Object.entries(maxError)
+      .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+      .join(', ')}; coordinate error / sketch extent ${maxRelativeCoordinate.toExponential(2)}`,
   );
   // GenCAD numbers sit exactly on the DeepCAD grid: only float rounding remains.
   for (const v of Object.values(maxError)) assert.ok(v < 1e-12, JSON.stringify(maxError));
@@ -163,7 +166,9 @@ test('off-grid programs are quantised within the documented step', () => {
       });
     }
   }
-  console.log(`off-grid: ${checked} programs, worst coordinate error ${worstCoordinateRatio.toFixed(3)} units, worst origin/distance error ${worstOrigin.toExponential(2)}`);
+  console.log(
+    `off-grid: ${checked} programs, worst coordinate error ${worstCoordinateRatio.toFixed(3)} units, worst origin/distance error ${worstOrigin.toExponential(2)}`,
+  );
   assert.ok(checked >= 40);
   assert.ok(worstCoordinateRatio <= 0.5 + 1e-9, `coordinate error ${worstCoordinateRatio} units`);
   assert.ok(worstOrigin <= 1 / 256 + 1e-12);
@@ -190,7 +195,10 @@ test('a general (non axis-aligned) plane survives as Euler angles', () => {
 
 test('code outside the GenCAD grammar is refused with the line', () => {
   const bad = ['import cadquery as cq', 'result = cq.Workplane("XY").box(1, 2, 3)'].join('\n');
-  assert.throws(() => encodeProgram(bad), (e: unknown) => e instanceof CadError && e.line === 2 && /line 2/.test(e.message));
+  assert.throws(
+    () => encodeProgram(bad),
+    (e: unknown) => e instanceof CadError && e.line === 2 && /line 2/.test(e.message),
+  );
   const badLoop = [
     'import cadquery as cq',
     'wp_sketch0 = cq.Workplane(cq.Plane(cq.Vector(0.0, 0.0, 0.0), cq.Vector(1.0, 0.0, 0.0), cq.Vector(0.0, 0.0, 1.0)))',
@@ -240,7 +248,10 @@ test('allowedNext admits every token of real programs and forces a finish within
     }
     assert.ok(cursor.finished);
   }
-  assert.deepEqual([...allowedNext([])].flatMap((v, i) => (v ? [i] : [])), [vocabulary.bos]);
+  assert.deepEqual(
+    [...allowedNext([])].flatMap((v, i) => (v ? [i] : [])),
+    [vocabulary.bos],
+  );
   // Random walks through the grammar always end with <eos> inside the budget and decode completely.
   const random = seededRandom(11);
   for (const budget of [40, 120, MAX_TOKENS]) {

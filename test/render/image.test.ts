@@ -41,15 +41,22 @@ test('decodes the dataset PNG, and JPEG / WebP / transparent PNG of any size', a
   assert.equal(img.width, 448);
   assert.equal(img.rgba.length, 448 * 448 * 4);
   assert.deepEqual([...img.rgba.subarray(0, 4)], [255, 255, 255, 255]);
-  const jpeg = await sharp(fs.readFileSync(imagePath('00442545'))).resize(300, 200, { fit: 'fill' }).jpeg().toBuffer();
+  const jpeg = await sharp(fs.readFileSync(imagePath('00442545')))
+    .resize(300, 200, { fit: 'fill' })
+    .jpeg()
+    .toBuffer();
   const fromJpeg = await decodeImage(jpeg, { name: 'x.jpg' });
   assert.deepEqual([fromJpeg.width, fromJpeg.height], [300, 200]);
-  const webp = await sharp(fs.readFileSync(imagePath('00442545'))).webp({ lossless: true }).toBuffer();
+  const webp = await sharp(fs.readFileSync(imagePath('00442545')))
+    .webp({ lossless: true })
+    .toBuffer();
   const fromWebp = await decodeImage(webp);
   assert.deepEqual(fromWebp.rgba, img.rgba);
   // A transparent pixel becomes white, an opaque one keeps its colour.
   const rgba = Buffer.from([0, 0, 0, 0, 10, 20, 30, 255]);
-  const transparent = await sharp(rgba, { raw: { width: 2, height: 1, channels: 4 } }).png().toBuffer();
+  const transparent = await sharp(rgba, { raw: { width: 2, height: 1, channels: 4 } })
+    .png()
+    .toBuffer();
   const flat = await decodeImage(transparent);
   assert.deepEqual([...flat.rgba], [255, 255, 255, 255, 10, 20, 30, 255]);
 });
@@ -71,7 +78,9 @@ test('bad image files give clear errors naming the file, quickly', async () => {
     assert.ok(Date.now() - started < 5000, 'refused before decoding');
     await assert.rejects(readImageFile(path.join(dir, 'missing.png')), isImageError(/missing\.png: cannot read the file/));
     await assert.rejects(decodeImage(new Uint8Array(0), { name: 'empty.png' }), isImageError(/empty\.png: the file is empty/));
-    const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#fff' } }).gif().toBuffer();
+    const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#fff' } })
+      .gif()
+      .toBuffer();
     await assert.rejects(decodeImage(gif, { name: 'a.gif' }), isImageError(/unsupported image format 'gif'/));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -79,7 +88,8 @@ test('bad image files give clear errors naming the file, quickly', async () => {
 });
 
 test('encodePng writes an RGB PNG that decodes to the same pixels (pngjs and sharp agree)', async () => {
-  const width = 37, height = 23;
+  const width = 37,
+    height = 23;
   const rgba = new Uint8Array(width * height * 4);
   for (let i = 0; i < rgba.length; i += 4) {
     rgba[i] = (i * 7) & 255;

@@ -12,8 +12,14 @@ test('meshShape: a box has 12 triangles on 6 faces and 12 straight B-rep edges',
   assert.equal(m.faceGroups.length, 12);
   assert.deepEqual([...new Set(m.faceGroups)].sort(), [0, 1, 2, 3, 4, 5]);
   assert.equal(m.edges.length / 6, 12, 'one segment per straight edge, not the triangle edges');
-  assert.deepEqual([...new Set(m.edgeGroups)].sort((a, b) => a - b), [...Array(12).keys()]);
-  assert.deepEqual(m.bbox.map((v) => Math.round(v * 1e6) / 1e6), [-1, -2, 0, 1, 2, 6]);
+  assert.deepEqual(
+    [...new Set(m.edgeGroups)].sort((a, b) => a - b),
+    [...Array(12).keys()],
+  );
+  assert.deepEqual(
+    m.bbox.map((v) => Math.round(v * 1e6) / 1e6),
+    [-1, -2, 0, 1, 2, 6],
+  );
   assert.equal(m.positions.length, m.normals.length);
   for (let i = 0; i < m.normals.length; i += 3) assert.ok(Math.abs(Math.hypot(m.normals[i], m.normals[i + 1], m.normals[i + 2]) - 1) < 1e-4);
   for (const index of m.indices) assert.ok(index < m.positions.length / 3);
@@ -46,8 +52,14 @@ test('meshTransferables lists each buffer once; bad input gives geometry errors'
   await loadOpenCascade();
   const m = meshShape(makeBaseBox(1, 1, 1));
   assert.equal(meshTransferables(m).length, 6);
-  assert.throws(() => meshShape(makeBaseBox(1, 1, 1), { tolerance: 0 }), (e: unknown) => e instanceof CadError && e.kind === 'geometry' && /tolerance/.test(e.message));
-  assert.throws(() => meshShape(null as any), (e: unknown) => e instanceof CadError && /null shape/.test(e.message));
+  assert.throws(
+    () => meshShape(makeBaseBox(1, 1, 1), { tolerance: 0 }),
+    (e: unknown) => e instanceof CadError && e.kind === 'geometry' && /tolerance/.test(e.message),
+  );
+  assert.throws(
+    () => meshShape(null as any),
+    (e: unknown) => e instanceof CadError && /null shape/.test(e.message),
+  );
 });
 
 test('meshShape with edges: false skips the B-rep edges but keeps the triangles', async () => {

@@ -24,8 +24,11 @@ test('renders a box in the dataset style: white, flat grey faces, black edges, f
   assert.deepEqual(pixel(img, 224, 150), [141, 141, 138]); // the top face
   assert.deepEqual(pixel(img, 5, 5), [255, 255, 255]);
   // The height limits a cube (√2 wide, 2 tall on screen): it covers 300 rows.
-  let top = 448, bottom = -1;
-  for (let y = 0; y < 448; y++) for (let x = 0; x < 448; x++) if (pixel(img, x, y)[0] < 255) {
+  let top = 448,
+    bottom = -1;
+  for (let y = 0; y < 448; y++)
+    for (let x = 0; x < 448; x++)
+      if (pixel(img, x, y)[0] < 255) {
         top = Math.min(top, y);
         bottom = Math.max(bottom, y);
       }

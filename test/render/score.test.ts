@@ -24,13 +24,17 @@ test('score ranks the image own STEP above perturbed candidates (test100 subset)
   await loadOpenCascade();
   const ids = sampleSubset(16).filter((id) => !IMAGE_STEP_MISMATCH.has(id));
   const meshes = new Map<string, MeshData>(ids.map((id) => [id, meshShape(loadStep(id))]));
-  let wins = 0, total = 0;
+  let wins = 0,
+    total = 0;
   const losses: string[] = [];
   for (let i = 0; i < ids.length; i++) {
     const image = await loadImage(ids[i]);
     const mesh = meshes.get(ids[i])!;
     const own = scoreRenderAgainstImage(renderMesh(mesh), image).score;
-    const candidates: [string, MeshData][] = [...MESH_PERTURBATIONS.map((k) => [k, perturbMesh(mesh, k)] as [string, MeshData]), ['other shape', meshes.get(ids[(i + 1) % ids.length])!]];
+    const candidates: [string, MeshData][] = [
+      ...MESH_PERTURBATIONS.map((k) => [k, perturbMesh(mesh, k)] as [string, MeshData]),
+      ['other shape', meshes.get(ids[(i + 1) % ids.length])!],
+    ];
     for (const [kind, candidate] of candidates) {
       const other = scoreRenderAgainstImage(renderMesh(candidate), image).score;
       total++;

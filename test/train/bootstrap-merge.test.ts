@@ -28,7 +28,14 @@ test('shards merge in order, duplicate ids dropped, unfinished shards reported, 
   assert.deepEqual(report.jsonl, { 'records.jsonl': 3 });
   assert.equal(report.duplicates, 1);
   assert.equal(report.copied, 2);
-  assert.deepEqual(fs.readFileSync(path.join(out, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).id), ['a', 'b', 'c']);
+  assert.deepEqual(
+    fs
+      .readFileSync(path.join(out, 'records.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).id),
+    ['a', 'b', 'c'],
+  );
   assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'records.jsonl'), 'utf8').split('\n')[0]).iou, 0.95, 'first shard wins');
   await assert.rejects(mergeShards(shards, path.join(dir, 'm2'), 4, { requireAll: true }), /shards 2, 3 of 4 did not finish/);
 
@@ -40,8 +47,16 @@ test('run state file: add, find by run id / job id / prefix, update; survives a 
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gift-runs-')), 'nested', 'runs.json');
   const store = new RunStore(file);
   const run = (id: string, jobId: string): RunRecord => ({
-    id, jobId, kind: 'train', recipe: 'bundled', profile: { host: 'h', workDir: '/w' }, remoteDir: `/w/runs/${id}`, logFile: `/w/runs/${id}/slurm-${jobId}.out`,
-    submitted: new Date().toISOString(), state: 'PENDING', updated: new Date().toISOString(),
+    id,
+    jobId,
+    kind: 'train',
+    recipe: 'bundled',
+    profile: { host: 'h', workDir: '/w' },
+    remoteDir: `/w/runs/${id}`,
+    logFile: `/w/runs/${id}/slurm-${jobId}.out`,
+    submitted: new Date().toISOString(),
+    state: 'PENDING',
+    updated: new Date().toISOString(),
   });
   const id1 = newRunId('bundled', new Date('2026-01-02T03:04:05Z'));
   assert.match(id1, /^20260102-030405-bundled-[0-9a-f]{4}$/);

@@ -116,7 +116,10 @@ test('host keys: unknown is reported with its SHA256 fingerprint and appended wh
   const hostKeyPub = path.join(path.dirname(env!.identityFile), 'ssh_host_ed25519_key.pub');
   const expected = sshKeygenFingerprint(hostKeyPub);
 
-  await assert.rejects(connect(), (e: Error) => /not in .*known_hosts; its ssh-ed25519 key fingerprint is (SHA256:\S+)/.test(e.message) && e.message.includes(expected));
+  await assert.rejects(
+    connect(),
+    (e: Error) => /not in .*known_hosts; its ssh-ed25519 key fingerprint is (SHA256:\S+)/.test(e.message) && e.message.includes(expected),
+  );
   assert.equal(fs.existsSync(knownHosts), false, 'a refused key is not written');
 
   const seen: UnknownHostKey[] = [];
@@ -188,7 +191,14 @@ test('upload sends only what changed and resumes an interrupted file', { skip },
   assert.ok(resumed.bytesResumed >= 1_000_000, `resumed ${resumed.bytesResumed} bytes of the interrupted file`);
   assert.equal(resumed.uploaded + resumed.unchanged, 21);
   const sums = await conn!.run(`cd ${remote} && sha256sum big.bin images/7.bin`);
-  assert.ok(sums.includes(crypto.createHash('sha256').update(fs.readFileSync(path.join(local, 'big.bin'))).digest('hex')));
+  assert.ok(
+    sums.includes(
+      crypto
+        .createHash('sha256')
+        .update(fs.readFileSync(path.join(local, 'big.bin')))
+        .digest('hex'),
+    ),
+  );
 
   const unchanged = await syncFolder(conn!, local, remote);
   assert.deepEqual([unchanged.uploaded, unchanged.unchanged, unchanged.bytesSent], [0, 21, 0]);
@@ -224,7 +234,12 @@ test('submit: the bundled recipe (tiny) through the CLI, a failing one, and one 
   lap('gift train submit (export, tokenise, upload, sbatch)');
 
   // The same data again: nothing to upload. A later --config overrides the first: argparse rejects 'huge'.
-  const bad = await submitTraining(conn!, store, { profile, data: datasetDir, recipe: 'bundled', recipeOptions: { config: 'tiny', steps: 5, extraArgs: ['--config', 'huge'] } });
+  const bad = await submitTraining(conn!, store, {
+    profile,
+    data: datasetDir,
+    recipe: 'bundled',
+    recipeOptions: { config: 'tiny', steps: 5, extraArgs: ['--config', 'huge'] },
+  });
   assert.deepEqual([bad.dataSync!.uploaded, bad.dataSync!.unchanged > 0], [0, true]);
   badRun = bad.run;
   const long = await submitTraining(conn!, store, { profile, recipe: 'command', recipeOptions: { command: 'echo sleeping; sleep 300' } });
@@ -267,7 +282,13 @@ test('the good run is followed to COMPLETED through a dropped connection, and it
   if (env!.torch) {
     const card = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8'));
     assert.equal(card.format, 'gift-cad-model/1');
-    assert.equal(card.onnx.sha256, crypto.createHash('sha256').update(fs.readFileSync(path.join(out, 'model.onnx'))).digest('hex'));
+    assert.equal(
+      card.onnx.sha256,
+      crypto
+        .createHash('sha256')
+        .update(fs.readFileSync(path.join(out, 'model.onnx')))
+        .digest('hex'),
+    );
     assert.equal(card.training.steps, 30);
     assert.ok(fs.existsSync(path.join(out, 'vocab.json')));
     assert.ok(!fs.existsSync(path.join(out, 'checkpoint.pt')), 'the checkpoint stays on the cluster');
@@ -311,14 +332,23 @@ test('bootstrap as a job array: shards run, status aggregates, shards come back 
   fs.mkdirSync(tools);
   fs.writeFileSync(
     path.join(tools, 'fake-gift.sh'),
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script: ${shard%/*} is for sh.
-    ['#!/bin/sh', '# usage: fake-gift.sh bootstrap --shard I/N --out DIR', 'shard=$3; out=$5; i=${shard%/*}', 'printf \'{"id": "s%s-a"}\\n{"id": "shared"}\\n\' "$i" > "$out/records.jsonl"', ''].join('\n'),
+    [
+      '#!/bin/sh',
+      '# usage: fake-gift.sh bootstrap --shard I/N --out DIR',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script: ${shard%/*} is for sh.
+      'shard=$3; out=$5; i=${shard%/*}',
+      'printf \'{"id": "s%s-a"}\\n{"id": "shared"}\\n\' "$i" > "$out/records.jsonl"',
+      '',
+    ].join('\n'),
   );
   const store = new RunStore(stateFile);
   const { run } = await submitBootstrapArray(conn!, store, { profile: { ...profile, giftCommand: 'sh data/fake-gift.sh' }, shards: 3, data: tools });
   const status = await followRun(conn!, store, run, { pollMs: 300, quiet: true });
   assert.equal(status.state, 'COMPLETED');
-  assert.deepEqual(status.tasks.map((t) => t.id), [`${run.jobId}_0`, `${run.jobId}_1`, `${run.jobId}_2`]);
+  assert.deepEqual(
+    status.tasks.map((t) => t.id),
+    [`${run.jobId}_0`, `${run.jobId}_1`, `${run.jobId}_2`],
+  );
   const out = path.join(tmp, 'bootstrap');
   const fetched = await fetchRun(conn!, store, run, out);
   assert.ok(fetched.files.includes('shards/shard-2/records.jsonl'));

@@ -39,19 +39,37 @@ test('fingerprints equal ssh-keygen -lf; key type read from the blob', () => {
 test('plain, [host]:port, pattern and hashed entries (hashed by ssh-keygen -H) are matched', () => {
   const file = path.join(dir, 'known_hosts');
   const line = (hosts: string) => `${hosts} ${hostA.type} ${hostA.blob.toString('base64')}`;
-  fs.writeFileSync(file, `${[line('login.example.org,10.0.0.5'), line('[127.0.0.1]:2222'), line('hashed.example.org'), line('[hashed.example.org]:2200')].join('\n')}\n`);
+  fs.writeFileSync(
+    file,
+    `${[line('login.example.org,10.0.0.5'), line('[127.0.0.1]:2222'), line('hashed.example.org'), line('[hashed.example.org]:2200')].join('\n')}\n`,
+  );
   execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
   // patterns cannot be hashed; comments and broken lines are skipped as ssh does
   fs.appendFileSync(file, `${['# comment', line('*.cluster.example.org,!evil.cluster.example.org'), 'garbage line'].join('\n')}\n`);
   const entries = readKnownHostsFiles([file]);
   assert.ok(entries.filter((e) => e.hosts.startsWith('|1|')).length >= 5, 'ssh-keygen -H hashed the host names');
-  for (const [host, port] of [['login.example.org', 22], ['10.0.0.5', 22], ['127.0.0.1', 2222], ['node7.cluster.example.org', 22], ['hashed.example.org', 22], ['hashed.example.org', 2200]] as const) {
+  for (const [host, port] of [
+    ['login.example.org', 22],
+    ['10.0.0.5', 22],
+    ['127.0.0.1', 2222],
+    ['node7.cluster.example.org', 22],
+    ['hashed.example.org', 22],
+    ['hashed.example.org', 2200],
+  ] as const) {
     const v = checkHostKey(entries, host, port, hostA.blob);
     assert.equal(v.status, 'trusted', `${host}:${port}`);
   }
   // port matters, negated patterns exclude
   assert.equal(checkHostKey(entries, '127.0.0.1', 22, hostA.blob).status, 'unknown');
-  assert.equal(checkHostKey(parseKnownHosts(`*.cluster.example.org,!evil.cluster.example.org ${hostA.type} ${hostA.blob.toString('base64')}`), 'evil.cluster.example.org', 22, hostA.blob).status, 'unknown');
+  assert.equal(
+    checkHostKey(
+      parseKnownHosts(`*.cluster.example.org,!evil.cluster.example.org ${hostA.type} ${hostA.blob.toString('base64')}`),
+      'evil.cluster.example.org',
+      22,
+      hostA.blob,
+    ).status,
+    'unknown',
+  );
 });
 
 test('a changed key is refused with both sides named; a new key type is unknown, not changed; @revoked wins', () => {
@@ -66,10 +84,15 @@ test('a changed key is refused with both sides named; a new key type is unknown,
   const newType = checkHostKey(entries, '127.0.0.1', 2222, hostRsa.blob);
   assert.equal(newType.status, 'unknown');
   if (newType.status === 'unknown') assert.deepEqual(newType.otherTypes, ['ssh-ed25519']);
-  const revoked = parseKnownHosts(`@revoked * ${hostA.type} ${hostA.blob.toString('base64')}\n[127.0.0.1]:2222 ${hostA.type} ${hostA.blob.toString('base64')}\n`);
+  const revoked = parseKnownHosts(
+    `@revoked * ${hostA.type} ${hostA.blob.toString('base64')}\n[127.0.0.1]:2222 ${hostA.type} ${hostA.blob.toString('base64')}\n`,
+  );
   assert.equal(checkHostKey(revoked, '127.0.0.1', 2222, hostA.blob).status, 'revoked');
   // known key types are offered first
-  assert.deepEqual(preferredHostKeyAlgorithms(parseKnownHosts(`h ${hostRsa.type} ${hostRsa.blob.toString('base64')}`), 'h', 22, ['ssh-ed25519', 'rsa-sha2-512', 'ssh-rsa']), ['rsa-sha2-512', 'ssh-rsa', 'ssh-ed25519']);
+  assert.deepEqual(
+    preferredHostKeyAlgorithms(parseKnownHosts(`h ${hostRsa.type} ${hostRsa.blob.toString('base64')}`), 'h', 22, ['ssh-ed25519', 'rsa-sha2-512', 'ssh-rsa']),
+    ['rsa-sha2-512', 'ssh-rsa', 'ssh-ed25519'],
+  );
 });
 
 test('appended keys (plain and hashed) are read back by us and by ssh-keygen -F', () => {

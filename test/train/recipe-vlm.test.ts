@@ -10,20 +10,51 @@ import { repoRoot, smallDataset } from './helpers/fixtures';
 const python = spawnSync('python3', ['--version']).status === 0 ? 'python3' : undefined;
 const script = path.join(repoRoot, 'training/recipe_vlm.py');
 
-test('recipe_vlm.py imports with the standard library only and --dry-run validates the chat export and prints the plan', { skip: python ? false : 'python3 not available' }, async () => {
+test('recipe_vlm.py imports with the standard library only and --dry-run validates the chat export and prints the plan', {
+  skip: python ? false : 'python3 not available',
+}, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gift-vlm-'));
   const ds = await openDataset(await smallDataset(dir, 5));
   const out = path.join(dir, 'chat');
   await exportDataset(ds, { format: 'chat', out });
 
   // Importing must not pull in torch/transformers (they are not installed everywhere).
-  const imp = spawnSync(python!, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(path.dirname(script))}); import recipe_vlm; print(any(m in sys.modules for m in ('torch', 'transformers')))`], { encoding: 'utf8' });
+  const imp = spawnSync(
+    python!,
+    [
+      '-c',
+      `import sys; sys.path.insert(0, ${JSON.stringify(path.dirname(script))}); import recipe_vlm; print(any(m in sys.modules for m in ('torch', 'transformers')))`,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(imp.status, 0, imp.stderr);
   assert.equal(imp.stdout.trim(), 'False');
 
   fs.mkdirSync(path.join(dir, 'run', 'checkpoint-40'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'run', 'checkpoint-120'), { recursive: true });
-  const dry = spawnSync(python!, [script, '--data', path.join(out, 'chat.jsonl'), '--image-root', out, '--model', 'Qwen/Qwen2.5-VL-7B-Instruct', '--out', path.join(dir, 'run'), '--lora', '--gpus', '4', '--grad-accum', '2', '--epochs', '3', '--dry-run'], { encoding: 'utf8' });
+  const dry = spawnSync(
+    python!,
+    [
+      script,
+      '--data',
+      path.join(out, 'chat.jsonl'),
+      '--image-root',
+      out,
+      '--model',
+      'Qwen/Qwen2.5-VL-7B-Instruct',
+      '--out',
+      path.join(dir, 'run'),
+      '--lora',
+      '--gpus',
+      '4',
+      '--grad-accum',
+      '2',
+      '--epochs',
+      '3',
+      '--dry-run',
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(dry.status, 0, dry.stderr);
   const plan = JSON.parse(dry.stdout);
   assert.equal(plan.examples, 5);

@@ -63,9 +63,23 @@ test('Match, Include (relative to ~/.ssh, globbed), %h in HostName, ProxyJump no
     '/home/ada/.ssh/conf.d/b.conf': 'Host lab\n  User from_b\n',
     '/home/ada/.ssh/conf.d/notes.txt': 'Host lab\n  User never\n',
   };
-  const o = { ...opts, readFile: (f: string) => files[f], listDir: (d: string) => (d === '/home/ada/.ssh/conf.d' ? Object.keys(files).map((f) => path.basename(f)) : []) };
+  const o = {
+    ...opts,
+    readFile: (f: string) => files[f],
+    listDir: (d: string) => (d === '/home/ada/.ssh/conf.d' ? Object.keys(files).map((f) => path.basename(f)) : []),
+  };
   const lines = parseSshConfig(
-    ['Include conf.d/*.conf', 'Match originalhost lab user from_b', '  IdentityFile ~/.ssh/lab_key', 'Match exec "true"', '  User exec_never', 'Host proxied', '  ProxyCommand ssh -W %h:%p jump', 'Host nojump', '  ProxyJump none'].join('\n'),
+    [
+      'Include conf.d/*.conf',
+      'Match originalhost lab user from_b',
+      '  IdentityFile ~/.ssh/lab_key',
+      'Match exec "true"',
+      '  User exec_never',
+      'Host proxied',
+      '  ProxyCommand ssh -W %h:%p jump',
+      'Host nojump',
+      '  ProxyJump none',
+    ].join('\n'),
   );
   const lab = resolveSshHost(lines, 'lab', o);
   assert.equal(lab.hostName, 'lab.cs.example.edu');
@@ -77,7 +91,10 @@ test('Match, Include (relative to ~/.ssh, globbed), %h in HostName, ProxyJump no
 });
 
 test('bad config lines are reported with file and line', () => {
-  assert.throws(() => parseSshConfig('Host a\n  Port "2222\n', '/x/config'), (e: Error) => e instanceof SshConfigError && /\/x\/config:2: unterminated quote/.test(e.message));
+  assert.throws(
+    () => parseSshConfig('Host a\n  Port "2222\n', '/x/config'),
+    (e: Error) => e instanceof SshConfigError && /\/x\/config:2: unterminated quote/.test(e.message),
+  );
   const lines = parseSshConfig('Host a\n  Port 99999\n', '/x/config');
   assert.throws(() => resolveSshHost(lines, 'a', opts), /\/x\/config:2: Port must be 1–65535/);
 });
@@ -102,7 +119,16 @@ test('planConnection: profile fields override ~/.ssh/config; jump chain resolved
   assert.deepEqual(plan.knownHostsFiles, [path.join(dir, 'kh')]);
 
   const overridden = planConnection(
-    parseProfile({ host: 'hpc', user: 'me', port: 2222, identityFile: '/keys/k', jumpHost: 'jumper@other:23', workDir: '/scratch/me', sshConfig: file, agent: false }),
+    parseProfile({
+      host: 'hpc',
+      user: 'me',
+      port: 2222,
+      identityFile: '/keys/k',
+      jumpHost: 'jumper@other:23',
+      workDir: '/scratch/me',
+      sshConfig: file,
+      agent: false,
+    }),
   );
   assert.equal(overridden.target.user, 'me');
   assert.equal(overridden.target.port, 2222);
@@ -114,9 +140,22 @@ test('planConnection: profile fields override ~/.ssh/config; jump chain resolved
 });
 
 test('profiles: validated field by field; secrets refused', () => {
-  const ok = parseProfile({ host: 'hpc', workDir: '~/gift', partition: 'gpu', gpus: 4, cpus: 16, memory: '128G', time: '1-12:00:00', setup: ['module load cuda/12.4'] });
+  const ok = parseProfile({
+    host: 'hpc',
+    workDir: '~/gift',
+    partition: 'gpu',
+    gpus: 4,
+    cpus: 16,
+    memory: '128G',
+    time: '1-12:00:00',
+    setup: ['module load cuda/12.4'],
+  });
   assert.equal(ok.gpus, 4);
-  const bad = (v: unknown, re: RegExp) => assert.throws(() => parseProfile(v, 'p.json'), (e: Error) => e instanceof ProfileError && re.test(e.message));
+  const bad = (v: unknown, re: RegExp) =>
+    assert.throws(
+      () => parseProfile(v, 'p.json'),
+      (e: Error) => e instanceof ProfileError && re.test(e.message),
+    );
   bad({ host: 'h', workDir: '/w', passphrase: 'x' }, /p\.json: 'passphrase' looks like a secret; profiles never hold secrets/);
   bad({ host: 'h', workDir: '/w', hfToken: 'x' }, /'hfToken' looks like a secret/);
   bad({ host: 'h', workDir: '/w', gpu: 2 }, /unknown field 'gpu'/);

@@ -30,10 +30,19 @@ test('TypeScript preprocessing equals training/gift_preprocess.py (non-square, a
     }
   }
   const file = path.join(dir, 'odd.png');
-  await sharp(rgba, { raw: { width, height, channels: 4 } }).png().toFile(file);
+  await sharp(rgba, { raw: { width, height, channels: 4 } })
+    .png()
+    .toFile(file);
   for (const size of [64, 112]) {
     const ts = await preprocessImage(file, spec(size));
-    const py = spawnSync(PYTHON, ['-c', `import sys, json; sys.path.insert(0, ${JSON.stringify(path.join(repoRoot, 'training'))}); from gift_preprocess import preprocess_file; print(json.dumps(preprocess_file(${JSON.stringify(file)}, ${size}).flatten().tolist()))`], { encoding: 'utf8' });
+    const py = spawnSync(
+      PYTHON,
+      [
+        '-c',
+        `import sys, json; sys.path.insert(0, ${JSON.stringify(path.join(repoRoot, 'training'))}); from gift_preprocess import preprocess_file; print(json.dumps(preprocess_file(${JSON.stringify(file)}, ${size}).flatten().tolist()))`,
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(py.status, 0, py.stderr);
     const expected = JSON.parse(py.stdout) as number[];
     assert.equal(ts.length, expected.length);
@@ -76,7 +85,11 @@ test('training rejects token ids outside the vocabulary, naming the line', { ski
 test('make_dataset.ts --array: chunked and resumed runs equal one run, arrays equal inference preprocessing, and train', { skip }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gift-arr-'));
   const make = (out: string, count: number, ...extra: string[]) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'training/make_dataset.ts'), out, String(count), '5', ...extra], { encoding: 'utf8', cwd: repoRoot, timeout: 120_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'training/make_dataset.ts'), out, String(count), '5', ...extra], {
+      encoding: 'utf8',
+      cwd: repoRoot,
+      timeout: 120_000,
+    });
     assert.equal(r.status, 0, r.stderr);
   };
   const whole = path.join(dir, 'whole');

@@ -37,4 +37,7 @@ const folder = path.resolve(argv.find((a) => !a.startsWith('-')) || fs.mkdtempSy
   await browser.close();
   server.stop();
   process.exit(code === 0 ? 0 : 1);
-})().catch((e) => { console.error('[shim] error', e); process.exit(2); });
+})().catch((e) => {
+  console.error('[shim] error', e);
+  process.exit(2);
+});

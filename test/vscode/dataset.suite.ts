@@ -79,8 +79,26 @@ export function datasetSuite(getApi: () => GiftApi, workspaceFile: (...parts: st
       const report = await importIntoDataset(ds, source);
       assert.equal(report.imported, 4);
       const [a, b] = PRISMS;
-      await ds.append({ id: `${a}-srs-test`, collection: 'srs', image: (await record(a)).image, code: (await record(a)).code, source: a, iou: 0.95, protocol: 'raw', model: 'test' });
-      await ds.append({ id: `${b}-fda-test`, collection: 'fda', image: (await record(b)).image, code: (await record(b)).code, source: b, iou: 0.7, protocol: 'raw', model: 'test' });
+      await ds.append({
+        id: `${a}-srs-test`,
+        collection: 'srs',
+        image: (await record(a)).image,
+        code: (await record(a)).code,
+        source: a,
+        iou: 0.95,
+        protocol: 'raw',
+        model: 'test',
+      });
+      await ds.append({
+        id: `${b}-fda-test`,
+        collection: 'fda',
+        image: (await record(b)).image,
+        code: (await record(b)).code,
+        source: b,
+        iou: 0.7,
+        protocol: 'raw',
+        model: 'test',
+      });
     });
 
     suiteTeardown(async () => {
@@ -200,7 +218,10 @@ export function datasetSuite(getApi: () => GiftApi, workspaceFile: (...parts: st
       const refused = await vscode.commands.executeCommand<CommandOutcome>('gift.flagSrs', opened.uri);
       assert.equal(refused.ok, false);
       // (a part against itself: 1 up to rounding, e.g. 0.9999999999999994)
-      assert.match(!refused.ok ? refused.message : '', /IoU (1|0\.99999\d*) is outside SRS's range \[0\.9, 0\.99\): at or above match 0\.99 it already matches/);
+      assert.match(
+        !refused.ok ? refused.message : '',
+        /IoU (1|0\.99999\d*) is outside SRS's range \[0\.9, 0\.99\): at or above match 0\.99 it already matches/,
+      );
       const forced = await vscode.commands.executeCommand<CommandOutcome>('gift.flagSrs', opened.uri, { force: true });
       assert.ok(forced.ok && forced.detail, JSON.stringify(forced));
       const flagged = await record(forced.detail);
@@ -281,7 +302,10 @@ export function datasetSuite(getApi: () => GiftApi, workspaceFile: (...parts: st
       const fresh = workspaceFile('datasets', 'created');
       const created = await vscode.commands.executeCommand<CommandOutcome>('gift.dataset.create', fresh);
       assert.ok(created.ok, JSON.stringify(created));
-      assert.deepEqual((await api.datasetTree.getChildren()).map((n) => n.kind === 'collection' && `${n.name} ${n.count}`), ['sft 0', 'srs 0', 'fda 0']);
+      assert.deepEqual(
+        (await api.datasetTree.getChildren()).map((n) => n.kind === 'collection' && `${n.name} ${n.count}`),
+        ['sft 0', 'srs 0', 'fda 0'],
+      );
       const imported = await vscode.commands.executeCommand<CommandOutcome>('gift.dataset.import', workspaceFile('gencad-four'));
       assert.ok(imported.ok, JSON.stringify(imported));
       assert.match(imported.detail ?? '', /^4 imported, 0 already present$/);

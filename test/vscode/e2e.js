@@ -19,7 +19,10 @@ const PROGRAM = process.env.E2E_PROGRAM || 'plate_71404.py';
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'gencad-test100');
 const GIFT = path.join(ROOT, 'bin', 'gift.js');
 // Single-extrude prisms: the extrude scaled by f has raw IoU f against the original, exactly.
-const SRS = [['00675497', 0.95], ['00694405', 0.92]];
+const SRS = [
+  ['00675497', 0.95],
+  ['00694405', 0.92],
+];
 const FDA = [['00507123', 0.7]];
 const SFT = ['00675497', '00694405', '00507123', '00248776', '00442545', '00827834'];
 
@@ -33,7 +36,9 @@ function canvasCoverage(png) {
   const { data, width, height } = PNG.sync.read(png);
   let coloured = 0;
   for (let i = 0; i < data.length; i += 4) {
-    const r = data[i], g = data[i + 1], b = data[i + 2];
+    const r = data[i],
+      g = data[i + 1],
+      b = data[i + 2];
     if (Math.max(r, g, b) - Math.min(r, g, b) > 24) coloured++;
   }
   return coloured / (width * height);
@@ -50,20 +55,44 @@ function startDatasetBuild(workspace) {
   const dataset = path.join(workspace, '.gift-dataset');
   fs.rmSync(dataset, { recursive: true, force: true });
   const src = fs.mkdtempSync(path.join(os.tmpdir(), 'gift-e2e-imagefolder-'));
-  const samples = Object.fromEntries(fs.readFileSync(path.join(FIXTURES, 'samples.jsonl'), 'utf8').trim().split('\n')
-    .map((l) => JSON.parse(l)).map((s) => [s.image.replace(/_0\.png$/, ''), s]));
+  const samples = Object.fromEntries(
+    fs
+      .readFileSync(path.join(FIXTURES, 'samples.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .map((s) => [s.image.replace(/_0\.png$/, ''), s]),
+  );
   const rows = [];
   for (const id of SFT) {
     fs.copyFileSync(path.join(FIXTURES, 'images', samples[id].image), path.join(src, `${id}.png`));
     rows.push({ file_name: `${id}.png`, code: samples[id].ground_truth, id, collection: 'sft' });
   }
   for (const [id, f] of SRS) {
-    rows.push({ file_name: `${id}.png`, code: scaledExtrude(samples[id].ground_truth, f), id: `${id}-srs-0`, collection: 'srs', source: id, iou: f, protocol: 'raw', model: 'e2e-scaled-extrude' });
+    rows.push({
+      file_name: `${id}.png`,
+      code: scaledExtrude(samples[id].ground_truth, f),
+      id: `${id}-srs-0`,
+      collection: 'srs',
+      source: id,
+      iou: f,
+      protocol: 'raw',
+      model: 'e2e-scaled-extrude',
+    });
   }
   const renders = FDA.map(([id, f]) => {
     const program = path.join(src, `${id}-fda-0.py`);
     fs.writeFileSync(program, scaledExtrude(samples[id].ground_truth, f));
-    rows.push({ file_name: `${id}-fda-0.png`, code: samples[id].ground_truth, id: `${id}-fda-0`, collection: 'fda', source: id, iou: f, protocol: 'raw', model: 'e2e-scaled-extrude' });
+    rows.push({
+      file_name: `${id}-fda-0.png`,
+      code: samples[id].ground_truth,
+      id: `${id}-fda-0`,
+      collection: 'fda',
+      source: id,
+      iou: f,
+      protocol: 'raw',
+      model: 'e2e-scaled-extrude',
+    });
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [GIFT, 'render', program, '--out', path.join(src, `${id}-fda-0.png`)], { stdio: 'inherit' });
       child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`gift render exited with ${code}`))));
@@ -71,7 +100,9 @@ function startDatasetBuild(workspace) {
   });
   fs.writeFileSync(path.join(src, 'metadata.jsonl'), `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
   return Promise.all(renders).then(() => {
-    const r = spawnSync(process.execPath, [GIFT, 'dataset', 'import', src, '--out', dataset, '--keep-collections', '--name', 'e2e-test100'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [GIFT, 'dataset', 'import', src, '--out', dataset, '--keep-collections', '--name', 'e2e-test100'], {
+      encoding: 'utf8',
+    });
     fs.rmSync(src, { recursive: true, force: true });
     if (r.status !== 0) throw new Error(`gift dataset import failed: ${r.stderr || r.stdout}`);
     return dataset;
@@ -94,7 +125,9 @@ function startDatasetBuild(workspace) {
   const browser = await openBrowser({ viewport: { width: 1500, height: 860 } });
   const { page } = browser;
   const errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text().slice(0, 300)); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text().slice(0, 300));
+  });
   let failed = false;
   try {
     await page.goto(workbenchUrl(server.port, folder, { extensionDevelopmentPaths: [ROOT] }));
@@ -126,7 +159,9 @@ function startDatasetBuild(workspace) {
     const inner = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     await inner.locator('canvas.viewport-canvas').waitFor({ timeout: 30000 });
     await inner.locator('#metric-volume').filter({ hasNotText: '—' }).waitFor({ timeout: 60000 });
-    console.log(`[e2e] mesh shown after ${elapsed()}: volume ${await inner.locator('#metric-volume').innerText()}, size ${await inner.locator('#metric-bbox').innerText()}`);
+    console.log(
+      `[e2e] mesh shown after ${elapsed()}: volume ${await inner.locator('#metric-volume').innerText()}, size ${await inner.locator('#metric-bbox').innerText()}`,
+    );
     // Show the toolbar's toggles working: B-rep edges on (default), then let the frame settle.
     await page.keyboard.press('Escape');
     await page.waitForTimeout(1500);
@@ -152,14 +187,16 @@ function startDatasetBuild(workspace) {
     await page.waitForTimeout(800);
     const errorShot = screenshot.replace(/\.png$/, '-error.png');
     await page.screenshot({ path: errorShot });
-    console.log(`[e2e] banner "${(await inner.locator('.banner-text').innerText()).slice(0, 80)}…"; screenshot ${path.relative(ROOT, errorShot)} after ${elapsed()}`);
+    console.log(
+      `[e2e] banner "${(await inner.locator('.banner-text').innerText()).slice(0, 80)}…"; screenshot ${path.relative(ROOT, errorShot)} after ${elapsed()}`,
+    );
 
     // The GIFT side panel on the dataset, and an SRS sample opened from it (fourth screenshot).
     console.log(`[e2e] dataset ${path.relative(ROOT, await datasetBuilt)} built after ${elapsed()}`);
     await palette('>', 'File: Revert File');
     await palette('>', 'View: Close All Editors');
     await palette('>', 'View: Show GIFT');
-    const tree = page.locator("#workbench\\.parts\\.sidebar");
+    const tree = page.locator('#workbench\\.parts\\.sidebar');
     const row = (label) => tree.locator(`.monaco-list-row[aria-label^="${label}"], .monaco-list-row:has(.label-name:text-is("${label}"))`).first();
     for (const collection of ['sft', 'srs', 'fda']) {
       await row(collection).waitFor({ timeout: 30000 });
@@ -169,14 +206,21 @@ function startDatasetBuild(workspace) {
     await sample.waitFor({ timeout: 10000 });
     await sample.click();
     const samplePreview = page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('iframe#active-frame');
-    await samplePreview.locator('#metric-iou').filter({ hasText: /^\d\.\d{4}$/ }).waitFor({ timeout: 60000 });
+    await samplePreview
+      .locator('#metric-iou')
+      .filter({ hasText: /^\d\.\d{4}$/ })
+      .waitFor({ timeout: 60000 });
     await page.waitForTimeout(1200);
     const datasetShot = path.join(path.dirname(screenshot), 'dataset.png');
     await page.screenshot({ path: datasetShot });
     const shown = {};
-    for (const id of ['metric-iou', 'metric-chamfer', 'metric-protocol', 'metric-bucket']) shown[id.slice(7)] = await samplePreview.locator(`#${id}`).innerText();
-    console.log(`[e2e] dataset panel and sample ${SRS[0][0]}-srs-0: ${JSON.stringify(shown)}; screenshot ${path.relative(ROOT, datasetShot)} after ${elapsed()}`);
-    if (shown.iou !== SRS[0][1].toFixed(4) || shown.bucket !== 'SRS') throw new Error(`expected raw IoU ${SRS[0][1]} in SRS, the preview shows ${JSON.stringify(shown)}`);
+    for (const id of ['metric-iou', 'metric-chamfer', 'metric-protocol', 'metric-bucket'])
+      shown[id.slice(7)] = await samplePreview.locator(`#${id}`).innerText();
+    console.log(
+      `[e2e] dataset panel and sample ${SRS[0][0]}-srs-0: ${JSON.stringify(shown)}; screenshot ${path.relative(ROOT, datasetShot)} after ${elapsed()}`,
+    );
+    if (shown.iou !== SRS[0][1].toFixed(4) || shown.bucket !== 'SRS')
+      throw new Error(`expected raw IoU ${SRS[0][1]} in SRS, the preview shows ${JSON.stringify(shown)}`);
 
     // Image to CAD like a person: right-click a test100 image in the Explorer, pick "Image to CAD"
     // (the default onnx backend with the bundled model), then right-click the part's ground-truth
@@ -200,7 +244,8 @@ function startDatasetBuild(workspace) {
     await page.setViewportSize({ width: 1720, height: 900 });
     await palette('>', 'View: Show Explorer');
     const explorer = page.locator('.explorer-folders-view');
-    const explorerRow = (name) => explorer.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }) }).first();
+    const explorerRow = (name) =>
+      explorer.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }) }).first();
     const contextMenu = async (name, item) => {
       await explorerRow(name).click({ button: 'right' });
       const entry = page.getByRole('menuitem', { name: item, exact: true });
@@ -227,17 +272,24 @@ function startDatasetBuild(workspace) {
     await imagePreview.locator('#image-pane:not([hidden]) img').first().waitFor({ timeout: 10000 });
     await contextMenu(REFERENCE, 'Set Reference…');
     await imagePreview.locator('#metric-reference', { hasText: REFERENCE }).waitFor({ timeout: 30000 });
-    await imagePreview.locator('#metric-iou').filter({ hasText: /^\d\.\d{4}$/ }).waitFor({ timeout: 90000 });
+    await imagePreview
+      .locator('#metric-iou')
+      .filter({ hasText: /^\d\.\d{4}$/ })
+      .waitFor({ timeout: 90000 });
     await imagePreview.locator('#view-fit').click(); // frame the part and the reference overlay
     await page.waitForTimeout(1500);
     const imageShot = path.join(path.dirname(screenshot), 'image-to-cad.png');
     await page.screenshot({ path: imageShot });
     const metrics = {};
-    for (const id of ['metric-iou', 'metric-chamfer', 'metric-protocol', 'metric-bucket', 'metric-volume', 'metric-reference']) metrics[id.slice(7)] = await imagePreview.locator(`#${id}`).innerText();
+    for (const id of ['metric-iou', 'metric-chamfer', 'metric-protocol', 'metric-bucket', 'metric-volume', 'metric-reference'])
+      metrics[id.slice(7)] = await imagePreview.locator(`#${id}`).innerText();
     const canvas = await canvasCoverage(await imagePreview.locator('canvas.viewport-canvas').screenshot());
-    console.log(`[e2e] Image to CAD ${IMAGE} against ${REFERENCE}: ${JSON.stringify(metrics)}; canvas ${(canvas * 100).toFixed(1)}% part pixels; screenshot ${path.relative(ROOT, imageShot)} after ${elapsed()}`);
+    console.log(
+      `[e2e] Image to CAD ${IMAGE} against ${REFERENCE}: ${JSON.stringify(metrics)}; canvas ${(canvas * 100).toFixed(1)}% part pixels; screenshot ${path.relative(ROOT, imageShot)} after ${elapsed()}`,
+    );
     if (canvas < 0.01) throw new Error(`the preview canvas shows no part (${(canvas * 100).toFixed(2)}% coloured pixels)`);
-    if (metrics.protocol !== 'aligned' || !(Number(metrics.iou) > 0 && Number(metrics.iou) <= 1)) throw new Error(`expected an aligned IoU in (0, 1], the preview shows ${JSON.stringify(metrics)}`);
+    if (metrics.protocol !== 'aligned' || !(Number(metrics.iou) > 0 && Number(metrics.iou) <= 1))
+      throw new Error(`expected an aligned IoU in (0, 1], the preview shows ${JSON.stringify(metrics)}`);
 
     const webviewErrors = errors.filter((e) => !/favicon|Failed to load resource.*404/.test(e));
     if (webviewErrors.length) console.log(`[e2e] browser console errors:\n  ${webviewErrors.slice(0, 10).join('\n  ')}`);
@@ -253,4 +305,7 @@ function startDatasetBuild(workspace) {
     fs.rmSync(workspaceSettings, { force: true });
   }
   process.exit(failed ? 1 : 0);
-})().catch((e) => { console.error('[e2e] error', e); process.exit(2); });
+})().catch((e) => {
+  console.error('[e2e] error', e);
+  process.exit(2);
+});

@@ -12,7 +12,23 @@ import { modelSuite } from './model.suite';
 import { trainingSuite } from './training.suite';
 
 const EXTENSION_ID = 'gift-cad.gift-cad';
-const COMMANDS = ['gift.imageToCad', 'gift.openPreview', 'gift.setReference', 'gift.exportStep', 'gift.exportStl', 'gift.flagSrs', 'gift.flagFda', 'gift.showLogs', 'gift.setApiKey', 'gift.clearApiKey', 'gift.train.start', 'gift.train.followLogs', 'gift.train.cancel', 'gift.train.fetch', 'gift.train.refresh'];
+const COMMANDS = [
+  'gift.imageToCad',
+  'gift.openPreview',
+  'gift.setReference',
+  'gift.exportStep',
+  'gift.exportStl',
+  'gift.flagSrs',
+  'gift.flagFda',
+  'gift.showLogs',
+  'gift.setApiKey',
+  'gift.clearApiKey',
+  'gift.train.start',
+  'gift.train.followLogs',
+  'gift.train.cancel',
+  'gift.train.fetch',
+  'gift.train.refresh',
+];
 
 function workspaceFile(...parts: string[]): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -36,10 +52,14 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
 }
 
 async function sceneWhere(preview: PreviewPanel, what: string, ok: (s: SceneInfo) => boolean, timeoutMs = 60_000): Promise<SceneInfo> {
-  return waitFor(what, async () => {
-    const scene = await preview.sceneInfo();
-    return ok(scene) ? scene : undefined;
-  }, timeoutMs);
+  return waitFor(
+    what,
+    async () => {
+      const scene = await preview.sceneInfo();
+      return ok(scene) ? scene : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 let api: GiftApi;
@@ -229,7 +249,10 @@ suite('GIFT CAD in VS Code', () => {
     try {
       const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile('parts', '00442545_0.png'));
       assert.equal(outcome.ok, false);
-      assert.match(!outcome.ok ? outcome.message : '', /gift\.backend is 'no-such-backend', but no such model backend is installed \(installed: onnx, openai\)/);
+      assert.match(
+        !outcome.ok ? outcome.message : '',
+        /gift\.backend is 'no-such-backend', but no such model backend is installed \(installed: onnx, openai\)/,
+      );
     } finally {
       await vscode.workspace.getConfiguration('gift').update('backend', undefined, vscode.ConfigurationTarget.Global);
     }

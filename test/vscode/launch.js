@@ -13,17 +13,34 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const CODE_SERVER_DIR = process.env.CODE_SERVER_DIR || path.join(ROOT, '.test-work', 'code-server');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // SwiftShader gives WebGL without a GPU, so the three.js preview really renders.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--enable-unsafe-swiftshader',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
-const freePort = () => new Promise((resolve) => {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-});
-const healthy = (port) => new Promise((resolve) => {
-  http.get({ host: '127.0.0.1', port, path: '/healthz' }, (res) => { res.resume(); resolve(res.statusCode === 200); })
-    .on('error', () => resolve(false));
-});
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+const healthy = (port) =>
+  new Promise((resolve) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/healthz' }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      })
+      .on('error', () => resolve(false));
+  });
 
 /** Starts code-server; resolves once /healthz answers. Returns { port, stop(), log() }. */
 async function startCodeServer({ userDataDir, extensionsDir, settings = {} }) {
@@ -31,30 +48,66 @@ async function startCodeServer({ userDataDir, extensionsDir, settings = {} }) {
   if (!fs.existsSync(bin)) throw new Error(`code-server is not installed at ${CODE_SERVER_DIR}: run scripts/setup-code-server.sh`);
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   fs.mkdirSync(extensionsDir, { recursive: true });
-  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({
-    'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'extensions.autoUpdate': false,
-    'extensions.autoCheckUpdates': false, 'workbench.enableExperiments': false, 'update.mode': 'none',
-    'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, 'chat.disableAIFeatures': true,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden', 'git.enabled': false, 'git.openRepositoryInParentFolders': 'never',
-    // The web workbench auto-saves by default; tests and e2e edits must not change the workspace files.
-    'files.autoSave': 'off',
-    ...settings,
-  }, null, 1));
+  fs.writeFileSync(
+    path.join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'telemetry.telemetryLevel': 'off',
+        'extensions.autoUpdate': false,
+        'extensions.autoCheckUpdates': false,
+        'workbench.enableExperiments': false,
+        'update.mode': 'none',
+        'security.workspace.trust.enabled': false,
+        'workbench.tips.enabled': false,
+        'chat.disableAIFeatures': true,
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        'git.enabled': false,
+        'git.openRepositoryInParentFolders': 'never',
+        // The web workbench auto-saves by default; tests and e2e edits must not change the workspace files.
+        'files.autoSave': 'off',
+        ...settings,
+      },
+      null,
+      1,
+    ),
+  );
   const port = await freePort();
   const cli = fs.readFileSync(path.join(CODE_SERVER_DIR, 'node_modules/code-server/out/node/cli.js'), 'utf8');
-  const args = ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-    '--disable-getting-started-override', '--ignore-last-opened'];
+  const args = [
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    '--ignore-last-opened',
+  ];
   // VS Code ≥ 1.10x honours a development payload in the web workbench only with the smoke-test driver on.
   if (cli.includes('"vscode-option"')) args.push('--vscode-option', 'enable-smoke-test-driver');
   const server = spawn(bin, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   let serverLog = '';
   server.stdout.on('data', (d) => (serverLog += d));
   server.stderr.on('data', (d) => (serverLog += d));
-  const stop = () => { try { process.kill(-server.pid, 'SIGTERM'); } catch { /* already gone */ } };
+  const stop = () => {
+    try {
+      process.kill(-server.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  };
   process.on('exit', stop);
   for (let i = 0; !(await healthy(port)); i++) {
-    if (i > 600 || server.exitCode !== null) { stop(); throw new Error(`code-server did not start:\n${serverLog}`); }
+    if (i > 600 || server.exitCode !== null) {
+      stop();
+      throw new Error(`code-server did not start:\n${serverLog}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return { port, stop, log: () => serverLog };
@@ -76,7 +129,10 @@ async function openBrowser({ viewport = { width: 1400, height: 860 } } = {}) {
   const { chromium } = require(process.env.PLAYWRIGHT_CORE || 'playwright-core');
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'gift-chrome-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport,
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport,
   });
   const page = context.pages()[0] || (await context.newPage());
   const close = async () => {

@@ -51,10 +51,14 @@ export function modelSuite(getApi: () => GiftApi, workspaceFile: (...parts: stri
     const config = () => vscode.workspace.getConfiguration('gift');
 
     const sceneWhere = (preview: PreviewPanel, what: string, ok: (s: SceneInfo) => boolean) =>
-      waitFor(what, async () => {
-        const scene = await preview.sceneInfo();
-        return ok(scene) ? scene : undefined;
-      }, 120_000);
+      waitFor(
+        what,
+        async () => {
+          const scene = await preview.sceneInfo();
+          return ok(scene) ? scene : undefined;
+        },
+        120_000,
+      );
 
     /** Runs Image to CAD; checks the editor's code runs and the preview has the candidates. */
     const imageToCad = async (): Promise<{ code: string; candidates: number }> => {
@@ -108,11 +112,15 @@ export function modelSuite(getApi: () => GiftApi, workspaceFile: (...parts: stri
 
     test('openai: against a real gift serve, with the key from Set API Key (in SecretStorage, not in settings)', async () => {
       const token = `gift-test-key-${Math.random().toString(36).slice(2)}`;
-      server = spawn(process.execPath, [path.join(root, 'bin', 'gift.js'), 'serve', '--model', path.join(root, 'models', 'smoke'), '--port', '0', '--threads', '1'], {
-        cwd: root,
-        env: { ...process.env, GIFT_SERVE_TOKEN: token, ELECTRON_RUN_AS_NODE: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      server = spawn(
+        process.execPath,
+        [path.join(root, 'bin', 'gift.js'), 'serve', '--model', path.join(root, 'models', 'smoke'), '--port', '0', '--threads', '1'],
+        {
+          cwd: root,
+          env: { ...process.env, GIFT_SERVE_TOKEN: token, ELECTRON_RUN_AS_NODE: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let out = '';
       server.stdout!.on('data', (d) => (out += d));
       server.stderr!.on('data', (d) => (out += d));
@@ -138,7 +146,10 @@ export function modelSuite(getApi: () => GiftApi, workspaceFile: (...parts: stri
       const inspect = config().inspect('openai');
       assert.ok(!JSON.stringify(inspect ?? {}).includes(token));
       const logs = findFiles(path.resolve(api.logDir, '..', '..'), /\.log$/);
-      assert.ok(logs.some((f) => /GIFT CAD/.test(path.basename(f))), `the GIFT CAD log file is among ${logs.length} logs`);
+      assert.ok(
+        logs.some((f) => /GIFT CAD/.test(path.basename(f))),
+        `the GIFT CAD log file is among ${logs.length} logs`,
+      );
       for (const f of logs) assert.ok(!fs.readFileSync(f, 'utf8').includes(token), `${f} does not hold the key`);
 
       // A wrong key: refused, said so.

@@ -18,7 +18,6 @@ import { localClusterProfile, readTrainingEnv, trainingEnvFile } from '../helper
 
 type Waiter = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs?: number) => Promise<T>;
 
-
 export function trainingSuite(getApi: () => GiftApi, workspaceFile: (...parts: string[]) => vscode.Uri, waitFor: Waiter): void {
   suite('GIFT Training view (Slurm over SSH)', () => {
     const env = readTrainingEnv();
@@ -48,7 +47,9 @@ export function trainingSuite(getApi: () => GiftApi, workspaceFile: (...parts: s
       await config().update('train.pollSeconds', 1, vscode.ConfigurationTarget.Global);
       // The modal cannot be clicked from a test: answer it here, recording what it was shown.
       originalPrompts = api.training.prompts;
-      api.training.prompts = { ...originalPrompts, confirmHostKey: async (k) => {
+      api.training.prompts = {
+        ...originalPrompts,
+        confirmHostKey: async (k) => {
           hostKeys.push(k);
           return true;
         },
@@ -75,9 +76,7 @@ export function trainingSuite(getApi: () => GiftApi, workspaceFile: (...parts: s
 
     const item = (node: TrainingNode) => api.trainingTree.getTreeItem(node);
     const runNode = async (runId: string) =>
-      waitFor(`run ${runId} in the view`, () =>
-        api.trainingTree.getChildren({ kind: 'profile', label }).find((n) => n.kind === 'run' && n.runId === runId),
-      );
+      waitFor(`run ${runId} in the view`, () => api.trainingTree.getChildren({ kind: 'profile', label }).find((n) => n.kind === 'run' && n.runId === runId));
 
     test('the view lists the profiles from gift.train.profiles', async () => {
       const roots = api.trainingTree.getChildren();
@@ -89,14 +88,20 @@ export function trainingSuite(getApi: () => GiftApi, workspaceFile: (...parts: s
     });
 
     test('an unknown host key is shown with its SHA256 fingerprint; a changed key is refused', async () => {
-      const expected = execFileSync('ssh-keygen', ['-lf', path.join(path.dirname(env!.identityFile), 'ssh_host_ed25519_key.pub'), '-E', 'sha256'], { encoding: 'utf8' }).split(/\s+/)[1];
+      const expected = execFileSync('ssh-keygen', ['-lf', path.join(path.dirname(env!.identityFile), 'ssh_host_ed25519_key.pub'), '-E', 'sha256'], {
+        encoding: 'utf8',
+      }).split(/\s+/)[1];
       await api.training.connect(profile, { interactive: true });
       assert.equal(hostKeys.length, 1);
       assert.equal(hostKeys[0].fingerprint, expected);
       assert.match(fs.readFileSync(profile.knownHosts!, 'utf8'), /ssh-ed25519 /, 'the trusted key was appended to known_hosts');
       assert.match(String(item({ kind: 'profile', label }).description), /connected/);
 
-      const refused = await vscode.commands.executeCommand<CommandOutcome>('gift.train.start', { profile: 'changed-key', recipe: 'command', recipeOptions: { command: 'true' } });
+      const refused = await vscode.commands.executeCommand<CommandOutcome>('gift.train.start', {
+        profile: 'changed-key',
+        recipe: 'command',
+        recipeOptions: { command: 'true' },
+      });
       assert.equal(refused.ok, false);
       assert.match(!refused.ok ? refused.message : '', /REMOTE HOST KEY CHANGED/);
       assert.ok(!refused.ok && refused.message.includes(expected));
@@ -162,7 +167,11 @@ export function trainingSuite(getApi: () => GiftApi, workspaceFile: (...parts: s
         if (s && states[states.length - 1] !== s) states.push(s);
       });
       try {
-        const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.train.start', { profile: label, recipe: 'command', recipeOptions: { command: 'echo start; sleep 4; echo finished' } });
+        const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.train.start', {
+          profile: label,
+          recipe: 'command',
+          recipeOptions: { command: 'echo start; sleep 4; echo finished' },
+        });
         assert.ok(outcome.ok && outcome.detail, JSON.stringify(outcome));
         const run = api.training.run(outcome.detail!);
         const conn = await api.training.connect(profile, { interactive: false });
@@ -185,16 +194,24 @@ export function trainingSuite(getApi: () => GiftApi, workspaceFile: (...parts: s
     });
 
     test('Cancel Run ends a running job CANCELLED', async () => {
-      const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.train.start', { profile: label, recipe: 'command', recipeOptions: { command: 'echo sleeping; sleep 300' } });
+      const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.train.start', {
+        profile: label,
+        recipe: 'command',
+        recipeOptions: { command: 'echo sleeping; sleep 300' },
+      });
       assert.ok(outcome.ok && outcome.detail, JSON.stringify(outcome));
       const runId = outcome.detail!;
       const node = await runNode(runId);
       const cancelled = await vscode.commands.executeCommand<CommandOutcome>('gift.train.cancel', node);
       assert.ok(cancelled.ok, JSON.stringify(cancelled));
-      const state = await waitFor('the run to be CANCELLED', async () => {
-        const s = await api.training.refresh(api.training.run(runId));
-        return s.state === 'CANCELLED' ? s.state : undefined;
-      }, 60_000);
+      const state = await waitFor(
+        'the run to be CANCELLED',
+        async () => {
+          const s = await api.training.refresh(api.training.run(runId));
+          return s.state === 'CANCELLED' ? s.state : undefined;
+        },
+        60_000,
+      );
       assert.equal(state, 'CANCELLED');
       assert.equal((item(node).iconPath as vscode.ThemeIcon).id, 'circle-slash');
     });

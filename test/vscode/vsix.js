@@ -14,11 +14,20 @@ const folder = path.resolve(process.argv[2] || path.join(ROOT, '.test-work', 'vs
 const PROGRAM = process.env.E2E_PROGRAM || 'plate_71404.py';
 const MAX_VSIX_BYTES = 60 * 1024 * 1024;
 // What the extension loads from its install folder; the VSIX must hold these and no sources.
-const REQUIRED = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/kernel-worker.js', 'extension/dist/webview/main.js',
-  'extension/dist/webview/main.css', 'extension/models/smoke/model.onnx', 'extension/models/smoke/model.json',
-  'extension/node_modules/replicad-opencascadejs/dist/replicad_single.wasm', 'extension/node_modules/sharp/package.json',
-  'extension/node_modules/onnxruntime-node/package.json'];
-const FORBIDDEN = /^extension\/(src|test|bench|webview|scripts|docs)\/|^extension\/dist\/.*\.map$|^extension\/dist\/cli\.js$|^extension\/node_modules\/(typescript|esbuild|three|replicad|playwright-core|@vscode)\//;
+const REQUIRED = [
+  'extension/package.json',
+  'extension/dist/extension.js',
+  'extension/dist/kernel-worker.js',
+  'extension/dist/webview/main.js',
+  'extension/dist/webview/main.css',
+  'extension/models/smoke/model.onnx',
+  'extension/models/smoke/model.json',
+  'extension/node_modules/replicad-opencascadejs/dist/replicad_single.wasm',
+  'extension/node_modules/sharp/package.json',
+  'extension/node_modules/onnxruntime-node/package.json',
+];
+const FORBIDDEN =
+  /^extension\/(src|test|bench|webview|scripts|docs)\/|^extension\/dist\/.*\.map$|^extension\/dist\/cli\.js$|^extension\/node_modules\/(typescript|esbuild|three|replicad|playwright-core|@vscode)\//;
 
 function sh(command, args, options = {}) {
   const r = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
@@ -33,7 +42,15 @@ function sh(command, args, options = {}) {
   let vsix = process.argv[3] && path.resolve(process.argv[3]);
   if (!vsix) {
     vsix = path.join(scratch, 'gift-cad.vsix');
-    sh(process.execPath, [require.resolve('@vscode/vsce/vsce'), 'package', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '-o', vsix]);
+    sh(process.execPath, [
+      require.resolve('@vscode/vsce/vsce'),
+      'package',
+      '--allow-missing-repository',
+      '--skip-license',
+      '--no-rewrite-relative-links',
+      '-o',
+      vsix,
+    ]);
   }
   const bytes = fs.statSync(vsix).size;
   const entries = sh('unzip', ['-Z1', vsix]).trim().split('\n');
@@ -53,7 +70,14 @@ function sh(command, args, options = {}) {
 
   const userDataDir = path.join(scratch, 'user-data');
   const extensionsDir = path.join(scratch, 'extensions');
-  sh(path.join(CODE_SERVER_DIR, 'node_modules', '.bin', 'code-server'), ['--install-extension', vsix, '--extensions-dir', extensionsDir, '--user-data-dir', userDataDir]);
+  sh(path.join(CODE_SERVER_DIR, 'node_modules', '.bin', 'code-server'), [
+    '--install-extension',
+    vsix,
+    '--extensions-dir',
+    extensionsDir,
+    '--user-data-dir',
+    userDataDir,
+  ]);
   const installed = fs.readdirSync(extensionsDir).filter((d) => d.startsWith('gift-cad.gift-cad'));
   if (installed.length !== 1) throw new Error(`code-server did not install the VSIX into ${extensionsDir}: ${fs.readdirSync(extensionsDir).join(', ')}`);
   console.log(`[vsix] installed ${installed[0]} after ${elapsed()}`);
@@ -97,4 +121,7 @@ function sh(command, args, options = {}) {
   console.log(`[vsix] result ${JSON.stringify(result)}`);
   if (problems.length) console.error(`[vsix] problems:\n  ${problems.join('\n  ')}`);
   process.exit(failed || problems.length ? 1 : 0);
-})().catch((e) => { console.error('[vsix] error', e); process.exit(2); });
+})().catch((e) => {
+  console.error('[vsix] error', e);
+  process.exit(2);
+});

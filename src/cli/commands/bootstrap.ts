@@ -99,7 +99,9 @@ export async function bootstrapCommand(argv: string[]): Promise<number> {
       protocol,
       signal: abort.signal,
       onProgress: (p) => {
-        const last = p.last ? ` (${p.last.id}: ${p.last.valid}/${p.last.distinct} ran, best IoU ${p.last.bestIou?.toFixed(3) ?? '—'}${p.last.error ? `, ${p.last.error}` : ''})` : '';
+        const last = p.last
+          ? ` (${p.last.id}: ${p.last.valid}/${p.last.distinct} ran, best IoU ${p.last.bestIou?.toFixed(3) ?? '—'}${p.last.error ? `, ${p.last.error}` : ''})`
+          : '';
         process.stderr.write(`bootstrap: ${p.done}/${p.total}, srs ${p.srs}, fda ${p.fda}${last}\n`);
       },
     });

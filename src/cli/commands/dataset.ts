@@ -117,11 +117,7 @@ async function listAction(argv: string[]): Promise<number> {
 }
 
 async function exportAction(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    { format: { type: 'string' }, out: { type: 'string' }, collections: { type: 'string' } },
-    help,
-  );
+  const { values, positionals } = parseCommandArgs(argv, { format: { type: 'string' }, out: { type: 'string' }, collections: { type: 'string' } }, help);
   const dir = onePositional(positionals, 'one dataset folder');
   if (values.format !== 'imagefolder' && values.format !== 'chat') {
     throw new UsageError(`--format must be imagefolder or chat${values.format ? `, got '${values.format}'` : ''}\n\n${help}`);
@@ -163,11 +159,7 @@ function twoPositionals(positionals: string[]): [string, string] {
 }
 
 async function flagAction(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    { to: { type: 'string' }, force: { type: 'boolean' }, thresholds: { type: 'string' } },
-    help,
-  );
+  const { values, positionals } = parseCommandArgs(argv, { to: { type: 'string' }, force: { type: 'boolean' }, thresholds: { type: 'string' } }, help);
   const [dir, id] = twoPositionals(positionals);
   if (values.to !== 'srs' && values.to !== 'fda') throw new UsageError(`--to must be srs or fda\n\n${help}`);
   const thresholds = parseThresholds(values.thresholds);

@@ -175,6 +175,13 @@ export async function generateCommand(argv: string[]): Promise<number> {
 function describe(rank: number, c: GenerateOutcome['candidates'][number]): string {
   const head = `#${rank + 1} (sample ${c.index + 1})`;
   if (!c.ok) return `${head}: ${formatError(c.error ?? { kind: 'runtime', message: 'did not run' })}`;
-  const metric = c.iou !== undefined ? `IoU ${c.iou.toFixed(4)}` : c.score !== undefined ? `image score ${c.score.toFixed(4)}` : c.rankError ? `unscored: ${c.rankError.message}` : 'ran';
+  const metric =
+    c.iou !== undefined
+      ? `IoU ${c.iou.toFixed(4)}`
+      : c.score !== undefined
+        ? `image score ${c.score.toFixed(4)}`
+        : c.rankError
+          ? `unscored: ${c.rankError.message}`
+          : 'ran';
   return `${head}: ${metric}  volume ${+c.volume!.toPrecision(6)}`;
 }

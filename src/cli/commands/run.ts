@@ -18,9 +18,7 @@ argument), or loads each .step/.stl file, and reports volume, bounding box and B
   --workers N    kernel worker threads (default 2)
 Exit code 0 when every input ran, 1 otherwise.`;
 
-export type RunLine =
-  | { file: string; ok: true; volume: number; bbox: number[]; valid: boolean }
-  | { file: string; ok: false; error: CadErrorInfo };
+export type RunLine = { file: string; ok: true; volume: number; bbox: number[]; valid: boolean } | { file: string; ok: false; error: CadErrorInfo };
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
@@ -58,12 +56,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
-async function runOne(
-  pool: KernelPool,
-  file: string,
-  outputs: { step?: string; stl?: string },
-  outIsFolder: boolean,
-): Promise<RunLine> {
+async function runOne(pool: KernelPool, file: string, outputs: { step?: string; stl?: string }, outIsFolder: boolean): Promise<RunLine> {
   let input: ShapeSource;
   try {
     input = readShapeSource(file);

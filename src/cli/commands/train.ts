@@ -227,7 +227,10 @@ async function submitAction(argv: string[]): Promise<number> {
     extraArgs: extra.length ? extra : undefined,
   };
   for (const k of Object.keys(recipeOptions) as (keyof RecipeOptions)[]) if (recipeOptions[k] === undefined) delete recipeOptions[k];
-  const collections = values.collections?.split(',').map((c) => c.trim()).filter(Boolean);
+  const collections = values.collections
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
   const { profile, file } = requireProfile(values);
   const store = openStore(values);
   const conn = await ClusterConnection.open(profile, connectOptions(values));
@@ -339,7 +342,11 @@ async function listAction(argv: string[]): Promise<number> {
 
 async function bootstrapAction(argv: string[]): Promise<number> {
   const [own, extra] = splitExtra(argv);
-  const { values, positionals } = parseCommandArgs(own, { ...common, shards: { type: 'string' }, 'max-parallel': { type: 'string' }, data: { type: 'string' } }, help);
+  const { values, positionals } = parseCommandArgs(
+    own,
+    { ...common, shards: { type: 'string' }, 'max-parallel': { type: 'string' }, data: { type: 'string' } },
+    help,
+  );
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (bootstrap arguments go after --)`);
   if (!values.shards) throw new UsageError(`--shards N is required\n\n${help}`);
   const shards = intOption('shards', values.shards, 1);
@@ -367,8 +374,12 @@ async function mergeAction(argv: string[]): Promise<number> {
   const dir = onePositional(positionals, 'one folder (a fetched bootstrap run)');
   if (!values.out || !values.shards) throw new UsageError(`--shards N and --out OUT are required\n\n${help}`);
   const report = await mergeShards(path.join(dir, 'shards'), values.out, intOption('shards', values.shards, 1), { requireAll: values['require-all'] });
-  const files = Object.entries(report.jsonl).map(([f, n]) => `${f} (${n})`).join(', ');
-  console.log(`merged ${report.shards - report.missing.length} of ${report.shards} shards into ${values.out}: ${files || 'no JSONL'}; ${report.copied} other files; ${report.duplicates} duplicate records dropped`);
+  const files = Object.entries(report.jsonl)
+    .map(([f, n]) => `${f} (${n})`)
+    .join(', ');
+  console.log(
+    `merged ${report.shards - report.missing.length} of ${report.shards} shards into ${values.out}: ${files || 'no JSONL'}; ${report.copied} other files; ${report.duplicates} duplicate records dropped`,
+  );
   if (report.missing.length) console.error(`shards not finished (no DONE): ${report.missing.join(', ')}`);
   return report.missing.length ? 1 : 0;
 }

@@ -68,7 +68,9 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     if (!force && now - lastProgress < 500) return;
     lastProgress = now;
     const s = summarize(outcomes);
-    process.stderr.write(`verify: ${written + skipped}/${total} done (${skipped} from an earlier run), VSR ${Number.isFinite(s.vsr) ? (s.vsr * 100).toFixed(1) : '—'}%, mean IoU ${Number.isFinite(s.meanIou) ? s.meanIou.toFixed(4) : '—'}\n`);
+    process.stderr.write(
+      `verify: ${written + skipped}/${total} done (${skipped} from an earlier run), VSR ${Number.isFinite(s.vsr) ? (s.vsr * 100).toFixed(1) : '—'}%, mean IoU ${Number.isFinite(s.meanIou) ? s.meanIou.toFixed(4) : '—'}\n`,
+    );
   };
   const record = (line: VerifyLine) => {
     write(out, line);
@@ -189,7 +191,13 @@ function toLine(id: string, r: Awaited<ReturnType<KernelPool['run']>> & { value?
     return { id, ok: true, iou: best.iou, chamfer: best.chamfer?.chamferX1000 ?? null, status: 'ok', ms: Math.round(r.ms) };
   }
   const status: VerifyLine['status'] =
-    r.error.kind === 'timeout' ? 'timeout' : /^reference/.test(r.error.message) ? 'reference-failed' : /^candidate/.test(r.error.message) ? 'candidate-failed' : 'iou-failed';
+    r.error.kind === 'timeout'
+      ? 'timeout'
+      : /^reference/.test(r.error.message)
+        ? 'reference-failed'
+        : /^candidate/.test(r.error.message)
+          ? 'candidate-failed'
+          : 'iou-failed';
   return { id, ok: false, iou: null, chamfer: null, status, ms: Math.round(r.ms), error: r.error };
 }
 

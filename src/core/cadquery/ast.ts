@@ -278,20 +278,7 @@ export interface Assert extends Position {
   message: Expr | null;
 }
 
-export type Stmt =
-  | Assign
-  | AugAssign
-  | ExprStatement
-  | If
-  | For
-  | FunctionDef
-  | Return
-  | Pass
-  | Break
-  | Continue
-  | Import
-  | ImportFrom
-  | Assert;
+export type Stmt = Assign | AugAssign | ExprStatement | If | For | FunctionDef | Return | Pass | Break | Continue | Import | ImportFrom | Assert;
 
 /** A module import anywhere in the program, for checking before anything runs. */
 export interface ImportUse extends Position {

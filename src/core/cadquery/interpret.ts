@@ -31,18 +31,7 @@ import {
   unaryOp,
   type Runtime,
 } from './pybuiltins';
-import {
-  PyDict,
-  PyList,
-  PyTuple,
-  isCallable,
-  isHost,
-  typeName,
-  type Callable,
-  type HostObject,
-  type Kwargs,
-  type Value,
-} from './values';
+import { PyDict, PyList, PyTuple, isCallable, isHost, typeName, type Callable, type HostObject, type Kwargs, type Value } from './values';
 
 export interface InterpretOptions {
   /** importable modules besides `math` (built in here): the caller passes { cadquery: cqModule } */
@@ -91,12 +80,7 @@ export function runProgram(program: A.Program, options: InterpretOptions): Inter
   for (const use of program.imports) {
     if (!modules.has(use.module)) {
       const allowed = [...modules.keys()].filter((m) => m !== 'math').concat('math');
-      throw new CadError(
-        'unsupported',
-        `import of '${use.module}' is not allowed: only ${allowed.join(' and ')} can be imported`,
-        use.line,
-        use.col,
-      );
+      throw new CadError('unsupported', `import of '${use.module}' is not allowed: only ${allowed.join(' and ')} can be imported`, use.line, use.col);
     }
   }
   const interpreter = new Interpreter(modules, options);
@@ -148,8 +132,7 @@ function isStackOverflow(e: unknown): boolean {
 }
 
 function isWasmException(e: unknown): boolean {
-  const Exception = (globalThis as { WebAssembly?: { Exception?: new (...args: never[]) => unknown } }).WebAssembly
-    ?.Exception;
+  const Exception = (globalThis as { WebAssembly?: { Exception?: new (...args: never[]) => unknown } }).WebAssembly?.Exception;
   return !!Exception && e instanceof Exception;
 }
 
@@ -399,12 +382,7 @@ class Interpreter implements Runtime {
       }
       case 'Attribute': {
         const obj = this.eval(target.object, scope);
-        throw new CadError(
-          'runtime',
-          `cannot set attribute '${target.name}' of '${typeName(obj)}' object`,
-          target.line,
-          target.col,
-        );
+        throw new CadError('runtime', `cannot set attribute '${target.name}' of '${typeName(obj)}' object`, target.line, target.col);
       }
     }
     throw new CadError('syntax', 'invalid assignment target', target.line, target.col);
@@ -426,12 +404,7 @@ class Interpreter implements Runtime {
     }
     const after = targets.length - starIndex - 1;
     if (items.length < targets.length - 1) {
-      throw new CadError(
-        'runtime',
-        `not enough values to unpack (expected at least ${targets.length - 1}, got ${items.length})`,
-        at.line,
-        at.col,
-      );
+      throw new CadError('runtime', `not enough values to unpack (expected at least ${targets.length - 1}, got ${items.length})`, at.line, at.col);
     }
     for (let i = 0; i < starIndex; i++) this.assign(targets[i], items[i], scope);
     const starred = targets[starIndex] as A.Starred;
@@ -562,9 +535,7 @@ class Interpreter implements Runtime {
     else value = builtinMethod(this, obj, node.name);
     if (value === undefined) {
       const moduleName = isHost(obj) ? this.moduleNames.get(obj) : undefined;
-      const message = moduleName
-        ? `module '${moduleName}' has no attribute '${node.name}'`
-        : `'${typeName(obj)}' object has no attribute '${node.name}'`;
+      const message = moduleName ? `module '${moduleName}' has no attribute '${node.name}'` : `'${typeName(obj)}' object has no attribute '${node.name}'`;
       throw new CadError('runtime', message, node.line, node.col);
     }
     return value;

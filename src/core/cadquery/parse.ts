@@ -232,11 +232,7 @@ class Converter {
       const owner = parent.parent;
       if (statements.length === 0 && owner) {
         const what = COMPOUND_KEYWORDS[owner.name] ?? 'block';
-        return this.error(
-          'syntax',
-          `expected an indented block after '${what}' statement on line ${this.lineOf(owner.from)}`,
-          errorAt,
-        );
+        return this.error('syntax', `expected an indented block after '${what}' statement on line ${this.lineOf(owner.from)}`, errorAt);
       }
     }
     if (atLineStart && errorNode.from === errorNode.to) {
@@ -363,7 +359,7 @@ class Converter {
         const opIndex = kids.findIndex((k) => k.name === 'UpdateOp');
         const targetNodes = kids.slice(0, opIndex);
         if (targetNodes.length !== 1) {
-          throw this.error('syntax', "illegal expression for augmented assignment", node.from);
+          throw this.error('syntax', 'illegal expression for augmented assignment', node.from);
         }
         const target = this.expression(targetNodes[0]);
         if (target.type !== 'Name' && target.type !== 'Attribute' && target.type !== 'Subscript') {
@@ -430,7 +426,8 @@ class Converter {
     let annotated = false;
     for (const k of kids) {
       if (k.name === 'AssignOp') segments.push([]);
-      else if (k.name === 'TypeDef') annotated = true; // annotations are ignored, as Python does at runtime
+      else if (k.name === 'TypeDef')
+        annotated = true; // annotations are ignored, as Python does at runtime
       else segments[segments.length - 1].push(k);
     }
     if (segments.length === 1) {
@@ -746,40 +743,37 @@ class Converter {
 
   private unescape(body: string, offset: number): string {
     if (!body.includes('\\')) return body;
-    return body.replace(
-      /\\(\n|[\\'"abfnrtv]|[0-7]{1,3}|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}]*\}|.)/g,
-      (all, esc: string, at: number) => {
-        switch (esc[0]) {
-          case '\n':
-            return '';
-          case 'a':
-            return '\x07';
-          case 'b':
-            return '\b';
-          case 'f':
-            return '\f';
-          case 'n':
-            return '\n';
-          case 'r':
-            return '\r';
-          case 't':
-            return '\t';
-          case 'v':
-            return '\v';
-          case 'x':
-          case 'u':
-          case 'U':
-            if (esc.length > 1) return String.fromCodePoint(parseInt(esc.slice(1), 16));
-            return all;
-          case 'N':
-            if (esc.length > 1) throw this.error('unsupported', 'named unicode escapes (\\N{...}) are not supported', offset + at);
-            return all;
-        }
-        if (/[0-7]/.test(esc[0])) return String.fromCharCode(parseInt(esc, 8));
-        if (esc === '\\' || esc === "'" || esc === '"') return esc;
-        return all; // Python keeps unknown escapes as written
-      },
-    );
+    return body.replace(/\\(\n|[\\'"abfnrtv]|[0-7]{1,3}|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}]*\}|.)/g, (all, esc: string, at: number) => {
+      switch (esc[0]) {
+        case '\n':
+          return '';
+        case 'a':
+          return '\x07';
+        case 'b':
+          return '\b';
+        case 'f':
+          return '\f';
+        case 'n':
+          return '\n';
+        case 'r':
+          return '\r';
+        case 't':
+          return '\t';
+        case 'v':
+          return '\v';
+        case 'x':
+        case 'u':
+        case 'U':
+          if (esc.length > 1) return String.fromCodePoint(parseInt(esc.slice(1), 16));
+          return all;
+        case 'N':
+          if (esc.length > 1) throw this.error('unsupported', 'named unicode escapes (\\N{...}) are not supported', offset + at);
+          return all;
+      }
+      if (/[0-7]/.test(esc[0])) return String.fromCharCode(parseInt(esc, 8));
+      if (esc === '\\' || esc === "'" || esc === '"') return esc;
+      return all; // Python keeps unknown escapes as written
+    });
   }
 
   private formatString(node: SyntaxNode): (string | A.FormattedField)[] {
@@ -916,8 +910,7 @@ class Converter {
     const inner = kids.slice(2, -1);
     const { groups, trailingComma } = splitOnCommas(inner);
     const items = groups.map((g) => this.subscriptItem(g, node));
-    const index: A.Expr =
-      items.length === 1 && !trailingComma ? items[0] : { type: 'Tuple', ...this.at(kids[1].from), items };
+    const index: A.Expr = items.length === 1 && !trailingComma ? items[0] : { type: 'Tuple', ...this.at(kids[1].from), items };
     return { type: 'Subscript', ...this.at(kids[1].from), object, index };
   }
 

@@ -454,7 +454,10 @@ export function getItem(obj: Value, index: Value | PySlice): Value {
   }
   if (typeof obj === 'string') {
     const chars = Array.from(obj);
-    if (index instanceof PySlice) return sliceIndices(index, chars.length).map((i) => chars[i]).join('');
+    if (index instanceof PySlice)
+      return sliceIndices(index, chars.length)
+        .map((i) => chars[i])
+        .join('');
     return chars[sequenceIndex(index, chars.length, 'string')];
   }
   if (obj instanceof PyDict) {
@@ -995,7 +998,13 @@ function stringMethod(rt: Runtime, s: string, name: string, args: Value[], kwarg
     case 'split': {
       const sep = args[0] === undefined || args[0] === null ? null : str(0);
       if (sep === '') throw runtimeError('empty separator');
-      const parts = sep === null ? s.trim().split(/\s+/).filter((p) => p !== '') : s.split(sep);
+      const parts =
+        sep === null
+          ? s
+              .trim()
+              .split(/\s+/)
+              .filter((p) => p !== '')
+          : s.split(sep);
       return new PyList(parts);
     }
     case 'join': {
@@ -1047,8 +1056,23 @@ const METHOD_NAMES: Record<string, ReadonlySet<string>> = {
   list: new Set(['append', 'extend', 'insert', 'pop', 'remove', 'index', 'count', 'reverse', 'clear', 'copy', 'sort']),
   dict: new Set(['get', 'keys', 'values', 'items', 'pop', 'setdefault', 'update', 'copy', 'clear']),
   str: new Set([
-    'format', 'upper', 'lower', 'strip', 'lstrip', 'rstrip', 'split', 'join', 'replace', 'startswith', 'endswith',
-    'find', 'count', 'zfill', 'isdigit', 'title', 'capitalize',
+    'format',
+    'upper',
+    'lower',
+    'strip',
+    'lstrip',
+    'rstrip',
+    'split',
+    'join',
+    'replace',
+    'startswith',
+    'endswith',
+    'find',
+    'count',
+    'zfill',
+    'isdigit',
+    'title',
+    'capitalize',
   ]),
   tuple: new Set(['index', 'count']),
 };
@@ -1116,7 +1140,8 @@ function toInt(v: Value, base: number | null): number {
   if (typeof v === 'string') {
     const text = v.trim().replace(/_/g, '');
     const b = base ?? 10;
-    const digits = b === 16 ? text.replace(/^([-+]?)0[xX]/, '$1') : b === 8 ? text.replace(/^([-+]?)0[oO]/, '$1') : b === 2 ? text.replace(/^([-+]?)0[bB]/, '$1') : text;
+    const digits =
+      b === 16 ? text.replace(/^([-+]?)0[xX]/, '$1') : b === 8 ? text.replace(/^([-+]?)0[oO]/, '$1') : b === 2 ? text.replace(/^([-+]?)0[bB]/, '$1') : text;
     const valid = new RegExp(`^[-+]?[${'0123456789abcdefghijklmnopqrstuvwxyz'.slice(0, b)}]+$`, 'i');
     if (valid.test(digits)) return parseInt(digits, b);
     throw runtimeError(`invalid literal for int() with base ${b}: ${stringRepr(v)}`);
@@ -1321,13 +1346,22 @@ export function makeBuiltins(rt: Runtime): Map<string, Value> {
     },
     zip(args, kwargs) {
       noKwargs('zip', kwargs);
-      return new PyIterator('zip', zipIterator(rt, args.map((a) => iterate(a)[Symbol.iterator]())));
+      return new PyIterator(
+        'zip',
+        zipIterator(
+          rt,
+          args.map((a) => iterate(a)[Symbol.iterator]()),
+        ),
+      );
     },
     map(args, kwargs) {
       noKwargs('map', kwargs);
       if (args.length < 2) throw runtimeError('map() must have at least two arguments.');
       const [fn, ...sources] = args;
-      const rows = zipIterator(rt, sources.map((a) => iterate(a)[Symbol.iterator]()));
+      const rows = zipIterator(
+        rt,
+        sources.map((a) => iterate(a)[Symbol.iterator]()),
+      );
       return new PyIterator(
         'map',
         (function* () {
@@ -1404,7 +1438,10 @@ export function makeBuiltins(rt: Runtime): Map<string, Value> {
   };
   const table = new Map<string, Value>();
   for (const [name, fn] of Object.entries(fns)) table.set(name, builtin(name, fn));
-  table.set('debug', builtin('debug', () => null)); // CQ-editor's debug(): a no-op here
+  table.set(
+    'debug',
+    builtin('debug', () => null),
+  ); // CQ-editor's debug(): a no-op here
   return table;
 }
 
@@ -1458,7 +1495,12 @@ export function createMathModule(): HostObject {
     trunc: mathFn('trunc', 1, Math.trunc, Number.isFinite),
     fabs: mathFn('fabs', 1, Math.abs),
     copysign: mathFn('copysign', 2, (x, y) => (y < 0 || Object.is(y, -0) ? -Math.abs(x) : Math.abs(x))),
-    fmod: mathFn('fmod', 2, (x, y) => x % y, (_x, y) => y !== 0),
+    fmod: mathFn(
+      'fmod',
+      2,
+      (x, y) => x % y,
+      (_x, y) => y !== 0,
+    ),
     pow: mathFn('pow', 2, Math.pow, (x, y) => !(x === 0 && y < 0) && !(x < 0 && !Number.isInteger(y))),
     exp: mathFn('exp', 1, Math.exp),
     log: builtin('log', (args, kwargs) => {

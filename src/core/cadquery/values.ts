@@ -6,16 +6,7 @@
  */
 import { CadError } from '../errors';
 
-export type Value =
-  | number
-  | string
-  | boolean
-  | null
-  | PyList
-  | PyTuple
-  | PyDict
-  | Callable
-  | HostObject;
+export type Value = number | string | boolean | null | PyList | PyTuple | PyDict | Callable | HostObject;
 
 export class PyList {
   constructor(public items: Value[]) {}
@@ -96,12 +87,7 @@ export function hostModule(typeName: string, attrs: Record<string, Value>): Host
  * a trailing `=` marks an optional parameter, `*` ends the positional ones (CadQuery's keyword-
  * only arguments). Errors read like Python's.
  */
-export function bindArgs(
-  fname: string,
-  params: readonly string[],
-  args: readonly Value[],
-  kwargs: Kwargs,
-): Record<string, Value | undefined> {
+export function bindArgs(fname: string, params: readonly string[], args: readonly Value[], kwargs: Kwargs): Record<string, Value | undefined> {
   const bound: Record<string, Value | undefined> = {};
   const names: string[] = [];
   const required = new Set<string>();
@@ -118,10 +104,7 @@ export function bindArgs(
   }
   const maxPositional = Math.min(positionalCount, names.length);
   if (args.length > maxPositional) {
-    throw new CadError(
-      'runtime',
-      `${fname}() takes at most ${maxPositional} positional argument${maxPositional === 1 ? '' : 's'} (${args.length} given)`,
-    );
+    throw new CadError('runtime', `${fname}() takes at most ${maxPositional} positional argument${maxPositional === 1 ? '' : 's'} (${args.length} given)`);
   }
   args.forEach((a, i) => {
     bound[names[i]] = a;

@@ -154,7 +154,11 @@ async function bootstrapOne(
   let programs: string[];
   try {
     const image = new Uint8Array(await fs.promises.readFile(ds.imagePath(record)));
-    const sampled = await samplePrograms(options.backend, image, record.image, { samples: options.samples, temperature: options.temperature, signal: options.signal });
+    const sampled = await samplePrograms(options.backend, image, record.image, {
+      samples: options.samples,
+      temperature: options.temperature,
+      signal: options.signal,
+    });
     programs = sampled.flatMap((p) => (p.code === null ? [] : [p.code]));
   } catch (e) {
     stats.error = options.signal?.aborted ? 'cancelled' : `sampling failed: ${errorMessage(e)}`;

@@ -32,7 +32,9 @@ export async function giftRecord(bucket: Bucket, sample: SampledCode, truth: Gro
   const common = { id, source: truth.id, iou: sample.iou, protocol: sample.protocol, model: sample.model };
   if (bucket === 'srs') return { collection: 'srs', image: sample.image, code: sample.code, ...common };
   if (truth.code === undefined) {
-    throw new DatasetError("FDA pairs the program's render with the ground truth's CadQuery code, but the reference has no code (a STEP or mesh file): use a .py reference");
+    throw new DatasetError(
+      "FDA pairs the program's render with the ground truth's CadQuery code, but the reference has no code (a STEP or mesh file): use a .py reference",
+    );
   }
   return { collection: 'fda', image: await sample.render(), code: truth.code, ...common };
 }

@@ -10,14 +10,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Dataset } from './store';
-import {
-  checkNewRecordFields,
-  DatasetError,
-  sanitizeRecordId,
-  validateCollectionName,
-  type DatasetWarning,
-  type NewRecord,
-} from './types';
+import { checkNewRecordFields, DatasetError, sanitizeRecordId, validateCollectionName, type DatasetWarning, type NewRecord } from './types';
 import { errorMessage } from '../errors';
 import type { Stats } from 'node:fs';
 

@@ -35,14 +35,16 @@ const inProcessQueues = new Map<string, Promise<unknown>>();
 
 export async function withLock<T>(lockPath: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
   const previous = inProcessQueues.get(lockPath) ?? Promise.resolve();
-  const run = previous.catch(() => undefined).then(async () => {
-    const holder = await acquire(lockPath, timeoutMs);
-    try {
-      return await fn();
-    } finally {
-      await release(lockPath, holder);
-    }
-  });
+  const run = previous
+    .catch(() => undefined)
+    .then(async () => {
+      const holder = await acquire(lockPath, timeoutMs);
+      try {
+        return await fn();
+      } finally {
+        await release(lockPath, holder);
+      }
+    });
   const settled = run.catch(() => undefined);
   inProcessQueues.set(lockPath, settled);
   settled.then(() => {
@@ -126,9 +128,7 @@ async function acquire(lockPath: string, timeoutMs: number): Promise<LockHolder>
     }
     const waited = Date.now() - started;
     if (waited >= timeoutMs) {
-      const who = state.holder
-        ? `pid ${state.holder.pid} on ${state.holder.host} (since ${state.holder.time})`
-        : 'a process that has not written its pid yet';
+      const who = state.holder ? `pid ${state.holder.pid} on ${state.holder.host} (since ${state.holder.time})` : 'a process that has not written its pid yet';
       throw new DatasetLockError(
         `the dataset is busy: ${lockPath} is held by ${who}; gave up after ${(waited / 1000).toFixed(1)} s. ` +
           `If no such process is running, delete ${lockPath}.`,

@@ -135,9 +135,7 @@ function parseInfo(text: string, file: string): DatasetInfo {
     throw new DatasetError(`${file}: missing or invalid "schema" (expected a positive integer)`);
   }
   if ((v.schema as number) > DATASET_SCHEMA) {
-    throw new DatasetError(
-      `${file}: dataset schema ${v.schema} is newer than this version of GIFT understands (${DATASET_SCHEMA}); update GIFT to open it`,
-    );
+    throw new DatasetError(`${file}: dataset schema ${v.schema} is newer than this version of GIFT understands (${DATASET_SCHEMA}); update GIFT to open it`);
   }
   return {
     schema: v.schema as number,
@@ -248,9 +246,7 @@ export class Dataset {
         throw new DatasetError(`record ${i + 1}${r.id ? ` ('${r.id}')` : ''}: ${errorMessage(e)}`);
       }
     });
-    const stored = await mapLimit(records, IMAGE_COPY_CONCURRENCY, (r, i) =>
-      this.storeRecordImage(r.image, `record ${i + 1}${r.id ? ` ('${r.id}')` : ''}`),
-    );
+    const stored = await mapLimit(records, IMAGE_COPY_CONCURRENCY, (r, i) => this.storeRecordImage(r.image, `record ${i + 1}${r.id ? ` ('${r.id}')` : ''}`));
     const images = stored.map((s) => s.image);
     if (stored.some((s) => s.written)) await syncDir(path.join(this.dir, 'images'));
     return this.locked(async () => {
@@ -323,9 +319,7 @@ export class Dataset {
   }
 
   private noCollection(name: string): DatasetError {
-    return new DatasetError(
-      `no collection '${name}' in ${this.dir} (it has: ${[...this.manifests.keys()].join(', ') || 'none'}); create it first`,
-    );
+    return new DatasetError(`no collection '${name}' in ${this.dir} (it has: ${[...this.manifests.keys()].join(', ') || 'none'}); create it first`);
   }
 
   private noRecord(id: string): DatasetError {
@@ -487,10 +481,7 @@ export class Dataset {
       state.size = stat.size;
       // Under the lock no writer is mid-write, so a fragment after the last newline was torn by a
       // killed writer. We re-read it next time (the next append terminates it with a newline).
-      state.torn =
-        pos < chunk.length
-          ? { file, line: state.lines + 1, message: 'incomplete last line (a write was interrupted); skipped' }
-          : null;
+      state.torn = pos < chunk.length ? { file, line: state.lines + 1, message: 'incomplete last line (a write was interrupted); skipped' } : null;
       const fpLength = Math.min(FINGERPRINT_BYTES, state.consumed);
       state.fingerprint = await readAt(handle, state.consumed - fpLength, fpLength);
       return reloaded ? 'reloaded' : state.entries.slice(firstNew);

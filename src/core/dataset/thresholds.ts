@@ -44,12 +44,7 @@ function range(t: IouThresholds, bucket: Bucket): string {
  * Whether a record with this IoU may be flagged into `collection`. Only srs and fda have an IoU
  * rule; other collections accept anything. `force` lets the user override with the reason kept.
  */
-export function checkFlag(
-  collection: string,
-  iou: number | null | undefined,
-  thresholds: IouThresholds = DEFAULT_THRESHOLDS,
-  force = false,
-): FlagCheck {
+export function checkFlag(collection: string, iou: number | null | undefined, thresholds: IouThresholds = DEFAULT_THRESHOLDS, force = false): FlagCheck {
   validateThresholds(thresholds);
   if (collection !== 'srs' && collection !== 'fda') return { allowed: true };
   const name = collection.toUpperCase();

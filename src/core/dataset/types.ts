@@ -80,15 +80,16 @@ export function validateCollectionName(name: string): void {
 
 export function validateRecordId(id: string): void {
   if (typeof id !== 'string' || !RECORD_ID.test(id)) {
-    throw new DatasetError(
-      `invalid record id '${id}': use letters, digits, '_', '.', '-' (starting with a letter or digit, at most 200)`,
-    );
+    throw new DatasetError(`invalid record id '${id}': use letters, digits, '_', '.', '-' (starting with a letter or digit, at most 200)`);
   }
 }
 
 /** Turns any name (a file stem, a question id) into a valid record id. */
 export function sanitizeRecordId(name: string): string {
-  const cleaned = name.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 200);
+  const cleaned = name
+    .replace(/[^A-Za-z0-9_.-]+/g, '_')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 200);
   return cleaned || 'record';
 }
 

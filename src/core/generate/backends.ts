@@ -3,7 +3,7 @@
  * trained) ONNX model, in this process or as the kernel job `model.generate`, and any
  * OpenAI-compatible endpoint. Engines live in model/; these adapt them.
  */
-import { existsSync, readdirSync, } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors';
 import type { GeneratePayload } from '../jobs/model';
@@ -32,7 +32,9 @@ export function bundledModelDir(modelsDir = path.join(packageRoot() ?? process.c
   }
   let entries: string[] = [];
   try {
-    entries = readdirSync(modelsDir).filter((name) => existsSync(path.join(modelsDir, name, 'model.json')) && existsSync(path.join(modelsDir, name, 'model.onnx')));
+    entries = readdirSync(modelsDir).filter(
+      (name) => existsSync(path.join(modelsDir, name, 'model.json')) && existsSync(path.join(modelsDir, name, 'model.onnx')),
+    );
   } catch {
     // no models/ folder: reported below
   }
@@ -109,12 +111,12 @@ export function openAiBackend(options: OpenAiClientOptions & { prompt?: string }
         prompt: options.prompt,
         signal: o.signal,
       });
-      return result.samples.map((s): SampledProgram =>
-        s.code === null
-          ? { code: null, error: { kind: 'syntax', message: `the model answered without code: "${s.text.trim().slice(0, 200)}"` } }
-          : { code: s.code },
+      return result.samples.map(
+        (s): SampledProgram =>
+          s.code === null
+            ? { code: null, error: { kind: 'syntax', message: `the model answered without code: "${s.text.trim().slice(0, 200)}"` } }
+            : { code: s.code },
       );
     },
   };
 }
-

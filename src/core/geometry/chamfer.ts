@@ -89,9 +89,15 @@ export function samplePoints(
   const cumulative = new Float64Array(triangles);
   let total = 0;
   for (let t = 0; t < triangles; t++) {
-    const a = indices[3 * t] * 3, b1 = indices[3 * t + 1] * 3, c = indices[3 * t + 2] * 3;
-    const ux = positions[b1] - positions[a], uy = positions[b1 + 1] - positions[a + 1], uz = positions[b1 + 2] - positions[a + 2];
-    const vx = positions[c] - positions[a], vy = positions[c + 1] - positions[a + 1], vz = positions[c + 2] - positions[a + 2];
+    const a = indices[3 * t] * 3,
+      b1 = indices[3 * t + 1] * 3,
+      c = indices[3 * t + 2] * 3;
+    const ux = positions[b1] - positions[a],
+      uy = positions[b1 + 1] - positions[a + 1],
+      uz = positions[b1 + 2] - positions[a + 2];
+    const vx = positions[c] - positions[a],
+      vy = positions[c + 1] - positions[a + 1],
+      vz = positions[c + 2] - positions[a + 2];
     total += 0.5 * Math.hypot(uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx);
     cumulative[t] = total;
   }
@@ -107,7 +113,9 @@ export function samplePoints(
       u = 1 - u;
       v = 1 - v;
     }
-    const a = indices[3 * t] * 3, b1 = indices[3 * t + 1] * 3, c = indices[3 * t + 2] * 3;
+    const a = indices[3 * t] * 3,
+      b1 = indices[3 * t + 1] * 3,
+      c = indices[3 * t + 2] * 3;
     for (let axis = 0; axis < 3; axis++) {
       const o = positions[a + axis];
       out[3 * k + axis] = o + u * (positions[b1 + axis] - o) + v * (positions[c + axis] - o);
@@ -143,7 +151,9 @@ export function transformPoints(points: Float64Array, affine: Affine): Float64Ar
   const t = affine.translation;
   const out = new Float64Array(points.length);
   for (let i = 0; i < points.length; i += 3) {
-    const x = points[i], y = points[i + 1], z = points[i + 2];
+    const x = points[i],
+      y = points[i + 1],
+      z = points[i + 2];
     out[i] = m[0] * x + m[1] * y + m[2] * z + t[0];
     out[i + 1] = m[3] * x + m[4] * y + m[5] * z + t[1];
     out[i + 2] = m[6] * x + m[7] * y + m[8] * z + t[2];
@@ -262,7 +272,9 @@ export class KdTree {
     const p = this.packed;
     if (hint >= 0) {
       const o = hint * 3;
-      const dx = p[o] - x, dy = p[o + 1] - y, dz = p[o + 2] - z;
+      const dx = p[o] - x,
+        dy = p[o + 1] - y,
+        dz = p[o + 2] - z;
       best = dx * dx + dy * dy + dz * dz;
       bestSlot = hint;
     }
@@ -279,7 +291,9 @@ export class KdTree {
       if (axis === 3) {
         for (let i = this.start[node], end = this.end[node]; i < end; i++) {
           const o = i * 3;
-          const dx = p[o] - x, dy = p[o + 1] - y, dz = p[o + 2] - z;
+          const dx = p[o] - x,
+            dy = p[o + 1] - y,
+            dz = p[o + 2] - z;
           const d = dx * dx + dy * dy + dz * dz;
           if (d < best) {
             best = d;

@@ -152,7 +152,8 @@ export function writeStep(shape: ShapeLike): Uint8Array {
     const progress = new oc.Message_ProgressRange();
     try {
       const transferred = writer.Transfer(raw, oc.STEPControl_StepModelType.STEPControl_AsIs, true, progress);
-      if (transferred !== oc.IFSelect_ReturnStatus.IFSelect_RetDone) throw new CadError('geometry', `STEP export failed: the shape could not be translated (${transferred})`);
+      if (transferred !== oc.IFSelect_ReturnStatus.IFSelect_RetDone)
+        throw new CadError('geometry', `STEP export failed: the shape could not be translated (${transferred})`);
       const written = writer.Write(path);
       if (written !== oc.IFSelect_ReturnStatus.IFSelect_RetDone) throw new CadError('geometry', `STEP export failed while writing (${written})`);
       return ownBytes(oc.FS.readFile(path));
@@ -188,9 +189,15 @@ export function writeStl(shape: ShapeLike, options: StlOptions = {}): Uint8Array
     const a = indices[3 * t] * 3;
     const b = indices[3 * t + 1] * 3;
     const c = indices[3 * t + 2] * 3;
-    const ux = positions[b] - positions[a], uy = positions[b + 1] - positions[a + 1], uz = positions[b + 2] - positions[a + 2];
-    const vx = positions[c] - positions[a], vy = positions[c + 1] - positions[a + 1], vz = positions[c + 2] - positions[a + 2];
-    let nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
+    const ux = positions[b] - positions[a],
+      uy = positions[b + 1] - positions[a + 1],
+      uz = positions[b + 2] - positions[a + 2];
+    const vx = positions[c] - positions[a],
+      vy = positions[c + 1] - positions[a + 1],
+      vz = positions[c + 2] - positions[a + 2];
+    let nx = uy * vz - uz * vy,
+      ny = uz * vx - ux * vz,
+      nz = ux * vy - uy * vx;
     const len = Math.hypot(nx, ny, nz) || 1;
     nx /= len;
     ny /= len;

@@ -203,7 +203,14 @@ function congruentRotations(patterns: Vec3[], candidate: ShapeLike, source: Iner
   const ofCandidate = halfTurnSymmetries(candidate, source);
   // Two symmetries already make all four congruent; with one, any other from the reference does.
   const found = ofCandidate.filter(Boolean).length;
-  const ofReference = found >= 2 ? [false, false, false] : halfTurnSymmetries(reference, target, ofCandidate.map((c) => !c));
+  const ofReference =
+    found >= 2
+      ? [false, false, false]
+      : halfTurnSymmetries(
+          reference,
+          target,
+          ofCandidate.map((c) => !c),
+        );
   const axes = [0, 1, 2].filter((k) => ofCandidate[k] || ofReference[k]);
   const representatives: number[] = [];
   patterns.forEach((a, i) => {
@@ -263,7 +270,12 @@ export function intersectionVolume(a: ShapeLike, b: ShapeLike): number {
 /**
  * IoU of `candidate` against `reference` under `protocol` (see the comment at the top of this file).
  */
-export function iou(candidate: ShapeLike, reference: ShapeLike, protocol: IouProtocol = 'aligned', frames = normalisation(candidate, reference, protocol)): IouResult {
+export function iou(
+  candidate: ShapeLike,
+  reference: ShapeLike,
+  protocol: IouProtocol = 'aligned',
+  frames = normalisation(candidate, reference, protocol),
+): IouResult {
   const oc = getOC();
   const started = performance.now();
   if (frames.protocol !== protocol) throw new CadError('geometry', `IoU: frames are for ${frames.protocol}, not ${protocol}`);

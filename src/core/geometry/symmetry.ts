@@ -67,7 +67,8 @@ function mapsOntoItself(features: Feature[], k: number, at: number): boolean {
   // The k-th coordinate is unchanged by the half-turn: sort on it, and look for partners in a window.
   const order = features.map((_, i) => i).sort((a, b) => features[a].q[k] - features[b].q[k]);
   const used = new Uint8Array(features.length);
-  const o1 = (k + 1) % 3, o2 = (k + 2) % 3;
+  const o1 = (k + 1) % 3,
+    o2 = (k + 2) % 3;
   for (let n = 0; n < order.length; n++) {
     const f = features[order[n]];
     let found = -1;

@@ -28,9 +28,7 @@ export function withTransfer<R>(value: R, transfer: ArrayBuffer[]): JobOutput<R>
 }
 
 /** `ms`: from run() to the answer, queueing included; `workMs`: the job itself, in the worker. */
-export type JobResult<R> =
-  | { ok: true; value: R; ms: number; workMs?: number }
-  | { ok: false; error: CadErrorInfo; ms: number; workMs?: number };
+export type JobResult<R> = { ok: true; value: R; ms: number; workMs?: number } | { ok: false; error: CadErrorInfo; ms: number; workMs?: number };
 
 export interface RunOptions {
   /** Milliseconds before the job's worker is terminated and the job fails with `timeout`. */

@@ -38,7 +38,12 @@ export interface TokenizeOptions {
  * imagefolder tokeniser: the training launcher and the recipe tests both use it. Lines that are
  * not JSON, or have no code, fail with their line number.
  */
-export async function tokenizeImagefolder(dir: string, encode: (code: string) => number[], vocabJson: string, options: TokenizeOptions = {}): Promise<{ kept: number; skipped: number }> {
+export async function tokenizeImagefolder(
+  dir: string,
+  encode: (code: string) => number[],
+  vocabJson: string,
+  options: TokenizeOptions = {},
+): Promise<{ kept: number; skipped: number }> {
   const vocab = JSON.parse(vocabJson) as Partial<TrainingVocabulary>;
   for (const key of ['size', 'pad', 'bos', 'eos'] as const) {
     if (!Number.isInteger(vocab[key])) throw new Error(`vocabulary JSON: \`${key}\` must be an integer`);

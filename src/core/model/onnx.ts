@@ -24,7 +24,17 @@ export interface ModelCard {
   created?: string;
   onnx: { file: string; sha256?: string; bytes?: number; opset: number; inputs: string[]; outputs: string[] };
   preprocess: PreprocessSpec;
-  architecture: { vocab_size: number; decoder_layers: number; heads: number; head_dim: number; memory_len: number; image_size: number; max_len: number; parameters?: number; [key: string]: unknown };
+  architecture: {
+    vocab_size: number;
+    decoder_layers: number;
+    heads: number;
+    head_dim: number;
+    memory_len: number;
+    image_size: number;
+    max_len: number;
+    parameters?: number;
+    [key: string]: unknown;
+  };
   vocab: { file: string; sha256?: string; size: number; bos: number; eos: number; pad: number; version?: string | null };
   max_tokens: number;
   training?: Record<string, unknown>;
@@ -124,7 +134,13 @@ export function vocabularyCodec(vocab: { tokens: string[]; bos: number; eos: num
     size: vocab.tokens.length,
     decode(ids) {
       const complete = ids.length > 0 && ids[ids.length - 1] === vocab.eos;
-      return { code: ids.filter((id) => !special.has(id)).map((id) => vocab.tokens[id] ?? '').join(''), complete };
+      return {
+        code: ids
+          .filter((id) => !special.has(id))
+          .map((id) => vocab.tokens[id] ?? '')
+          .join(''),
+        complete,
+      };
     },
   };
 }
@@ -247,7 +263,11 @@ export class CadModel {
       pastLengths,
       step: async (tokens) => {
         pastLengths.push(past.dims[4]);
-        const { logits, present } = await this.decodeStep(tokens.map((t) => [t]), past, cross);
+        const { logits, present } = await this.decodeStep(
+          tokens.map((t) => [t]),
+          past,
+          cross,
+        );
         past = present;
         return logits.data as Float32Array;
       },
@@ -271,7 +291,15 @@ export class CadModel {
     const allowedNext = (options.constrained ?? true) ? this.codec.allowedNext?.bind(this.codec) : undefined;
     const { eos, bos } = this.card.vocab;
     const { sequences, stats } = await decodeSequences(model, {
-      bos, eos, samples, temperature, topP: options.topP, maxTokens, seed: options.seed, allowedNext, signal: options.signal,
+      bos,
+      eos,
+      samples,
+      temperature,
+      topP: options.topP,
+      maxTokens,
+      seed: options.seed,
+      allowedNext,
+      signal: options.signal,
     });
     const programs = sequences.map((seq): GeneratedProgram => {
       const ids = seq.stop === 'eos' ? [...seq.tokens, eos] : seq.tokens;

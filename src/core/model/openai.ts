@@ -143,7 +143,16 @@ async function imageBytes(image: string | Uint8Array): Promise<{ bytes: Uint8Arr
 }
 
 /** Connection failures worth another try; refused / unknown host mean the endpoint is down or wrong. */
-const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const TRANSIENT_NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 
 function networkCode(e: unknown): string | undefined {
   const cause = (e as { cause?: { code?: string; errors?: { code?: string }[] } })?.cause;
@@ -270,7 +279,10 @@ export class OpenAiClient {
     if (samples.length === 0) throw new OpenAiError('bad-response', `${this.baseUrl}/chat/completions returned no choices`);
     if (samples.every((s) => s.code === null)) {
       const first = samples[0].text.trim();
-      throw new OpenAiError('no-code', `${model} at ${this.baseUrl} answered without code${first ? `: "${first.slice(0, 200)}${first.length > 200 ? '…' : ''}"` : ' (empty answer)'}`);
+      throw new OpenAiError(
+        'no-code',
+        `${model} at ${this.baseUrl} answered without code${first ? `: "${first.slice(0, 200)}${first.length > 200 ? '…' : ''}"` : ' (empty answer)'}`,
+      );
     }
     return { model, samples, requests };
   }
@@ -302,10 +314,16 @@ export class OpenAiClient {
         const message = this.scrub(errorBodyMessage(text));
         const status = response.status;
         if (status !== 429 && status < 500) {
-          if (status === 401 || status === 403) throw new OpenAiError('auth', `${url} refused the request (${status}${this.options.apiKey ? ', check the API key' : ', an API key is needed'}): ${message}`, status);
+          if (status === 401 || status === 403)
+            throw new OpenAiError(
+              'auth',
+              `${url} refused the request (${status}${this.options.apiKey ? ', check the API key' : ', an API key is needed'}): ${message}`,
+              status,
+            );
           throw new OpenAiError('http', `${url} answered ${status}: ${message}`, status);
         }
-        if (attempt >= retries) throw new OpenAiError('http', `${url} answered ${status}: ${message}${retries > 0 ? ` (after ${retries + 1} attempts)` : ''}`, status);
+        if (attempt >= retries)
+          throw new OpenAiError('http', `${url} answered ${status}: ${message}${retries > 0 ? ` (after ${retries + 1} attempts)` : ''}`, status);
         retryReason = `${status}: ${message}`;
         retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
       } catch (e) {

@@ -43,8 +43,17 @@ export async function loadOnnxServedModel(dir: string, options: LoadOptions & { 
     id: options.id ?? model.card.name,
     async generate(image, o) {
       // Greedy decoding yields one program; like vLLM, answer n identical choices.
-      const { programs } = await model.generate(image, { samples: o.samples, temperature: o.temperature, topP: o.topP, maxTokens: o.maxTokens, seed: o.seed, signal: o.signal });
-      const samples = programs.map((p): ServedSample => ({ code: p.code, finishReason: p.stop === 'eos' ? 'stop' : 'length', tokens: p.tokens.length + (p.stop === 'eos' ? 1 : 0) }));
+      const { programs } = await model.generate(image, {
+        samples: o.samples,
+        temperature: o.temperature,
+        topP: o.topP,
+        maxTokens: o.maxTokens,
+        seed: o.seed,
+        signal: o.signal,
+      });
+      const samples = programs.map(
+        (p): ServedSample => ({ code: p.code, finishReason: p.stop === 'eos' ? 'stop' : 'length', tokens: p.tokens.length + (p.stop === 'eos' ? 1 : 0) }),
+      );
       while (samples.length < o.samples && samples.length > 0) samples.push(samples[samples.length % programs.length]);
       return samples;
     },
@@ -89,7 +98,9 @@ export function checkServerConfig(options: { host?: string; token?: string }): v
   const host = options.host ?? '127.0.0.1';
   if (options.token !== undefined && options.token.length < 8) throw new ServerConfigError('the token must be at least 8 characters');
   if (!isLoopbackHost(host) && !options.token) {
-    throw new ServerConfigError(`refusing to listen on ${host} without a token: anyone who can reach it could use the model. Pass --token (or GIFT_SERVE_TOKEN), or bind 127.0.0.1`);
+    throw new ServerConfigError(
+      `refusing to listen on ${host} without a token: anyone who can reach it could use the model. Pass --token (or GIFT_SERVE_TOKEN), or bind 127.0.0.1`,
+    );
   }
 }
 
@@ -120,7 +131,14 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
-      reject(new HttpError(413, `request body of ${declared} bytes is over the ${limit}-byte limit (images may be at most ${Math.floor((limit * 3) / 4 / 1e6)} MB)`, 'invalid_request_error', 'request_too_large'));
+      reject(
+        new HttpError(
+          413,
+          `request body of ${declared} bytes is over the ${limit}-byte limit (images may be at most ${Math.floor((limit * 3) / 4 / 1e6)} MB)`,
+          'invalid_request_error',
+          'request_too_large',
+        ),
+      );
       return;
     }
     const chunks: Buffer[] = [];
@@ -162,15 +180,24 @@ function numberParam(body: Record<string, unknown>, name: string, min: number, m
   const value = body[name];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new HttpError(400, `'${name}' must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(value)}`, 'invalid_request_error', 'invalid_value', name);
+    throw new HttpError(
+      400,
+      `'${name}' must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(value)}`,
+      'invalid_request_error',
+      'invalid_value',
+      name,
+    );
   }
   return value;
 }
 
 /** The one image of the last user message, as bytes; only data: URLs (the server fetches nothing). */
 function imageOf(messages: unknown, maxImageBytes: number): Uint8Array {
-  if (!Array.isArray(messages) || messages.length === 0) throw new HttpError(400, "'messages' must be a non-empty list", 'invalid_request_error', 'invalid_value', 'messages');
-  const user = [...messages].reverse().find((m) => m && typeof m === 'object' && (m as { role?: unknown }).role === 'user') as { content?: unknown } | undefined;
+  if (!Array.isArray(messages) || messages.length === 0)
+    throw new HttpError(400, "'messages' must be a non-empty list", 'invalid_request_error', 'invalid_value', 'messages');
+  const user = [...messages].reverse().find((m) => m && typeof m === 'object' && (m as { role?: unknown }).role === 'user') as
+    | { content?: unknown }
+    | undefined;
   if (!user) throw new HttpError(400, "'messages' has no user message", 'invalid_request_error', 'invalid_value', 'messages');
   const parts = Array.isArray(user.content) ? user.content : [];
   const urls: string[] = [];
@@ -181,18 +208,30 @@ function imageOf(messages: unknown, maxImageBytes: number): Uint8Array {
     if (typeof url !== 'string') throw new HttpError(400, 'an image_url part has no url', 'invalid_request_error', 'invalid_value', 'messages');
     urls.push(url);
   }
-  if (urls.length === 0) throw new HttpError(400, 'the user message has no image: send one image_url part with a data: URL (data:image/png;base64,…)', 'invalid_request_error', 'invalid_value', 'messages');
-  if (urls.length > 1) throw new HttpError(400, `the user message has ${urls.length} images; this model takes exactly one`, 'invalid_request_error', 'invalid_value', 'messages');
+  if (urls.length === 0)
+    throw new HttpError(
+      400,
+      'the user message has no image: send one image_url part with a data: URL (data:image/png;base64,…)',
+      'invalid_request_error',
+      'invalid_value',
+      'messages',
+    );
+  if (urls.length > 1)
+    throw new HttpError(400, `the user message has ${urls.length} images; this model takes exactly one`, 'invalid_request_error', 'invalid_value', 'messages');
   const match = /^data:([\w.+-]+\/[\w.+-]+)?(;[^,]*)?,/.exec(urls[0]);
-  if (!match) throw new HttpError(400, 'only data: URLs are accepted for images (this server does not fetch URLs)', 'invalid_request_error', 'invalid_value', 'messages');
-  if (!/;base64/i.test(match[2] ?? '')) throw new HttpError(400, 'the image data: URL must be base64-encoded', 'invalid_request_error', 'invalid_value', 'messages');
+  if (!match)
+    throw new HttpError(400, 'only data: URLs are accepted for images (this server does not fetch URLs)', 'invalid_request_error', 'invalid_value', 'messages');
+  if (!/;base64/i.test(match[2] ?? ''))
+    throw new HttpError(400, 'the image data: URL must be base64-encoded', 'invalid_request_error', 'invalid_value', 'messages');
   const base64 = urls[0].slice(match[0].length);
   if (base64.length > Math.ceil((maxImageBytes * 4) / 3) + 4) {
     throw new HttpError(413, `the image is over the ${maxImageBytes / 1e6} MB limit`, 'invalid_request_error', 'request_too_large', 'messages');
   }
   const bytes = Buffer.from(base64, 'base64');
-  if (bytes.length > maxImageBytes) throw new HttpError(413, `the image is over the ${maxImageBytes / 1e6} MB limit`, 'invalid_request_error', 'request_too_large', 'messages');
-  if (!imageMimeType(bytes)) throw new HttpError(400, 'the image is not a PNG, JPEG, WebP, GIF or BMP file', 'invalid_request_error', 'invalid_value', 'messages');
+  if (bytes.length > maxImageBytes)
+    throw new HttpError(413, `the image is over the ${maxImageBytes / 1e6} MB limit`, 'invalid_request_error', 'request_too_large', 'messages');
+  if (!imageMimeType(bytes))
+    throw new HttpError(400, 'the image is not a PNG, JPEG, WebP, GIF or BMP file', 'invalid_request_error', 'invalid_value', 'messages');
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -205,7 +244,13 @@ function parseChatRequest(raw: Buffer, modelId: string, maxImageBytes: number, m
   }
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'the request body must be a JSON object');
   if (body.model !== undefined && body.model !== modelId) {
-    throw new HttpError(404, `The model '${String(body.model)}' does not exist; this server serves '${modelId}'`, 'invalid_request_error', 'model_not_found', 'model');
+    throw new HttpError(
+      404,
+      `The model '${String(body.model)}' does not exist; this server serves '${modelId}'`,
+      'invalid_request_error',
+      'model_not_found',
+      'model',
+    );
   }
   if (body.stream === true) throw new HttpError(400, "'stream' is not supported by this server", 'invalid_request_error', 'unsupported_value', 'stream');
   const samples = numberParam(body, 'n', 1, maxSamples, true) ?? 1;
@@ -240,7 +285,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return 200;
     }
     if (options.token && !tokenMatches(req.headers.authorization, options.token)) {
-      throw new HttpError(401, req.headers.authorization ? 'Incorrect API key provided' : 'Missing API key: send Authorization: Bearer <token>', 'invalid_request_error', 'invalid_api_key');
+      throw new HttpError(
+        401,
+        req.headers.authorization ? 'Incorrect API key provided' : 'Missing API key: send Authorization: Bearer <token>',
+        'invalid_request_error',
+        'invalid_api_key',
+      );
     }
     if (route === '/v1/models' || route === '/models') {
       if (req.method !== 'GET') throw new HttpError(405, `${req.method} is not allowed on ${route}: use GET`);
@@ -249,7 +299,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     const modelRoute = /^\/(?:v1\/)?models\/(.+)$/.exec(route);
     if (modelRoute) {
-      if (decodeURIComponent(modelRoute[1]) !== model.id) throw new HttpError(404, `The model '${decodeURIComponent(modelRoute[1])}' does not exist`, 'invalid_request_error', 'model_not_found');
+      if (decodeURIComponent(modelRoute[1]) !== model.id)
+        throw new HttpError(404, `The model '${decodeURIComponent(modelRoute[1])}' does not exist`, 'invalid_request_error', 'model_not_found');
       sendJson(res, 200, modelObject);
       return 200;
     }
@@ -287,7 +338,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
       return 200;
     }
-    throw new HttpError(404, `no route ${req.method} ${route}: this server has GET /v1/models and POST /v1/chat/completions`, 'invalid_request_error', 'not_found');
+    throw new HttpError(
+      404,
+      `no route ${req.method} ${route}: this server has GET /v1/models and POST /v1/chat/completions`,
+      'invalid_request_error',
+      'not_found',
+    );
   }
 
   const server = http.createServer((req, res) => {
@@ -308,7 +364,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new ServerConfigError(e.code === 'EADDRINUSE' ? `port ${options.port} on ${host} is already in use` : `cannot listen on ${host}:${options.port}: ${e.message}`)),
+      reject(
+        new ServerConfigError(
+          e.code === 'EADDRINUSE' ? `port ${options.port} on ${host} is already in use` : `cannot listen on ${host}:${options.port}: ${e.message}`,
+        ),
+      ),
     );
     server.listen(options.port ?? 8000, host, () => resolve());
   });

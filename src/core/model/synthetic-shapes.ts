@@ -11,9 +11,7 @@ export type Pt = readonly [number, number];
 /** Edge from a vertex to the next one. */
 export type Edge = { kind: 'line' } | { kind: 'arc'; sweep: number; ccw: boolean };
 
-export type Profile =
-  | { kind: 'poly'; vertices: { p: IntPoint; edge: Edge }[] }
-  | { kind: 'circle'; center: IntPoint; radius: number };
+export type Profile = { kind: 'poly'; vertices: { p: IntPoint; edge: Edge }[] } | { kind: 'circle'; center: IntPoint; radius: number };
 
 export const between = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng();
 export const intBetween = (rng: Rng, lo: number, hi: number) => Math.floor(between(rng, lo, hi + 1 - 1e-9));
@@ -69,7 +67,7 @@ export function polyline(profile: Profile, arcSamples = 12): Pt[] {
       const { center } = arcCenter(a, b, sweep, ccw);
       const a0 = Math.atan2(a[1] - center[1], a[0] - center[0]);
       const r = Math.hypot(a[0] - center[0], a[1] - center[1]);
-      const total = ((sweep / SWEEP_STEPS) * 2 * Math.PI) * (ccw ? 1 : -1);
+      const total = (sweep / SWEEP_STEPS) * 2 * Math.PI * (ccw ? 1 : -1);
       for (let k = 1; k < arcSamples; k++) {
         const t = a0 + (total * k) / arcSamples;
         out.push([center[0] + r * Math.cos(t), center[1] + r * Math.sin(t)]);
@@ -80,9 +78,15 @@ export function polyline(profile: Profile, arcSamples = 12): Pt[] {
 }
 
 export function bbox(points: readonly Pt[]): { min: Pt; max: Pt } {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   for (const [x, y] of points) {
-    x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x);
+    y1 = Math.max(y1, y);
   }
   return { min: [x0, y0], max: [x1, y1] };
 }
@@ -113,11 +117,17 @@ export function distanceToPolygon(p: Pt, polygon: readonly Pt[]): number {
 
 function segmentsCross(a: Pt, b: Pt, c: Pt, d: Pt): boolean {
   const orient = (p: Pt, q: Pt, r: Pt) => (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0]);
-  const d1 = orient(c, d, a), d2 = orient(c, d, b), d3 = orient(a, b, c), d4 = orient(a, b, d);
+  const d1 = orient(c, d, a),
+    d2 = orient(c, d, b),
+    d3 = orient(a, b, c),
+    d4 = orient(a, b, d);
   if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))) return true;
   const on = (p: Pt, q: Pt, r: Pt) =>
-    Math.abs(orient(p, q, r)) < 1e-9 && Math.min(p[0], q[0]) - 1e-9 <= r[0] && r[0] <= Math.max(p[0], q[0]) + 1e-9 &&
-    Math.min(p[1], q[1]) - 1e-9 <= r[1] && r[1] <= Math.max(p[1], q[1]) + 1e-9;
+    Math.abs(orient(p, q, r)) < 1e-9 &&
+    Math.min(p[0], q[0]) - 1e-9 <= r[0] &&
+    r[0] <= Math.max(p[0], q[0]) + 1e-9 &&
+    Math.min(p[1], q[1]) - 1e-9 <= r[1] &&
+    r[1] <= Math.max(p[1], q[1]) + 1e-9;
   return on(c, d, a) || on(c, d, b) || on(a, b, c) || on(a, b, d);
 }
 
@@ -169,7 +179,12 @@ function compact(profile: Profile): Profile {
 // Templates. Each returns a counter-clockwise outer profile inside [0, W] × [0, H].
 
 function rect(w: number, h: number): Profile {
-  return poly([[0, 0], [w, 0], [w, h], [0, h]]);
+  return poly([
+    [0, 0],
+    [w, 0],
+    [w, h],
+    [0, h],
+  ]);
 }
 
 /** Rectangle with rectangular notches at corners and/or edge middles: L, U, T, plus, steps. */
@@ -249,15 +264,32 @@ function mergeEmptySides(input: { p: IntPoint; edge: Edge }[]): { p: IntPoint; e
 /** Rectangle whose top side is an outward arc (arch, D shape, tombstone). */
 function arched(rng: Rng, w: number, h: number): Profile {
   const sweep = pick(rng, [SWEEP_STEPS / 2, intBetween(rng, 24, 100)], [0.6, 0.4]);
-  const sag = (w / 2) * Math.tan((sweep / SWEEP_STEPS) * Math.PI / 2);
+  const sag = (w / 2) * Math.tan(((sweep / SWEEP_STEPS) * Math.PI) / 2);
   const body = Math.max(2, Math.floor(h - sag));
-  return poly([[0, 0], [w, 0], [w, body], [0, body]], [line, line, { kind: 'arc', sweep, ccw: true }, line]);
+  return poly(
+    [
+      [0, 0],
+      [w, 0],
+      [w, body],
+      [0, body],
+    ],
+    [line, line, { kind: 'arc', sweep, ccw: true }, line],
+  );
 }
 
 /** Rectangle with chamfered corners. */
 function chamfered(rng: Rng, w: number, h: number): Profile {
   const c = intBetween(rng, 2, Math.max(2, Math.floor(Math.min(w, h) * 0.3)));
-  return poly([[c, 0], [w - c, 0], [w, c], [w, h - c], [w - c, h], [c, h], [0, h - c], [0, c]]);
+  return poly([
+    [c, 0],
+    [w - c, 0],
+    [w, c],
+    [w, h - c],
+    [w - c, h],
+    [c, h],
+    [0, h - c],
+    [0, c],
+  ]);
 }
 
 function regularPolygon(rng: Rng, size: number): Profile {
@@ -439,7 +471,9 @@ export function holesFor(rng: Rng, outer: Profile, count: number): Profile[] {
     const ok = lines.every(
       (pts) =>
         pts.every((p) => insidePolygon(p, outline) && distanceToPolygon(p, outline) >= margin) &&
-        outlines.every((other) => pts.every((p) => !insidePolygon(p, other) && distanceToPolygon(p, other) >= margin) && other.every((p) => !insidePolygon(p, pts))),
+        outlines.every(
+          (other) => pts.every((p) => !insidePolygon(p, other) && distanceToPolygon(p, other) >= margin) && other.every((p) => !insidePolygon(p, pts)),
+        ),
     );
     const apart = lines.length < 2 || lines[0].every((p) => !insidePolygon(p, lines[1]) && distanceToPolygon(p, lines[1]) >= margin);
     if (!ok || !apart) continue;

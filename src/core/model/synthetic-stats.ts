@@ -35,8 +35,22 @@ export interface ProgramStatistics {
 }
 
 export function programStatistics(programs: readonly QProgram[]): ProgramStatistics {
-  let sketches = 0, single = 0, ops = 0, unions = 0, cuts = 0, intersects = 0;
-  let negative = 0, both = 0, two = 0, distance = 0, loops = 0, inner = 0, circles = 0, paths = 0, segments = 0, arcs = 0;
+  let sketches = 0,
+    single = 0,
+    ops = 0,
+    unions = 0,
+    cuts = 0,
+    intersects = 0;
+  let negative = 0,
+    both = 0,
+    two = 0,
+    distance = 0,
+    loops = 0,
+    inner = 0,
+    circles = 0,
+    paths = 0,
+    segments = 0,
+    arcs = 0;
   const planes = [0, 0, 0, 0, 0, 0];
   let scale = 0;
   const lengths: number[] = [];

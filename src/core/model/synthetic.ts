@@ -149,7 +149,11 @@ const OUTER_WEIGHTS: Record<OuterKind, number> = {
 
 function randomOuter(rng: Rng, weights: Partial<Record<OuterKind, number>> = OUTER_WEIGHTS): Profile | null {
   const kinds = Object.keys(weights) as OuterKind[];
-  const kind = pick(rng, kinds, kinds.map((k) => weights[k]!));
+  const kind = pick(
+    rng,
+    kinds,
+    kinds.map((k) => weights[k]!),
+  );
   const aspect = kind === 'rect' && rng() < 0.25 ? between(rng, 0.03, 0.3) : between(rng, 0.3, 1);
   return outerProfile(rng, kind, PROFILE_UNITS, aspect);
 }
@@ -167,7 +171,15 @@ function basePlane(rng: Rng): QPlane {
     if (angles.some((a, i) => a !== base[i])) return { kind: 'angles', angles, origin };
   }
   const weights = AXIS_PLANES.map((_, i) => [0.44, 0.4, 0.1, 0.03][i] ?? 0.03 / 20);
-  return { kind: 'table', index: pick(rng, AXIS_PLANES.map((_, i) => i), weights), origin };
+  return {
+    kind: 'table',
+    index: pick(
+      rng,
+      AXIS_PLANES.map((_, i) => i),
+      weights,
+    ),
+    origin,
+  };
 }
 
 function withOrigin(plane: QPlane, origin: Vec3): QPlane {
@@ -283,7 +295,9 @@ function faceFeature(rng: Rng, f: Feature, op: 'union' | 'cut', features: Featur
   const unit = scale / UNITS;
   const outer = randomOuter(
     rng,
-    op === 'union' ? { rect: 0.45, circle: 0.3, notched: 0.08, rounded: 0.06, slot: 0.04, regular: 0.04, arched: 0.03 } : { circle: 0.45, rect: 0.35, slot: 0.08, rounded: 0.06, regular: 0.03, star: 0.03 },
+    op === 'union'
+      ? { rect: 0.45, circle: 0.3, notched: 0.08, rounded: 0.06, slot: 0.04, regular: 0.04, arched: 0.03 }
+      : { circle: 0.45, rect: 0.35, slot: 0.08, rounded: 0.06, regular: 0.03, star: 0.03 },
   );
   if (!outer) return null;
   const holes = op === 'union' && rng() < 0.15 ? holesFor(rng, outer, 1) : [];
@@ -343,7 +357,11 @@ function crossFeature(rng: Rng, f: Feature, op: 'union' | 'cut', features: Featu
   const thickness = f.w1 - f.w0;
   if (thickness < 4 * GRID) return null;
   const candidates = AXIS_PLANES.map((_, i) => i).filter((i) => Math.abs(dot(AXIS_PLANES[i].frame.normal, f.frame.n)) < 1e-6);
-  const index = pick(rng, candidates, candidates.map((i) => (i < 4 ? 5 : 0.05)));
+  const index = pick(
+    rng,
+    candidates,
+    candidates.map((i) => (i < 4 ? 5 : 0.05)),
+  );
   const anchorUV = interiorPoint(rng, f.outer, f.holes, Math.max(1.5, (3 * GRID) / f.unit));
   if (!anchorUV) return null;
   const anchor = worldPoint(f.frame, f.origin, anchorUV[0] * f.unit, anchorUV[1] * f.unit, f.w0 + between(rng, 0.3, 0.7) * thickness);

@@ -29,7 +29,7 @@ export type QPlane =
 
 export type QSegment =
   | { readonly kind: 'line'; readonly end: IntPoint }
-  | { readonly kind: 'arc'; readonly end: IntPoint; /** 1..255, units of 2π/256 */ readonly sweep: number; readonly ccw: boolean };
+  | { readonly kind: 'arc'; readonly end: IntPoint /** 1..255, units of 2π/256 */; readonly sweep: number; readonly ccw: boolean };
 
 export type QLoop =
   | { readonly kind: 'circle'; readonly center: IntPoint; readonly radius: number }
@@ -287,8 +287,7 @@ export function printProgram(program: QProgram): string {
     const extrusion = (distance: number, both: boolean) => `${solid}=${wp}${adds}${extrudeCall(distance, both)}`;
     lines.push(`# Generating a workplane for sketch ${index}`, wpLine, ...loopLines);
     const { extrude } = sketch;
-    const combine = (operand: string) =>
-      sketch.op === 'new' ? `solid=${operand}` : `solid=solid.${sketch.op}(${operand})`;
+    const combine = (operand: string) => (sketch.op === 'new' ? `solid=${operand}` : `solid=solid.${sketch.op}(${operand})`);
     if (extrude.kind !== 'two') {
       lines.push(extrusion(extrude.distance, extrude.kind === 'both'), combine(solid));
     } else if (sketch.op === 'new') {

@@ -6,13 +6,9 @@
 import { CadError } from '../errors';
 import type { BooleanOp, Point2, Vec3 } from './tokenizer-ir';
 
-export type ParsedSegment =
-  | { kind: 'line'; end: Point2 }
-  | { kind: 'arc'; mid: Point2; end: Point2 };
+export type ParsedSegment = { kind: 'line'; end: Point2 } | { kind: 'arc'; mid: Point2; end: Point2 };
 
-export type ParsedLoop =
-  | { kind: 'circle'; center: Point2; radius: number }
-  | { kind: 'path'; start: Point2; segments: ParsedSegment[] };
+export type ParsedLoop = { kind: 'circle'; center: Point2; radius: number } | { kind: 'path'; start: Point2; segments: ParsedSegment[] };
 
 export interface ParsedPlane {
   origin: Vec3;
@@ -20,10 +16,7 @@ export interface ParsedPlane {
   normal: Vec3;
 }
 
-export type ParsedExtrude =
-  | { kind: 'one'; distance: number }
-  | { kind: 'both'; distance: number }
-  | { kind: 'two'; distance: number; distance2: number };
+export type ParsedExtrude = { kind: 'one'; distance: number } | { kind: 'both'; distance: number } | { kind: 'two'; distance: number; distance2: number };
 
 export interface ParsedSketch {
   op: BooleanOp;
@@ -36,13 +29,9 @@ export interface ParsedSketch {
 
 const NUM = String.raw`[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?`;
 const VEC = String.raw`cq\.Vector\(\s*(${NUM})\s*,\s*(${NUM})\s*,\s*(${NUM})\s*\)`;
-const WORKPLANE_RE = new RegExp(
-  String.raw`^(\w+)\s*=\s*cq\.Workplane\(\s*cq\.Plane\(\s*${VEC}\s*,\s*${VEC}\s*,\s*${VEC}\s*\)\s*\)$`,
-);
+const WORKPLANE_RE = new RegExp(String.raw`^(\w+)\s*=\s*cq\.Workplane\(\s*cq\.Plane\(\s*${VEC}\s*,\s*${VEC}\s*,\s*${VEC}\s*\)\s*\)$`);
 const LOOP_RE = /^(\w+)\s*=\s*(\w+)\s*((?:\.\s*\w+\s*\(.*\))+)$/;
-const EXTRUDE_RE = new RegExp(
-  String.raw`^(\w+)\s*=\s*(\w+)\s*((?:\.add\(\s*\w+\s*\))+)\s*\.extrude\(\s*(${NUM})\s*(,\s*both\s*=\s*True\s*)?\)$`,
-);
+const EXTRUDE_RE = new RegExp(String.raw`^(\w+)\s*=\s*(\w+)\s*((?:\.add\(\s*\w+\s*\))+)\s*\.extrude\(\s*(${NUM})\s*(,\s*both\s*=\s*True\s*)?\)$`);
 const ASSIGN_RE = /^(solid|solid_temp)\s*=\s*(\w+)$/;
 const COMBINE_RE = /^(solid|solid_temp)\s*=\s*(solid|solid_temp)\.(union|cut|intersect)\(\s*(\w+)\s*\)$/;
 

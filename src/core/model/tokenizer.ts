@@ -222,13 +222,7 @@ export class GrammarCursor {
       case 'loopFirst':
         return tokenId === T.circle || tokenId === T.move;
       case 'loopNext':
-        return (
-          tokenId === T.circle ||
-          tokenId === T.move ||
-          tokenId === T.extrude ||
-          tokenId === T.extrudeBoth ||
-          tokenId === T.extrudeTwo
-        );
+        return tokenId === T.circle || tokenId === T.move || tokenId === T.extrude || tokenId === T.extrudeBoth || tokenId === T.extrudeTwo;
       case 'segFirst':
         return tokenId === T.line || tokenId === T.arcCcw || tokenId === T.arcCw;
       case 'segNext':
@@ -279,11 +273,7 @@ export class GrammarCursor {
         return true;
       case 'plane':
         this.sketch!.planeToken = tokenId;
-        begin(
-          tokenId === T.planeAngles
-            ? ['angle', 'angle', 'angle', 'origin', 'origin', 'origin', 'scale']
-            : ['origin', 'origin', 'origin', 'scale'],
-        );
+        begin(tokenId === T.planeAngles ? ['angle', 'angle', 'angle', 'origin', 'origin', 'origin', 'scale'] : ['origin', 'origin', 'origin', 'scale']);
         return true;
       case 'loopFirst':
       case 'loopNext':
@@ -324,16 +314,12 @@ export class GrammarCursor {
       this.phase = 'segFirst';
     } else if (head === T.line || head === T.arcCcw || head === T.arcCw) {
       const end: IntPoint = [n[0], n[1]];
-      sketch.path!.segments.push(
-        head === T.line ? { kind: 'line', end } : { kind: 'arc', end, sweep: n[2], ccw: head === T.arcCcw },
-      );
+      sketch.path!.segments.push(head === T.line ? { kind: 'line', end } : { kind: 'arc', end, sweep: n[2], ccw: head === T.arcCcw });
       this.cursorPoint = end;
       this.phase = 'segNext';
     } else {
       const extrude: QExtrude =
-        head === T.extrudeTwo
-          ? { kind: 'two', distance: n[0], distance2: n[1] }
-          : { kind: head === T.extrudeBoth ? 'both' : 'one', distance: n[0] };
+        head === T.extrudeTwo ? { kind: 'two', distance: n[0], distance2: n[1] } : { kind: head === T.extrudeBoth ? 'both' : 'one', distance: n[0] };
       const p = sketch.planeNumbers;
       const plane: QPlane =
         sketch.planeToken === T.planeAngles
@@ -585,11 +571,7 @@ function quantizeSketch(sketch: ParsedSketch): QSketch {
   };
 }
 
-function quantizeLoop(
-  loop: ParsedLoop,
-  point: (p: readonly [number, number]) => IntPoint,
-  unit: (v: number) => number,
-): QLoop | null {
+function quantizeLoop(loop: ParsedLoop, point: (p: readonly [number, number]) => IntPoint, unit: (v: number) => number): QLoop | null {
   if (loop.kind === 'circle') return { kind: 'circle', center: point(loop.center), radius: Math.max(1, unit(loop.radius)) };
   const start = point(loop.start);
   const segments: QSegment[] = [];

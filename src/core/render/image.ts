@@ -35,7 +35,7 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (bytes.length === 0) throw new ImageError(`${name}: the file is empty`);
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let metadata: Awaited<ReturnType<ReturnType<typeof sharp>["metadata"]>>;
+  let metadata: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
   try {
     metadata = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (e) {
@@ -47,7 +47,9 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
   const { width, height } = metadata;
   if (!width || !height) throw new ImageError(`${name}: the image has no size`);
   if (width * height > maxPixels) {
-    throw new ImageError(`${name}: ${width}×${height} is too large (${(width * height).toLocaleString('en')} pixels; the limit is ${maxPixels.toLocaleString('en')})`);
+    throw new ImageError(
+      `${name}: ${width}×${height} is too large (${(width * height).toLocaleString('en')} pixels; the limit is ${maxPixels.toLocaleString('en')})`,
+    );
   }
   try {
     const { data, info } = await sharp(input, { limitInputPixels: maxPixels, failOn: 'truncated' })

@@ -61,7 +61,8 @@ export function perturbMesh(mesh: MeshData, kind: MeshPerturbation): MeshData {
       };
       // Normals transform by the inverse transpose.
       const normal = (x: number, y: number, z: number, o: number[]) => {
-        const nx = x / s, l = Math.hypot(nx, y, z) || 1;
+        const nx = x / s,
+          l = Math.hypot(nx, y, z) || 1;
         o[0] = nx / l;
         o[1] = y / l;
         o[2] = z / l;

@@ -126,7 +126,9 @@ function project(xyz: Float32Array, basis: ViewBasis, framing: Framing, size: nu
   const half = size / 2;
   const { scale, centerU, centerV } = framing;
   for (let i = 0, j = 0; i < n; i++, j += 3) {
-    const x = xyz[j], y = xyz[j + 1], z = xyz[j + 2];
+    const x = xyz[j],
+      y = xyz[j + 1],
+      z = xyz[j + 2];
     sx[i] = half + offset[0] + scale * (x * rx + y * ry + z * rz - centerU);
     sy[i] = half + offset[1] - scale * (x * ux + y * uy + z * uz - centerV);
     sz[i] = scale * (x * cx + y * cy + z * cz); // in pixels, so biases are in pixels too
@@ -158,17 +160,28 @@ function rasterizeTriangles(
   const idx = mesh.indices;
   const groups = mesh.faceGroups;
   for (let t = 0, k = 0; k < idx.length; t++, k += 3) {
-    const a = idx[k], b = idx[k + 1], c = idx[k + 2];
-    const x0 = sx[a], y0 = sy[a], x1 = sx[b], y1 = sy[b], x2 = sx[c], y2 = sy[c];
+    const a = idx[k],
+      b = idx[k + 1],
+      c = idx[k + 2];
+    const x0 = sx[a],
+      y0 = sy[a],
+      x1 = sx[b],
+      y1 = sy[b],
+      x2 = sx[c],
+      y2 = sy[c];
     const area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0);
     if (!(Math.abs(area) > 1e-12)) continue; // seen edge-on, or degenerate
     const inv = 1 / area;
-    const z0 = sz[a], z1 = sz[b], z2 = sz[c];
+    const z0 = sz[a],
+      z1 = sz[b],
+      z2 = sz[c];
     // Plane gradients of depth and facing over the screen.
     const dzdx = ((z1 - z0) * (y2 - y0) - (z2 - z0) * (y1 - y0)) * inv;
     const dzdy = ((z2 - z0) * (x1 - x0) - (z1 - z0) * (x2 - x0)) * inv;
     const triSlope = Math.max(Math.abs(dzdx), Math.abs(dzdy));
-    const f0 = nv[a], f1 = nv[b], f2 = nv[c];
+    const f0 = nv[a],
+      f1 = nv[b],
+      f2 = nv[c];
     const dfdx = ((f1 - f0) * (y2 - y0) - (f2 - f0) * (y1 - y0)) * inv;
     const dfdy = ((f2 - f0) * (x1 - x0) - (f1 - f0) * (x2 - x0)) * inv;
     const id = groups[t];
@@ -180,17 +193,25 @@ function rasterizeTriangles(
     if (minX > maxX || minY > maxY) continue;
     const sign = area > 0 ? 1 : -1;
     // Edge functions, each ≥ 0 inside (after the orientation sign), stepped per pixel.
-    const e0x = -(y2 - y1) * sign, e0y = (x2 - x1) * sign;
-    const e1x = -(y0 - y2) * sign, e1y = (x0 - x2) * sign;
-    const e2x = -(y1 - y0) * sign, e2y = (x1 - x0) * sign;
-    const px0 = minX + 0.5, py0 = minY + 0.5;
+    const e0x = -(y2 - y1) * sign,
+      e0y = (x2 - x1) * sign;
+    const e1x = -(y0 - y2) * sign,
+      e1y = (x0 - x2) * sign;
+    const e2x = -(y1 - y0) * sign,
+      e2y = (x1 - x0) * sign;
+    const px0 = minX + 0.5,
+      py0 = minY + 0.5;
     let r0 = ((px0 - x1) * (y2 - y1) - (py0 - y1) * (x2 - x1)) * -sign;
     let r1 = ((px0 - x2) * (y0 - y2) - (py0 - y2) * (x0 - x2)) * -sign;
     let r2 = ((px0 - x0) * (y1 - y0) - (py0 - y0) * (x1 - x0)) * -sign;
     let rowZ = z0 + dzdx * (px0 - x0) + dzdy * (py0 - y0);
     let rowF = f0 + dfdx * (px0 - x0) + dfdy * (py0 - y0);
     for (let y = minY; y <= maxY; y++) {
-      let w0 = r0, w1 = r1, w2 = r2, z = rowZ, f = rowF;
+      let w0 = r0,
+        w1 = r1,
+        w2 = r2,
+        z = rowZ,
+        f = rowF;
       let p = y * width + minX;
       for (let x = minX; x <= maxX; x++, p++) {
         if (w0 >= 0 && w1 >= 0 && w2 >= 0 && z > depth[p]) {
@@ -234,23 +255,33 @@ function drawEdges(
     if (z + EDGE_UNITS_PX + EDGE_SLOPE_FACTOR * slope[p] >= depth[p]) edgeMask[p] = 1;
   };
   for (let s = 0; s < sx.length; s += 2) {
-    const xa = sx[s], ya = sy[s], za = sz[s], xb = sx[s + 1], yb = sy[s + 1], zb = sz[s + 1];
-    const dx = xb - xa, dy = yb - ya;
+    const xa = sx[s],
+      ya = sy[s],
+      za = sz[s],
+      xb = sx[s + 1],
+      yb = sy[s + 1],
+      zb = sz[s + 1];
+    const dx = xb - xa,
+      dy = yb - ya;
     if (Math.abs(dx) >= Math.abs(dy)) {
       if (dx === 0) {
         plot(Math.floor(xa), Math.floor(ya), Math.max(za, zb));
         continue;
       }
       // Pixel columns whose centre lies in [min x, max x): consecutive segments tile without gaps.
-      const lo = Math.min(xa, xb), hi = Math.max(xa, xb);
-      const first = Math.max(0, Math.ceil(lo - 0.5)), last = Math.min(width - 1, Math.ceil(hi - 0.5) - 1);
+      const lo = Math.min(xa, xb),
+        hi = Math.max(xa, xb);
+      const first = Math.max(0, Math.ceil(lo - 0.5)),
+        last = Math.min(width - 1, Math.ceil(hi - 0.5) - 1);
       for (let x = first; x <= last; x++) {
         const t = (x + 0.5 - xa) / dx;
         plot(x, Math.floor(ya + t * dy), za + t * (zb - za));
       }
     } else {
-      const lo = Math.min(ya, yb), hi = Math.max(ya, yb);
-      const first = Math.max(0, Math.ceil(lo - 0.5)), last = Math.min(height - 1, Math.ceil(hi - 0.5) - 1);
+      const lo = Math.min(ya, yb),
+        hi = Math.max(ya, yb);
+      const first = Math.max(0, Math.ceil(lo - 0.5)),
+        last = Math.min(height - 1, Math.ceil(hi - 0.5) - 1);
       for (let y = first; y <= last; y++) {
         const t = (y + 0.5 - ya) / dy;
         plot(Math.floor(xa + t * dx), y, za + t * (zb - za));

@@ -46,13 +46,17 @@ function masksOf(img: RgbaImage): Masks {
   if (img.rgba.length < n * 4) throw new Error(`image buffer holds ${img.rgba.length} bytes, expected ${n * 4} for ${img.width}×${img.height} RGBA`);
   const foreground = new Uint8Array(n);
   const edges = new Uint8Array(n);
-  let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -1,
+    y1 = -1;
   for (let p = 0, o = 0; p < n; p++, o += 4) {
     const luma = 0.299 * img.rgba[o] + 0.587 * img.rgba[o + 1] + 0.114 * img.rgba[o + 2];
     if (luma < FOREGROUND_LUMA) {
       foreground[p] = 1;
       if (luma < EDGE_LUMA) edges[p] = 1;
-      const x = p % img.width, y = (p - x) / img.width;
+      const x = p % img.width,
+        y = (p - x) / img.width;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
@@ -72,20 +76,27 @@ function toFrame(img: RgbaImage, m: Masks, frame: number): { foreground: Uint8Ar
   const edges = new Uint8Array(frame * frame);
   if (!m.bbox) return { foreground, edges };
   const [bx0, by0, bx1, by1] = m.bbox;
-  const w = bx1 - bx0 + 1, h = by1 - by0 + 1;
+  const w = bx1 - bx0 + 1,
+    h = by1 - by0 + 1;
   const scale = (frame * FILL) / Math.max(w, h);
-  const offX = (frame - w * scale) / 2, offY = (frame - h * scale) / 2;
-  const W = img.width, H = img.height;
+  const offX = (frame - w * scale) / 2,
+    offY = (frame - h * scale) / 2;
+  const W = img.width,
+    H = img.height;
   for (let Y = 0; Y < frame; Y++) {
-    const sy0 = by0 + (Y - offY) / scale, sy1 = by0 + (Y + 1 - offY) / scale;
+    const sy0 = by0 + (Y - offY) / scale,
+      sy1 = by0 + (Y + 1 - offY) / scale;
     const cy = Math.floor(by0 + (Y + 0.5 - offY) / scale);
     for (let X = 0; X < frame; X++) {
-      const sx0 = bx0 + (X - offX) / scale, sx1 = bx0 + (X + 1 - offX) / scale;
+      const sx0 = bx0 + (X - offX) / scale,
+        sx1 = bx0 + (X + 1 - offX) / scale;
       const cx = Math.floor(bx0 + (X + 0.5 - offX) / scale);
       const q = Y * frame + X;
       if (cx >= 0 && cy >= 0 && cx < W && cy < H) foreground[q] = m.foreground[cy * W + cx];
-      const ix0 = Math.max(0, Math.floor(sx0)), ix1 = Math.min(W - 1, Math.max(ix0, Math.ceil(sx1) - 1));
-      const iy0 = Math.max(0, Math.floor(sy0)), iy1 = Math.min(H - 1, Math.max(iy0, Math.ceil(sy1) - 1));
+      const ix0 = Math.max(0, Math.floor(sx0)),
+        ix1 = Math.min(W - 1, Math.max(ix0, Math.ceil(sx1) - 1));
+      const iy0 = Math.max(0, Math.floor(sy0)),
+        iy1 = Math.min(H - 1, Math.max(iy0, Math.ceil(sy1) - 1));
       search: for (let y = iy0; y <= iy1; y++) {
         for (let x = ix0; x <= ix1; x++) {
           if (m.edges[y * W + x]) {
@@ -145,7 +156,8 @@ export function scoreRenderAgainstImage(rendered: RgbaImage, image: RgbaImage, o
   const a = toFrame(rendered, mr, frame);
   const b = toFrame(image, mi, frame);
 
-  let inter = 0, union = 0;
+  let inter = 0,
+    union = 0;
   for (let p = 0; p < a.foreground.length; p++) {
     inter += a.foreground[p] & b.foreground[p];
     union += a.foreground[p] | b.foreground[p];
@@ -154,7 +166,10 @@ export function scoreRenderAgainstImage(rendered: RgbaImage, image: RgbaImage, o
 
   const da = distanceTransform(a.edges, frame);
   const db = distanceTransform(b.edges, frame);
-  let na = 0, nb = 0, hitA = 0, hitB = 0;
+  let na = 0,
+    nb = 0,
+    hitA = 0,
+    hitB = 0;
   for (let p = 0; p < a.edges.length; p++) {
     if (a.edges[p]) {
       na++;
@@ -166,7 +181,8 @@ export function scoreRenderAgainstImage(rendered: RgbaImage, image: RgbaImage, o
     }
   }
   let edges: number;
-  if (na === 0 && nb === 0) edges = 1; // neither draws edges: nothing to disagree on
+  if (na === 0 && nb === 0)
+    edges = 1; // neither draws edges: nothing to disagree on
   else {
     const precision = na ? hitA / na : 0;
     const recall = nb ? hitB / nb : 0;

@@ -28,4 +28,3 @@ export const SHADE_TABLE: Uint8Array = (() => {
   }
   return table;
 })();
-

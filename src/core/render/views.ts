@@ -82,7 +82,10 @@ export interface Framing {
 
 /** Scale and centre that fit a 3D bounding box into a size × size frame the way the dataset does. */
 export function frameBoundingBox(bbox: readonly number[], basis: ViewBasis, size: number): Framing {
-  let u0 = Infinity, u1 = -Infinity, v0 = Infinity, v1 = -Infinity;
+  let u0 = Infinity,
+    u1 = -Infinity,
+    v0 = Infinity,
+    v1 = -Infinity;
   for (const x of [bbox[0], bbox[3]]) {
     for (const y of [bbox[1], bbox[4]]) {
       for (const z of [bbox[2], bbox[5]]) {

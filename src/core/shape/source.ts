@@ -8,9 +8,7 @@ import { CadError } from '../errors';
 import { runCadQuery } from './run-cadquery';
 import { readShape } from '../geometry/io';
 
-export type ShapeSource =
-  | { kind: 'code'; source: string; name?: string }
-  | { kind: 'step' | 'stl'; bytes: Uint8Array; name: string };
+export type ShapeSource = { kind: 'code'; source: string; name?: string } | { kind: 'step' | 'stl'; bytes: Uint8Array; name: string };
 
 export function shapeFromSource(input: ShapeSource, options: { maxSteps?: number } = {}): Shape3D {
   if (input.kind === 'code') return runCadQuery(input.source, options);

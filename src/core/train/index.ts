@@ -1,6 +1,25 @@
 /** Remote GPU training on Slurm clusters over SSH: profiles, connection, sync, jobs, recipes. Pure Node, no vscode. */
-export { parseProfile, loadProfile, planConnection, describeEndpoint, ProfileError, type ClusterProfile, type ConnectionPlan, type SshEndpoint } from './profile';
-export { parseSshConfig, resolveSshHost, loadSshConfig, parseJumpSpec, matchPattern, matchPatternList, SshConfigError, type ResolvedSshHost, type SshConfigLine } from './ssh-config';
+export {
+  parseProfile,
+  loadProfile,
+  planConnection,
+  describeEndpoint,
+  ProfileError,
+  type ClusterProfile,
+  type ConnectionPlan,
+  type SshEndpoint,
+} from './profile';
+export {
+  parseSshConfig,
+  resolveSshHost,
+  loadSshConfig,
+  parseJumpSpec,
+  matchPattern,
+  matchPatternList,
+  SshConfigError,
+  type ResolvedSshHost,
+  type SshConfigLine,
+} from './ssh-config';
 export {
   parseKnownHosts,
   checkHostKey,

@@ -111,8 +111,7 @@ function sameKeyFamily(a: string, b: string): boolean {
 export function preferredHostKeyAlgorithms(entries: KnownHostEntry[], host: string, port: number, defaults: string[]): string[] {
   const name = knownHostName(host, port);
   const known = new Set(entries.filter((e) => e.marker === null && entryMatchesHost(e, name)).map((e) => e.keyType));
-  const isKnown = (alg: string) =>
-    known.has(alg) || ((alg === 'rsa-sha2-256' || alg === 'rsa-sha2-512') && known.has('ssh-rsa'));
+  const isKnown = (alg: string) => known.has(alg) || ((alg === 'rsa-sha2-256' || alg === 'rsa-sha2-512') && known.has('ssh-rsa'));
   return [...defaults.filter(isKnown), ...defaults.filter((a) => !isKnown(a))];
 }
 

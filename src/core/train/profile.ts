@@ -59,12 +59,32 @@ export interface ClusterProfile {
 export class ProfileError extends UserError {}
 
 const STRING_FIELDS = [
-  'name', 'host', 'user', 'identityFile', 'jumpHost', 'knownHosts', 'partition', 'account', 'qos',
-  'gpuType', 'memory', 'time', 'workDir', 'python', 'giftCommand',
+  'name',
+  'host',
+  'user',
+  'identityFile',
+  'jumpHost',
+  'knownHosts',
+  'partition',
+  'account',
+  'qos',
+  'gpuType',
+  'memory',
+  'time',
+  'workDir',
+  'python',
+  'giftCommand',
 ] as const;
 const INT_FIELDS = { port: [1, 65535], gpus: [0, 1024], cpus: [1, 4096], nodes: [1, 10000] } as const;
 const KNOWN_FIELDS = new Set<string>([
-  ...STRING_FIELDS, ...Object.keys(INT_FIELDS), 'agent', 'sshConfig', 'hashKnownHosts', 'sbatchOptions', 'setup', '$schema',
+  ...STRING_FIELDS,
+  ...Object.keys(INT_FIELDS),
+  'agent',
+  'sshConfig',
+  'hashKnownHosts',
+  'sbatchOptions',
+  'setup',
+  '$schema',
 ]);
 const SECRET_FIELD = /pass(word|phrase)?|secret|token|private_?key$|privateKey$|credential/i;
 
@@ -74,12 +94,16 @@ export function parseProfile(value: unknown, source = 'profile'): ClusterProfile
   const v = value as Record<string, unknown>;
   for (const key of Object.keys(v)) {
     if (SECRET_FIELD.test(key)) {
-      throw new ProfileError(`${source}: '${key}' looks like a secret; profiles never hold secrets (pass passphrases at connect time, e.g. gift train --passphrase-env VAR)`);
+      throw new ProfileError(
+        `${source}: '${key}' looks like a secret; profiles never hold secrets (pass passphrases at connect time, e.g. gift train --passphrase-env VAR)`,
+      );
     }
-    if (!KNOWN_FIELDS.has(key)) throw new ProfileError(`${source}: unknown field '${key}' (known: ${[...KNOWN_FIELDS].filter((k) => k !== '$schema').join(', ')})`);
+    if (!KNOWN_FIELDS.has(key))
+      throw new ProfileError(`${source}: unknown field '${key}' (known: ${[...KNOWN_FIELDS].filter((k) => k !== '$schema').join(', ')})`);
   }
   for (const f of STRING_FIELDS) {
-    if (v[f] !== undefined && (typeof v[f] !== 'string' || (v[f] as string).trim() === '')) throw new ProfileError(`${source}: '${f}' must be a non-empty string`);
+    if (v[f] !== undefined && (typeof v[f] !== 'string' || (v[f] as string).trim() === ''))
+      throw new ProfileError(`${source}: '${f}' must be a non-empty string`);
   }
   for (const [f, [min, max]] of Object.entries(INT_FIELDS)) {
     const n = v[f];
@@ -93,21 +117,27 @@ export function parseProfile(value: unknown, source = 'profile'): ClusterProfile
     throw new ProfileError(`${source}: 'workDir' must be absolute or start with ~/, got '${v.workDir}'`);
   }
   if (/\s|\0/.test(v.workDir)) throw new ProfileError(`${source}: 'workDir' must not contain whitespace (#SBATCH paths cannot carry it)`);
-  if (v.agent !== undefined && typeof v.agent !== 'boolean' && typeof v.agent !== 'string') throw new ProfileError(`${source}: 'agent' must be true, false or a socket path`);
-  if (v.sshConfig !== undefined && v.sshConfig !== false && typeof v.sshConfig !== 'string') throw new ProfileError(`${source}: 'sshConfig' must be a file path or false`);
+  if (v.agent !== undefined && typeof v.agent !== 'boolean' && typeof v.agent !== 'string')
+    throw new ProfileError(`${source}: 'agent' must be true, false or a socket path`);
+  if (v.sshConfig !== undefined && v.sshConfig !== false && typeof v.sshConfig !== 'string')
+    throw new ProfileError(`${source}: 'sshConfig' must be a file path or false`);
   if (v.hashKnownHosts !== undefined && typeof v.hashKnownHosts !== 'boolean') throw new ProfileError(`${source}: 'hashKnownHosts' must be true or false`);
   for (const f of ['sbatchOptions', 'setup'] as const) {
     const list = v[f];
     if (list === undefined) continue;
-    if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s.includes('\n'))) throw new ProfileError(`${source}: '${f}' must be a list of single-line strings`);
+    if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s.includes('\n')))
+      throw new ProfileError(`${source}: '${f}' must be a list of single-line strings`);
   }
   for (const opt of (v.sbatchOptions as string[] | undefined) ?? []) {
     if (!/^--?[A-Za-z]/.test(opt)) throw new ProfileError(`${source}: sbatchOptions entry '${opt}' must be an option like --constraint=a100`);
   }
-  if (typeof v.memory === 'string' && !/^\d+[KMGT]?B?$/i.test(v.memory)) throw new ProfileError(`${source}: 'memory' must look like 64G or 512000M, got '${v.memory}'`);
-  if (typeof v.time === 'string' && !/^(\d+-)?\d+(:\d+){0,2}$/.test(v.time)) throw new ProfileError(`${source}: 'time' must be Slurm time (MM, HH:MM:SS or D-HH:MM:SS), got '${v.time}'`);
+  if (typeof v.memory === 'string' && !/^\d+[KMGT]?B?$/i.test(v.memory))
+    throw new ProfileError(`${source}: 'memory' must look like 64G or 512000M, got '${v.memory}'`);
+  if (typeof v.time === 'string' && !/^(\d+-)?\d+(:\d+){0,2}$/.test(v.time))
+    throw new ProfileError(`${source}: 'time' must be Slurm time (MM, HH:MM:SS or D-HH:MM:SS), got '${v.time}'`);
   for (const f of ['partition', 'account', 'qos', 'gpuType'] as const) {
-    if (typeof v[f] === 'string' && !/^[A-Za-z0-9_.:,+-]+$/.test(v[f] as string)) throw new ProfileError(`${source}: '${f}' has characters Slurm names do not use: '${v[f]}'`);
+    if (typeof v[f] === 'string' && !/^[A-Za-z0-9_.:,+-]+$/.test(v[f] as string))
+      throw new ProfileError(`${source}: '${f}' has characters Slurm names do not use: '${v[f]}'`);
   }
   return v as unknown as ClusterProfile;
 }
@@ -173,7 +203,11 @@ export function planConnection(profile: ClusterProfile, configLines?: SshConfigL
   if (target.proxyCommand && !profile.jumpHost) {
     throw new ProfileError(`ssh config for '${profile.host}' uses ProxyCommand, which gift cannot run; use ProxyJump (or the profile's jumpHost) instead`);
   }
-  const endpoint = (alias: string, resolved = resolveSshHost(lines, alias), overrides: { user?: string; port?: number; identity?: string } = {}): SshEndpoint => ({
+  const endpoint = (
+    alias: string,
+    resolved = resolveSshHost(lines, alias),
+    overrides: { user?: string; port?: number; identity?: string } = {},
+  ): SshEndpoint => ({
     label: alias,
     host: resolved.hostName,
     port: overrides.port ?? resolved.port,
@@ -187,7 +221,10 @@ export function planConnection(profile: ClusterProfile, configLines?: SshConfigL
     profile.jumpHost !== undefined
       ? profile.jumpHost.toLowerCase() === 'none'
         ? []
-        : profile.jumpHost.split(',').map((s) => s.trim()).filter(Boolean)
+        : profile.jumpHost
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
       : target.proxyJump;
   const jumps = jumpSpecs.map((spec) => {
     const j = parseJumpSpec(spec);

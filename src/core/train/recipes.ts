@@ -59,7 +59,10 @@ export interface Recipe {
 }
 
 function args(list: (string | undefined | false)[]): string {
-  return list.filter((a): a is string => typeof a === 'string').map(shellQuote).join(' ');
+  return list
+    .filter((a): a is string => typeof a === 'string')
+    .map(shellQuote)
+    .join(' ');
 }
 
 function python(profile: ClusterProfile): string {
@@ -75,9 +78,14 @@ const bundled: Recipe = {
   command({ profile, options, gpus }) {
     const o = options;
     return `${python(profile)} code/train_bundled.py ${args([
-      '--data', 'data', '--out', 'out',
-      '--config', o.config ?? 'small',
-      '--device', gpus > 0 ? 'cuda' : 'cpu',
+      '--data',
+      'data',
+      '--out',
+      'out',
+      '--config',
+      o.config ?? 'small',
+      '--device',
+      gpus > 0 ? 'cuda' : 'cpu',
       ...(o.steps !== undefined ? ['--steps', String(o.steps)] : []),
       ...(o.batchSize !== undefined ? ['--batch-size', String(o.batchSize)] : []),
       ...(o.learningRate !== undefined ? ['--lr', String(o.learningRate)] : []),
@@ -100,10 +108,16 @@ const vlm: Recipe = {
     const o = options;
     const script = args([
       'code/recipe_vlm.py',
-      '--data', 'data/chat.jsonl', '--image-root', 'data',
-      '--model', o.baseModel ?? 'Qwen/Qwen2.5-VL-7B-Instruct',
-      '--out', 'out',
-      '--resume', 'auto',
+      '--data',
+      'data/chat.jsonl',
+      '--image-root',
+      'data',
+      '--model',
+      o.baseModel ?? 'Qwen/Qwen2.5-VL-7B-Instruct',
+      '--out',
+      'out',
+      '--resume',
+      'auto',
       ...(o.lora ? ['--lora'] : []),
       ...(o.epochs !== undefined ? ['--epochs', String(o.epochs)] : []),
       ...(o.steps !== undefined ? ['--max-steps', String(o.steps)] : []),
@@ -155,8 +169,10 @@ export function getRecipe(name: string): Recipe {
 /** The `vllm serve` command for a VLM run's final checkpoint on the cluster. */
 export function vllmServeCommand(checkpointDir: string, servedName = 'gift-cadcoder', gpus = 1): string {
   return [
-    'vllm serve', shellQuote(checkpointDir),
-    '--served-model-name', shellQuote(servedName),
+    'vllm serve',
+    shellQuote(checkpointDir),
+    '--served-model-name',
+    shellQuote(servedName),
     '--max-model-len 8192',
     `--limit-mm-per-prompt '{"image": 1}'`,
     ...(gpus > 1 ? [`--tensor-parallel-size ${gpus}`] : []),
@@ -166,5 +182,12 @@ export function vllmServeCommand(checkpointDir: string, servedName = 'gift-cadco
 /** Whether a file of out/ matches a recipe's fetch list (`*` matches within one path segment). */
 export function matchesFetchList(relPath: string, patterns: string[]): boolean {
   if (patterns.length === 0) return true;
-  return patterns.some((p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`).test(relPath));
+  return patterns.some((p) =>
+    new RegExp(
+      `^${p
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]*')}$`,
+    ).test(relPath),
+  );
 }

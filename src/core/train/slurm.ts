@@ -258,7 +258,11 @@ export function combineStatus(jobId: string, bySource: Partial<Record<StatusSour
 }
 
 function compareTaskIds(a: string, b: string): number {
-  const num = (s: string) => s.split(/[_[\]-]/).filter(Boolean).map(Number);
+  const num = (s: string) =>
+    s
+      .split(/[_[\]-]/)
+      .filter(Boolean)
+      .map(Number);
   const x = num(a);
   const y = num(b);
   for (let i = 0; i < Math.max(x.length, y.length); i++) {
@@ -367,12 +371,7 @@ export interface SbatchJob {
 /** The `#SBATCH` lines for a job: resources from the profile, paths from the job. */
 export function sbatchDirectives(profile: ClusterProfile, job: SbatchJob): string[] {
   const log = job.array ? 'slurm-%A_%a.out' : 'slurm-%j.out';
-  const d: string[] = [
-    `--job-name=${job.name}`,
-    `--chdir=${job.runDir}`,
-    `--output=${job.runDir}/${log}`,
-    `--error=${job.runDir}/${log}`,
-  ];
+  const d: string[] = [`--job-name=${job.name}`, `--chdir=${job.runDir}`, `--output=${job.runDir}/${log}`, `--error=${job.runDir}/${log}`];
   if (profile.partition) d.push(`--partition=${profile.partition}`);
   if (profile.account) d.push(`--account=${profile.account}`);
   if (profile.qos) d.push(`--qos=${profile.qos}`);

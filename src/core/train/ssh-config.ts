@@ -272,7 +272,13 @@ export function resolveSshHost(lines: SshConfigLine[], alias: string, options: R
     l.args.filter((a) => a.toLowerCase() !== 'none').map((a) => expandHome(expandTokens(a, tokens, `${l.file}:${l.line}`), home)),
   );
   const jump = value('proxyjump');
-  const proxyJump = jump && jump.toLowerCase() !== 'none' ? jump.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const proxyJump =
+    jump && jump.toLowerCase() !== 'none'
+      ? jump
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [];
   const proxyCommandLine = first.get('proxycommand');
   const proxyCommand = proxyCommandLine && proxyCommandLine.args[0]?.toLowerCase() !== 'none' ? proxyCommandLine.args.join(' ') : undefined;
   const alive = value('serveraliveinterval');

@@ -8,18 +8,18 @@ import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { Client, utils, type AgentAuthMethod, type ClientChannel, type PublicKeyAuthMethod, type SFTPWrapper } from 'ssh2';
 import type { Duplex } from 'node:stream';
-import {
-  appendKnownHost,
-  checkHostKey,
-  preferredHostKeyAlgorithms,
-  readKnownHostsFiles,
-  type HostKeyVerdict,
-} from './known-hosts';
+import { appendKnownHost, checkHostKey, preferredHostKeyAlgorithms, readKnownHostsFiles, type HostKeyVerdict } from './known-hosts';
 import { describeEndpoint, planConnection, type ClusterProfile, type ConnectionPlan, type SshEndpoint } from './profile';
 import { UserError, errorMessage } from '../errors';
 
 const DEFAULT_HOST_KEY_ALGORITHMS = [
-  'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa',
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
 ];
 
 export class SshError extends UserError {
@@ -82,7 +82,13 @@ export function shq(s: string): string {
 class RemoteShell {
   private stdout = Buffer.alloc(0);
   private stderr = Buffer.alloc(0);
-  private pending: { marker: Buffer; resolve: (r: ExecResult) => void; reject: (e: Error) => void; outDone?: { code: number; text: string }; errDone?: string } | null = null;
+  private pending: {
+    marker: Buffer;
+    resolve: (r: ExecResult) => void;
+    reject: (e: Error) => void;
+    outDone?: { code: number; text: string };
+    errDone?: string;
+  } | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   closed = false;
 
@@ -110,7 +116,12 @@ class RemoteShell {
       if (at >= 0) {
         const lineEnd = this.stdout.indexOf(0x0a, at + p.marker.length);
         if (lineEnd >= 0) {
-          const code = Number(this.stdout.subarray(at + p.marker.length, lineEnd).toString('latin1').trim());
+          const code = Number(
+            this.stdout
+              .subarray(at + p.marker.length, lineEnd)
+              .toString('latin1')
+              .trim(),
+          );
           // The marker is written after a newline the shell adds; take that newline off again.
           const body = this.stdout.subarray(0, Math.max(0, at - 1));
           p.outDone = { code, text: body.toString('utf8') };
@@ -246,7 +257,9 @@ export class ClusterConnection {
           const next = hops[i + 1];
           sock = await new Promise<Duplex>((resolve, reject) =>
             client.forwardOut('127.0.0.1', 0, next.host, next.port, (err, stream) =>
-              err ? reject(new SshError(`jump host ${describeEndpoint(hops[i])} could not reach ${next.host}:${next.port}: ${err.message}`, 'connect')) : resolve(stream),
+              err
+                ? reject(new SshError(`jump host ${describeEndpoint(hops[i])} could not reach ${next.host}:${next.port}: ${err.message}`, 'connect'))
+                : resolve(stream),
             ),
           );
         }
@@ -310,7 +323,12 @@ export class ClusterConnection {
     const agent: AgentAuthMethod[] = this.plan.agent ? [{ type: 'agent', username: endpoint.user, agent: this.plan.agent }] : [];
     const auth: (AgentAuthMethod | PublicKeyAuthMethod)[] = [...agent, ...keyMethods];
     if (auth.length === 0) {
-      return Promise.reject(new SshError(`no way to log in to ${describeEndpoint(endpoint)}: no identity file found and no SSH agent (set identityFile or agent in the profile)`, 'auth'));
+      return Promise.reject(
+        new SshError(
+          `no way to log in to ${describeEndpoint(endpoint)}: no identity file found and no SSH agent (set identityFile or agent in the profile)`,
+          'auth',
+        ),
+      );
     }
     let refusal: SshError | null = null;
     const client = new Client();
@@ -367,7 +385,10 @@ export class ClusterConnection {
             return verify(false);
           }
           if (verdict.status === 'revoked') {
-            refusal = new SshError(`host key ${verdict.fingerprint} of ${endpoint.label} is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`, 'host-key');
+            refusal = new SshError(
+              `host key ${verdict.fingerprint} of ${endpoint.label} is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`,
+              'host-key',
+            );
             return verify(false);
           }
           const knownHostsFile = this.plan.knownHostsFiles[0];
@@ -520,7 +541,12 @@ export class ClusterConnection {
   }
 
   /** One SFTP request as a promise, failing fast on connection loss; `missingOk` maps "no such file" to null. */
-  private sftpRequest<T>(op: string, p: string, start: (s: SFTPWrapper, cb: (err: Error | null | undefined, value?: T) => void) => void, missingOk = false): Promise<T | null> {
+  private sftpRequest<T>(
+    op: string,
+    p: string,
+    start: (s: SFTPWrapper, cb: (err: Error | null | undefined, value?: T) => void) => void,
+    missingOk = false,
+  ): Promise<T | null> {
     return this.sftp().then((s) =>
       this.guard(
         new Promise<T | null>((resolve, reject) =>

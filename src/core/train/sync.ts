@@ -221,7 +221,9 @@ async function uploadFrom(conn: ClusterConnection, file: LocalFile, remotePart: 
         const at = position + o;
         writes.push(
           new Promise<void>((resolve, reject) =>
-            sftp.write(handle, buf, o, len, at, (err) => (err ? reject(new SshError(`SFTP write ${remotePart}: ${err.message}`, /no response/i.test(err.message) ? 'closed' : 'sftp')) : resolve())),
+            sftp.write(handle, buf, o, len, at, (err) =>
+              err ? reject(new SshError(`SFTP write ${remotePart}: ${err.message}`, /no response/i.test(err.message) ? 'closed' : 'sftp')) : resolve(),
+            ),
           ),
         );
       }

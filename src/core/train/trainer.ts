@@ -69,7 +69,12 @@ function shortHash(s: string): string {
 }
 
 function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[._]+/, '').slice(0, 40) || 'data';
+  return (
+    s
+      .replace(/[^A-Za-z0-9_.-]+/g, '_')
+      .replace(/^[._]+/, '')
+      .slice(0, 40) || 'data'
+  );
 }
 
 /** Adds the bundled model's token ids to an imagefolder export, dropping the programs the tokenizer cannot encode. */
@@ -144,7 +149,8 @@ export async function submitTraining(conn: ClusterConnection, store: RunStore, o
       remoteData = `${workDir}/data/${key}`;
       progress(`uploading to ${conn.label}:${remoteData}`);
       dataSync = await syncFolder(conn, local, remoteData, {
-        onProgress: (p) => p.current === undefined || progress(`  ${p.files}/${p.totalFiles} files, ${(p.bytes / 1e6).toFixed(1)}/${(p.totalBytes / 1e6).toFixed(1)} MB`),
+        onProgress: (p) =>
+          p.current === undefined || progress(`  ${p.files}/${p.totalFiles} files, ${(p.bytes / 1e6).toFixed(1)}/${(p.totalBytes / 1e6).toFixed(1)} MB`),
       });
       progress(`data: ${dataSync.uploaded} uploaded, ${dataSync.unchanged} unchanged, ${dataSync.deleted} removed`);
     }
@@ -344,7 +350,7 @@ export async function fetchRun(
   }
   const recipeFetch = run.kind === 'bootstrap' ? ['shards/*/*'] : getRecipe(run.recipe).fetch;
   const base = run.kind === 'bootstrap' ? run.remoteDir : `${run.remoteDir}/out`;
-  const tree = run.kind === 'bootstrap' ? (await listRemoteTree(conn, `${run.remoteDir}/shards`, 'shards')) : await listRemoteTree(conn, base);
+  const tree = run.kind === 'bootstrap' ? await listRemoteTree(conn, `${run.remoteDir}/shards`, 'shards') : await listRemoteTree(conn, base);
   const chosen = tree.filter((f) => options.all || matchesFetchList(f.rel, recipeFetch));
   const abs = path.resolve(outDir);
   await fs.promises.mkdir(abs, { recursive: true });

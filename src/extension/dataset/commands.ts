@@ -83,7 +83,8 @@ export class DatasetCommands {
       'dataset.openSample': (arg?: DatasetNode | string) => this.openSample(arg),
       'dataset.moveToSrs': (arg?: unknown, selection?: unknown, options?: MoveOptions) => this.move(idsOf(arg, selection), 'srs', options),
       'dataset.moveToFda': (arg?: unknown, selection?: unknown, options?: MoveOptions) => this.move(idsOf(arg, selection), 'fda', options),
-      'dataset.moveTo': (arg?: unknown, selection?: unknown, collection?: string, options?: MoveOptions) => this.moveToPicked(idsOf(arg, selection), collection, options),
+      'dataset.moveTo': (arg?: unknown, selection?: unknown, collection?: string, options?: MoveOptions) =>
+        this.moveToPicked(idsOf(arg, selection), collection, options),
       'dataset.remove': (arg?: unknown, selection?: unknown, options?: { confirm?: boolean }) => this.remove(idsOf(arg, selection), options),
       'dataset.export': (options?: ExportCommandOptions) => this.exportCommand(options),
       'dataset.bootstrap': (options?: BootstrapCommandOptions) => this.runBootstrap(options),
@@ -184,19 +185,16 @@ export class DatasetCommands {
     const dataset = ds;
     const name = path.basename(source.fsPath);
     try {
-      const report = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Importing ${name}` },
-        (progress) => {
-          let last = 0;
-          return importIntoDataset(dataset, source.fsPath, {
-            collection: options.collection,
-            onProgress: (done, total) => {
-              progress.report({ message: `${done} / ${total}`, increment: ((done - last) / Math.max(1, total)) * 100 });
-              last = done;
-            },
-          });
-        },
-      );
+      const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Importing ${name}` }, (progress) => {
+        let last = 0;
+        return importIntoDataset(dataset, source.fsPath, {
+          collection: options.collection,
+          onProgress: (done, total) => {
+            progress.report({ message: `${done} / ${total}`, increment: ((done - last) / Math.max(1, total)) * 100 });
+            last = done;
+          },
+        });
+      });
       for (const w of report.warnings) log().warn(formatWarning(w));
       this.service.changed();
       const detail = `${report.imported} imported, ${report.skipped} already present${report.warnings.length ? `, ${report.warnings.length} line(s) skipped (see GIFT CAD log)` : ''}`;
@@ -316,7 +314,14 @@ export class DatasetCommands {
       const NEW = { label: '$(add) New collection…', description: '' };
       const picked = await vscode.window.showQuickPick([...names, NEW], { title: `Move ${ids.length} sample(s) to…` });
       if (!picked) return { ok: false, message: 'no collection chosen' };
-      target = picked === NEW ? await vscode.window.showInputBox({ title: 'New collection', prompt: 'a-z, 0-9, _ and -', validateInput: (v) => (/^[a-z0-9_-]{1,64}$/.test(v) ? undefined : 'Use 1–64 characters from a-z, 0-9, _ and -') }) : picked.label;
+      target =
+        picked === NEW
+          ? await vscode.window.showInputBox({
+              title: 'New collection',
+              prompt: 'a-z, 0-9, _ and -',
+              validateInput: (v) => (/^[a-z0-9_-]{1,64}$/.test(v) ? undefined : 'Use 1–64 characters from a-z, 0-9, _ and -'),
+            })
+          : picked.label;
       if (!target) return { ok: false, message: 'no collection chosen' };
       if (picked === NEW) await ds.createCollection(target);
     }
@@ -329,7 +334,11 @@ export class DatasetCommands {
     if (ids.length === 0) return fail('Remove: choose samples in the GIFT Dataset view.');
     if (options.confirm !== false) {
       const what = ids.length === 1 ? `sample ${ids[0]}` : `${ids.length} samples`;
-      const choice = await vscode.window.showWarningMessage(`Remove ${what} from the dataset?`, { modal: true, detail: 'Their images stay in the dataset folder.' }, 'Remove');
+      const choice = await vscode.window.showWarningMessage(
+        `Remove ${what} from the dataset?`,
+        { modal: true, detail: 'Their images stay in the dataset folder.' },
+        'Remove',
+      );
       if (choice !== 'Remove') return { ok: false, message: 'cancelled' };
     }
     try {
@@ -384,7 +393,11 @@ export class DatasetCommands {
     // SRS pairs the program with the image it reconstructs; FDA needs the ground truth's code.
     let image: string | Uint8Array = '';
     if (kind === 'srs') {
-      const chosen = preview.image?.isSource ? preview.image.uri : preview.sample?.referenceImage ? vscode.Uri.file(preview.sample.referenceImage) : options.image;
+      const chosen = preview.image?.isSource
+        ? preview.image.uri
+        : preview.sample?.referenceImage
+          ? vscode.Uri.file(preview.sample.referenceImage)
+          : options.image;
       const picked =
         chosen ??
         (
@@ -399,7 +412,8 @@ export class DatasetCommands {
       image = picked.fsPath;
     }
     const reference = preview.referenceSource;
-    if (kind === 'fda' && !reference) return fail(`${label}: set the reference (the ground truth) first: FDA pairs this program's render with the reference's code.`);
+    if (kind === 'fda' && !reference)
+      return fail(`${label}: set the reference (the ground truth) first: FDA pairs this program's render with the reference's code.`);
     const render = async () => {
       const rendered = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Rendering for FDA…' }, () =>
         this.kernel.run('render.image', { shape: { kind: 'code', source } }),
@@ -482,7 +496,9 @@ export class DatasetCommands {
         exportDataset(ds, { format: format, out: target, collections: chosen }),
       );
       for (const w of report.warnings) log().warn(formatWarning(w));
-      const counts = Object.entries(report.byCollection).map(([k, v]) => `${k} ${v}`).join(', ');
+      const counts = Object.entries(report.byCollection)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
       const detail = `${report.records} records (${counts}) to ${report.file}`;
       log().info(`exported ${detail}`);
       if (!options.out) {
@@ -566,8 +582,7 @@ function isDataset(value: Dataset | CommandOutcome): value is Dataset {
 
 /** Record ids from a command's arguments: a tree node (+ the selection), an id, or a list of ids. */
 export function idsOf(arg: unknown, selection: unknown): string[] {
-  const fromOne = (v: unknown): string | undefined =>
-    typeof v === 'string' ? v : isSampleNode(v) ? v.record.id : undefined;
+  const fromOne = (v: unknown): string | undefined => (typeof v === 'string' ? v : isSampleNode(v) ? v.record.id : undefined);
   if (Array.isArray(selection) && selection.length > 0 && selection.some(isSampleNode)) {
     return [...new Set(selection.map(fromOne).filter((v): v is string => !!v))];
   }

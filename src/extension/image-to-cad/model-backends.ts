@@ -44,7 +44,9 @@ export function onnxImageBackend(kernel: KernelService, modelsDir: string): Imag
         dir = resolveModelSetting(configured);
         const card = dir.endsWith('.json') ? dir : path.join(dir, 'model.json');
         if (!fs.existsSync(card)) {
-          throw new BackendUnavailableError(`Image to CAD: gift.onnx.model is '${configured}', but ${card} does not exist. Point it at a model folder (model.json + model.onnx) or clear it to use the bundled model.`);
+          throw new BackendUnavailableError(
+            `Image to CAD: gift.onnx.model is '${configured}', but ${card} does not exist. Point it at a model folder (model.json + model.onnx) or clear it to use the bundled model.`,
+          );
         }
       } else {
         try {

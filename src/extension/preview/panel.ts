@@ -232,8 +232,7 @@ export class PreviewPanel {
         this.post(hostNotification('running', { version }));
       },
       onResult: ({ source, result }, version) => this.applyResult(result, version, source),
-      onError: (error, version) =>
-        this.applyResult({ ok: false, error: { kind: 'runtime', message: errorMessage(error) ?? String(error) }, ms: 0 }, version),
+      onError: (error, version) => this.applyResult({ ok: false, error: { kind: 'runtime', message: errorMessage(error) ?? String(error) }, ms: 0 }, version),
     });
     this.iouRunner = new LiveRunner<IouInput, { input: IouInput; result: JobResult<IouJobResult> }>({
       delayMs: 0,
@@ -548,9 +547,7 @@ export class PreviewPanel {
     this.postDocument();
     this.postReference();
     this.post(hostNotification('metrics', this.metrics));
-    this.post(
-      hostNotification('sourceImage', this.sourceImage ? { name: this.sourceImage.name, dataUri: this.sourceImage.dataUri } : { name: null }),
-    );
+    this.post(hostNotification('sourceImage', this.sourceImage ? { name: this.sourceImage.name, dataUri: this.sourceImage.dataUri } : { name: null }));
     this.postCandidates();
     if (this.lastShape) this.post(hostNotification('shape', this.lastShape));
     if (this.lastError) this.post(hostNotification('error', this.lastError));

@@ -44,7 +44,8 @@ export class TrainingCommands {
       'train.cancel': (target?: unknown) => this.cancel(target),
       'train.fetch': (target?: unknown) => this.fetch(target),
       'train.refresh': () => this.refresh(),
-      'train.editProfiles': () => vscode.commands.executeCommand('workbench.action.openSettingsJson', { revealSetting: { key: 'gift.train.profiles', edit: true } }),
+      'train.editProfiles': () =>
+        vscode.commands.executeCommand('workbench.action.openSettingsJson', { revealSetting: { key: 'gift.train.profiles', edit: true } }),
     };
   }
 
@@ -61,10 +62,12 @@ export class TrainingCommands {
       label =
         usable.length === 1
           ? usable[0].label
-          : (await vscode.window.showQuickPick(
-              usable.map((p) => ({ label: p.label, description: `${p.profile!.host}${p.profile!.partition ? ` (${p.profile!.partition})` : ''}` })),
-              { title: 'Start Training Run: cluster profile' },
-            ))?.label;
+          : (
+              await vscode.window.showQuickPick(
+                usable.map((p) => ({ label: p.label, description: `${p.profile!.host}${p.profile!.partition ? ` (${p.profile!.partition})` : ''}` })),
+                { title: 'Start Training Run: cluster profile' },
+              )
+            )?.label;
     }
     if (label === undefined) return { ok: false, message: 'no profile chosen' };
     if (!usable.some((p) => p.label === label)) return fail(`Start Training Run: no usable cluster profile '${label}' in gift.train.profiles.`);
@@ -134,21 +137,21 @@ export class TrainingCommands {
     const profileName = label;
     let result: Awaited<ReturnType<TrainingService['submit']>>;
     try {
-      result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Training on ${profileName}` },
-        (progress) =>
-          this.service.submit({ profileLabel: profileName, recipe: recipe!, recipeOptions, data, collections }, (line) =>
-            progress.report({ message: line.trim() }),
-          ),
+      result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Training on ${profileName}` }, (progress) =>
+        this.service.submit({ profileLabel: profileName, recipe: recipe!, recipeOptions, data, collections }, (line) =>
+          progress.report({ message: line.trim() }),
+        ),
       );
     } catch (e) {
       return fail(`Start Training Run on ${profileName}: ${errorMessage(e)}`);
     }
     const run = result.run;
     const exported = result.exported ? `, ${result.exported.records} records` : '';
-    void vscode.window.showInformationMessage(`Submitted Slurm job ${run.jobId} (run ${run.id}) on ${profileName}${exported}.`, 'Follow Logs').then((choice) => {
-      if (choice) void this.followLogs(run.id);
-    });
+    void vscode.window
+      .showInformationMessage(`Submitted Slurm job ${run.jobId} (run ${run.id}) on ${profileName}${exported}.`, 'Follow Logs')
+      .then((choice) => {
+        if (choice) void this.followLogs(run.id);
+      });
     return { ok: true, detail: run.id };
   }
 
@@ -156,7 +159,10 @@ export class TrainingCommands {
   private async pickRun(target: unknown, title: string, filter: (r: RunRecord) => boolean = () => true): Promise<RunRecord | undefined> {
     const ref = typeof target === 'string' ? target : isRunNode(target) ? target.runId : undefined;
     if (ref !== undefined) return this.service.run(ref);
-    const runs = this.service.runs().filter(filter).sort((a, b) => b.submitted.localeCompare(a.submitted));
+    const runs = this.service
+      .runs()
+      .filter(filter)
+      .sort((a, b) => b.submitted.localeCompare(a.submitted));
     const picked = await vscode.window.showQuickPick(
       runs.map((r) => ({ label: r.id, description: `job ${r.jobId} · ${r.state} · ${r.profile.name ?? r.profile.host}`, run: r })),
       { title },
@@ -207,7 +213,9 @@ export class TrainingCommands {
     if (!run) return { ok: false, message: 'no run chosen' };
     let result: Awaited<ReturnType<TrainingService['fetch']>>;
     try {
-      result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Fetching ${run.id}…` }, () => this.service.fetch(run));
+      result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Fetching ${run.id}…` }, () =>
+        this.service.fetch(run),
+      );
     } catch (e) {
       return fail(`Fetch Artefacts of ${run.id}: ${errorMessage(e)}`);
     }

@@ -86,7 +86,11 @@ export function profileLabel(profile: ClusterProfile): string {
   return profile.name ?? profile.host;
 }
 
-export type ConnectionState = { state: 'connected' | 'connecting' | 'reconnecting' | 'error'; detail?: string; /** Drops recovered from so far. */ reconnects?: number };
+export type ConnectionState = {
+  state: 'connected' | 'connecting' | 'reconnecting' | 'error';
+  detail?: string /** Drops recovered from so far. */;
+  reconnects?: number;
+};
 
 export class TrainingService implements vscode.Disposable {
   readonly store: RunStore;
@@ -230,7 +234,12 @@ export class TrainingService implements vscode.Disposable {
       const needsPassphrase = e instanceof SshError && e.kind === 'auth' && /encrypted/.test(e.message);
       if (!needsPassphrase || !interactive) throw e;
       if (stored) await this.secrets.forgetPassphrase(label); // it no longer opens the key
-      const entered = await this.prompts.askPassphrase(label, errorMessage(e).replace(/\(gift train --passphrase-env VAR\)/, '').trim());
+      const entered = await this.prompts.askPassphrase(
+        label,
+        errorMessage(e)
+          .replace(/\(gift train --passphrase-env VAR\)/, '')
+          .trim(),
+      );
       if (!entered) throw new Error(`no passphrase entered for ${label}`);
       const conn = await ClusterConnection.open(profile, connectOptions(entered));
       if (await this.prompts.offerToRemember(label)) await this.secrets.rememberPassphrase(label, entered);
@@ -241,7 +250,10 @@ export class TrainingService implements vscode.Disposable {
   /** Closes every connection (after gift.train.profiles changes, or on dispose). */
   closeConnections(): void {
     for (const [label, opening] of this.connections) {
-      opening.then((c) => c.close(), () => undefined);
+      opening.then(
+        (c) => c.close(),
+        () => undefined,
+      );
       this.connectionStates.delete(label);
     }
     this.connections.clear();
@@ -275,7 +287,8 @@ export class TrainingService implements vscode.Disposable {
     const conn = await this.connectFor(run, interactive);
     const label = profileLabel(run.profile);
     // The core reconnects inside the next call; say so while it does.
-    if (!conn.connected) this.setConnectionState(label, { ...this.connectionStates.get(label), state: 'reconnecting', detail: 'the connection dropped; reconnecting' });
+    if (!conn.connected)
+      this.setConnectionState(label, { ...this.connectionStates.get(label), state: 'reconnecting', detail: 'the connection dropped; reconnecting' });
     const status = await refreshStatus(conn, this.store, run);
     this.statuses.set(run.id, status);
     this.changed();

@@ -97,7 +97,11 @@ export class TrainingTreeProvider implements vscode.TreeDataProvider<TrainingNod
     item.iconPath = new vscode.ThemeIcon(connection?.state === 'error' ? 'debug-disconnect' : connection?.state === 'reconnecting' ? 'sync~spin' : 'server');
     const where = p ? `${p.user ? `${p.user}@` : ''}${p.host}${p.port && p.port !== 22 ? `:${p.port}` : ''}` : '';
     const state =
-      connection?.state === 'reconnecting' ? ' · reconnecting…' : connection?.state === 'error' ? ' · not connected' : connection?.state === 'connected'
+      connection?.state === 'reconnecting'
+        ? ' · reconnecting…'
+        : connection?.state === 'error'
+          ? ' · not connected'
+          : connection?.state === 'connected'
             ? ` · connected${connection.reconnects ? ` (reconnected ${connection.reconnects}×)` : ''}`
             : '';
     item.description = `${where}${p?.partition ? ` (${p.partition})` : ''}${state}${entry?.configured === false ? ' · not in settings' : ''}`;

@@ -7,20 +7,7 @@
  * Every function refuses degenerate input before OCCT sees it (OCCT can hang on it) and turns
  * OCCT's C++ exceptions into CadError('geometry', `${method}(): …`).
  */
-import {
-  cast,
-  Compound,
-  Edge,
-  Face,
-  getOC,
-  iterTopo,
-  Shell,
-  Solid,
-  Vertex,
-  Wire,
-  type AnyShape,
-  type Shape3D,
-} from 'replicad';
+import { cast, Compound, Edge, Face, getOC, iterTopo, Shell, Solid, Vertex, Wire, type AnyShape, type Shape3D } from 'replicad';
 import { CadError } from '../../errors';
 import { occtErrorMessage } from '../../occt/occt';
 import { Frame } from './plane';
@@ -218,7 +205,7 @@ export function polygonWire(method: string, points: Vec3[]): Wire {
 
 export function isClosedWire(w: Wire): boolean {
   const o = outlines.get(w);
-  if (o) return o.length > 2 && o[0].distance(o[o.length - 1]) < 1e-7 || isOccClosed(w);
+  if (o) return (o.length > 2 && o[0].distance(o[o.length - 1]) < 1e-7) || isOccClosed(w);
   return isOccClosed(w);
 }
 
@@ -335,7 +322,11 @@ export function revolveFace(method: string, face: Face, axisStart: Vec3, axisDir
 }
 
 export function boxSolid(method: string, corner: Vec3, frame: Frame, dx: number, dy: number, dz: number): Solid {
-  for (const [n, v] of [['length', dx], ['width', dy], ['height', dz]] as const) {
+  for (const [n, v] of [
+    ['length', dx],
+    ['width', dy],
+    ['height', dz],
+  ] as const) {
     if (!(Math.abs(v) > LENGTH_EPS)) throw geometryError(method, `${n} must not be zero (got ${v})`);
   }
   // OCCT boxes need positive sizes: move the corner for negative ones.
@@ -432,8 +423,7 @@ export type BooleanKind = 'fuse' | 'cut' | 'intersect';
 export function booleanOp(method: string, kind: BooleanKind, base: AnyShape, tools: AnyShape[]): Shape3D {
   if (tools.length === 0) return as3D(method, base);
   return occ(method, (oc, keep) => {
-    const algo =
-      kind === 'fuse' ? new oc.BRepAlgoAPI_Fuse() : kind === 'cut' ? new oc.BRepAlgoAPI_Cut() : new oc.BRepAlgoAPI_Common();
+    const algo = kind === 'fuse' ? new oc.BRepAlgoAPI_Fuse() : kind === 'cut' ? new oc.BRepAlgoAPI_Cut() : new oc.BRepAlgoAPI_Common();
     keep(algo);
     const args = keep(new oc.NCollection_List_TopoDS_Shape());
     args.Append(base.wrapped);
@@ -615,4 +605,3 @@ export function edgeEndpoints(edge: Edge | Wire): [Vec3, Vec3] {
 export function isValidShape(shape: AnyShape): boolean {
   return occ('isValid', (oc, keep) => keep(new oc.BRepCheck_Analyzer(shape.wrapped, true, false, false)).IsValid());
 }
-

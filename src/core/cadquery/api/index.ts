@@ -35,7 +35,14 @@ export function createCadQueryModule(): HostObject {
       const pnt = b.pnt === undefined ? Vec3.ZERO : toVec3('Solid.makeBox', 'pnt', b.pnt);
       const f = namedFrame('XY', pnt);
       return new ShapeObj(
-        boxSolid('Solid.makeBox', pnt, f, expectNumber('Solid.makeBox', 'length', b.length), expectNumber('Solid.makeBox', 'width', b.width), expectNumber('Solid.makeBox', 'height', b.height)),
+        boxSolid(
+          'Solid.makeBox',
+          pnt,
+          f,
+          expectNumber('Solid.makeBox', 'length', b.length),
+          expectNumber('Solid.makeBox', 'width', b.width),
+          expectNumber('Solid.makeBox', 'height', b.height),
+        ),
       );
     }),
     makeCylinder: builtin('Solid.makeCylinder', (a, k) => {
@@ -43,7 +50,15 @@ export function createCadQueryModule(): HostObject {
       const pnt = b.pnt === undefined ? Vec3.ZERO : toVec3('Solid.makeCylinder', 'pnt', b.pnt);
       const dir = b.dir === undefined ? new Vec3(0, 0, 1) : toVec3('Solid.makeCylinder', 'dir', b.dir);
       return new ShapeObj(
-        cylinderSolid('Solid.makeCylinder', pnt, dir, new Vec3(1, 0, 0), expectNumber('Solid.makeCylinder', 'radius', b.radius), expectNumber('Solid.makeCylinder', 'height', b.height), b.angleDegrees === undefined ? 360 : expectNumber('Solid.makeCylinder', 'angleDegrees', b.angleDegrees)),
+        cylinderSolid(
+          'Solid.makeCylinder',
+          pnt,
+          dir,
+          new Vec3(1, 0, 0),
+          expectNumber('Solid.makeCylinder', 'radius', b.radius),
+          expectNumber('Solid.makeCylinder', 'height', b.height),
+          b.angleDegrees === undefined ? 360 : expectNumber('Solid.makeCylinder', 'angleDegrees', b.angleDegrees),
+        ),
       );
     }),
     makeSphere: builtin('Solid.makeSphere', (a, k) => {
@@ -52,7 +67,16 @@ export function createCadQueryModule(): HostObject {
       const dir = b.dir === undefined ? new Vec3(0, 0, 1) : toVec3('Solid.makeSphere', 'dir', b.dir);
       const n = (v: Value | undefined, d: number, name: string) => (v === undefined ? d : expectNumber('Solid.makeSphere', name, v));
       return new ShapeObj(
-        sphereSolid('Solid.makeSphere', pnt, dir, new Vec3(1, 0, 0), expectNumber('Solid.makeSphere', 'radius', b.radius), n(b.angleDegrees1, 0, 'angleDegrees1'), n(b.angleDegrees2, 90, 'angleDegrees2'), n(b.angleDegrees3, 360, 'angleDegrees3')),
+        sphereSolid(
+          'Solid.makeSphere',
+          pnt,
+          dir,
+          new Vec3(1, 0, 0),
+          expectNumber('Solid.makeSphere', 'radius', b.radius),
+          n(b.angleDegrees1, 0, 'angleDegrees1'),
+          n(b.angleDegrees2, 90, 'angleDegrees2'),
+          n(b.angleDegrees3, 360, 'angleDegrees3'),
+        ),
       );
     }),
   };

@@ -31,8 +31,22 @@ const NAMED_VIEWS: Record<string, [Vec3, boolean]> = {
 };
 
 const GEOM_TYPES = new Set([
-  'PLANE', 'CYLINDER', 'CONE', 'SPHERE', 'TORUS', 'BEZIER', 'BSPLINE', 'REVOLUTION', 'EXTRUSION', 'OFFSET', 'OTHER',
-  'LINE', 'CIRCLE', 'ELLIPSE', 'HYPERBOLA', 'PARABOLA',
+  'PLANE',
+  'CYLINDER',
+  'CONE',
+  'SPHERE',
+  'TORUS',
+  'BEZIER',
+  'BSPLINE',
+  'REVOLUTION',
+  'EXTRUSION',
+  'OFFSET',
+  'OTHER',
+  'LINE',
+  'CIRCLE',
+  'ELLIPSE',
+  'HYPERBOLA',
+  'PARABOLA',
 ]);
 
 // ---- tokenizer ------------------------------------------------------------------------------
@@ -266,8 +280,7 @@ function directionOnly(d: Vec3): Selector {
 }
 
 function typeSelector(type: string): Selector {
-  return (objs) =>
-    objs.filter((o) => (o instanceof Face ? faceGeomType(o) === type : o instanceof Edge ? edgeGeomType(o) === type : false));
+  return (objs) => objs.filter((o) => (o instanceof Face ? faceGeomType(o) === type : o instanceof Edge ? edgeGeomType(o) === type : false));
 }
 
 function centerKey(o: AnyShape, d: Vec3): number {

@@ -51,7 +51,10 @@ export class ShapeObj implements HostObject {
 type ShapeMethod = (s: AnyShape, args: Value[], kwargs: Kwargs) => Value;
 
 const listOf = (shapes: AnyShape[]) => new PyList(shapes.map((s) => new ShapeObj(s)));
-const sub = (kind: TopoKind): ShapeMethod => (s) => listOf(subShapes(s, kind));
+const sub =
+  (kind: TopoKind): ShapeMethod =>
+  (s) =>
+    listOf(subShapes(s, kind));
 
 const SHAPE_METHODS: Record<string, ShapeMethod> = {
   Volume: (s) => volumeOf(s),
@@ -86,7 +89,12 @@ const SHAPE_METHODS: Record<string, ShapeMethod> = {
   rotate: (s, a, k) => {
     const b = bindArgs('rotate', ['startVector', 'endVector', 'angleDegrees'], a, k);
     return new ShapeObj(
-      rotateShape(s, toVec3('rotate', 'startVector', b.startVector), toVec3('rotate', 'endVector', b.endVector), expectNumber('rotate', 'angleDegrees', b.angleDegrees)),
+      rotateShape(
+        s,
+        toVec3('rotate', 'startVector', b.startVector),
+        toVec3('rotate', 'endVector', b.endVector),
+        expectNumber('rotate', 'angleDegrees', b.angleDegrees),
+      ),
     );
   },
   mirror: (s, a, k) => {

@@ -129,7 +129,11 @@ const SKETCH_METHODS: Record<string, SketchMethod> = {
     const h = expectNumber(m, 'h', b.h);
     if (!(Math.abs(w) > LENGTH_EPS && Math.abs(h) > LENGTH_EPS)) throw geometryError(`Sketch.${m}`, 'width and height must not be zero');
     return faceElement(s, m, modeOf(m, b.mode), b.angle === undefined ? 0 : expectNumber(m, 'angle', b.angle), (f) =>
-      facesFromWires(`Sketch.${m}`, [polygonWire(`Sketch.${m}`, [f.toWorld(-w / 2, -h / 2), f.toWorld(w / 2, -h / 2), f.toWorld(w / 2, h / 2), f.toWorld(-w / 2, h / 2)])], LOCAL),
+      facesFromWires(
+        `Sketch.${m}`,
+        [polygonWire(`Sketch.${m}`, [f.toWorld(-w / 2, -h / 2), f.toWorld(w / 2, -h / 2), f.toWorld(w / 2, h / 2), f.toWorld(-w / 2, h / 2)])],
+        LOCAL,
+      ),
     );
   },
   circle: (s, a, k) => {
@@ -157,7 +161,16 @@ const SKETCH_METHODS: Record<string, SketchMethod> = {
     let pts = items.map((p) => toVec3(`Sketch.${m}`, 'pts', p));
     if (pts.length > 1 && pts[0].distance(pts[pts.length - 1]) < LENGTH_EPS) pts = pts.slice(0, -1);
     return faceElement(s, m, modeOf(m, b.mode), b.angle === undefined ? 0 : expectNumber(m, 'angle', b.angle), (f) =>
-      facesFromWires(`Sketch.${m}`, [polygonWire(`Sketch.${m}`, pts.map((p) => f.toWorld(p.x, p.y)))], LOCAL),
+      facesFromWires(
+        `Sketch.${m}`,
+        [
+          polygonWire(
+            `Sketch.${m}`,
+            pts.map((p) => f.toWorld(p.x, p.y)),
+          ),
+        ],
+        LOCAL,
+      ),
     );
   },
   push: (s, a, k) => {

@@ -146,10 +146,7 @@ export function toVec3(fname: string, arg: string, value: Value | undefined): Ve
   const v = asVec3(value);
   if (v) checkFinite(fname, arg, v);
   if (v) return v;
-  throw new CadError(
-    'runtime',
-    `${fname}(): '${arg}' must be a Vector or a tuple of 2 or 3 numbers, not ${value === undefined ? 'missing' : typeName(value)}`,
-  );
+  throw new CadError('runtime', `${fname}(): '${arg}' must be a Vector or a tuple of 2 or 3 numbers, not ${value === undefined ? 'missing' : typeName(value)}`);
 }
 
 function checkFinite(fname: string, arg: string, v: Vec3): void {
@@ -162,9 +159,7 @@ function checkFinite(fname: string, arg: string, v: Vec3): void {
 export const vectorConstructor = builtin('Vector', (args, kwargs) => {
   if (Object.keys(kwargs).length) {
     const b = bindArgs('Vector', ['x=', 'y=', 'z='], args, kwargs);
-    return new VectorObj(
-      new Vec3(expectNumber('Vector', 'x', b.x ?? 0), expectNumber('Vector', 'y', b.y ?? 0), expectNumber('Vector', 'z', b.z ?? 0)),
-    );
+    return new VectorObj(new Vec3(expectNumber('Vector', 'x', b.x ?? 0), expectNumber('Vector', 'y', b.y ?? 0), expectNumber('Vector', 'z', b.z ?? 0)));
   }
   if (args.length === 0) return new VectorObj(Vec3.ZERO);
   if (args.length === 1) return new VectorObj(toVec3('Vector', 'v', args[0]));

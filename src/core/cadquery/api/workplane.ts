@@ -104,7 +104,16 @@ class Context {
 const needsClean = new WeakSet<object>();
 
 function isShape(o: unknown): o is AnyShape {
-  return o instanceof Solid || o instanceof Compound || o instanceof Face || o instanceof Wire || o instanceof Edge || o instanceof Vertex || o instanceof Shell || (o !== null && typeof o === 'object' && o.constructor?.name === 'CompSolid');
+  return (
+    o instanceof Solid ||
+    o instanceof Compound ||
+    o instanceof Face ||
+    o instanceof Wire ||
+    o instanceof Edge ||
+    o instanceof Vertex ||
+    o instanceof Shell ||
+    (o !== null && typeof o === 'object' && o.constructor?.name === 'CompSolid')
+  );
 }
 
 function isSolidLike(o: unknown): o is Shape3D {
@@ -421,8 +430,7 @@ function fuseIfOverlapping(method: string, solids: Shape3D[]): Shape3D {
   const boxes = solids.map(boundsOf);
   const overlap = boxes.some((a, i) =>
     boxes.some(
-      (b, j) =>
-        j > i && a.min.x <= b.max.x && b.min.x <= a.max.x && a.min.y <= b.max.y && b.min.y <= a.max.y && a.min.z <= b.max.z && b.min.z <= a.max.z,
+      (b, j) => j > i && a.min.x <= b.max.x && b.min.x <= a.max.x && a.min.y <= b.max.y && b.min.y <= a.max.y && a.min.z <= b.max.z && b.min.z <= a.max.z,
     ),
   );
   return overlap ? fuseAll(method, solids) : (compoundOf(solids) as Shape3D);
@@ -529,7 +537,10 @@ function eachWire(w: Workplane, _method: string, build: (f: Frame) => Wire, forC
 }
 
 function polygonAt(method: string, f: Frame, local: [number, number][]): Wire {
-  return polygonWire(method, local.map(([x, y]) => f.toWorld(x, y)));
+  return polygonWire(
+    method,
+    local.map(([x, y]) => f.toWorld(x, y)),
+  );
 }
 
 function closeImpl(w: Workplane): Workplane {
@@ -571,7 +582,13 @@ const METHODS: Record<string, Method> = {
   line: (w, a, k) => {
     const b = bindArgs('line', ['xDist', 'yDist', 'forConstruction='], a, k);
     const p = w.plane.toLocal(w.currentPoint('line'));
-    return lineToImpl(w, 'line', p.x + num('line', 'xDist', b.xDist), p.y + num('line', 'yDist', b.yDist), expectBool('line', 'forConstruction', b.forConstruction, false));
+    return lineToImpl(
+      w,
+      'line',
+      p.x + num('line', 'xDist', b.xDist),
+      p.y + num('line', 'yDist', b.yDist),
+      expectBool('line', 'forConstruction', b.forConstruction, false),
+    );
   },
   hLine: (w, a, k) => {
     const b = bindArgs('hLine', ['distance', 'forConstruction='], a, k);
@@ -610,11 +627,23 @@ const METHODS: Record<string, Method> = {
     const b = bindArgs('threePointArc', ['point1', 'point2', 'forConstruction='], a, k);
     const p1 = toVec3('threePointArc', 'point1', b.point1);
     const p2 = toVec3('threePointArc', 'point2', b.point2);
-    return arcImpl(w, 'threePointArc', w.plane.toWorldVec(p1), w.plane.toWorldVec(p2), expectBool('threePointArc', 'forConstruction', b.forConstruction, false));
+    return arcImpl(
+      w,
+      'threePointArc',
+      w.plane.toWorldVec(p1),
+      w.plane.toWorldVec(p2),
+      expectBool('threePointArc', 'forConstruction', b.forConstruction, false),
+    );
   },
   sagittaArc: (w, a, k) => {
     const b = bindArgs('sagittaArc', ['endPoint', 'sag', 'forConstruction='], a, k);
-    return sagittaArc(w, 'sagittaArc', toVec3('sagittaArc', 'endPoint', b.endPoint), num('sagittaArc', 'sag', b.sag), expectBool('sagittaArc', 'forConstruction', b.forConstruction, false));
+    return sagittaArc(
+      w,
+      'sagittaArc',
+      toVec3('sagittaArc', 'endPoint', b.endPoint),
+      num('sagittaArc', 'sag', b.sag),
+      expectBool('sagittaArc', 'forConstruction', b.forConstruction, false),
+    );
   },
   radiusArc: (w, a, k) => {
     const b = bindArgs('radiusArc', ['endPoint', 'radius', 'forConstruction='], a, k);
@@ -919,7 +948,12 @@ const METHODS: Record<string, Method> = {
     const b = bindArgs(method, ['diameter', 'depth=', 'clean='], a, k);
     const d = num(method, 'diameter', b.diameter);
     const depth = b.depth === undefined || b.depth === null ? undefined : num(method, 'depth', b.depth);
-    return w.cutEach(method, (f, dp) => [cylinderSolid(method, f.origin, f.zDir.scale(-1), f.xDir, d / 2, dp)], depth, expectBool(method, 'clean', b.clean, true));
+    return w.cutEach(
+      method,
+      (f, dp) => [cylinderSolid(method, f.origin, f.zDir.scale(-1), f.xDir, d / 2, dp)],
+      depth,
+      expectBool(method, 'clean', b.clean, true),
+    );
   },
   cboreHole: (w, a, k) => {
     const method = 'cboreHole';
@@ -950,10 +984,7 @@ const METHODS: Record<string, Method> = {
     const h = r / Math.tan(((angle / 2) * Math.PI) / 180);
     return w.cutEach(
       method,
-      (f, dp) => [
-        cylinderSolid(method, f.origin, f.zDir.scale(-1), f.xDir, d / 2, dp),
-        coneSolid(method, f.origin, f.zDir.scale(-1), r, 0, h),
-      ],
+      (f, dp) => [cylinderSolid(method, f.origin, f.zDir.scale(-1), f.xDir, d / 2, dp), coneSolid(method, f.origin, f.zDir.scale(-1), r, 0, h)],
       depth,
       expectBool(method, 'clean', b.clean, true),
     );
@@ -1185,7 +1216,23 @@ const METHODS: Record<string, Method> = {
   placeSketch: (w, a) => w.newObject(a.map((s) => fromPy('placeSketch', s))),
 };
 
-const UNSUPPORTED = new Set(['spline', 'splineApprox', 'ellipse', 'ellipseArc', 'loft', 'sweep', 'twistExtrude', 'offset2D', 'split', 'text', 'interpPlate', 'parametricCurve', 'parametricSurface', 'cutEach', 'wedge']);
+const UNSUPPORTED = new Set([
+  'spline',
+  'splineApprox',
+  'ellipse',
+  'ellipseArc',
+  'loft',
+  'sweep',
+  'twistExtrude',
+  'offset2D',
+  'split',
+  'text',
+  'interpPlate',
+  'parametricCurve',
+  'parametricSurface',
+  'cutEach',
+  'wedge',
+]);
 
 function select(w: Workplane, method: string, kind: TopoKind, a: Value[], k: Kwargs): Workplane {
   const b = bindArgs(method, ['selector=', 'tag='], a, k);
