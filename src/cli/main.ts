@@ -4,6 +4,7 @@
  */
 import { bootstrapCommand } from './commands/bootstrap';
 import { datasetCommand } from './commands/dataset';
+import { evalCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
 import { iouCommand } from './commands/iou';
 import { renderCommand, scoreCommand } from './commands/render';
@@ -22,6 +23,7 @@ const commands: Record<string, Command> = {
   run: { summary: 'run CadQuery .py files (or load .step/.stl) and report volume, bbox, validity', run: runCommand },
   iou: { summary: '3D IoU and Chamfer distance of a candidate against a reference', run: iouCommand },
   verify: { summary: 'batch IoU over a JSONL of pairs (resumable), with VSR and mean/median IoU', run: verifyCommand },
+  eval: { summary: "the paper's measurement: K samples per image, pass@k, ranked@k, VSR and the gap (resumable); eval compare", run: evalCommand },
   render: { summary: 'render a shape as a PNG in the GenCAD dataset style', run: renderCommand },
   score: { summary: 'score how well a shape explains an image (no ground truth needed)', run: scoreCommand },
   bootstrap: { summary: 'GIFT data engine: sample K per sft pair, verify by IoU, add SRS/FDA records (resumable, sharded)', run: bootstrapCommand },

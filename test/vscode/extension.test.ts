@@ -90,7 +90,7 @@ suite('GIFT CAD in VS Code', () => {
     for (const command of [...COMMANDS, ...contributed]) assert.ok(commands.includes(command), `${command} is registered`);
     // VS Code adds its own commands for each view (gift.dataset.focus, …): not ours to contribute.
     const views = (Object.values(extension.packageJSON.contributes.views) as { id: string }[][]).flat().map((v) => v.id);
-    const viewCommands = new Set(views.flatMap((v) => ['focus', 'resetViewLocation', 'toggleVisibility', 'removeView'].map((a) => `${v}.${a}`)));
+    const viewCommands = new Set(views.flatMap((v) => ['focus', 'open', 'resetViewLocation', 'toggleVisibility', 'removeView'].map((a) => `${v}.${a}`)));
     for (const command of commands) {
       if (!viewCommands.has(command)) assert.ok(contributed.includes(command), `${command} is registered but not contributed in package.json`);
     }

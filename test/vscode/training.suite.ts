@@ -151,7 +151,8 @@ export function trainingSuite(getApi: () => GiftApi, workspaceFile: (...parts: s
         assert.ok(generated.ok && generated.uri, JSON.stringify(generated));
         const preview = api.previews.get(generated.uri);
         assert.ok(preview);
-        assert.equal(preview.model, 'onnx');
+        // The provenance names the model that ran: the fetched run's folder, as the CLI writes it.
+        assert.equal(preview.model, `onnx:${path.basename(dir)}`);
         preview.panel.dispose();
         await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(generated.uri));
         await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');

@@ -26,7 +26,7 @@ program (or writes it to --out).
   --max-tokens N    longest program in tokens
   --seed N          sampling seed
   --out FILE.py     write the best program here instead of printing it
-  --json            print {code, ok, score, iou?, volume, bbox, candidates:[{code, ok, score, iou?, error?}]}
+  --json            print {code, ok, score, iou?, volume, bbox, candidates:[{sample, code, ok, score, iou?, error?}]}
   --timeout MS      per-candidate kernel limit (default 20000)
   --request-timeout MS  per HTTP request to the endpoint (default 180000)
   --workers N       kernel worker threads (default 2)
@@ -43,7 +43,8 @@ export interface GenerateJson {
   iou?: number;
   volume?: number;
   bbox?: BBox;
-  candidates: { code: string; ok: boolean; score?: number; iou?: number; error?: CadErrorInfo }[];
+  /** Best first; `sample` is the candidate's place in sampling order (0-based). */
+  candidates: { sample: number; code: string; ok: boolean; score?: number; iou?: number; error?: CadErrorInfo }[];
   error?: CadErrorInfo;
 }
 
@@ -56,7 +57,7 @@ export function outcomeJson(outcome: GenerateOutcome): GenerateJson {
     iou: best?.iou,
     volume: best?.volume,
     bbox: best?.bbox,
-    candidates: outcome.candidates.map((c) => ({ code: c.code, ok: c.ok, score: c.score, iou: c.iou, error: c.error ?? c.rankError })),
+    candidates: outcome.candidates.map((c) => ({ sample: c.index, code: c.code, ok: c.ok, score: c.score, iou: c.iou, error: c.error ?? c.rankError })),
   };
 }
 

@@ -5,7 +5,7 @@
  *   encode=false: input_ids [B,T], past_kv [L,2,B,H,P,dh],
  *                 cross_kv [L,2,1|B,H,M,dh]               → logits [B,T,V], present_kv (P+T)
  * The image is encoded once; each decoding step feeds one token per sequence with the cache.
- * Runs in any thread (no vscode, no DOM); the kernel pool runs it through onnx-jobs.ts.
+ * Runs in any thread (no vscode, no DOM); the kernel pool runs it as the job model.generate (jobs/model.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
