@@ -170,30 +170,38 @@ async function bootstrapOne(
   stats.distinct = distinct.length;
   const model = provenanceOf(options.backend);
 
+  // All of an image's programs go to the pool at once, so both workers stay busy; order is kept.
+  const checked = await Promise.all(
+    distinct.map(async (code, index): Promise<{ iou: number; record?: NewRecord } | undefined> => {
+      const verified = await options.pool.run(
+        'shape.iou',
+        { candidate: { kind: 'code', source: code }, reference: { kind: 'code', source: record.code }, protocol },
+        { signal: options.signal },
+      );
+      if (!verified.ok) return undefined;
+      const iou = verified.value.results[0].iou;
+      const bucket = bucketForIou(iou, thresholds);
+      if (!bucket) return { iou };
+      const render = async () => {
+        const rendered = await options.pool.run('render.image', { shape: { kind: 'code', source: code } }, { signal: options.signal });
+        if (!rendered.ok) throw new Error(rendered.error.message);
+        return rendered.value.png;
+      };
+      try {
+        const sample = { code, image: record.image, render, iou, protocol, model };
+        return { iou, record: await giftRecord(bucket, sample, { id: record.id, code: record.code }, `${record.id}-${bucket}-${index}`) };
+      } catch {
+        // The near miss could not be drawn (the kernel failed on it): no FDA pair from it.
+        return { iou };
+      }
+    }),
+  );
   const additions: NewRecord[] = [];
-  for (const [index, code] of distinct.entries()) {
-    const verified = await options.pool.run(
-      'shape.iou',
-      { candidate: { kind: 'code', source: code }, reference: { kind: 'code', source: record.code }, protocol },
-      { signal: options.signal },
-    );
-    if (!verified.ok) continue;
+  for (const c of checked) {
+    if (!c) continue;
     stats.valid++;
-    const iou = verified.value.results[0].iou;
-    stats.bestIou = Math.max(stats.bestIou ?? -Infinity, iou);
-    const bucket = bucketForIou(iou, thresholds);
-    if (!bucket) continue;
-    const render = async () => {
-      const rendered = await options.pool.run('render.image', { shape: { kind: 'code', source: code } }, { signal: options.signal });
-      if (!rendered.ok) throw new Error(rendered.error.message);
-      return rendered.value.png;
-    };
-    try {
-      const sample = { code, image: record.image, render, iou, protocol, model };
-      additions.push(await giftRecord(bucket, sample, { id: record.id, code: record.code }, `${record.id}-${bucket}-${index}`));
-    } catch {
-      // The near miss could not be drawn (the kernel failed on it): no FDA pair from it.
-    }
+    stats.bestIou = Math.max(stats.bestIou ?? -Infinity, c.iou);
+    if (c.record) additions.push(c.record);
   }
   // Deterministic ids: records a killed run already wrote are not written twice.
   const fresh: NewRecord[] = [];
