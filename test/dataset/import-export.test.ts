@@ -203,13 +203,13 @@ test('scrubForExport drops local paths and credentials', () => {
   assert.equal(scrubForExport(null), null);
 });
 
-const cli = path.join(__dirname, 'helpers', 'gift-dataset.ts');
+const cli = path.join(__dirname, '..', 'helpers', 'gift-cli.ts');
 type CliResult = { code: number; stdout: string; stderr: string };
 
 /** The command in a real child process (as a terminal runs it). */
 function giftProcess(args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', cli, ...args], { maxBuffer: 64 * 1024 ** 2 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', cli, 'dataset', ...args], { maxBuffer: 64 * 1024 ** 2 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });

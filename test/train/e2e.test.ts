@@ -72,7 +72,7 @@ after(async () => {
 /** `gift train ARGS` in a separate process (as a user would run it; proves state survives restarts). */
 function giftTrain(args: string[], timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'helpers/gift-train.ts'), ...args, '--state', stateFile], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'helpers', 'gift-cli.ts'), 'train', ...args, '--state', stateFile], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -79,26 +79,13 @@ export function datasetSuite(getApi: () => GiftApi, workspaceFile: (...parts: st
       const report = await importIntoDataset(ds, source);
       assert.equal(report.imported, 4);
       const [a, b] = PRISMS;
-      await ds.append({
-        id: `${a}-srs-test`,
-        collection: 'srs',
-        image: (await record(a)).image,
-        code: (await record(a)).code,
-        source: a,
-        iou: 0.95,
-        protocol: 'raw',
-        model: 'test',
-      });
-      await ds.append({
-        id: `${b}-fda-test`,
-        collection: 'fda',
-        image: (await record(b)).image,
-        code: (await record(b)).code,
-        source: b,
-        iou: 0.7,
-        protocol: 'raw',
-        model: 'test',
-      });
+      for (const [id, collection, iou] of [
+        [a, 'srs', 0.95],
+        [b, 'fda', 0.7],
+      ] as const) {
+        const base = await record(id);
+        await ds.append({ id: `${id}-${collection}-test`, collection, image: base.image, code: base.code, source: id, iou, protocol: 'raw', model: 'test' });
+      }
     });
 
     suiteTeardown(async () => {

@@ -7,8 +7,8 @@ import { bootstrap, parseShard, type Shard } from '../../core/dataset/bootstrap'
 import { openDataset } from '../../core/dataset';
 import { DEFAULT_THRESHOLDS, validateThresholds, type IouThresholds } from '../../core/dataset/thresholds';
 import { KernelPool } from '../../core/pool/pool';
-import { onnxBackend, openAiBackend, type ImageToCadBackend } from '../../core/generate';
-import { intOption, parseCommandArgs, UsageError } from '../args';
+import { backendSpec, createBackend, BACKEND_OPTIONS } from '../backend-options';
+import { intOption, parseCommandArgs, UsageError, stringOptions } from '../args';
 import { protocolOption } from './iou';
 import { errorMessage } from '../../core/errors';
 
@@ -33,19 +33,8 @@ export async function bootstrapCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
     {
-      samples: { type: 'string' },
-      limit: { type: 'string' },
-      shard: { type: 'string' },
-      backend: { type: 'string' },
-      endpoint: { type: 'string' },
-      model: { type: 'string' },
-      protocol: { type: 'string' },
-      low: { type: 'string' },
-      valid: { type: 'string' },
-      match: { type: 'string' },
-      workers: { type: 'string' },
-      timeout: { type: 'string' },
-      temperature: { type: 'string' },
+      ...stringOptions('samples', 'limit', 'shard', 'protocol', 'low', 'valid', 'match', 'workers', 'timeout', 'temperature'),
+      ...BACKEND_OPTIONS,
     },
     help,
   );
@@ -73,15 +62,7 @@ export async function bootstrapCommand(argv: string[]): Promise<number> {
   }
   const protocol = protocolOption(values.protocol);
   const temperature = values.temperature === undefined ? undefined : Number(values.temperature);
-  const backendName = values.backend ?? (values.endpoint ? 'openai' : 'onnx');
-  if (backendName !== 'onnx' && backendName !== 'openai') throw new UsageError(`unknown --backend '${backendName}': expected onnx or openai`);
-  const endpoint = values.endpoint ?? (process.env.GIFT_ENDPOINT || undefined);
-  if (backendName === 'openai' && !endpoint) throw new UsageError('--backend openai needs --endpoint URL');
-
-  const backend: ImageToCadBackend =
-    backendName === 'openai'
-      ? openAiBackend({ endpoint: endpoint!, model: values.model, apiKey: process.env.GIFT_API_KEY || undefined })
-      : onnxBackend({ model: values.model, threads: 0 });
+  const backend = createBackend(backendSpec(values));
 
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());

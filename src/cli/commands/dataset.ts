@@ -13,7 +13,7 @@ import {
   type ExportFormat,
   type IouThresholds,
 } from '../../core/dataset';
-import { parseCommandArgs, UsageError } from '../args';
+import { parseCommandArgs, runAction, UsageError } from '../args';
 import { errorMessage } from '../../core/errors';
 
 const help = `usage: gift dataset <action> …
@@ -38,23 +38,8 @@ const help = `usage: gift dataset <action> …
 
 Read problems (corrupt manifest lines) are printed as FILE:LINE: message on stderr.`;
 
-export async function datasetCommand(argv: string[]): Promise<number> {
-  const [action, ...rest] = argv;
-  if (!action || action === '--help' || action === '-h') {
-    console.log(help);
-    return action ? 0 : 2;
-  }
-  const run = actions[action];
-  if (!run) throw new UsageError(`unknown action '${action}'\n\n${help}`);
-  try {
-    return await run(rest);
-  } catch (e) {
-    if (e instanceof DatasetError) {
-      console.error(`gift dataset ${action}: ${e.message}`);
-      return 1;
-    }
-    throw e;
-  }
+export function datasetCommand(argv: string[]): Promise<number> {
+  return runAction('dataset', argv, actions, help);
 }
 
 const actions: Record<string, (argv: string[]) => Promise<number>> = {

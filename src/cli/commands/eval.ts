@@ -13,9 +13,10 @@ import { evaluateImages } from '../../core/evaluate/evaluate';
 import { readEvalInput } from '../../core/evaluate/inputs';
 import type { ImageResult } from '../../core/evaluate/metrics';
 import { buildReport, compareMarkdown, readReport, writeComparison, writeReport, type EvalSetting } from '../../core/evaluate/report';
-import { DEFAULT_SAMPLING_TEMPERATURE, onnxBackend, openAiBackend, type ImageToCadBackend } from '../../core/generate';
+import { DEFAULT_SAMPLING_TEMPERATURE } from '../../core/generate';
+import { BACKEND_HELP, BACKEND_OPTIONS, backendSpec, createBackend } from '../backend-options';
 import { KernelPool } from '../../core/pool/pool';
-import { intOption, parseCommandArgs, UsageError } from '../args';
+import { intOption, parseCommandArgs, UsageError, stringOptions } from '../args';
 import { protocolOption } from './iou';
 
 const help = `usage: gift eval INPUT [options]
@@ -25,9 +26,7 @@ INPUT: a GenCAD samples.jsonl (image + ground_truth; a STEP in gt_steps/<id>.ste
 when there is one) or its folder, a GIFT dataset folder (--collection, default sft), or a JSONL of
 {"id", "image", "reference"} (reference: a .py/.step/.stl path or CadQuery code).
   --samples K       samples per image (default 10)
-  --model DIR       onnx model folder (default: the bundled model)
-  --backend B       onnx (default) or openai; --endpoint URL implies openai (key: env GIFT_API_KEY)
-  --api-model NAME  openai: the model id to ask for
+${BACKEND_HELP}
   --protocol P      IoU protocol (default aligned)
   --reference R     GenCAD input: step (default when present) or code
   --temperature T   sampling temperature (default ${DEFAULT_SAMPLING_TEMPERATURE}; K = 1 and T unset: greedy)
@@ -48,21 +47,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
     {
-      samples: { type: 'string' },
-      model: { type: 'string' },
-      backend: { type: 'string' },
-      endpoint: { type: 'string' },
-      'api-model': { type: 'string' },
-      protocol: { type: 'string' },
-      reference: { type: 'string' },
-      collection: { type: 'string' },
-      temperature: { type: 'string' },
-      seed: { type: 'string' },
-      limit: { type: 'string' },
-      label: { type: 'string' },
-      workers: { type: 'string' },
-      timeout: { type: 'string' },
-      out: { type: 'string' },
+      ...stringOptions('samples', 'protocol', 'reference', 'collection', 'temperature', 'seed', 'limit', 'label', 'workers', 'timeout', 'out'),
+      ...BACKEND_OPTIONS,
       json: { type: 'boolean' },
     },
     help,
@@ -78,17 +64,11 @@ export async function evalCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--temperature must be a number from 0 to 2, got '${values.temperature}'`);
   const seed = intOption('seed', values.seed, 0, 0);
   const limit = values.limit === undefined ? undefined : intOption('limit', values.limit, 1);
-  const backendName = values.backend ?? (values.endpoint ? 'openai' : 'onnx');
-  if (backendName !== 'onnx' && backendName !== 'openai') throw new UsageError(`unknown --backend '${backendName}': expected onnx or openai`);
-  const endpoint = values.endpoint ?? (process.env.GIFT_ENDPOINT || undefined);
-  if (backendName === 'openai' && !endpoint) throw new UsageError('--backend openai needs --endpoint URL');
+  const spec = backendSpec(values);
 
   const input = await readEvalInput(positionals[0], { collection: values.collection, reference: reference as 'auto' | 'step' | 'code' });
   const items = limit === undefined ? input.items : input.items.slice(0, limit);
-  const backend: ImageToCadBackend =
-    backendName === 'openai'
-      ? openAiBackend({ endpoint: endpoint!, model: values['api-model'], apiKey: process.env.GIFT_API_KEY || undefined })
-      : onnxBackend({ model: values.model, threads: 0 });
+  const backend = createBackend(spec);
   const setting: EvalSetting = {
     label: values.label ?? backend.name,
     model: backend.name,

@@ -4,9 +4,10 @@ import { toErrorInfo, type CadErrorInfo, formatError } from '../../core/errors';
 import type { ShapeSource } from '../../core/shape/source';
 import { readShapeSource } from '../../core/shape/files';
 import { KernelPool } from '../../core/pool/pool';
-import { generateCandidates, onnxBackend, openAiBackend, type ImageToCadBackend, type GenerateOutcome } from '../../core/generate';
+import { generateCandidates, type ImageToCadBackend, type GenerateOutcome } from '../../core/generate';
+import { BACKEND_HELP, BACKEND_OPTIONS, backendSpec, createBackend } from '../backend-options';
 import type { BBox } from '../../core/geometry/measure';
-import { intOption, parseCommandArgs, UsageError } from '../args';
+import { intOption, parseCommandArgs, UsageError, stringOptions } from '../args';
 import { protocolOption } from './iou';
 
 const help = `usage: gift generate IMAGE [--samples K] [--backend onnx|openai] [--endpoint URL] [--model NAME]
@@ -16,10 +17,7 @@ Samples K CadQuery programs for an image of a part, runs each, and ranks them: b
 --reference when given, else by how well each program's render matches the image. Prints the best
 program (or writes it to --out).
   --samples K       candidates to sample (default 4)
-  --backend B       onnx (the bundled model, default) or openai (any OpenAI-compatible endpoint:
-                    vLLM, Ollama, a hosted API, gift serve); --endpoint implies openai
-  --endpoint URL    e.g. http://127.0.0.1:8000/v1; the API key comes from env GIFT_API_KEY
-  --model NAME      onnx: model directory; openai: model id (default: the endpoint's first model)
+${BACKEND_HELP}
   --reference FILE  .py, .step or .stl to rank by IoU against
   --protocol P      IoU protocol (default aligned)
   --temperature T   sampling temperature (default 0.8 for K > 1, greedy for K = 1)
@@ -72,20 +70,9 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
     {
-      samples: { type: 'string' },
-      backend: { type: 'string' },
-      endpoint: { type: 'string' },
-      model: { type: 'string' },
-      reference: { type: 'string' },
-      protocol: { type: 'string' },
-      temperature: { type: 'string' },
-      'max-tokens': { type: 'string' },
-      seed: { type: 'string' },
-      out: { type: 'string' },
+      ...stringOptions('samples', 'reference', 'protocol', 'temperature', 'max-tokens', 'seed', 'out', 'timeout', 'request-timeout', 'workers'),
+      ...BACKEND_OPTIONS,
       json: { type: 'boolean' },
-      timeout: { type: 'string' },
-      'request-timeout': { type: 'string' },
-      workers: { type: 'string' },
     },
     help,
   );
@@ -93,10 +80,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const [image] = positionals;
   const samples = intOption('samples', values.samples, 4);
   if (samples > 64) throw new UsageError(`--samples must be at most 64, got ${samples}`);
-  const backendName = values.backend ?? (values.endpoint ? 'openai' : 'onnx');
-  if (backendName !== 'onnx' && backendName !== 'openai') throw new UsageError(`unknown --backend '${backendName}': expected onnx or openai`);
-  const endpoint = values.endpoint ?? (process.env.GIFT_ENDPOINT || undefined);
-  if (backendName === 'openai' && !endpoint) throw new UsageError('--backend openai needs --endpoint URL (e.g. http://127.0.0.1:8000/v1)');
+  const spec = backendSpec(values);
   const protocol = protocolOption(values.protocol);
   const temperature = numberOption('temperature', values.temperature, 0, 2);
   const maxTokens = values['max-tokens'] === undefined ? undefined : intOption('max-tokens', values['max-tokens'], 1);
@@ -116,16 +100,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
   try {
     if (!fs.existsSync(image)) throw new Error(`${image}: no such file`);
     if (values.reference) reference = readShapeSource(values.reference);
-    backend =
-      backendName === 'openai'
-        ? openAiBackend({
-            endpoint: endpoint!,
-            model: values.model,
-            apiKey: process.env.GIFT_API_KEY || undefined,
-            timeoutMs: requestTimeoutMs,
-            log: values.json ? undefined : (line) => console.error(line),
-          })
-        : onnxBackend({ model: values.model, threads: 0 });
+    backend = createBackend(spec, { timeoutMs: requestTimeoutMs, log: values.json ? undefined : (line) => console.error(line) });
   } catch (e) {
     return fail(toErrorInfo(e));
   }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { toErrorInfo, type CadErrorInfo, errorMessage, formatError } from '../../core/errors';
 import { KernelPool } from '../../core/pool/pool';
 import { readShapeSource } from '../../core/shape/files';
-import { intOption, parseCommandArgs, UsageError } from '../args';
+import { intOption, parseCommandArgs, UsageError, stringOptions } from '../args';
 import type { ShapeSource } from '../../core/shape/source';
 
 const help = `usage: gift run FILE... [--json] [--step OUT] [--stl OUT] [--timeout MS] [--workers N]
@@ -24,11 +24,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
     {
+      ...stringOptions('step', 'stl', 'timeout', 'workers'),
       json: { type: 'boolean' },
-      step: { type: 'string' },
-      stl: { type: 'string' },
-      timeout: { type: 'string' },
-      workers: { type: 'string' },
     },
     help,
   );

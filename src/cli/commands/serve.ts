@@ -1,7 +1,7 @@
 /** `gift serve [--model DIR] [--host H] [--port N] [--token T]`: an OpenAI-compatible model server. */
 import { bundledModelDir } from '../../core/generate';
 import { loadOnnxServedModel, ServerConfigError, startServer, checkServerConfig } from '../../core/model/server';
-import { intOption, parseCommandArgs, UsageError } from '../args';
+import { intOption, parseCommandArgs, UsageError, stringOptions } from '../args';
 import { errorMessage } from '../../core/errors';
 
 const help = `usage: gift serve [--model DIR] [--host 127.0.0.1] [--port 8000] [--token T] [--name ID] [--threads N]
@@ -22,12 +22,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
     {
-      model: { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      token: { type: 'string' },
-      name: { type: 'string' },
-      threads: { type: 'string' },
+      ...stringOptions('model', 'host', 'port', 'token', 'name', 'threads'),
     },
     help,
   );

@@ -1,7 +1,6 @@
 /** `gift train submit|status|logs|cancel|fetch|list|bootstrap|merge …`: training runs on a Slurm cluster over SSH. */
 import path from 'node:path';
 import readline from 'node:readline';
-import { UserError } from '../../core/errors';
 import {
   cancelRun,
   ClusterConnection,
@@ -26,7 +25,7 @@ import {
   type RunRecord,
   type UnknownHostKey,
 } from '../../core/train';
-import { intOption, parseCommandArgs, UsageError } from '../args';
+import { intOption, parseCommandArgs, runAction, UsageError, stringOptions } from '../args';
 
 const help = `usage: gift train <action> …
 
@@ -62,32 +61,14 @@ Common options:
   --accept-new-host-key   trust any unknown host key (never a changed one); interactive terminals are asked`;
 
 const common = {
-  state: { type: 'string' },
-  profile: { type: 'string' },
-  'passphrase-env': { type: 'string' },
-  'accept-host-key': { type: 'string' },
+  ...stringOptions('state', 'profile', 'passphrase-env', 'accept-host-key'),
   'accept-new-host-key': { type: 'boolean' },
 } as const;
 
 type CommonValues = { state?: string; profile?: string; 'passphrase-env'?: string; 'accept-host-key'?: string; 'accept-new-host-key'?: boolean };
 
-export async function trainCommand(argv: string[]): Promise<number> {
-  const [action, ...rest] = argv;
-  if (!action || action === '--help' || action === '-h') {
-    console.log(help);
-    return action ? 0 : 2;
-  }
-  const run = actions[action];
-  if (!run) throw new UsageError(`unknown action '${action}'\n\n${help}`);
-  try {
-    return await run(rest);
-  } catch (e) {
-    if (e instanceof UserError) {
-      console.error(`gift train ${action}: ${e.message}`);
-      return 1;
-    }
-    throw e;
-  }
+export function trainCommand(argv: string[]): Promise<number> {
+  return runAction('train', argv, actions, help);
 }
 
 const actions: Record<string, (argv: string[]) => Promise<number>> = {
@@ -192,20 +173,10 @@ async function submitAction(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     own,
     {
+      ...stringOptions('data', 'recipe', 'config', 'steps', 'batch-size', 'lr', 'base-model', 'epochs', 'command', 'collections', 'poll-ms'),
       ...common,
-      data: { type: 'string' },
-      recipe: { type: 'string' },
-      config: { type: 'string' },
-      steps: { type: 'string' },
-      'batch-size': { type: 'string' },
-      lr: { type: 'string' },
-      'base-model': { type: 'string' },
       lora: { type: 'boolean' },
-      epochs: { type: 'string' },
-      command: { type: 'string' },
-      collections: { type: 'string' },
       follow: { type: 'boolean' },
-      'poll-ms': { type: 'string' },
     },
     help,
   );

@@ -12,7 +12,7 @@ import { readShapeSource } from '../../core/shape/files';
 import type { IouJobResult } from '../../core/jobs/geometry';
 import type { ShapeSource } from '../../core/shape/source';
 import { formatSummary, summarize, type VerifyOutcome } from '../../core/geometry/evaluation';
-import { intOption, parseCommandArgs, UsageError } from '../args';
+import { intOption, parseCommandArgs, UsageError, stringOptions } from '../args';
 import { ALL_ROTATIONS_OPTION, protocolOption } from './iou';
 
 const help = `usage: gift verify PAIRS.jsonl --out RESULTS.jsonl [--workers N] [--protocol P] [--all-rotations] [--timeout MS]
@@ -36,10 +36,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
     {
-      out: { type: 'string' },
-      workers: { type: 'string' },
-      protocol: { type: 'string' },
-      timeout: { type: 'string' },
+      ...stringOptions('out', 'workers', 'protocol', 'timeout'),
       ...ALL_ROTATIONS_OPTION,
     },
     help,

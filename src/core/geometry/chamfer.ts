@@ -13,6 +13,7 @@ import { CadError } from '../errors';
 import { meshShape } from './mesh';
 import { boundingBox, type ShapeLike } from './measure';
 import { normalisation, type Affine, type IouProtocol, type Normalisation } from './iou';
+import { mulberry32 } from './random';
 
 const ANGULAR_TOLERANCE = 0.1;
 
@@ -133,17 +134,6 @@ function upperBound(sorted: Float64Array, x: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function transformPoints(points: Float64Array, affine: Affine): Float64Array {

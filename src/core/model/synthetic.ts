@@ -42,17 +42,8 @@ import {
 
 export type { Rng } from './synthetic-shapes';
 
-/** Small, fast, seedable PRNG (uniform in [0, 1)); the same seed gives the same programs. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG the generator draws from (shared with the Chamfer sampler). */
+export { mulberry32 } from '../geometry/random';
 
 export interface GeneratorOptions {
   /** Most sketches in one program (default 6; GenCAD data is mostly 1–4). */

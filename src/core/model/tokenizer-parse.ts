@@ -1,8 +1,11 @@
 /**
  * Reads GenCAD-Code text (the CadQuery dialect of the GenCAD dataset) into plain sketches with
- * float coordinates. Only that dialect is accepted; anything else is a CadError('syntax') naming
- * the line, so callers can tell "not a GenCAD program" from a bug.
+ * float coordinates. The text is parsed by the interpreter's own Python parser (cadquery/parse.ts,
+ * lezer), and the statements are matched against the dialect's few shapes; anything else is a
+ * CadError('syntax') naming the line, so callers can tell "not a GenCAD program" from a bug.
  */
+import type * as A from '../cadquery/ast';
+import { parseProgram } from '../cadquery/parse';
 import { CadError } from '../errors';
 import type { BooleanOp, Point2, Vec3 } from './tokenizer-ir';
 
@@ -27,14 +30,6 @@ export interface ParsedSketch {
   line: number;
 }
 
-const NUM = String.raw`[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?`;
-const VEC = String.raw`cq\.Vector\(\s*(${NUM})\s*,\s*(${NUM})\s*,\s*(${NUM})\s*\)`;
-const WORKPLANE_RE = new RegExp(String.raw`^(\w+)\s*=\s*cq\.Workplane\(\s*cq\.Plane\(\s*${VEC}\s*,\s*${VEC}\s*,\s*${VEC}\s*\)\s*\)$`);
-const LOOP_RE = /^(\w+)\s*=\s*(\w+)\s*((?:\.\s*\w+\s*\(.*\))+)$/;
-const EXTRUDE_RE = new RegExp(String.raw`^(\w+)\s*=\s*(\w+)\s*((?:\.add\(\s*\w+\s*\))+)\s*\.extrude\(\s*(${NUM})\s*(,\s*both\s*=\s*True\s*)?\)$`);
-const ASSIGN_RE = /^(solid|solid_temp)\s*=\s*(\w+)$/;
-const COMBINE_RE = /^(solid|solid_temp)\s*=\s*(solid|solid_temp)\.(union|cut|intersect)\(\s*(\w+)\s*\)$/;
-
 function syntax(line: number, message: string): CadError {
   return new CadError('syntax', `line ${line}: ${message}`, line);
 }
@@ -50,76 +45,123 @@ interface Extrusion {
 
 type Operand = { kind: 'single'; extrusion: Extrusion } | { kind: 'group'; parts: Extrusion[] };
 
-/** Splits `.name(args).name(args)…` into calls, respecting nested parentheses. */
-function splitCalls(chain: string, line: number): { name: string; args: string }[] {
-  const calls: { name: string; args: string }[] = [];
-  let i = 0;
-  while (i < chain.length) {
-    const head = /^\s*\.\s*(\w+)\s*\(/.exec(chain.slice(i));
-    if (!head) throw syntax(line, `expected ".method(...)" in "${chain.slice(i, i + 40)}"`);
-    i += head[0].length;
-    let depth = 1;
-    const argStart = i;
-    while (i < chain.length && depth > 0) {
-      if (chain[i] === '(') depth++;
-      else if (chain[i] === ')') depth--;
-      i++;
-    }
-    if (depth !== 0) throw syntax(line, 'unbalanced parentheses');
-    calls.push({ name: head[1], args: chain.slice(argStart, i - 1).trim() });
-    while (i < chain.length && /\s/.test(chain[i])) i++;
-  }
-  return calls;
+/** One call of a method chain: `.name(args, keywords)`. */
+interface ChainCall {
+  name: string;
+  args: A.Expr[];
+  keywords: A.Keyword[];
 }
 
-function numbers(args: string, count: number, what: string, line: number): number[] {
-  const text = args.replace(/[()\s]/g, '');
-  const parts = text === '' ? [] : text.split(',');
-  const values = parts.map(Number);
-  if (values.length !== count || values.some((v, k) => !Number.isFinite(v) || !new RegExp(`^${NUM}$`).test(parts[k]))) {
-    throw syntax(line, `${what} expects ${count} numbers, got "${args}"`);
+/** `root.a(…).b(…)…` as its root and its calls in order; undefined when it is not such a chain. */
+function methodChain(e: A.Expr): { root: A.Expr; calls: ChainCall[] } | undefined {
+  const calls: ChainCall[] = [];
+  let node = e;
+  while (node.type === 'Call' && node.func.type === 'Attribute') {
+    calls.unshift({ name: node.func.name, args: node.args, keywords: node.keywords });
+    node = node.func.object;
   }
-  return values;
+  return calls.length ? { root: node, calls } : undefined;
 }
 
-function parseLoop(chain: string, line: number): ParsedLoop {
-  const calls = splitCalls(chain, line);
+function nameOf(e: A.Expr | undefined): string | undefined {
+  return e?.type === 'Name' ? e.id : undefined;
+}
+
+/** A number literal, with an optional sign. */
+function numberOf(e: A.Expr): number | undefined {
+  if (e.type === 'Number') return e.value;
+  if (e.type === 'UnaryOp' && (e.op === '-' || e.op === '+') && e.operand.type === 'Number') return e.op === '-' ? -e.operand.value : e.operand.value;
+  return undefined;
+}
+
+/** The call's numbers, tuples flattened: GenCAD writes `threePointArc((x1, y1), (x2, y2))`. */
+function numbers(call: ChainCall, count: number, what: string, line: number): number[] {
+  const values = call.args.flatMap((a) => (a.type === 'Tuple' ? a.items : [a])).map(numberOf);
+  if (call.keywords.length || values.length !== count || values.some((v) => v === undefined || !Number.isFinite(v))) {
+    throw syntax(line, `${what} expects ${count} numbers`);
+  }
+  return values as number[];
+}
+
+/** `cq.Name(…)` */
+function cqCall(e: A.Expr, name: string): A.Call | undefined {
+  return e.type === 'Call' && e.func.type === 'Attribute' && e.func.name === name && nameOf(e.func.object) === 'cq' && e.keywords.length === 0 ? e : undefined;
+}
+
+/** cq.Workplane(cq.Plane(cq.Vector(…), cq.Vector(…), cq.Vector(…))) */
+function workplanePlane(e: A.Expr, line: number): ParsedPlane | undefined {
+  const plane = cqCall(e, 'Workplane')?.args;
+  const inner = plane?.length === 1 ? cqCall(plane[0], 'Plane') : undefined;
+  if (!inner) return undefined;
+  const vectors = inner.args.map((v) => cqCall(v, 'Vector'));
+  if (vectors.length !== 3 || vectors.some((v) => !v)) throw syntax(line, 'cq.Plane takes three cq.Vector(x, y, z)');
+  const [origin, xDir, normal] = vectors.map((v) => numbers({ name: 'Vector', args: v!.args, keywords: [] }, 3, 'cq.Vector', line) as Vec3);
+  return { origin, xDir, normal };
+}
+
+function parseLoop(calls: ChainCall[], line: number): ParsedLoop {
   let start: Point2 = [0, 0];
   let index = 0;
   if (calls[0]?.name === 'moveTo') {
-    const [x, y] = numbers(calls[0].args, 2, 'moveTo', line);
+    const [x, y] = numbers(calls[0], 2, 'moveTo', line);
     start = [x, y];
     index = 1;
   }
   if (calls[index]?.name === 'circle') {
     if (index + 1 !== calls.length) throw syntax(line, 'nothing may follow circle(...) in a loop');
-    const [radius] = numbers(calls[index].args, 1, 'circle', line);
+    const [radius] = numbers(calls[index], 1, 'circle', line);
     if (!(radius > 0)) throw syntax(line, `circle radius must be positive, got ${radius}`);
     return { kind: 'circle', center: start, radius };
   }
   const segments: ParsedSegment[] = [];
   for (; index < calls.length; index++) {
-    const { name, args } = calls[index];
-    if (name === 'lineTo') {
-      const [x, y] = numbers(args, 2, 'lineTo', line);
+    const call = calls[index];
+    if (call.name === 'lineTo') {
+      const [x, y] = numbers(call, 2, 'lineTo', line);
       segments.push({ kind: 'line', end: [x, y] });
-    } else if (name === 'threePointArc') {
-      const [mx, my, x, y] = numbers(args, 4, 'threePointArc', line);
+    } else if (call.name === 'threePointArc') {
+      const [mx, my, x, y] = numbers(call, 4, 'threePointArc', line);
       segments.push({ kind: 'arc', mid: [mx, my], end: [x, y] });
-    } else if (name === 'close') {
+    } else if (call.name === 'close') {
       if (index + 1 !== calls.length) throw syntax(line, 'close() must end the loop');
-      if (args !== '') throw syntax(line, 'close() takes no arguments');
+      if (call.args.length || call.keywords.length) throw syntax(line, 'close() takes no arguments');
       if (segments.length === 0) throw syntax(line, 'a loop needs at least one lineTo/threePointArc before close()');
       return { kind: 'path', start, segments };
     } else {
-      throw syntax(line, `"${name}" is not part of the GenCAD loop grammar (moveTo, lineTo, threePointArc, circle, close)`);
+      throw syntax(line, `"${call.name}" is not part of the GenCAD loop grammar (moveTo, lineTo, threePointArc, circle, close)`);
     }
   }
   throw syntax(line, 'a loop must end with close() or be moveTo(...).circle(r)');
 }
 
+/** `wp.add(l0).add(l1)….extrude(d[, both=True])`: the loops' names, the distance, two-sidedness. */
+function extrusionOf(calls: ChainCall[], line: number): { loops: string[]; distance: number; both: boolean } | undefined {
+  const last = calls[calls.length - 1];
+  if (last.name !== 'extrude' || calls.length < 2) return undefined;
+  const adds = calls.slice(0, -1);
+  if (adds.some((c) => c.name !== 'add' || c.keywords.length || c.args.length !== 1 || !nameOf(c.args[0]))) return undefined;
+  const both =
+    last.keywords.length === 1 && last.keywords[0].name === 'both' && last.keywords[0].value.type === 'Constant' && last.keywords[0].value.value === true;
+  if (last.keywords.length !== (both ? 1 : 0) || last.args.length !== 1) throw syntax(line, 'extrude takes a distance and optionally both=True');
+  const distance = numberOf(last.args[0]);
+  if (distance === undefined) throw syntax(line, 'extrude expects 1 numbers');
+  return { loops: adds.map((c) => nameOf(c.args[0])!), distance, both };
+}
+
+function isImportCadQuery(stmt: A.Stmt): boolean {
+  return stmt.type === 'Import' && stmt.names.length === 1 && stmt.names[0].name === 'cadquery' && stmt.names[0].asName === 'cq';
+}
+
 /** Parses GenCAD-Code text into sketches in program order. */
 export function parseGenCad(code: string): ParsedSketch[] {
+  let program: A.Program;
+  try {
+    program = parseProgram(code);
+  } catch (e) {
+    if (e instanceof CadError) throw syntax(e.line ?? 1, e.message.replace(/^line \d+(:\d+)?: /, ''));
+    throw e;
+  }
+  const sourceLines = code.split(/\r?\n/);
   const planes = new Map<string, { plane: ParsedPlane; line: number }>();
   const loops = new Map<string, { wp: string; loop: ParsedLoop }>();
   const solids = new Map<string, Extrusion>();
@@ -131,38 +173,26 @@ export function parseGenCad(code: string): ParsedSketch[] {
     if (!extrusion) throw syntax(line, `"${name}" is not an extruded solid defined earlier`);
     return extrusion;
   };
+  const notGenCad = (line: number): CadError => {
+    const text = (sourceLines[line - 1] ?? '').trim();
+    return syntax(line, `not part of the GenCAD-Code grammar: "${text.length > 80 ? `${text.slice(0, 80)}…` : text}"`);
+  };
 
-  code.split(/\r?\n/).forEach((raw, i) => {
-    const line = i + 1;
-    const text = raw.trim();
-    if (text === '' || text.startsWith('#') || /^import\s+cadquery\s+as\s+cq$/.test(text)) return;
-    let m: RegExpExecArray | null;
-    if ((m = WORKPLANE_RE.exec(text))) {
-      const v = m.slice(2, 11).map(Number);
-      planes.set(m[1], {
-        plane: { origin: [v[0], v[1], v[2]], xDir: [v[3], v[4], v[5]], normal: [v[6], v[7], v[8]] },
-        line,
-      });
-      return;
+  for (const stmt of program.body) {
+    const line = stmt.line;
+    if (isImportCadQuery(stmt)) continue;
+    if (stmt.type !== 'Assign' || stmt.targets.length !== 1 || !nameOf(stmt.targets[0])) throw notGenCad(line);
+    const target = nameOf(stmt.targets[0])!;
+    const value = stmt.value;
+
+    const plane = workplanePlane(value, line);
+    if (plane) {
+      planes.set(target, { plane, line });
+      continue;
     }
-    if ((m = EXTRUDE_RE.exec(text))) {
-      const [, name, wp, adds, distanceText, both] = m;
-      const plane = planes.get(wp);
-      if (!plane) throw syntax(line, `"${wp}" is not a workplane defined earlier`);
-      const loopNames = [...adds.matchAll(/\.add\(\s*(\w+)\s*\)/g)].map((a) => a[1]);
-      const sketchLoops = loopNames.map((loopName) => {
-        const entry = loops.get(loopName);
-        if (!entry) throw syntax(line, `"${loopName}" is not a loop defined earlier`);
-        if (entry.wp !== wp) throw syntax(line, `"${loopName}" was drawn on ${entry.wp}, not ${wp}`);
-        return entry.loop;
-      });
-      const distance = Number(distanceText);
-      if (distance === 0) throw syntax(line, 'extrude distance must not be zero');
-      solids.set(name, { wp, plane: plane.plane, loops: sketchLoops, distance, both: both !== undefined, line });
-      return;
-    }
-    if ((m = ASSIGN_RE.exec(text))) {
-      const [, target, source] = m;
+    const source = nameOf(value);
+    if (source !== undefined) {
+      if (target !== 'solid' && target !== 'solid_temp') throw notGenCad(line);
       if (target === 'solid_temp') {
         temp = [solidOperand(source, line)];
       } else if (source === 'solid_temp') {
@@ -174,25 +204,31 @@ export function parseGenCad(code: string): ParsedSketch[] {
         if (result.length > 0) throw syntax(line, '"solid" is reassigned; combine with union/cut/intersect instead');
         result.push({ op: 'new', operand: { kind: 'single', extrusion: solidOperand(source, line) }, line });
       }
-      return;
+      continue;
     }
-    if ((m = COMBINE_RE.exec(text))) {
-      const [, target, base, op, source] = m;
-      if (target !== base) throw syntax(line, `expected ${target}=${target}.${op}(...)`);
+    const chain = methodChain(value);
+    const root = nameOf(chain?.root);
+    if (!chain || root === undefined) throw notGenCad(line);
+    const combine = chain.calls.length === 1 && ['union', 'cut', 'intersect'].includes(chain.calls[0].name) ? chain.calls[0] : undefined;
+    if (combine && (target === 'solid' || target === 'solid_temp') && (root === 'solid' || root === 'solid_temp')) {
+      const op = combine.name as BooleanOp;
+      const operand = combine.args.length === 1 && combine.keywords.length === 0 ? nameOf(combine.args[0]) : undefined;
+      if (operand === undefined) throw notGenCad(line);
+      if (target !== root) throw syntax(line, `expected ${target}=${target}.${op}(...)`);
       if (target === 'solid_temp') {
         if (!temp) throw syntax(line, '"solid_temp" is used before it is assigned');
         if (op !== 'union') throw syntax(line, 'solid_temp only collects the halves of a two-sided extrude (union)');
-        temp.push(solidOperand(source, line));
-        return;
+        temp.push(solidOperand(operand, line));
+        continue;
       }
       if (result.length === 0) throw syntax(line, '"solid" is combined before it is assigned');
-      if (source === 'solid_temp') {
+      if (operand === 'solid_temp') {
         if (!temp) throw syntax(line, '"solid_temp" is used before it is assigned');
-        result.push({ op: op as BooleanOp, operand: { kind: 'group', parts: temp }, line });
+        result.push({ op, operand: { kind: 'group', parts: temp }, line });
         temp = null;
-        return;
+        continue;
       }
-      const extrusion = solidOperand(source, line);
+      const extrusion = solidOperand(operand, line);
       const previous = result[result.length - 1];
       // GenCAD writes a two-sided first sketch as: solid=solid0, redefine wp_sketch0, solid=solid.union(solid0).
       if (
@@ -203,19 +239,28 @@ export function parseGenCad(code: string): ParsedSketch[] {
         previous.operand.extrusion !== extrusion
       ) {
         previous.operand = { kind: 'group', parts: [previous.operand.extrusion, extrusion] };
-        return;
+        continue;
       }
-      result.push({ op: op as BooleanOp, operand: { kind: 'single', extrusion }, line });
-      return;
+      result.push({ op, operand: { kind: 'single', extrusion }, line });
+      continue;
     }
-    if ((m = LOOP_RE.exec(text))) {
-      const [, name, wp, chain] = m;
-      if (!planes.has(wp)) throw syntax(line, `"${wp}" is not a workplane defined earlier`);
-      loops.set(name, { wp, loop: parseLoop(chain, line) });
-      return;
+    const extrusion = extrusionOf(chain.calls, line);
+    if (extrusion) {
+      const wpPlane = planes.get(root);
+      if (!wpPlane) throw syntax(line, `"${root}" is not a workplane defined earlier`);
+      const sketchLoops = extrusion.loops.map((loopName) => {
+        const entry = loops.get(loopName);
+        if (!entry) throw syntax(line, `"${loopName}" is not a loop defined earlier`);
+        if (entry.wp !== root) throw syntax(line, `"${loopName}" was drawn on ${entry.wp}, not ${root}`);
+        return entry.loop;
+      });
+      if (extrusion.distance === 0) throw syntax(line, 'extrude distance must not be zero');
+      solids.set(target, { wp: root, plane: wpPlane.plane, loops: sketchLoops, distance: extrusion.distance, both: extrusion.both, line });
+      continue;
     }
-    throw syntax(line, `not part of the GenCAD-Code grammar: "${text.length > 80 ? `${text.slice(0, 80)}…` : text}"`);
-  });
+    if (!planes.has(root)) throw syntax(line, `"${root}" is not a workplane defined earlier`);
+    loops.set(target, { wp: root, loop: parseLoop(chain.calls, line) });
+  }
 
   if (result.length === 0) throw new CadError('syntax', 'the program never assigns "solid"');
   return result.map(({ op, operand, line }) => toSketch(op, operand, line));

@@ -18,9 +18,8 @@ export function isTerminal(state: JobState): boolean {
 
 export type StatusSource = 'squeue' | 'sacct' | 'scontrol' | 'status-file';
 
-export interface TaskStatus {
-  /** Job id, or ARRAYID_TASK for array tasks (ARRAYID_[a-b] for a pending range). */
-  id: string;
+/** What Slurm says of a job or of one of its tasks. */
+interface StatusFields {
   state: JobState;
   /** Slurm's own word (e.g. OUT_OF_MEMORY, NODE_FAIL, "CANCELLED by 0"). */
   rawState: string;
@@ -30,18 +29,16 @@ export interface TaskStatus {
   reason?: string;
   elapsed?: string;
   nodes?: string;
+}
+
+export interface TaskStatus extends StatusFields {
+  /** Job id, or ARRAYID_TASK for array tasks (ARRAYID_[a-b] for a pending range). */
+  id: string;
   source: StatusSource;
 }
 
-export interface JobStatus {
+export interface JobStatus extends StatusFields {
   jobId: string;
-  state: JobState;
-  rawState: string;
-  exitCode: number | null;
-  signal: number | null;
-  reason?: string;
-  elapsed?: string;
-  nodes?: string;
   /** One entry per job or array task, in id order. */
   tasks: TaskStatus[];
   /** Where the answer came from, most trusted first. */
