@@ -18,8 +18,6 @@ const node = {
   target: 'node20',
   sourcemap: !production,
   minify: production,
-  // Class names appear in messages ("it is a Workplane") and error names: keep them when minifying.
-  keepNames: true,
   external: nodeExternals,
   logLevel: 'warning',
 };
