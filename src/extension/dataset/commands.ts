@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   checkFlag,
+  type Bucket,
   type FlagCheck,
   exportDataset,
   formatWarning,
@@ -32,8 +33,6 @@ import { fail, type CommandOutcome } from '../outcome';
 import type { PreviewManager, PreviewPanel } from '../preview/panel';
 import { readSettings } from '../settings';
 import { errorMessage, formatError } from '../../core/errors';
-
-export type FlagKind = 'srs' | 'fda';
 
 export interface FlagOptions {
   /** Flag even when the measured IoU lies outside the collection's bucket. */
@@ -359,7 +358,7 @@ export class DatasetCommands {
    * dataset's style, the reference's ground-truth code). Outside the bucket it is refused with
    * the reason and a "Flag anyway" button (`force`).
    */
-  async flag(kind: FlagKind, uri?: vscode.Uri, options: FlagOptions = {}): Promise<CommandOutcome> {
+  async flag(kind: Bucket, uri?: vscode.Uri, options: FlagOptions = {}): Promise<CommandOutcome> {
     const label = `Flag as ${kind.toUpperCase()}`;
     const preview = this.previewFor(uri);
     if (!preview) return fail(`${label}: open the CAD preview of the program (GIFT: Open CAD Preview) and set a reference first.`);

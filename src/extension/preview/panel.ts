@@ -23,6 +23,7 @@ import {
   type CadErrorInfo,
   type HostCommands,
   type HostMessage,
+  type IouBucket,
   type IouProtocol,
   type Metrics,
   type PanelRestoreState,
@@ -621,7 +622,7 @@ interface IouInput {
 }
 
 /** The GIFT bucket of an IoU under the configured thresholds (null when they are invalid). */
-function bucketOf(iou: number): 'srs' | 'fda' | null {
+function bucketOf(iou: number): IouBucket {
   try {
     return bucketForIou(iou, readSettings().thresholds);
   } catch {
