@@ -21,7 +21,7 @@ import path from 'node:path';
 import { runCadQuery } from '../src/core/shape/run-cadquery';
 import { loadOpenCascade } from '../src/core/occt/occt';
 import { generateProgram, mulberry32 } from '../src/core/model/synthetic';
-import { PREPROCESS_DEFAULTS, preprocessRgba } from '../src/core/model/onnx-preprocess';
+import { PREPROCESS_DEFAULTS, preprocessRgba, toArrayBytes } from '../src/core/model/onnx-preprocess';
 import { encodeProgram, vocabularyJson } from '../src/core/model/tokenizer';
 import { encodePng, renderShape } from '../src/core/render';
 
@@ -127,10 +127,7 @@ async function main(): Promise<void> {
     const fileName = `gen_${String(rows).padStart(6, '0')}.png`;
     if (opts.png) writeFileSync(path.join(opts.out, fileName), encodePng(image));
     if (array && spec) {
-      const x = preprocessRgba(image.rgba, image.width, image.height, spec);
-      const bytes = new Uint8Array(x.length);
-      for (let i = 0; i < x.length; i++) bytes[i] = Math.max(0, Math.min(255, Math.round((x[i] * spec.std + spec.mean) * 255)));
-      appendFileSync(array, bytes);
+      appendFileSync(array, toArrayBytes(preprocessRgba(image.rgba, image.width, image.height, spec), spec));
     }
     const row: Record<string, unknown> = { code, tokens, draw: thisDraw };
     if (opts.png) row.file_name = fileName;

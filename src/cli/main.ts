@@ -8,6 +8,7 @@ import { evalCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
 import { iouCommand } from './commands/iou';
 import { renderCommand, scoreCommand } from './commands/render';
+import { roundCommand } from './commands/round';
 import { runCommand } from './commands/run';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
@@ -27,6 +28,7 @@ const commands: Record<string, Command> = {
   render: { summary: 'render a shape as a PNG in the GenCAD dataset style', run: renderCommand },
   score: { summary: 'score how well a shape explains an image (no ground truth needed)', run: scoreCommand },
   bootstrap: { summary: 'GIFT data engine: sample K per sft pair, verify by IoU, add SRS/FDA records (resumable, sharded)', run: bootstrapCommand },
+  round: { summary: 'one GIFT round here: bootstrap, export sft + SRS + FDA, train the bundled model, measure old vs new (resumable)', run: roundCommand },
   train: { summary: 'train on a Slurm cluster over SSH (submit/status/logs/cancel/fetch/bootstrap)', run: trainCommand },
   dataset: { summary: 'import, list, flag and export GIFT datasets (sft / srs / fda collections)', run: datasetCommand },
 };

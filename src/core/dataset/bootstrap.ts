@@ -34,6 +34,11 @@ export interface BootstrapOptions {
   shard?: Shard;
   thresholds?: IouThresholds;
   protocol?: IouProtocol;
+  /**
+   * Names this run (a GIFT round: `r1`, `r2`…): its log is DIR/bootstrap-TAG.jsonl and its record
+   * ids carry the tag, so a later round with a better model samples the same images again.
+   */
+  tag?: string;
   /** Samples in flight at once (default 2). */
   concurrency?: number;
   signal?: AbortSignal;
@@ -87,8 +92,14 @@ export function shardRecords<T extends { id: string }>(records: readonly T[], sh
   return shard ? sorted.filter((_, i) => i % shard.count === shard.index) : sorted;
 }
 
-export function readBootstrapLog(dir: string): Map<string, SampleStats> {
-  const file = path.join(dir, BOOTSTRAP_LOG);
+/** DIR/bootstrap.jsonl, or DIR/bootstrap-TAG.jsonl for a tagged run. */
+export function bootstrapLogFile(dir: string, tag?: string): string {
+  if (tag !== undefined && !/^[A-Za-z0-9_-]{1,40}$/.test(tag)) throw new Error(`invalid bootstrap tag '${tag}': letters, digits, _ and - only`);
+  return path.join(dir, tag === undefined ? BOOTSTRAP_LOG : `bootstrap-${tag}.jsonl`);
+}
+
+export function readBootstrapLog(dir: string, tag?: string): Map<string, SampleStats> {
+  const file = bootstrapLogFile(dir, tag);
   const done = new Map<string, SampleStats>();
   if (!fs.existsSync(file)) return done;
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
@@ -109,7 +120,7 @@ export async function bootstrap(ds: Dataset, options: BootstrapOptions): Promise
   const { records: sft } = await ds.list('sft');
   let todo = shardRecords(sft, options.shard);
   if (options.limit !== undefined) todo = todo.slice(0, options.limit);
-  const finished = readBootstrapLog(ds.dir);
+  const finished = readBootstrapLog(ds.dir, options.tag);
   const progress: BootstrapProgress = { done: 0, total: todo.length, skipped: 0, srs: 0, fda: 0 };
   let sampled = 0;
   let ran = 0;
@@ -119,7 +130,7 @@ export async function bootstrap(ds: Dataset, options: BootstrapOptions): Promise
     progress.done++;
     return false;
   });
-  const log = fs.openSync(path.join(ds.dir, BOOTSTRAP_LOG), 'a');
+  const log = fs.openSync(bootstrapLogFile(ds.dir, options.tag), 'a');
   try {
     const worker = async () => {
       for (let record = queue.shift(); record && !options.signal?.aborted; record = queue.shift()) {
@@ -189,7 +200,15 @@ async function bootstrapOne(
       };
       try {
         const sample = { code, image: record.image, render, iou, protocol, model };
-        return { iou, record: await giftRecord(bucket, sample, { id: record.id, code: record.code }, `${record.id}-${bucket}-${index}`) };
+        return {
+          iou,
+          record: await giftRecord(
+            bucket,
+            sample,
+            { id: record.id, code: record.code },
+            `${record.id}-${options.tag ? `${options.tag}-` : ''}${bucket}-${index}`,
+          ),
+        };
       } catch {
         // The near miss could not be drawn (the kernel failed on it): no FDA pair from it.
         return { iou };

@@ -28,6 +28,8 @@ export interface ExportOptions {
   collections?: string[];
   /** Chat format only: the human turn's instruction (default CHAT_PROMPT). */
   prompt?: string;
+  /** Only the records this accepts (a GIFT round exports its own SRS/FDA records). */
+  filter?: (record: DatasetRecord) => boolean;
 }
 
 export interface ExportReport {
@@ -113,9 +115,10 @@ export async function exportDataset(ds: Dataset, options: ExportOptions): Promis
   const byCollection: Record<string, number> = {};
   for (const name of chosen) {
     const result = await ds.list(name);
-    records.push(...result.records);
+    const kept = options.filter ? result.records.filter(options.filter) : result.records;
+    records.push(...kept);
     warnings.push(...result.warnings);
-    byCollection[name] = result.records.length;
+    byCollection[name] = kept.length;
   }
 
   const imageDir = options.format === 'chat' ? path.join(out, 'images') : out;

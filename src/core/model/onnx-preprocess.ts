@@ -119,3 +119,10 @@ export async function preprocessImage(image: string | Uint8Array, spec: Preproce
   if (info.channels !== 4) throw new Error(`decoded image has ${info.channels} channels, expected 4`);
   return preprocessRgba(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, spec);
 }
+
+/** A preprocessed image as the training arrays store it (images-SIZE.u8): back to [0, 1], as bytes. */
+export function toArrayBytes(x: Float32Array, spec: PreprocessSpec): Uint8Array {
+  const bytes = new Uint8Array(x.length);
+  for (let i = 0; i < x.length; i++) bytes[i] = Math.max(0, Math.min(255, Math.round((x[i] * spec.std + spec.mean) * 255)));
+  return bytes;
+}

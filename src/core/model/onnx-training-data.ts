@@ -6,6 +6,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../errors';
+import { PREPROCESS_DEFAULTS, preprocessImage, toArrayBytes } from './onnx-preprocess';
 
 export interface TrainingVocabulary {
   size: number;
@@ -75,4 +76,22 @@ export async function tokenizeImagefolder(
   await writeFile(metadataPath, `${out.join('\n')}\n`);
   await writeFile(path.join(dir, 'vocab.json'), vocabJson);
   return { kept: out.length, skipped };
+}
+
+/**
+ * Writes DIR/images-SIZE.u8 for an imagefolder: each metadata.jsonl row's image, preprocessed for a
+ * SIZE² model exactly as at inference, in row order (what make_dataset.ts --array writes), so
+ * train_bundled.py reads arrays instead of decoding PNGs in Python. Returns the rows written.
+ */
+export async function writeImageArray(dir: string, size: number): Promise<number> {
+  const spec = { ...PREPROCESS_DEFAULTS, size };
+  const rows = (await readFile(path.join(dir, 'metadata.jsonl'), 'utf8')).split('\n').filter((l) => l.trim());
+  const out = new Uint8Array(rows.length * size * size);
+  for (const [i, line] of rows.entries()) {
+    const row = JSON.parse(line) as { file_name?: unknown };
+    if (typeof row.file_name !== 'string') throw new Error(`${dir}/metadata.jsonl:${i + 1}: no file_name`);
+    out.set(toArrayBytes(await preprocessImage(path.join(dir, row.file_name), spec), spec), i * size * size);
+  }
+  await writeFile(path.join(dir, `images-${size}.u8`), out);
+  return rows.length;
 }

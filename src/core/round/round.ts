@@ -1,0 +1,221 @@
+/**
+ * One GIFT round on this machine, the paper's loop end to end with the product's own parts:
+ *   1. bootstrap: K samples per image of the source pool (the dataset's sft images) from the
+ *      current model, each verified by IoU; SRS [τ_valid, τ_match) and FDA [τ_low, τ_valid) records
+ *      (FDA images rendered in the dataset's style), tagged with the round's name;
+ *   2. export: the chosen collections as an imagefolder with the bundled tokenizer's ids and the
+ *      images preprocessed into images-SIZE.u8 (what train_bundled.py reads fastest);
+ *   3. train: training/train_bundled.py on it (checkpointed; a rerun resumes);
+ *   4. eval: `gift eval`'s measurement of the new model, and of the previous one, side by side.
+ * Every stage leaves its result in OUT and is skipped when a rerun finds it done, so a round
+ * survives being stopped anywhere. Rounds repeat by passing a round's model as the next's.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { bootstrap, type BootstrapSummary } from '../dataset/bootstrap';
+import { exportDataset } from '../dataset/export';
+import { openDataset } from '../dataset/store';
+import type { IouThresholds } from '../dataset/thresholds';
+import { UserError } from '../errors';
+import { evaluateImages } from '../evaluate/evaluate';
+import { readEvalInput } from '../evaluate/inputs';
+import { buildReport, type EvalReport, writeComparison, writeReport } from '../evaluate/report';
+import { onnxBackend } from '../generate/backends';
+import type { IouProtocol } from '../geometry/protocols';
+import { tokenizeImagefolder, writeImageArray } from '../model/onnx-training-data';
+import { encodeProgram, vocabularyJson } from '../model/tokenizer';
+import type { KernelPool } from '../pool/pool';
+import { findTrainingDir } from '../train/slurm';
+
+export class RoundError extends UserError {}
+
+/** Input size of each train_bundled.py config (gift_model.py CONFIGS). */
+export const CONFIG_IMAGE_SIZE: Record<string, number> = { tiny: 64, compact: 96, small: 128, base: 224 };
+
+export interface RoundOptions {
+  /** GIFT dataset whose sft collection is the base set D and the source pool. */
+  dataset: string;
+  /** The round's folder: model/, data/, eval/, round.json. */
+  out: string;
+  /** The current model (ONNX folder) that samples. */
+  model: string;
+  /** The round's name: tags its bootstrap records and log (default: the out folder's name). */
+  tag?: string;
+  pool: KernelPool;
+  samples: number;
+  temperature?: number;
+  protocol: IouProtocol;
+  thresholds?: IouThresholds;
+  /** Only the first N sft images are sampled (the source pool); default all. */
+  poolLimit?: number;
+  /** What to train on (default sft, srs, fda: GIFT); sft alone is the SFT baseline. */
+  collections: string[];
+  /** Only this round's SRS/FDA records (tag), not earlier rounds' (default true). */
+  onlyThisRound?: boolean;
+  /** More training folders (imagefolder + arrays, e.g. make_dataset.ts output): the fresh-data control. */
+  extraData?: string[];
+  train: { python: string; config: string; steps: number; batchSize?: number; seed?: number; maxMinutes?: number };
+  /** Measure the new and the previous model on this `gift eval` input. */
+  evaluation?: { input: string; samples: number; limit?: number; seed?: number };
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export interface RoundResult {
+  bootstrap?: BootstrapSummary;
+  records: number;
+  model: string;
+  before?: EvalReport;
+  after?: EvalReport;
+}
+
+interface RoundState {
+  bootstrapped?: BootstrapSummary;
+  exported?: { records: number; skipped: number };
+  trained?: boolean;
+}
+
+function readState(file: string): RoundState {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as RoundState;
+  } catch {
+    return {};
+  }
+}
+
+export async function runRound(o: RoundOptions): Promise<RoundResult> {
+  const log = o.log ?? (() => {});
+  const imageSize = CONFIG_IMAGE_SIZE[o.train.config];
+  if (!imageSize) throw new RoundError(`unknown training config '${o.train.config}': expected ${Object.keys(CONFIG_IMAGE_SIZE).join(', ')}`);
+  if (!fs.existsSync(path.join(o.model, 'model.json'))) throw new RoundError(`${o.model}: no model.json (the model that samples)`);
+  fs.mkdirSync(o.out, { recursive: true });
+  const stateFile = path.join(o.out, 'round.json');
+  const state = readState(stateFile);
+  const save = () => fs.writeFileSync(stateFile, `${JSON.stringify(state, null, 1)}\n`);
+  const tag = o.tag ?? path.basename(path.resolve(o.out)).replace(/[^A-Za-z0-9_-]/g, '-');
+  const ds = await openDataset(o.dataset);
+
+  // 1. Bootstrap (resumable on its own: its log skips finished images).
+  if (!state.bootstrapped && o.collections.some((c) => c !== 'sft')) {
+    log(`round ${tag}: bootstrap with ${o.model}, K=${o.samples}`);
+    const backend = onnxBackend({ model: o.model, threads: 1 });
+    try {
+      state.bootstrapped = await bootstrap(ds, {
+        pool: o.pool,
+        backend,
+        samples: o.samples,
+        temperature: o.temperature,
+        protocol: o.protocol,
+        thresholds: o.thresholds,
+        limit: o.poolLimit,
+        tag,
+        signal: o.signal,
+        onProgress: (p) => p.done % 25 === 0 && log(`round ${tag}: bootstrap ${p.done}/${p.total}, SRS ${p.srs}, FDA ${p.fda}`),
+      });
+    } finally {
+      await backend.close?.();
+    }
+    o.signal?.throwIfAborted();
+    save();
+  }
+
+  // 2. Export the training set: sft plus this round's SRS/FDA (ids carry the tag).
+  const dataDir = path.join(o.out, 'data');
+  if (!state.exported) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    const onlyThisRound = o.onlyThisRound ?? true;
+    const filter = onlyThisRound ? (r: { id: string; collection: string }) => r.collection === 'sft' || r.id.includes(`-${tag}-`) : undefined;
+    const report = await exportDataset(ds, { format: 'imagefolder', out: dataDir, collections: o.collections, filter });
+    const tokenized = await tokenizeImagefolder(dataDir, encodeProgram, vocabularyJson(), { unencodable: 'drop' });
+    await writeImageArray(dataDir, imageSize);
+    state.exported = { records: tokenized.kept, skipped: tokenized.skipped };
+    log(`round ${tag}: exported ${report.records} records (${JSON.stringify(report.byCollection)}), ${tokenized.skipped} not tokenisable`);
+    save();
+  }
+
+  // 3. Train (train_bundled.py checkpoints; a rerun resumes).
+  const modelDir = path.join(o.out, 'model');
+  if (!state.trained) {
+    const script = path.join(findTrainingDir(), 'train_bundled.py');
+    const args = [script, '--data', dataDir, ...(o.extraData ?? []), '--out', modelDir, '--config', o.train.config, '--steps', String(o.train.steps)];
+    args.push('--batch-size', String(o.train.batchSize ?? 32), '--seed', String(o.train.seed ?? 0), '--checkpoint-minutes', '5', '--name', `gift-${tag}`);
+    if (o.train.maxMinutes) args.push('--max-minutes', String(o.train.maxMinutes));
+    if (fs.existsSync(path.join(modelDir, 'checkpoint.pt'))) args.push('--resume');
+    log(`round ${tag}: ${o.train.python} ${args.join(' ')}`);
+    await runPython(o.train.python, args, log, o.signal);
+    state.trained = true;
+    save();
+  }
+
+  // 4. Evaluate the new model, and the previous one on the same images.
+  const result: RoundResult = { bootstrap: state.bootstrapped, records: state.exported.records, model: modelDir };
+  if (o.evaluation) {
+    const input = await readEvalInput(o.evaluation.input);
+    const items = o.evaluation.limit ? input.items.slice(0, o.evaluation.limit) : input.items;
+    const measure = async (model: string, dir: string, label: string): Promise<EvalReport> => {
+      const file = path.join(dir, 'report.json');
+      if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as EvalReport;
+      log(`round ${tag}: evaluating ${label} (${model}) on ${items.length} images, K=${o.evaluation!.samples}`);
+      const backend = onnxBackend({ model, threads: 1 });
+      const started = performance.now();
+      try {
+        const results = await evaluateImages(items, {
+          backend,
+          pool: o.pool,
+          samples: o.evaluation!.samples,
+          protocol: o.protocol,
+          seed: o.evaluation!.seed ?? 0,
+          signal: o.signal,
+        });
+        const report = buildReport(
+          {
+            label,
+            model: backend.name,
+            input: o.evaluation!.input,
+            samples: o.evaluation!.samples,
+            protocol: o.protocol,
+            reference: input.referenceKind,
+            temperature: 0.8,
+            seed: o.evaluation!.seed ?? 0,
+          },
+          results,
+          (performance.now() - started) / 1000,
+        );
+        writeReport(dir, report);
+        return report;
+      } finally {
+        await backend.close?.();
+      }
+    };
+    result.before = await measure(o.model, path.join(o.out, 'eval-before'), `before ${tag}`);
+    result.after = await measure(modelDir, path.join(o.out, 'eval'), `after ${tag}`);
+    writeComparison(path.join(o.out, 'compare'), [result.before, result.after]);
+  }
+  return result;
+}
+
+function runPython(python: string, args: string[], log: (line: string) => void, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, {
+      env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1', OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const onAbort = () => child.kill('SIGINT');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let tail = '';
+    const read = (d: Buffer) => {
+      const text = d.toString();
+      tail = (tail + text).slice(-4000);
+      for (const line of text.split('\n')) if (line.trim()) log(`train: ${line.trim()}`);
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.on('error', (e) => reject(new RoundError(`cannot run ${python}: ${e.message}`)));
+    child.on('close', (code) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (code === 0) resolve();
+      else reject(new RoundError(`training failed (exit ${code}):\n${tail.trim().split('\n').slice(-8).join('\n')}`));
+    });
+  });
+}
