@@ -57,7 +57,7 @@ export interface RoundOptions {
   extraData?: string[];
   train: { python: string; config: string; steps: number; batchSize?: number; seed?: number; maxMinutes?: number };
   /** Measure the new and the previous model on this `gift eval` input. */
-  evaluation?: { input: string; samples: number; limit?: number; seed?: number };
+  evaluation?: { input: string; samples: number; limit?: number; seed?: number; label?: string; skipBefore?: boolean };
   signal?: AbortSignal;
   log?: (line: string) => void;
 }
@@ -188,9 +188,9 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
         await backend.close?.();
       }
     };
-    result.before = await measure(o.model, path.join(o.out, 'eval-before'), `before ${tag}`);
-    result.after = await measure(modelDir, path.join(o.out, 'eval'), `after ${tag}`);
-    writeComparison(path.join(o.out, 'compare'), [result.before, result.after]);
+    if (!o.evaluation.skipBefore) result.before = await measure(o.model, path.join(o.out, 'eval-before'), `before ${tag}`);
+    result.after = await measure(modelDir, path.join(o.out, 'eval'), o.evaluation.label ?? `after ${tag}`);
+    if (result.before) writeComparison(path.join(o.out, 'compare'), [result.before, result.after]);
   }
   return result;
 }

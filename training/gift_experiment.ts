@@ -1,0 +1,118 @@
+/**
+ * The GIFT experiment (issue: "GIFT, proven on our own model"), reproducible and resumable:
+ *   D      N generated GenCAD-style pairs (never test100) as a GIFT dataset; its images are the
+ *          source pool;
+ *   sample the sampler model (default the bundled models/compact) draws K programs per image of D;
+ *          verified by IoU; SRS and FDA records tagged `exp` (one bootstrap shared by every arm);
+ *   arms   the same config, steps, batch and seed, trained from scratch on
+ *            SFT        D
+ *            GIFT-REJ   D + SRS
+ *            GIFT-FAIL  D + FDA
+ *            GIFT       D + SRS + FDA
+ *            SFT+fresh  D + as many fresh generated pairs as GIFT added (the control the paper lacks)
+ *   eval   each arm with `gift eval`'s measurement on EVAL (default test100) at K samples;
+ *          OUT/compare.md and plots via writeComparison.
+ *
+ *   node --import tsx training/gift_experiment.ts OUT [--n 2000] [--k 4] [--config tiny] [--steps 1500]
+ *        [--eval-k 10] [--eval-limit N] [--model models/compact] [--eval test/fixtures/gencad-test100] [--arms sft,gift,…]
+ * Rerunning with the same OUT continues: each stage and arm is skipped once done.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { openDataset } from '../src/core/dataset/store';
+import { type EvalReport, writeComparison } from '../src/core/evaluate/report';
+import { generateProgram, mulberry32 } from '../src/core/model/synthetic';
+import { KernelPool } from '../src/core/pool/pool';
+import { CONFIG_IMAGE_SIZE, runRound } from '../src/core/round/round';
+
+const ARMS: Record<string, { label: string; collections: string[]; fresh?: boolean }> = {
+  sft: { label: 'SFT (D)', collections: ['sft'] },
+  rej: { label: 'GIFT-REJ (D + SRS)', collections: ['sft', 'srs'] },
+  fail: { label: 'GIFT-FAIL (D + FDA)', collections: ['sft', 'fda'] },
+  gift: { label: 'GIFT (D + SRS + FDA)', collections: ['sft', 'srs', 'fda'] },
+  fresh: { label: 'SFT + fresh pairs', collections: ['sft'], fresh: true },
+};
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+async function main() {
+  const out = path.resolve(process.argv[2] ?? '');
+  if (!process.argv[2] || process.argv[2].startsWith('--')) throw new Error('usage: gift_experiment.ts OUT [options]');
+  const root = path.join(__dirname, '..');
+  const n = Number(option('n', '2000'));
+  const k = Number(option('k', '4'));
+  const config = option('config', 'tiny');
+  const steps = Number(option('steps', '1500'));
+  const evalK = Number(option('eval-k', '10'));
+  const model = path.resolve(option('model', path.join(root, 'models', 'compact')));
+  const evalInput = path.resolve(option('eval', path.join(root, 'test', 'fixtures', 'gencad-test100')));
+  const evalLimit = process.argv.includes('--eval-limit') ? Number(option('eval-limit', '0')) : undefined;
+  const arms = option('arms', 'sft,gift,rej,fail,fresh').split(',');
+  const log = (line: string) => console.error(`${new Date().toISOString().slice(11, 19)} ${line}`);
+  fs.mkdirSync(out, { recursive: true });
+  const pool = new KernelPool({ workers: 2, timeoutMs: 30_000 });
+  try {
+    // D: generated pairs, seeded (rows already there are kept).
+    const dataset = path.join(out, 'D');
+    const ds = await openDataset(dataset, { create: !fs.existsSync(dataset) });
+    const have = new Set((await ds.list('sft')).records.map((r) => r.id));
+    const rng = mulberry32(20_261_204);
+    for (let i = 0; i < n; i++) {
+      const code = generateProgram(rng);
+      const id = `d${String(i).padStart(5, '0')}`;
+      if (have.has(id)) continue;
+      const png = await pool.run('render.image', { shape: { kind: 'code', source: code } });
+      if (png.ok) await ds.append({ id, collection: 'sft', image: png.value.png, code });
+      if (i % 500 === 499) log(`D: ${i + 1}/${n}`);
+    }
+    const reports: EvalReport[] = [];
+    for (const arm of arms) {
+      const spec = ARMS[arm];
+      if (!spec) throw new Error(`unknown arm '${arm}': ${Object.keys(ARMS).join(', ')}`);
+      const extraData: string[] = [];
+      if (spec.fresh) {
+        // As many fresh generated pairs as GIFT added (its SRS + FDA records), with arrays.
+        const added = (await ds.list('srs')).records.length + (await ds.list('fda')).records.length;
+        const fresh = path.join(out, 'fresh');
+        const size = CONFIG_IMAGE_SIZE[config];
+        const made = spawnSync(
+          process.execPath,
+          ['--import', 'tsx', path.join(__dirname, 'make_dataset.ts'), fresh, String(added), '777', '--array', String(size), '--no-png'],
+          { stdio: 'inherit' },
+        );
+        if (made.status !== 0) throw new Error('make_dataset.ts failed');
+        extraData.push(fresh);
+      }
+      log(`arm ${arm}: ${spec.label}`);
+      const result = await runRound({
+        dataset,
+        out: path.join(out, `arm-${arm}`),
+        model,
+        tag: 'exp',
+        pool,
+        samples: k,
+        temperature: 0.8,
+        protocol: 'aligned',
+        collections: spec.collections,
+        extraData,
+        train: { python: '/usr/bin/python3', config, steps, batchSize: 32, seed: 0 },
+        evaluation: { input: evalInput, samples: evalK, limit: evalLimit, label: spec.label, skipBefore: true },
+        log,
+      });
+      reports.push(result.after!);
+      writeComparison(out, reports);
+    }
+    log(`done: ${path.join(out, 'compare.md')}`);
+  } finally {
+    await pool.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
