@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readShapeSource } from '../../src/core/shape/files';
 import { KernelPool } from '../../src/core/pool/pool';
-import { bundledModelDir, generateCandidates, labelCandidates, openAiBackend } from '../../src/core/generate';
+import { bundledModelDir, generateCandidates, labelCandidates, openAiBackend, type ImageToCadBackend } from '../../src/core/generate';
 import type { GenerateJson } from '../../src/cli/commands/generate';
 import { loadTest100 } from '../helpers/test100';
 import { answerWith, startPeer } from './openai-peer';
@@ -160,4 +160,23 @@ test('gift generate with the onnx backend writes --out; a missing model is a cle
   const usage = runCli(['generate', images[2].file, '--backend', 'openai']);
   assert.equal(usage.status, 2);
   assert.match(usage.stderr, /--backend openai needs --endpoint URL/);
+});
+
+test('a file that is no image is named before any model runs', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gift-not-image-'));
+  const empty = path.join(dir, 'empty.png');
+  const text = path.join(dir, 'notes.png');
+  writeFileSync(empty, '');
+  writeFileSync(text, 'not an image, just 32 bytes here');
+  let sampled = 0;
+  const backend: ImageToCadBackend = {
+    name: 'must-not-run',
+    async sample() {
+      sampled++;
+      return [];
+    },
+  };
+  await assert.rejects(generateCandidates({ backend, pool, image: empty, samples: 1 }), new RegExp(`${empty}: the file is empty`));
+  await assert.rejects(generateCandidates({ backend, pool, image: text, samples: 1 }), new RegExp(`${text}: not a readable image`));
+  assert.equal(sampled, 0, 'the backend was never asked');
 });

@@ -8,6 +8,7 @@ import { errorMessage, formatError, UserError } from '../errors';
 import type { IouProtocol } from '../geometry/iou';
 import type { KernelPool } from '../pool/pool';
 import type { ShapeSource } from '../shape/source';
+import { checkImage } from '../render/image';
 import { provenanceOf, samplePrograms, type ImageToCadBackend, type SampleOptions } from './backend';
 import { rankCandidates, rankKey, type RankBy, type RankedCandidate } from './rank';
 
@@ -45,6 +46,8 @@ export async function generateCandidates(options: GenerateRequest): Promise<Gene
   const imageName = options.imageName ?? (typeof options.image === 'string' ? path.basename(options.image) : 'image');
   const image = typeof options.image === 'string' ? await readImage(options.image) : options.image;
   if (!Number.isInteger(options.samples) || options.samples < 1) throw new UserError(`samples must be a positive integer, got ${options.samples}`);
+  // A file that is no image is named before any model runs (not "the model failed: …").
+  await checkImage(image, { name: typeof options.image === 'string' ? options.image : imageName });
   const started = performance.now();
   const sampled = await samplePrograms(options.backend, image, imageName, options);
   const sampleMs = performance.now() - started;

@@ -29,8 +29,11 @@ export interface DecodeOptions {
 
 const SUPPORTED = new Set(['png', 'jpeg', 'webp']);
 
-/** Decodes PNG, JPEG or WebP bytes into RGBA (alpha flattened onto white, so alpha is 255). */
-export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<RgbaImage> {
+/**
+ * Checks that the bytes are an image we can read (PNG, JPEG or WebP of a sane size) without
+ * decoding the pixels; a problem is an ImageError naming the file and what is wrong with it.
+ */
+export async function checkImage(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<{ width: number; height: number; format: string }> {
   const name = opts.name ?? 'image';
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (bytes.length === 0) throw new ImageError(`${name}: the file is empty`);
@@ -51,6 +54,15 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
       `${name}: ${width}×${height} is too large (${(width * height).toLocaleString('en')} pixels; the limit is ${maxPixels.toLocaleString('en')})`,
     );
   }
+  return { width, height, format: metadata.format };
+}
+
+/** Decodes PNG, JPEG or WebP bytes into RGBA (alpha flattened onto white, so alpha is 255). */
+export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<RgbaImage> {
+  const name = opts.name ?? 'image';
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const { format } = await checkImage(bytes, opts);
+  const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
     const { data, info } = await sharp(input, { limitInputPixels: maxPixels, failOn: 'truncated' })
       .rotate() // honour EXIF orientation of photos
@@ -61,7 +73,7 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
     if (info.channels !== 4) throw new Error(`decoded to ${info.channels} channels`);
     return { rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
   } catch (e) {
-    throw new ImageError(`${name}: cannot decode the ${metadata.format.toUpperCase()} image (${shortReason(e)}); is the file truncated or corrupt?`);
+    throw new ImageError(`${name}: cannot decode the ${format.toUpperCase()} image (${shortReason(e)}); is the file truncated or corrupt?`);
   }
 }
 
