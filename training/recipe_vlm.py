@@ -11,7 +11,12 @@ The data is `gift dataset export DIR --format chat --out DIR`: chat.jsonl lines
 with `image` relative to --image-root. Training: loss on the assistant's code only (prompt, image
 and padding tokens are masked), vision tower frozen, bf16, gradient checkpointing, optional LoRA
 adapters on the language model (merged into the final checkpoint), checkpoints every --save-steps
-and resumption from the newest one, several GPUs through torchrun (DDP).
+and resumption from the newest one, several GPUs through torchrun (DDP). Without CUDA it runs on
+the CPU (bf16 autocast): only for tests and smoke runs with a tiny model.
+
+Needs transformers >= 4.49 (Qwen2.5-VL); checked end to end only with 5.23 and the other pins of
+scripts/install-python-pypi.sh (test/training-pypi/recipe-vlm-pypi.test.ts). Where an option was
+renamed between versions it passes the name the installed version has.
 
 Writes OUT/checkpoint-*/ while training, OUT/final/ (model + processor, loadable by
 `vllm serve OUT/final`), OUT/model_card.json, OUT/plan.json and OUT/trainer_log.jsonl.
@@ -76,6 +81,8 @@ def parse_args(argv=None):
     for name in ("batch_size", "grad_accum", "max_len", "save_steps"):
         if getattr(args, name) < 1:
             ap.error(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0 <= args.warmup_ratio < 1:
+        ap.error("--warmup-ratio must be in [0, 1)")
     if args.max_steps <= 0 and args.epochs <= 0:
         ap.error("--epochs must be positive (or give --max-steps)")
     return args
@@ -209,8 +216,14 @@ def build_dataset(processor, examples, max_len: int):
                 return None  # dropped by the collator (counted there)
             labels = ids.clone()
             labels[:prompt_len] = -100
-            return {"input_ids": ids, "attention_mask": enc["attention_mask"][0], "labels": labels,
+            item = {"input_ids": ids, "attention_mask": enc["attention_mask"][0], "labels": labels,
                     "pixel_values": enc["pixel_values"], "image_grid_thw": enc["image_grid_thw"]}
+            if "mm_token_type_ids" in enc:
+                # transformers >= 5 computes Qwen2.5-VL's 3D (M-RoPE) positions only when it gets these
+                # (which tokens are image tokens); without them training would use 1D positions while
+                # generation, fed the processor's full output, uses 3D ones.
+                item["mm_token_type_ids"] = enc["mm_token_type_ids"][0]
+            return item
 
     return ChatDataset()
 
@@ -232,12 +245,58 @@ def make_collator(pad_id: int):
         for i, b in enumerate(kept):
             L = b["input_ids"].shape[0]
             ids[i, :L], mask[i, :L], labels[i, :L] = b["input_ids"], b["attention_mask"], b["labels"]
-        return {"input_ids": ids, "attention_mask": mask, "labels": labels,
-                "pixel_values": torch.cat([b["pixel_values"] for b in kept]),
-                "image_grid_thw": torch.cat([b["image_grid_thw"] for b in kept])}
+        batch = {"input_ids": ids, "attention_mask": mask, "labels": labels,
+                 "pixel_values": torch.cat([b["pixel_values"] for b in kept]),
+                 "image_grid_thw": torch.cat([b["image_grid_thw"] for b in kept])}
+        if all("mm_token_type_ids" in b for b in kept):
+            types = torch.zeros((len(kept), n), dtype=kept[0]["mm_token_type_ids"].dtype)
+            for i, b in enumerate(kept):
+                types[i, :b["mm_token_type_ids"].shape[0]] = b["mm_token_type_ids"]
+            batch["mm_token_type_ids"] = types
+        return batch
 
     collate.skipped = skipped
     return collate
+
+
+def checkpoint_weight_names(checkpoint: str):
+    """The tensor names in a checkpoint's safetensors weights (one file or an index), or None."""
+    index = os.path.join(checkpoint, "model.safetensors.index.json")
+    if os.path.isfile(index):
+        with open(index, encoding="utf-8") as f:
+            return set(json.load(f)["weight_map"])
+    single = os.path.join(checkpoint, "model.safetensors")
+    if os.path.isfile(single):
+        from safetensors import safe_open
+
+        with safe_open(single, framework="pt") as f:
+            return set(f.keys())
+    return None
+
+
+def resumable_trainer(trainer_class, model_class, dtype_kwarg: dict):
+    """Trainer whose resume loads a full checkpoint's weights under the model's own parameter names.
+    Since transformers 4.52 save_pretrained writes Qwen2.5-VL under the hub's key names (`visual.*`,
+    `model.layers.*`), but Trainer resumes with a plain load_state_dict(strict=False) on the new names
+    (`model.visual.*`, `model.language_model.*`): nothing matches, only a warning is logged, and
+    training silently goes on from the base weights (huggingface/transformers#43701, still so in 5.23).
+    When the names differ, the checkpoint is loaded the way from_pretrained loads any checkpoint
+    (which renames them) and copied in strictly. LoRA adapters and matching names: Trainer as is."""
+
+    class ResumableTrainer(trainer_class):
+        def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
+            target = model if model is not None else self.model
+            names = checkpoint_weight_names(resume_from_checkpoint)
+            own = set(target.state_dict())
+            if names is None or names <= own or any(n.startswith("base_model.") for n in own):
+                return super()._load_from_checkpoint(resume_from_checkpoint, model)
+            loaded = model_class.from_pretrained(resume_from_checkpoint, **dtype_kwarg)
+            target.load_state_dict(loaded.state_dict(), strict=True)
+            del loaded
+            if int(os.environ.get("RANK", "0")) == 0:
+                print(f"recipe_vlm: resumed weights from {resume_from_checkpoint} (renamed as from_pretrained does)", flush=True)
+
+    return ResumableTrainer
 
 
 def vision_module(model):
@@ -252,6 +311,41 @@ def vision_module(model):
     return None
 
 
+def _transformers_version(transformers) -> tuple:
+    return tuple(int(p) for p in re.findall(r"\d+", transformers.__version__)[:2])
+
+
+def _dtype_kwarg(transformers, dtype) -> dict:
+    """from_pretrained's dtype argument: `dtype` since transformers 4.56 (`torch_dtype` warns, then goes)."""
+    return {"dtype": dtype} if _transformers_version(transformers) >= (4, 56) else {"torch_dtype": dtype}
+
+
+def _pixels_kwargs(transformers, min_pixels: int, max_pixels: int) -> dict:
+    """The image processor's pixel budget: `size` in transformers 5 (min_pixels/max_pixels warn there and
+    are being removed); min_pixels/max_pixels, as before, for 4.x."""
+    if _transformers_version(transformers) >= (5, 0):
+        return {"size": {"shortest_edge": min_pixels, "longest_edge": max_pixels}}
+    return {"min_pixels": min_pixels, "max_pixels": max_pixels}
+
+
+def _version_kwargs(training_arguments_class, warmup_ratio: float, cpu: bool) -> dict:
+    """TrainingArguments options whose names changed across transformers versions.
+    Warm-up as a fraction of the steps: `warmup_ratio` where it exists (< 5.0); transformers 5 dropped
+    it and reads a `warmup_steps` below 1 as that fraction. Checkpointing: `activation_checkpointing`
+    (5.x; `gradient_checkpointing` warns) or `gradient_checkpointing`. Without CUDA, bf16 needs `use_cpu`
+    (older: `no_cuda`), else TrainingArguments refuses it (a CPU run: tests, smoke runs)."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(training_arguments_class)}
+    kw = {"warmup_ratio": warmup_ratio} if "warmup_ratio" in names else {"warmup_steps": warmup_ratio}
+    ckpt = "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
+    kw[ckpt] = True
+    kw[ckpt + "_kwargs"] = {"use_reentrant": False}
+    if cpu:
+        kw["use_cpu" if "use_cpu" in names else "no_cuda"] = True
+    return kw
+
+
 def train(args, examples, plan):
     import torch
     import transformers
@@ -264,8 +358,8 @@ def train(args, examples, plan):
 
     rank = int(os.environ.get("RANK", "0"))
     transformers.set_seed(args.seed)
-    processor = AutoProcessor.from_pretrained(args.model, min_pixels=args.min_pixels, max_pixels=args.max_pixels)
-    model = ModelClass.from_pretrained(args.model, torch_dtype=torch.bfloat16, attn_implementation="sdpa")
+    processor = AutoProcessor.from_pretrained(args.model, **_pixels_kwargs(transformers, args.min_pixels, args.max_pixels))
+    model = ModelClass.from_pretrained(args.model, attn_implementation="sdpa", **_dtype_kwarg(transformers, torch.bfloat16))
     model.config.use_cache = False
     if not args.train_vision:
         visual = vision_module(model)
@@ -295,14 +389,15 @@ def train(args, examples, plan):
                     f.write(json.dumps({"step": state.global_step, "time": time.time(), **logs}) + "\n")
 
     targs = TrainingArguments(
+        **_version_kwargs(TrainingArguments, args.warmup_ratio, cpu=not torch.cuda.is_available()),
         output_dir=args.out, per_device_train_batch_size=args.batch_size, gradient_accumulation_steps=args.grad_accum,
         learning_rate=args.lr, num_train_epochs=args.epochs, max_steps=args.max_steps, lr_scheduler_type="cosine",
-        warmup_ratio=args.warmup_ratio, weight_decay=0.0, bf16=True, gradient_checkpointing=True,
-        gradient_checkpointing_kwargs={"use_reentrant": False}, logging_steps=10, save_strategy="steps",
+        weight_decay=0.0, bf16=True, logging_steps=10, save_strategy="steps",
         save_steps=args.save_steps, save_total_limit=2, report_to="none", remove_unused_columns=False,
         dataloader_num_workers=args.workers, ddp_find_unused_parameters=False, seed=args.seed,
     )
-    trainer = Trainer(model=model, args=targs, train_dataset=dataset, data_collator=collator, callbacks=[JsonlLog()])
+    trainer_class = resumable_trainer(Trainer, ModelClass, _dtype_kwarg(transformers, torch.bfloat16))
+    trainer = trainer_class(model=model, args=targs, train_dataset=dataset, data_collator=collator, callbacks=[JsonlLog()])
     started = time.time()
     result = trainer.train(resume_from_checkpoint=plan["resume_from"])
     final = plan["final"]

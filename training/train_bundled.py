@@ -9,9 +9,10 @@ DIR is an imagefolder dataset: DIR/metadata.jsonl with one JSON object per line 
 the TypeScript tokenizer, src/core/model/tokenizer.ts), plus DIR/vocab.json from the same export.
 Python never tokenises, so training and the extension can never disagree about token ids.
 
-Writes to --out: model.onnx (one file, opset 17, see export_onnx.py), model.json (model card:
-preprocessing, architecture, vocabulary, training facts), vocab.json, checkpoint.pt and
-reference.json (torch logits on a fixed input, for checking the ONNX runtime against torch).
+Writes to --out: model.onnx (one file, opset 17, or 18 with GIFT_ONNX_EXPORTER=dynamo; see
+export_onnx.py), model.json (model card: preprocessing, architecture, vocabulary, training
+facts), vocab.json, checkpoint.pt and reference.json (torch logits on a fixed input, for checking
+the ONNX runtime against torch).
 On a 2-core CPU set OMP_NUM_THREADS=1 (the default threading is ~30x slower under load).
 """
 from __future__ import annotations
@@ -35,7 +36,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from export_onnx import INPUTS, OPSET, OUTPUTS, export_bundled  # noqa: E402
+from export_onnx import INPUTS, OUTPUTS, export_bundled  # noqa: E402
 from gift_model import CONFIGS, GiftModel, build_config, count_parameters  # noqa: E402
 from gift_preprocess import PREPROCESS_SPEC, preprocess_file  # noqa: E402
 
@@ -421,7 +422,7 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     model = model.cpu().eval()
     onnx_path = os.path.join(args.out, "model.onnx")
-    export_bundled(model, onnx_path)
+    opset = export_bundled(model, onnx_path)  # 17 (TorchScript exporter) unless GIFT_ONNX_EXPORTER=dynamo (18)
     torch.save({"config": cfg.to_json(), "state_dict": model.state_dict(), "step": steps_done,
                 "train_seconds": train_seconds}, checkpoint_path)
     shutil.copyfile(os.path.join(args.data[0], "vocab.json"), os.path.join(args.out, "vocab.json"))
@@ -442,7 +443,7 @@ def main(argv=None):
         "name": args.name or f"gift-cad-{args.config}",
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "onnx": {"file": "model.onnx", "sha256": onnx_sha, "bytes": os.path.getsize(onnx_path),
-                 "opset": OPSET, "inputs": INPUTS, "outputs": OUTPUTS},
+                 "opset": opset, "inputs": INPUTS, "outputs": OUTPUTS},
         "preprocess": dict(PREPROCESS_SPEC, size=cfg.image_size),
         "architecture": dict(cfg.to_json(), config=args.config, parameters=params),
         "vocab": {"file": "vocab.json", "sha256": vocab_sha, "size": vocab["size"], "version": vocab.get("version"),
