@@ -91,3 +91,12 @@ export function trainedTinyModel(): Promise<{ dataset: SyntheticDataset; modelDi
   })();
   return trained;
 }
+
+/** training/train_bundled.py's reference.json: torch's logits for a fixed prefix and its greedy tokens. */
+export interface Reference {
+  file_name: string;
+  pixels: number[];
+  prefix: number[];
+  logits: number[][];
+  greedy_tokens: number[];
+}

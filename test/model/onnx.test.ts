@@ -4,17 +4,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CadModel } from '../../src/core/model/onnx';
-import { trainedTinyModel, torchMissing } from './onnx-fixture';
+import { type Reference, trainedTinyModel, torchMissing } from './onnx-fixture';
 
 const skip = torchMissing();
-
-interface Reference {
-  file_name: string;
-  pixels: number[];
-  prefix: number[];
-  logits: number[][];
-  greedy_tokens: number[];
-}
 
 async function setup() {
   const { dataset, modelDir } = await trainedTinyModel();

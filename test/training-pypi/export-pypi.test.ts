@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CadModel } from '../../src/core/model/onnx';
-import { PYTHON as DEBIAN_PYTHON, torchMissing, writeSyntheticDataset } from '../model/onnx-fixture';
+import { PYTHON as DEBIAN_PYTHON, type Reference, torchMissing, writeSyntheticDataset } from '../model/onnx-fixture';
 import { lastJson, pypiMissing, repoRoot, runPython, VENV_PYTHON } from './pypi-env';
 
 const skip = pypiMissing(['torch', 'onnx', 'onnxruntime', 'numpy', 'PIL']);
@@ -29,14 +29,6 @@ interface Verified {
   dropout_nodes: number;
   max_abs: Record<'encode' | 'decode_first_step' | 'decode_cached', number>;
   problems: string[];
-}
-
-interface Reference {
-  file_name: string;
-  pixels: number[];
-  prefix: number[];
-  logits: number[][];
-  greedy_tokens: number[];
 }
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
