@@ -15,6 +15,7 @@
  *
  *   node --import tsx training/gift_experiment.ts OUT [--n 2000] [--k 4] [--config tiny] [--steps 1500]
  *        [--eval-k 10] [--eval-limit N] [--model models/compact] [--eval test/fixtures/gencad-test100] [--arms sft,gift,…]
+ *        [--sampler bundled|sft] [--fda-per-image N]
  * Rerunning with the same OUT continues: each stage and arm is skipped once done.
  */
 import fs from 'node:fs';
@@ -51,6 +52,9 @@ async function main() {
   const model = path.resolve(option('model', path.join(root, 'models', 'compact')));
   const evalInput = path.resolve(option('eval', path.join(root, 'test', 'fixtures', 'gencad-test100')));
   const evalLimit = process.argv.includes('--eval-limit') ? Number(option('eval-limit', '0')) : undefined;
+  // The paper bootstraps with the SFT model itself: --sampler sft uses this run's SFT arm (trained first).
+  const sampler = option('sampler', 'bundled');
+  const fdaPerImage = process.argv.includes('--fda-per-image') ? Number(option('fda-per-image', '1')) : undefined;
   const arms = option('arms', 'sft,gift,rej,fail,fresh').split(',');
   const log = (line: string) => console.error(`${new Date().toISOString().slice(11, 19)} ${line}`);
   fs.mkdirSync(out, { recursive: true });
@@ -76,7 +80,12 @@ async function main() {
       const extraData: string[] = [];
       if (spec.fresh) {
         // As many fresh generated pairs as GIFT added (its SRS + FDA records), with arrays.
-        const added = (await ds.list('srs')).records.length + (await ds.list('fda')).records.length;
+        // What the GIFT arm actually trained on beyond D (after any per-image cap).
+        const giftState = path.join(out, 'arm-gift', 'round.json');
+        const sft = (await ds.list('sft')).records.length;
+        const added = fs.existsSync(giftState)
+          ? JSON.parse(fs.readFileSync(giftState, 'utf8')).exported.records - sft
+          : (await ds.list('srs')).records.length + (await ds.list('fda')).records.length;
         const fresh = path.join(out, 'fresh');
         const size = CONFIG_IMAGE_SIZE[config];
         const made = spawnSync(
@@ -91,8 +100,9 @@ async function main() {
       const result = await runRound({
         dataset,
         out: path.join(out, `arm-${arm}`),
-        model,
+        model: sampler === 'sft' && arm !== 'sft' ? path.join(out, 'arm-sft', 'model') : model,
         tag: 'exp',
+        perSource: fdaPerImage === undefined ? undefined : { fda: fdaPerImage },
         pool,
         samples: k,
         temperature: 0.8,

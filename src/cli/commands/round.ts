@@ -23,6 +23,7 @@ A rerun with the same --out continues where the last one stopped.
   --pool N             sample only the first N sft images (default all)
   --collections LIST   what to train on (default sft,srs,fda; sft,srs = GIFT-REJ, sft,fda = GIFT-FAIL, sft = SFT)
   --tag NAME           the round's name on its records (default: the --out folder's name)
+  --srs-per-image N, --fda-per-image N   at most N SRS / FDA records per source image in training
   --extra DIR          another training folder (imagefolder + arrays), repeatable: e.g. fresh generated pairs
   --config C           tiny, compact (default), small or base
   --steps N            optimizer steps (default 2000)
@@ -37,7 +38,19 @@ export async function roundCommand(argv: string[]): Promise<number> {
     argv,
     {
       ...stringOptions('model', 'out', 'samples', 'temperature', 'protocol', 'low', 'valid', 'match', 'pool', 'collections', 'tag', 'config', 'steps'),
-      ...stringOptions('batch-size', 'seed', 'max-minutes', 'python', 'eval', 'eval-samples', 'eval-limit', 'workers', 'timeout'),
+      ...stringOptions(
+        'batch-size',
+        'seed',
+        'max-minutes',
+        'python',
+        'eval',
+        'eval-samples',
+        'eval-limit',
+        'workers',
+        'timeout',
+        'srs-per-image',
+        'fda-per-image',
+      ),
       extra: { type: 'string', multiple: true },
     },
     help,
@@ -73,6 +86,10 @@ export async function roundCommand(argv: string[]): Promise<number> {
       poolLimit: values.pool === undefined ? undefined : intOption('pool', values.pool, 1),
       collections: (values.collections ?? 'sft,srs,fda').split(',').map((c) => c.trim()),
       extraData: values.extra,
+      perSource: {
+        srs: values['srs-per-image'] === undefined ? undefined : intOption('srs-per-image', values['srs-per-image'], 0, 0),
+        fda: values['fda-per-image'] === undefined ? undefined : intOption('fda-per-image', values['fda-per-image'], 0, 0),
+      },
       train: {
         python: values.python ?? '/usr/bin/python3',
         config: values.config ?? 'compact',

@@ -53,6 +53,8 @@ export interface RoundOptions {
   collections: string[];
   /** Only this round's SRS/FDA records (tag), not earlier rounds' (default true). */
   onlyThisRound?: boolean;
+  /** At most this many SRS / FDA records per source image go into training (in id order); default all. */
+  perSource?: { srs?: number; fda?: number };
   /** More training folders (imagefolder + arrays, e.g. make_dataset.ts output): the fresh-data control. */
   extraData?: string[];
   train: { python: string; config: string; steps: number; batchSize?: number; seed?: number; maxMinutes?: number };
@@ -125,7 +127,17 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
   if (!state.exported) {
     fs.rmSync(dataDir, { recursive: true, force: true });
     const onlyThisRound = o.onlyThisRound ?? true;
-    const filter = onlyThisRound ? (r: { id: string; collection: string }) => r.collection === 'sft' || r.id.includes(`-${tag}-`) : undefined;
+    const taken = new Map<string, number>();
+    const filter = (r: { id: string; collection: string; source: string | null }) => {
+      if (r.collection === 'sft') return true;
+      if (onlyThisRound && !r.id.includes(`-${tag}-`)) return false;
+      const cap = r.collection === 'srs' ? o.perSource?.srs : r.collection === 'fda' ? o.perSource?.fda : undefined;
+      if (cap === undefined) return true;
+      const key = `${r.collection}:${r.source}`;
+      const n = taken.get(key) ?? 0;
+      taken.set(key, n + 1);
+      return n < cap;
+    };
     const report = await exportDataset(ds, { format: 'imagefolder', out: dataDir, collections: o.collections, filter });
     const tokenized = await tokenizeImagefolder(dataDir, encodeProgram, vocabularyJson(), { unencodable: 'drop' });
     await writeImageArray(dataDir, imageSize);
