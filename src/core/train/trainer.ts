@@ -15,7 +15,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { exportDataset, openDataset } from '../dataset';
-import { encodeProgram, vocabularyJson } from '../model/tokenizer';
 import { TrainError } from '../errors';
 import type { ClusterProfile } from './profile';
 import { getRecipe, matchesFetchList, vllmServeCommand, type RecipeName, type RecipeOptions } from './recipes';
@@ -80,6 +79,8 @@ function safeName(s: string): string {
 /** Adds the bundled model's token ids to an imagefolder export, dropping the programs the tokenizer cannot encode. */
 export async function tokenizeForBundled(dir: string): Promise<{ kept: number; skipped: number }> {
   const file = path.join(dir, 'metadata.jsonl');
+  // Loaded here, not at the top: the tokenizer brings the Python parser, which the extension host needs only for this.
+  const { encodeProgram, vocabularyJson } = await import('../model/tokenizer');
   const result = await tokenizeImagefolder(dir, encodeProgram, vocabularyJson(), { unencodable: 'drop' });
   if (result.kept === 0) throw new TrainError(`none of the ${result.skipped} programs in ${file} can be tokenised for the bundled model`);
   return result;
