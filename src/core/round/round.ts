@@ -21,6 +21,7 @@ import { UserError } from '../errors';
 import { evaluateImages } from '../evaluate/evaluate';
 import { readEvalInput } from '../evaluate/inputs';
 import { buildReport, type EvalReport, writeComparison, writeReport } from '../evaluate/report';
+import { samplingTemperature } from '../generate/backend';
 import { onnxBackend } from '../generate/backends';
 import type { IouProtocol } from '../geometry/protocols';
 import { tokenizeImagefolder, writeImageArray } from '../model/onnx-training-data';
@@ -172,11 +173,14 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
       const backend = onnxBackend({ model, threads: 1 });
       const started = performance.now();
       try {
+        // The temperature the report records is the one the samples are drawn at (greedy for K = 1).
+        const temperature = samplingTemperature({ samples: o.evaluation!.samples });
         const results = await evaluateImages(items, {
           backend,
           pool: o.pool,
           samples: o.evaluation!.samples,
           protocol: o.protocol,
+          temperature,
           seed: o.evaluation!.seed ?? 0,
           signal: o.signal,
         });
@@ -188,7 +192,7 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
             samples: o.evaluation!.samples,
             protocol: o.protocol,
             reference: input.referenceKind,
-            temperature: 0.8,
+            temperature,
             seed: o.evaluation!.seed ?? 0,
           },
           results,
