@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { budgets, evalMetrics, rankedPick, type ImageResult } from '../../src/core/evaluate/metrics';
+import { budgets, evalMetrics, expectedBest, rankedPick, type ImageResult } from '../../src/core/evaluate/metrics';
 import { TEST100_DIR } from '../helpers/test100';
 
 const root = path.join(__dirname, '..', '..');
@@ -48,6 +48,35 @@ test('pass@k, ranked@k, VSR and the gap, computed by hand', () => {
   assert.deepEqual(m.pass_at_k, { 1: (0.5 + 0) / 2, 2: (0.8 + 0.4) / 2, 4: (0.9 + 0.7) / 2 });
   assert.deepEqual(m.ranked_at_k, { 1: (0.5 + 0) / 2, 2: (0.8 + 0.4) / 2, 4: (0.6 + 0.2) / 2 });
   assert.ok(Math.abs(m.gap - (0.8 - 0.25) / 0.25) < 1e-12);
+});
+
+test('expected@k: the unbiased best-of-k estimate equals the mean over every k-subset', () => {
+  assert.equal(expectedBest([0.9, 0.1, 0.5], 1), 0.5);
+  assert.ok(Math.abs(expectedBest([0.9, 0.1, 0.5], 2) - (0.5 + 0.9 + 0.9) / 3) < 1e-12);
+  assert.equal(expectedBest([0.9, 0.1, 0.5], 3), 0.9);
+  assert.equal(expectedBest([], 2), 0);
+  // Brute force over all subsets of 10 values.
+  const xs = [0.31, 0, 0.77, 0.52, 0.05, 0.99, 0.64, 0, 0.2, 0.41];
+  for (let k = 1; k <= xs.length; k++) {
+    let sum = 0;
+    let count = 0;
+    for (let mask = 0; mask < 1 << xs.length; mask++) {
+      let bits = 0;
+      let best = 0;
+      for (let i = 0; i < xs.length; i++)
+        if (mask & (1 << i)) {
+          bits++;
+          best = Math.max(best, xs[i]);
+        }
+      if (bits !== k) continue;
+      sum += best;
+      count++;
+    }
+    assert.ok(Math.abs(expectedBest(xs, k) - sum / count) < 1e-12, `k=${k}`);
+  }
+  const m = evalMetrics([result('a', [0.5, 0.8, 0.6, 0.9], [0, 0, 0, 0])], 4);
+  assert.ok(Math.abs(m.expected_at_k[1] - (0.5 + 0.8 + 0.6 + 0.9) / 4) < 1e-12);
+  assert.equal(m.expected_at_k[4], 0.9);
 });
 
 test('gift eval on test100 images: one process, the per-image IoUs equal gift generate + gift iou by hand; resumable; compare', {

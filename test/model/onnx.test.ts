@@ -99,7 +99,24 @@ test('K samples decode as one batch with a KV cache: one token per live row per 
   assert.equal(programs.length, K);
   const distinct = new Set(programs.map((p) => p.tokens.join(',')));
   assert.ok(distinct.size >= 2, 'temperature sampling gave identical samples');
-  for (let i = 1; i < K; i++) assert.ok(programs[i - 1].logprob >= programs[i].logprob, 'not sorted best-first');
+  // In sampling order (not re-sorted by log-probability: pass@k takes the first k as a fair draw):
+  // sample i is batch row i of the same decode.
+  const { decodeSequences } = await import('../../src/core/model/decoding');
+  const pixels = await model.preprocess(image);
+  const rows = await decodeSequences(model.stepModel(await model.encode(pixels), K), {
+    bos: model.card.vocab.bos,
+    eos: model.card.vocab.eos,
+    samples: K,
+    temperature: 1.5,
+    topP: 0.95,
+    maxTokens: model.card.max_tokens - 1,
+    seed: 7,
+    allowedNext: model.codec.allowedNext?.bind(model.codec),
+  });
+  assert.deepEqual(
+    programs.map((p) => p.tokens),
+    rows.sequences.map((s) => s.tokens),
+  );
   // Cache at step t holds exactly t positions: nothing is recomputed.
   assert.deepEqual(
     stats.pastLengths,

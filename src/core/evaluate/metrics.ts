@@ -5,7 +5,10 @@
  *  - ranked@k: mean IoU of the sample a GT-free ranker (the render-vs-image score) picks among the
  *    first k: what a user actually gets;
  *  - VSR: share of images whose first sample ran;
- *  - gap: the amortisation gap (pass@K − pass@1) / pass@1.
+ *  - gap: the amortisation gap (pass@K − pass@1) / pass@1;
+ *  - expected@k: the unbiased estimate of E[best IoU among k samples] from all K samples of an image
+ *    (Chen et al.'s pass@k estimator, for a continuous score): the same quantity as pass@k, with
+ *    much less sampling noise (expected@1 is the mean IoU of every sample, not of the first only).
  */
 
 export interface ImageResult {
@@ -49,6 +52,27 @@ export function rankedPick(r: ImageResult, k: number): number | undefined {
   return pick;
 }
 
+/** Unbiased E[max of a random k-subset] of one image's K sample IoUs: Σ x₍ᵢ₎ C(i−1, k−1) / C(K, k), x ascending. */
+export function expectedBest(ious: readonly number[], k: number): number {
+  const x = [...ious].sort((a, b) => a - b);
+  const n = x.length;
+  if (n === 0) return 0;
+  if (k >= n) return x[n - 1];
+  // weight of x₍ᵢ₎ (1-based i ≥ k) = C(i−1, k−1) / C(n, k); built up by the ratio C(i, k−1)/C(i−1, k−1) = i / (i − k + 1)
+  let w = 1;
+  for (let j = 0; j < k; j++) w *= (k - j) / (n - j); // C(k−1, k−1)/C(n, k) = k!(n−k)!/n! … as a product
+  let sum = 0;
+  for (let i = k; i <= n; i++) {
+    sum += w * x[i - 1];
+    w *= i / (i - k + 1);
+  }
+  return sum;
+}
+
+export function expectedAtK(results: readonly ImageResult[], k: number): number {
+  return mean(results.map((r) => expectedBest(r.ious, k)));
+}
+
 export function passAtK(results: readonly ImageResult[], k: number): number {
   return mean(results.map((r) => bestOfFirst(r, k)));
 }
@@ -67,6 +91,8 @@ export interface EvalMetrics {
   vsr: number;
   pass_at_k: Record<string, number>;
   ranked_at_k: Record<string, number>;
+  /** k → mean over images of the unbiased estimate of the best IoU among k samples, from all K. */
+  expected_at_k: Record<string, number>;
   gap: number;
   /** The same gap for what the ranker gets: (ranked@K − pass@1) / pass@1. */
   ranked_gain: number;
@@ -75,9 +101,11 @@ export interface EvalMetrics {
 export function evalMetrics(results: readonly ImageResult[], k: number): EvalMetrics {
   const pass: Record<string, number> = {};
   const ranked: Record<string, number> = {};
+  const expected: Record<string, number> = {};
   for (const b of budgets(k)) {
     pass[b] = passAtK(results, b);
     ranked[b] = rankedAtK(results, b);
+    expected[b] = expectedAtK(results, b);
   }
   const p1 = pass[1];
   return {
@@ -85,6 +113,7 @@ export function evalMetrics(results: readonly ImageResult[], k: number): EvalMet
     vsr: mean(results.map((r) => (r.ran[0] ? 1 : 0))),
     pass_at_k: pass,
     ranked_at_k: ranked,
+    expected_at_k: expected,
     gap: (pass[k] - p1) / p1,
     ranked_gain: (ranked[k] - p1) / p1,
   };

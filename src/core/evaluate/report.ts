@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors';
-import { budgets, evalMetrics, type EvalMetrics, type ImageResult } from './metrics';
+import { budgets, evalMetrics, expectedBest, type EvalMetrics, type ImageResult } from './metrics';
 
 export interface EvalSetting {
   /** A name for tables: the model's (onnx:compact, openai:…) unless given. */
@@ -50,6 +50,10 @@ export function readReport(file: string): EvalReport {
     throw new UserError(`${file}: not a gift eval report.json (${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not JSON'})`);
   }
   if (!report?.setting || !report.pass_at_k || !report.ranked_at_k) throw new UserError(`${file}: not a gift eval report.json (no setting / pass_at_k)`);
+  // Reports written before expected@k existed: computed from their per-image IoUs.
+  report.expected_at_k ??= Object.fromEntries(
+    budgets(report.setting.samples).map((b) => [b, report.per_image.reduce((sum, im) => sum + expectedBest(im.ious, b), 0) / report.per_image.length]),
+  );
   return report;
 }
 
@@ -105,7 +109,45 @@ export function compareMarkdown(reports: readonly EvalReport[]): string {
   for (const p of [PAPER_ROWS.sft, PAPER_ROWS.gift]) lines.push(`| ${p.label} | | ${f3(p.pass1)} | | ${f3(p.passK)} | ${pct(p.gap)} | | |`);
   lines.push('');
   lines.push(`The paper's rows: ${PAPER_ROWS.note}; its pass@10 is best-of-10.`);
+  if (reports.some((r) => r.expected_at_k)) {
+    const kk = k.filter((b) => reports.every((r) => r.setting.samples >= b));
+    lines.push('');
+    lines.push(
+      "**Table 3: expected@k**, the unbiased estimate of the best IoU among k samples from all K samples of each image (expected@1 = mean IoU of every sample): the same quantity as pass@k with less sampling noise. Δ vs the first row: paired over the same images, ± one standard error.",
+    );
+    lines.push('');
+    lines.push(`| model | ${kk.map((b) => `k=${b}`).join(' | ')} | gap |`);
+    lines.push(`|---|${kk.map(() => '---').join('|')}|---|`);
+    for (const r of reports) {
+      const e = r.expected_at_k ?? {};
+      const cells = kk.map((b) => {
+        const d = r === base ? undefined : pairedDelta(base, r, b);
+        const rel = d && Number.isFinite(base.expected_at_k?.[b]) ? ` (${d.delta >= 0 ? '+' : ''}${((d.delta / base.expected_at_k[b]) * 100).toFixed(1)}%)` : '';
+        return `${f3(e[b])}${d ? ` ${d.delta >= 0 ? '+' : '−'}${Math.abs(d.delta).toFixed(3)} ± ${d.se.toFixed(3)}${rel}` : ''}`;
+      });
+      const K = Math.max(...kk);
+      lines.push(`| ${r.setting.label} | ${cells.join(' | ')} | ${pct((e[K] - e[1]) / e[1])} |`);
+    }
+  }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Paired difference of expected@k (B − A) over the images both reports hold, with its standard
+ * error across images (sd of the per-image differences / √n): the comparison's noise, since the
+ * two models see the same images.
+ */
+export function pairedDelta(a: EvalReport, b: EvalReport, k: number): { n: number; delta: number; se: number } | undefined {
+  const other = new Map(b.per_image.map((im) => [im.id, im]));
+  const d: number[] = [];
+  for (const im of a.per_image) {
+    const o = other.get(im.id);
+    if (o && im.ious.length >= k && o.ious.length >= k) d.push(expectedBest(o.ious, k) - expectedBest(im.ious, k));
+  }
+  if (d.length < 2) return undefined;
+  const mean = d.reduce((x, y) => x + y, 0) / d.length;
+  const sd = Math.sqrt(d.reduce((x, y) => x + (y - mean) ** 2, 0) / (d.length - 1));
+  return { n: d.length, delta: mean, se: sd / Math.sqrt(d.length) };
 }
 
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];

@@ -277,7 +277,10 @@ export class CadModel {
     };
   }
 
-  /** Image → K CadQuery programs (greedy by default), best-first by log-probability. */
+  /**
+   * Image → K CadQuery programs (greedy by default), in sampling order: independent samples, so the
+   * first k are a fair draw of k (what pass@k means). Rank by `logprob` where the most likely is wanted.
+   */
   async generate(image: string | Uint8Array | Float32Array, options: DecodeOptions = {}): Promise<GenerateResult> {
     const started = performance.now();
     const pixels = image instanceof Float32Array ? image : await this.preprocess(image);
@@ -306,7 +309,6 @@ export class CadModel {
       const { code, complete } = this.codec.decode(ids);
       return { code, tokens: seq.tokens, logprob: seq.logprob, complete: complete && seq.stop === 'eos', stop: seq.stop };
     });
-    programs.sort((x, y) => y.logprob - x.logprob);
     return { programs, stats: { ...stats, encodeMs, decodeMs: performance.now() - started - encodeMs, pastLengths: model.pastLengths } };
   }
 
