@@ -15,7 +15,9 @@
  *
  *   node --import tsx training/gift_experiment.ts OUT [--n 2000] [--k 4] [--config tiny] [--steps 1500]
  *        [--eval-k 10] [--eval-limit N] [--model models/compact] [--eval test/fixtures/gencad-test100] [--arms sft,gift,…]
- *        [--sampler bundled|sft] [--fda-per-image N]
+ *        [--sampler bundled|sft] [--fda-per-image N] [--seed S]
+ * --seed S trains every arm with seed S into OUT/arm-NAME-sS (seed 0: OUT/arm-NAME), sharing D and
+ * its bootstrap, to measure how much of a difference between arms is the training seed.
  * Rerunning with the same OUT continues: each stage and arm is skipped once done.
  */
 import fs from 'node:fs';
@@ -56,6 +58,8 @@ async function main() {
   const sampler = option('sampler', 'bundled');
   const fdaPerImage = process.argv.includes('--fda-per-image') ? Number(option('fda-per-image', '1')) : undefined;
   const arms = option('arms', 'sft,gift,rej,fail,fresh').split(',');
+  const seed = Number(option('seed', '0'));
+  const armDir = (arm: string) => path.join(out, `arm-${arm}${seed ? `-s${seed}` : ''}`);
   const log = (line: string) => console.error(`${new Date().toISOString().slice(11, 19)} ${line}`);
   fs.mkdirSync(out, { recursive: true });
   const pool = new KernelPool({ workers: 2, timeoutMs: 30_000 });
@@ -81,7 +85,7 @@ async function main() {
       if (spec.fresh) {
         // As many fresh generated pairs as GIFT added (its SRS + FDA records), with arrays.
         // What the GIFT arm actually trained on beyond D (after any per-image cap).
-        const giftState = path.join(out, 'arm-gift', 'round.json');
+        const giftState = path.join(armDir('gift'), 'round.json');
         const sft = (await ds.list('sft')).records.length;
         const added = fs.existsSync(giftState)
           ? JSON.parse(fs.readFileSync(giftState, 'utf8')).exported.records - sft
@@ -96,10 +100,11 @@ async function main() {
         if (made.status !== 0) throw new Error('make_dataset.ts failed');
         extraData.push(fresh);
       }
-      log(`arm ${arm}: ${spec.label}`);
+      const label = seed ? `${spec.label}, seed ${seed}` : spec.label;
+      log(`arm ${arm}: ${label}`);
       const result = await runRound({
         dataset,
-        out: path.join(out, `arm-${arm}`),
+        out: armDir(arm),
         model: sampler === 'sft' && arm !== 'sft' ? path.join(out, 'arm-sft', 'model') : model,
         tag: 'exp',
         perSource: fdaPerImage === undefined ? undefined : { fda: fdaPerImage },
@@ -109,12 +114,12 @@ async function main() {
         protocol: 'aligned',
         collections: spec.collections,
         extraData,
-        train: { python: '/usr/bin/python3', config, steps, batchSize: 32, seed: 0 },
-        evaluation: { input: evalInput, samples: evalK, limit: evalLimit, label: spec.label, skipBefore: true },
+        train: { python: '/usr/bin/python3', config, steps, batchSize: 32, seed },
+        evaluation: { input: evalInput, samples: evalK, limit: evalLimit, label, skipBefore: true },
         log,
       });
       reports.push(result.after!);
-      writeComparison(out, reports);
+      writeComparison(seed ? path.join(out, `compare-s${seed}`) : out, reports);
     }
     log(`done: ${path.join(out, 'compare.md')}`);
   } finally {
