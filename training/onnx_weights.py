@@ -329,8 +329,9 @@ def recover_model(model_dir: str) -> Recovered:
     with open(vocab_path, encoding="utf-8") as f:
         vocab = json.load(f)
     cfg, config_name = config_from_card(card, card_path)
-    torch.manual_seed(0)  # the placeholder weights are all replaced; seeded so nothing here varies
-    model = GiftModel(cfg).eval()
+    with torch.random.fork_rng(devices=[]):  # placeholder weights, all replaced; the caller's RNG untouched
+        torch.manual_seed(0)
+        model = GiftModel(cfg).eval()
     params = card["architecture"].get("parameters")
     if params is not None and params != count_parameters(model):
         fail(f"{card_path}: architecture.parameters is {params}, the config builds {count_parameters(model)}")

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Train the bundled image->CadQuery model and export it to ONNX.
 
-  python3 training/train_bundled.py --data DIR --out DIR [--config tiny|small|base] [--steps N]
+  python3 training/train_bundled.py --data DIR --out DIR [--config tiny|compact|small|base] [--steps N]
                                     [--device cpu|cuda] [--batch-size B] [--lr LR] [--seed S] [--max-minutes M]
+                                    [--init MODEL_DIR|WEIGHTS.pt] [--resume]
 
 DIR is an imagefolder dataset: DIR/metadata.jsonl with one JSON object per line carrying
 `file_name` (image path relative to DIR), `code` (CadQuery program) and `tokens` (token ids from
@@ -14,10 +15,19 @@ export_onnx.py), model.json (model card: preprocessing, architecture, vocabulary
 facts), vocab.json, checkpoint.pt and reference.json (torch logits on a fixed input, for checking
 the ONNX runtime against torch).
 On a 2-core CPU set OMP_NUM_THREADS=1 (the default threading is ~30x slower under load).
+
+--init starts from a model's weights with a fresh optimizer and schedule (a new run; --resume
+continues one): a bundled model directory (its weights recovered from model.onnx by
+onnx_weights.py and checked against its reference.json), a .pt written by onnx_weights.py, or a
+checkpoint.pt written here. The architecture is the init's: a --config, --image-size or --max-len
+that says otherwise is refused, and so is data whose vocab.json is not the init's vocabulary. The
+card's `training` records `init` (the path) and `init_name` (the init's card name). With --resume
+as well, OUT/checkpoint.pt wins when it exists (an --init run resumes like any other).
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -29,6 +39,7 @@ import shutil
 import sys
 import time
 import warnings
+from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,8 +48,9 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from export_onnx import INPUTS, OUTPUTS, export_bundled  # noqa: E402
-from gift_model import CONFIGS, GiftModel, build_config, count_parameters  # noqa: E402
+from gift_model import CONFIGS, GiftModel, ModelConfig, build_config, count_parameters  # noqa: E402
 from gift_preprocess import PREPROCESS_SPEC, preprocess_file  # noqa: E402
+from onnx_weights import config_from_card, recover_model  # noqa: E402
 
 CARD_FORMAT = "gift-cad-model/1"
 DEFAULT_LR = {"tiny": 2e-3, "compact": 1e-3, "small": 6e-4, "base": 3e-4}
@@ -238,6 +250,102 @@ def reference_outputs(model, image: torch.Tensor, seq, vocab, file_name: str, gr
     }
 
 
+def read_json(path: str):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def preset_of(cfg: ModelConfig) -> str | None:
+    """The --config whose architecture this is (image size and max length may be overridden)."""
+    mine = cfg.to_json()
+    for name, preset in CONFIGS.items():
+        if all((list(v) if k == "cnn_channels" else v) == mine[k] for k, v in preset.items() if k not in ("image_size", "max_len")):
+            return name
+    return None
+
+
+@dataclasses.dataclass
+class Init:
+    """--init, read far enough to check the run against it; weights() loads its state_dict."""
+    path: str
+    cfg: ModelConfig
+    config_name: str
+    name: str | None  # the init's card name
+    vocab: dict | None  # the vocabulary it was trained with, as its vocab.json holds it
+    vocab_file: str  # where that vocabulary comes from, for messages
+    weights: Callable[[], dict]  # -> state_dict
+
+
+def read_init(path: str) -> Init:
+    """A bundled model directory (weights recovered from model.onnx, checked against reference.json),
+    a .pt from onnx_weights.py, or a checkpoint.pt from this script."""
+    if os.path.isdir(path):
+        card_path = os.path.join(path, "model.json")
+        if not os.path.exists(os.path.join(path, "model.onnx")) or not os.path.exists(card_path):
+            fail(f"--init {path}: a directory must be a bundled model (model.onnx and model.json; see models/README.md)")
+        card = read_json(card_path)
+        cfg, config_name = config_from_card(card, card_path)
+        vocab_file = os.path.join(path, card.get("vocab", {}).get("file", "vocab.json"))
+
+        def recovered_weights():
+            recovered = recover_model(path)
+            print(f"recovered the weights of {path}/model.onnx: max logit difference vs reference.json "
+                  f"{recovered.max_logit_diff:.3g}", flush=True)
+            return recovered.model.state_dict()
+        return Init(path, cfg, config_name, card.get("name"), read_json(vocab_file) if os.path.exists(vocab_file) else None,
+                    vocab_file, recovered_weights)
+    if not os.path.isfile(path):
+        fail(f"--init {path} does not exist")
+    state = torch.load(path, map_location="cpu")
+    if not isinstance(state, dict) or "state_dict" not in state or "config" not in state:
+        fail(f"--init {path}: not a checkpoint of train_bundled.py or onnx_weights.py (no state_dict and config)")
+    fields = {f.name for f in dataclasses.fields(ModelConfig)}
+    cfg = ModelConfig(**{k: tuple(v) if k == "cnn_channels" else v for k, v in state["config"].items() if k in fields})
+    # A checkpoint.pt of a finished run has the run's card and vocab.json beside it.
+    card_path = os.path.join(os.path.dirname(path), "model.json")
+    card = read_json(card_path) if os.path.exists(card_path) else {}
+    if {k: v for k, v in card.get("architecture", {}).items() if k in fields} != {k: v for k, v in cfg.to_json().items() if k in fields}:
+        card = {}  # a card of another run
+    config_name = state.get("config_name") or card.get("architecture", {}).get("config") or preset_of(cfg)
+    if config_name not in CONFIGS:
+        fail(f"--init {path}: its architecture is none of the --config presets ({', '.join(CONFIGS)})")
+    vocab, vocab_file = state.get("vocab"), f"{state.get('vocab_file', 'the vocab.json')} (as recorded in {path})"
+    if vocab is None:
+        vocab_file = os.path.join(os.path.dirname(path), "vocab.json")
+        vocab = read_json(vocab_file) if os.path.exists(vocab_file) else None
+    return Init(path, cfg, config_name, state.get("name") or card.get("name"), vocab, vocab_file, lambda: state["state_dict"])
+
+
+def vocab_difference(a: dict, b: dict) -> str:
+    for key in ("size", "version", "bos", "eos", "pad"):
+        if a.get(key) != b.get(key):
+            return f"{key} {a.get(key)!r} vs {b.get(key)!r}"
+    tokens_a, tokens_b = a.get("tokens") or [], b.get("tokens") or []
+    for i, (x, y) in enumerate(zip(tokens_a, tokens_b)):
+        if x != y:
+            return f"token {i} is {x!r} vs {y!r}"
+    return next((f"`{k}` differs" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)), "they differ")
+
+
+def check_init(init: Init, args, vocab_path: str) -> None:
+    """Refuses a run that contradicts --init: another architecture or another vocabulary."""
+    if args.config is not None and args.config != init.config_name:
+        fail(f"--config {args.config} contradicts --init {init.path}, a {init.config_name!r} model: "
+             "the architecture comes from the init (leave --config out)")
+    for flag, given, have in (("--image-size", args.image_size, init.cfg.image_size), ("--max-len", args.max_len, init.cfg.max_len)):
+        if given is not None and given != have:
+            fail(f"{flag} {given} contradicts --init {init.path}, whose {flag[2:].replace('-', '_')} is {have}")
+    if init.vocab is None:
+        fail(f"--init {init.path}: cannot tell which vocabulary it was trained with (none recorded in it, no {init.vocab_file})")
+    data_vocab = read_json(vocab_path)
+    if data_vocab != init.vocab:
+        fail(f"{vocab_path} differs from {init.vocab_file}, the vocabulary of --init {init.path} "
+             f"({vocab_difference(data_vocab, init.vocab)}): continue a model only on data tokenised as it was trained")
+    size = init.vocab.get("size", len(init.vocab.get("tokens") or []))
+    if init.cfg.vocab_size != size:
+        fail(f"--init {init.path}: its vocab_size {init.cfg.vocab_size} is not the size of {init.vocab_file} ({size})")
+
+
 def hardware_description(device: str) -> str:
     if device == "cuda":
         return torch.cuda.get_device_name(0)
@@ -250,7 +358,7 @@ def main(argv=None):
                     help="imagefolder dataset directories (same vocab.json); shards still being written by "
                          "make_dataset.ts are re-read at every pass over the data (--grow)")
     ap.add_argument("--out", required=True, help="output directory")
-    ap.add_argument("--config", default="small", choices=sorted(CONFIGS))
+    ap.add_argument("--config", default=None, choices=sorted(CONFIGS), help="architecture (default small; with --init, the init's)")
     ap.add_argument("--steps", type=int, default=None, help="optimizer steps (default by config)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", choices=["cpu", "cuda"])
     ap.add_argument("--batch-size", type=int, default=32)
@@ -265,6 +373,9 @@ def main(argv=None):
     ap.add_argument("--checkpoint-minutes", type=float, default=None,
                     help="also save OUT/checkpoint.pt this often (a --resume run continues from it)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt (weights, optimizer, step)")
+    ap.add_argument("--init", default=None, metavar="MODEL_DIR|WEIGHTS.pt",
+                    help="start from these weights with a fresh optimizer and schedule: a bundled model directory, a .pt "
+                         "from onnx_weights.py or a checkpoint.pt from here (with --resume, OUT/checkpoint.pt wins when it exists)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--name", default=None, help="model name recorded in the card")
     args = ap.parse_args(argv)
@@ -286,9 +397,19 @@ def main(argv=None):
     for other in args.data[1:]:
         if load_vocab(other) != vocab:
             fail(f"{other}/vocab.json differs from {args.data[0]}/vocab.json: one tokenizer per training run")
-    # The tokenizer's own limit (vocabularyJson's maxTokens) is the natural length limit.
-    max_len = args.max_len if args.max_len is not None else vocab.get("maxTokens")
-    cfg = build_config(args.config, vocab["size"], image_size=args.image_size, max_len=max_len)
+    checkpoint_path = os.path.join(args.out, "checkpoint.pt")
+    resuming = args.resume and os.path.exists(checkpoint_path)
+    if args.resume and not resuming and args.init is None:
+        fail(f"--resume: {checkpoint_path} does not exist")
+    init = read_init(args.init) if args.init is not None else None
+    if init is not None:
+        check_init(init, args, os.path.join(args.data[0], "vocab.json"))
+        cfg, config_name = init.cfg, init.config_name
+    else:
+        config_name = args.config or "small"
+        # The tokenizer's own limit (vocabularyJson's maxTokens) is the natural length limit.
+        max_len = args.max_len if args.max_len is not None else vocab.get("maxTokens")
+        cfg = build_config(config_name, vocab["size"], image_size=args.image_size, max_len=max_len)
     loaded_rows = {}
     examples, too_long = load_all_examples(args.data, vocab, cfg.max_len, cfg.image_size, loaded_rows)
     images = load_images(examples, cfg.image_size)
@@ -298,8 +419,7 @@ def main(argv=None):
     random.shuffle(order)
     val_count = min(500, len(order) // 50) if len(order) >= 100 else 0
     val_idx, train_idx = order[:val_count], order[val_count:]
-    checkpoint_path = os.path.join(args.out, "checkpoint.pt")
-    if args.resume and os.path.exists(checkpoint_path):
+    if resuming:
         # Keep the run's held-out examples held out, whatever data was added since.
         saved_val = torch.load(checkpoint_path, map_location="cpu").get("val_examples")
         if saved_val is not None:
@@ -311,9 +431,9 @@ def main(argv=None):
             held_out = set(val_idx)
             train_idx = [i for i in order if i not in held_out]
             val_count = len(val_idx)
-    steps = args.steps if args.steps is not None else {"tiny": 300, "compact": 50000, "small": 20000, "base": 100000}[args.config]
-    lr = args.lr if args.lr is not None else DEFAULT_LR[args.config]
-    shift = args.augment_shift if args.augment_shift is not None else (0 if args.config == "tiny" else cfg.image_size // 32)
+    steps = args.steps if args.steps is not None else {"tiny": 300, "compact": 50000, "small": 20000, "base": 100000}[config_name]
+    lr = args.lr if args.lr is not None else DEFAULT_LR[config_name]
+    shift = args.augment_shift if args.augment_shift is not None else (0 if config_name == "tiny" else cfg.image_size // 32)
 
     device = args.device
     model = GiftModel(cfg).to(device)
@@ -334,10 +454,13 @@ def main(argv=None):
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * progress(s))))
     first_step = 0
-    if args.resume:
-        if not os.path.exists(checkpoint_path):
-            fail(f"--resume: {checkpoint_path} does not exist")
+    # Where the run's weights started, for the card; kept in its checkpoints so a resumed run knows.
+    lineage = {"init": os.path.abspath(args.init), "init_name": init.name} if init is not None else {}
+    if resuming:
         state = torch.load(checkpoint_path, map_location=device)
+        lineage = {k: state[k] for k in ("init", "init_name") if k in state}
+        if init is not None:
+            print(f"--resume: {checkpoint_path} exists, so --init {args.init} is not loaded", flush=True)
         model.load_state_dict(state["state_dict"])
         if "optimizer" in state:
             optimizer.load_state_dict(state["optimizer"])
@@ -349,13 +472,19 @@ def main(argv=None):
             for _ in range(first_step):
                 schedule.step()
         print(f"resumed from {checkpoint_path} at step {first_step}", flush=True)
+    elif init is not None:
+        model.load_state_dict(init.weights())
+        print(f"initialised from {args.init} ({init.name or 'unnamed'}, {config_name}): fresh optimizer and schedule", flush=True)
+    # What a later --init needs to know without this run's card: the preset and the vocabulary.
+    vocab_file = os.path.abspath(os.path.join(args.data[0], "vocab.json"))
+    about = {"config_name": config_name, "vocab": read_json(vocab_file), "vocab_file": vocab_file, **lineage}
 
     def save_checkpoint(step: int) -> None:
         os.makedirs(args.out, exist_ok=True)
         tmp = checkpoint_path + ".tmp"
         torch.save({"config": cfg.to_json(), "state_dict": model.state_dict(), "optimizer": optimizer.state_dict(),
                     "step": step, "train_seconds": resumed_seconds + time.time() - train_started,
-                    "val_examples": [example_id(examples[i][0]) for i in val_idx]}, tmp)
+                    "val_examples": [example_id(examples[i][0]) for i in val_idx], **about}, tmp)
         os.replace(tmp, checkpoint_path)
     use_bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
     print(f"{len(train_idx)} train / {val_count} val examples ({too_long} skipped: longer than "
@@ -424,7 +553,7 @@ def main(argv=None):
     onnx_path = os.path.join(args.out, "model.onnx")
     opset = export_bundled(model, onnx_path)  # 17 (TorchScript exporter) unless GIFT_ONNX_EXPORTER=dynamo (18)
     torch.save({"config": cfg.to_json(), "state_dict": model.state_dict(), "step": steps_done,
-                "train_seconds": train_seconds}, checkpoint_path)
+                "train_seconds": train_seconds, **about}, checkpoint_path)
     shutil.copyfile(os.path.join(args.data[0], "vocab.json"), os.path.join(args.out, "vocab.json"))
 
     first_image, first_seq = examples[0]
@@ -440,12 +569,12 @@ def main(argv=None):
         onnx_sha = hashlib.sha256(f.read()).hexdigest()
     card = {
         "format": CARD_FORMAT,
-        "name": args.name or f"gift-cad-{args.config}",
+        "name": args.name or f"gift-cad-{config_name}",
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "onnx": {"file": "model.onnx", "sha256": onnx_sha, "bytes": os.path.getsize(onnx_path),
                  "opset": opset, "inputs": INPUTS, "outputs": OUTPUTS},
         "preprocess": dict(PREPROCESS_SPEC, size=cfg.image_size),
-        "architecture": dict(cfg.to_json(), config=args.config, parameters=params),
+        "architecture": dict(cfg.to_json(), config=config_name, parameters=params),
         "vocab": {"file": "vocab.json", "sha256": vocab_sha, "size": vocab["size"], "version": vocab.get("version"),
                   "bos": vocab["bos"], "eos": vocab["eos"], "pad": vocab["pad"]},
         "max_tokens": cfg.max_len,
@@ -458,7 +587,7 @@ def main(argv=None):
             "total_seconds": round(time.time() - started, 1), "final_train_loss": round(train_loss, 5) if math.isfinite(train_loss) else None,
             "eval_split": "val" if val_idx else "train (no val split under 100 examples)",
             "eval_loss": round(eval_loss, 5), "eval_token_accuracy": round(eval_acc, 5),
-            "torch": torch.__version__, "python": platform.python_version(),
+            "torch": torch.__version__, "python": platform.python_version(), **lineage,
         },
     }
     with open(os.path.join(args.out, "model.json"), "w", encoding="utf-8") as f:
