@@ -74,7 +74,7 @@ const bundled: Recipe = {
   name: 'bundled',
   dataFormat: 'imagefolder',
   needsTokens: true,
-  codeFiles: ['train_bundled.py', 'gift_model.py', 'export_onnx.py', 'gift_preprocess.py'],
+  codeFiles: ['train_bundled.py', 'gift_model.py', 'export_onnx.py', 'gift_preprocess.py', 'onnx_weights.py'],
   command({ profile, options, gpus }) {
     const o = options;
     return `${python(profile)} code/train_bundled.py ${args([
