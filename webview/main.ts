@@ -142,6 +142,9 @@ const toolbar = el(
 const bannerText = el('span', { class: 'banner-text' });
 const bannerLink = el('a', { href: '#', class: 'banner-link', hidden: '' });
 const banner = el('div', { id: 'banner', role: 'alert', hidden: '' }, el('vscode-icon', { name: 'error' }), bannerText, bannerLink);
+// The document is gone (closed unsaved, deleted): said plainly, above the last shape.
+const noticeText = el('span', { class: 'banner-text' });
+const notice = el('div', { id: 'notice', role: 'status', hidden: '' }, el('vscode-icon', { name: 'info' }), noticeText);
 const sourceImage = el('img', { alt: 'Source image' });
 const sourceCaption = el('figcaption');
 const imagePane = el('figure', { id: 'image-pane', hidden: '' }, sourceImage, sourceCaption);
@@ -167,7 +170,7 @@ const info = el(
 const iouError = el('div', { id: 'iou-error', class: 'iou-error', role: 'status', hidden: '' });
 info.append(iouError);
 viewport.append(emptyState, info);
-app.append(toolbar, banner, el('div', { id: 'main' }, imagePane, viewport));
+app.append(toolbar, notice, banner, el('div', { id: 'main' }, imagePane, viewport));
 
 const $ = (id: string) => document.getElementById(id)!;
 
@@ -261,6 +264,7 @@ function sceneInfo(): SceneInfo {
     version,
     ...counts,
     banner: banner.hidden ? null : bannerText.textContent,
+    notice: notice.hidden ? null : noticeText.textContent,
     view: viewer.view,
     toggles: { ...viewer.toggles },
     metrics: {
@@ -302,6 +306,10 @@ function handle(m: HostMessage): void {
   switch (m.method) {
     case 'document':
       document.title = m.params.title;
+      notice.hidden = !m.params.gone;
+      noticeText.textContent = m.params.gone ?? '';
+      // A document closed unsaved is emptied first: that run's "no result" is not the program's error.
+      if (m.params.gone && shapeInfo) hideBanner();
       vscode.setState(m.params.restore);
       return;
     case 'settings':

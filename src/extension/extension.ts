@@ -241,13 +241,51 @@ async function imageToCad(arg: vscode.Uri | undefined, previews: PreviewManager,
   }
   const candidates: CadCandidate[] = labelCandidates(outcome).filter((c) => c.code.trim() !== '');
   if (candidates.length === 0) return fail(`Image to CAD: the ${backend.name} backend returned no program for ${imageName}.`);
-  const document = await vscode.workspace.openTextDocument({ language: 'python', content: candidates[0].code });
+  // A real file (beside the image, or where gift.imageToCad.folder says), so Save, rename and the
+  // preview have a name to follow; an unwritable folder falls back to an untitled editor.
+  let document: vscode.TextDocument;
+  try {
+    const target = await generatedProgramUri(image, settings.imageToCadFolder);
+    await vscode.workspace.fs.writeFile(target, Buffer.from(candidates[0].code, 'utf8'));
+    document = await vscode.workspace.openTextDocument(target);
+    log().info(`Image to CAD: wrote ${target.fsPath}`);
+  } catch (e) {
+    log().warn(`Image to CAD: cannot write the program to a file (${errorMessage(e)}); opening it unsaved`);
+    void vscode.window.showWarningMessage(`Image to CAD: could not write the program beside ${imageName} (${errorMessage(e)}); it opens unsaved.`);
+    document = await vscode.workspace.openTextDocument({ language: 'python', content: candidates[0].code });
+  }
   // Beside the image when one is open; in an empty window, Beside would leave an empty group first.
   const column = vscode.window.tabGroups.activeTabGroup.tabs.length > 0 ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
   await vscode.window.showTextDocument(document, { viewColumn: column, preview: false });
   if (settings.autoOpenPreview)
     previews.open(document, { column: vscode.ViewColumn.Beside, imageUri: image, imageIsSource: true, candidates, model: outcome.backend });
   return { ok: true, uri: document.uri, detail: `${candidates.length} candidate(s)` };
+}
+
+/**
+ * Where Image to CAD writes its program: `<image stem>.py` beside the image (or in `folder`,
+ * absolute or relative to the first workspace folder), never over an existing file: the first free
+ * of `stem.py`, `stem-2.py`, `stem-3.py`, …
+ */
+export async function generatedProgramUri(image: vscode.Uri, folder: string | undefined): Promise<vscode.Uri> {
+  let dir = vscode.Uri.joinPath(image, '..');
+  if (folder) {
+    const base = vscode.workspace.workspaceFolders?.[0]?.uri;
+    if (path.isAbsolute(folder)) dir = vscode.Uri.file(folder);
+    else if (base) dir = vscode.Uri.joinPath(base, folder);
+    else throw new Error(`gift.imageToCad.folder '${folder}' is relative, but no workspace folder is open`);
+    await vscode.workspace.fs.createDirectory(dir);
+  }
+  const stem = path.basename(image.path, path.extname(image.path));
+  for (let n = 1; ; n++) {
+    const candidate = vscode.Uri.joinPath(dir, `${stem}${n === 1 ? '' : `-${n}`}.py`);
+    const exists = await vscode.workspace.fs.stat(candidate).then(
+      () => true,
+      () => false,
+    );
+    const open = vscode.workspace.textDocuments.some((d) => d.uri.toString() === candidate.toString());
+    if (!exists && !open) return candidate;
+  }
 }
 
 async function setReference(file: vscode.Uri | undefined, target: vscode.Uri | undefined, previews: PreviewManager): Promise<CommandOutcome> {

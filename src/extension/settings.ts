@@ -10,6 +10,8 @@ export interface GiftSettings {
   /** Absolute chordal tolerance of the preview mesh; undefined = automatic (relative to the part's size). */
   tessellation: number | undefined;
   autoOpenPreview: boolean;
+  /** Where Image to CAD writes its program: undefined = beside the image; else a folder (absolute or workspace-relative). */
+  imageToCadFolder: string | undefined;
   thresholds: PreviewSettings['thresholds'];
   /** The ONNX model directory for the 'onnx' backend; undefined = the bundled one. */
   onnxModel: string | undefined;
@@ -31,6 +33,7 @@ export function readSettings(): GiftSettings {
     iouProtocol: c.get<IouProtocol>('iou.protocol', 'aligned'),
     tessellation: tessellation > 0 ? tessellation : undefined,
     autoOpenPreview: c.get<boolean>('preview.autoOpen', true),
+    imageToCadFolder: c.get<string>('imageToCad.folder', '').trim() || undefined,
     thresholds: {
       low: c.get<number>('thresholds.low', 0.5),
       valid: c.get<number>('thresholds.valid', 0.9),

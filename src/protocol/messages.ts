@@ -79,6 +79,8 @@ export interface SceneInfo {
   edgeSegments: number;
   referenceTriangles: number;
   banner: string | null;
+  /** The notice that the document is gone (closed unsaved, deleted), if shown. */
+  notice: string | null;
   view: CameraView | 'custom';
   toggles: Record<ToggleName, boolean>;
   metrics: { iou: string; chamfer: string; volume: string; bbox: string; protocol: string; bucket: string; iouError: string | null };
@@ -142,7 +144,7 @@ export const TOGGLE_NAMES: readonly ToggleName[] = ['wireframe', 'edges', 'trans
 
 export interface HostNotifications {
   /** Which document the panel shows; the webview keeps `restore` as its state for the panel serializer. */
-  document: { uri: string; title: string; restore: PanelRestoreState };
+  document: { uri: string; title: string; restore: PanelRestoreState; gone?: string | null };
   running: { version: number };
   shape: ShapeUpdate;
   /** The run failed: show a banner, keep the last good shape. */

@@ -8,6 +8,7 @@ import type { CommandOutcome, GiftApi } from '../../src/extension/extension';
 import type { PreviewPanel } from '../../src/extension/preview/panel';
 import type { SceneInfo } from '../../src/protocol/messages';
 import { datasetSuite } from './dataset.suite';
+import { editorSuite } from './editor.suite';
 import { modelSuite } from './model.suite';
 import { trainingSuite } from './training.suite';
 
@@ -297,6 +298,7 @@ suite('GIFT CAD in VS Code', () => {
   });
 });
 
+editorSuite(() => api, workspaceFile, waitFor);
 datasetSuite(() => api, workspaceFile, waitFor);
 modelSuite(() => api, workspaceFile, waitFor);
 trainingSuite(() => api, workspaceFile, waitFor);

@@ -3,6 +3,7 @@
  *   DIR/dataset.json                 {schema, name, created}
  *   DIR/images/<sha256/128>.<ext>     images, content-addressed (identical images stored once)
  *   DIR/collections/<name>.jsonl      one manifest per collection (sft, srs, fda, user-made)
+ *   DIR/programs/                    the editor's working copies of opened samples (not part of the data)
  * Manifests are append-only JSONL, fsync'd before an append returns; moves and removals rewrite a
  * manifest through a temp file and an atomic rename. Every operation holds DIR/.lock, so editor
  * windows and CLI runs can share a dataset. Reads report corrupt lines (file:line) and skip them.

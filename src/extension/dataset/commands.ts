@@ -227,8 +227,16 @@ export class DatasetCommands {
       reference = await ds.get(record.source);
       if (!reference) log().warn(`sample ${id}: its source '${record.source}' is not in the dataset; opening it without a reference`);
     }
-    const folder = path.join(this.context.globalStorageUri.fsPath, 'samples', crypto.createHash('sha256').update(ds.dir).digest('hex').slice(0, 12));
-    await fs.promises.mkdir(folder, { recursive: true });
+    // Working copies live in the dataset's own folder (DIR/programs/), so Save As starts there; a
+    // read-only dataset falls back to the extension's storage.
+    let folder = path.join(ds.dir, 'programs');
+    try {
+      await fs.promises.mkdir(folder, { recursive: true });
+      await fs.promises.access(folder, fs.constants.W_OK);
+    } catch {
+      folder = path.join(this.context.globalStorageUri.fsPath, 'samples', crypto.createHash('sha256').update(ds.dir).digest('hex').slice(0, 12));
+      await fs.promises.mkdir(folder, { recursive: true });
+    }
     const codeUri = vscode.Uri.file(path.join(folder, `${record.id}.py`));
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === codeUri.toString());
     // An open, edited copy is the user's work in progress: show it rather than overwrite it.

@@ -93,9 +93,90 @@ export class PreviewManager implements vscode.WebviewPanelSerializer, vscode.Dis
       }),
       vscode.workspace.onDidCloseTextDocument((doc) => {
         // The document object goes away but the panel stays; reopen it lazily on the next edit.
-        this.panels.get(doc.uri.toString())?.documentClosed();
+        const preview = this.panels.get(doc.uri.toString());
+        if (!preview) return;
+        preview.documentClosed(doc.getText(), doc.isUntitled);
+        this.matchSaveAs();
+        // An untitled document that closes is gone unless Save As opens it under a file name soon.
+        if (doc.isUntitled) setTimeout(() => this.checkGone(preview), SAVE_AS_WINDOW_MS);
+      }),
+      vscode.workspace.onDidOpenTextDocument((doc) => this.followSaveAs(doc)),
+      vscode.window.tabGroups.onDidChangeTabs((e) => {
+        for (const tab of e.closed) if (tab.input instanceof vscode.TabInputText) this.tabClosedAt.set(tab.input.uri.toString(), Date.now());
+        if (e.closed.length > 0) this.matchSaveAs();
+      }),
+      vscode.workspace.onDidRenameFiles((e) => {
+        for (const { oldUri, newUri } of e.files) this.followRename(oldUri, newUri);
+      }),
+      vscode.workspace.onDidDeleteFiles((e) => {
+        for (const uri of e.files)
+          for (const p of this.all())
+            if (isSameOrInside(p.documentUri, uri)) p.setGone(`${path.basename(p.documentUri.path)} was deleted: the preview shows its last shape.`);
       }),
     );
+  }
+
+  /** When each document's editor tab last closed (Save As replaces the tab of the old name). */
+  private readonly tabClosedAt = new Map<string, number>();
+
+  /** A renamed file (or a renamed folder above it): its preview moves to the new name. */
+  private followRename(oldUri: vscode.Uri, newUri: vscode.Uri): void {
+    for (const preview of this.all()) {
+      if (!isSameOrInside(preview.documentUri, oldUri)) continue;
+      const rest = preview.documentUri.path.slice(oldUri.path.length);
+      void this.retarget(preview, newUri.with({ path: newUri.path + rest }));
+    }
+  }
+
+  /** File documents opened in the last moments: Save As candidates. */
+  private readonly openedAt = new Map<string, { doc: vscode.TextDocument; at: number }>();
+
+  /**
+   * Save As: VS Code opens the new file and closes the old name's tab (an untitled document is
+   * disposed), in either order. A preview whose document left its tab just now follows a file
+   * opened just now with the same text.
+   */
+  private followSaveAs(doc: vscode.TextDocument): void {
+    if (doc.uri.scheme !== 'file' || this.panels.has(doc.uri.toString())) return;
+    this.openedAt.set(doc.uri.toString(), { doc, at: Date.now() });
+    this.matchSaveAs();
+  }
+
+  /** Pairs previews whose document just left its editor with files just opened (run on both events). */
+  private matchSaveAs(): void {
+    // The other half of the pair arrives right after: look a moment later.
+    setTimeout(() => {
+      const now = Date.now();
+      for (const [key, { at }] of this.openedAt) if (now - at > SAVE_AS_WINDOW_MS) this.openedAt.delete(key);
+      for (const preview of this.all()) {
+        const key = preview.documentUri.toString();
+        const leftAt = this.tabClosedAt.get(key) ?? preview.closedAt;
+        if (leftAt === undefined || now - leftAt > SAVE_AS_WINDOW_MS || !preview.documentGoneFromEditor()) continue;
+        for (const [uri, { doc }] of this.openedAt) {
+          if (doc.isClosed || this.panels.has(uri) || doc.getText() !== preview.lastKnownText) continue;
+          this.openedAt.delete(uri);
+          log().info(`${preview.title} follows its document, saved as ${doc.uri.fsPath}`);
+          void this.retarget(preview, doc.uri);
+          break;
+        }
+      }
+    }, 200);
+  }
+
+  private checkGone(preview: PreviewPanel): void {
+    if (preview.disposed || preview.documentUri.scheme !== 'untitled') return;
+    const open = vscode.workspace.textDocuments.some((d) => d.uri.toString() === preview.documentUri.toString() && !d.isClosed);
+    if (!open)
+      preview.setGone(
+        `${path.basename(preview.documentUri.path)} was closed without saving: the preview shows its last shape and no longer follows an editor.`,
+      );
+  }
+
+  private async retarget(preview: PreviewPanel, uri: vscode.Uri): Promise<void> {
+    const oldKey = preview.documentUri.toString();
+    if (this.panels.get(oldKey) === preview) this.panels.delete(oldKey);
+    this.panels.set(uri.toString(), preview);
+    await preview.moveTo(uri);
   }
 
   /** Opens (or reveals) the preview of a document and runs it. */
@@ -178,6 +259,8 @@ export class PreviewManager implements vscode.WebviewPanelSerializer, vscode.Dis
       if (panel.active) this.lastActive = preview;
     });
     panel.onDidDispose(() => {
+      const current = preview.documentUri.toString();
+      if (this.panels.get(current) === preview) this.panels.delete(current);
       if (this.panels.get(key) === preview) this.panels.delete(key);
       if (this.lastActive === preview) this.lastActive = undefined;
       preview.dispose();
@@ -187,8 +270,15 @@ export class PreviewManager implements vscode.WebviewPanelSerializer, vscode.Dis
 }
 
 export class PreviewPanel {
-  readonly documentUri: vscode.Uri;
+  private uri: vscode.Uri;
   disposed = false;
+  /** When its document closed (Date.now()), while it is closed. */
+  closedAt?: number;
+  /** The document's text when last seen (kept after it closes: Save As is matched by it). */
+  lastKnownText = '';
+  private textBeforeLastChange = '';
+  /** Why the document is gone (closed unsaved, deleted), shown in the panel; undefined while it is there. */
+  goneReason?: string;
   private document?: vscode.TextDocument;
   private ready = false;
   private readonly runner: LiveRunner<string, { source: string; result: JobResult<ExecuteResult> }>;
@@ -205,6 +295,8 @@ export class PreviewPanel {
   private origin: { model?: string; sample?: DatasetSampleLink } = {};
   private candidates: CadCandidate[] = [];
   private currentCandidate = 0;
+  /** The document's text for each candidate the user edited: stepping away and back keeps the typing. */
+  private candidateEdits = new Map<number, string>();
   private nextRequestId = 1;
   private readonly pendingRequests = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly updateEmitter = new vscode.EventEmitter<{ version: number; ok: boolean }>();
@@ -217,8 +309,9 @@ export class PreviewPanel {
     document: vscode.TextDocument,
     private readonly deps: PreviewDeps,
   ) {
-    this.documentUri = uri;
+    this.uri = uri;
     this.document = document;
+    this.lastKnownText = document.getText();
     panel.iconPath = vscode.Uri.joinPath(deps.context.extensionUri, 'media', 'preview.svg');
     panel.webview.html = previewHtml(panel.webview, deps.context.extensionUri);
     panel.webview.onDidReceiveMessage((m) => this.onMessage(m));
@@ -251,6 +344,43 @@ export class PreviewPanel {
 
   get title(): string {
     return previewTitle(this.documentUri);
+  }
+
+  /** The document this preview follows (it changes on rename and Save As). */
+  get documentUri(): vscode.Uri {
+    return this.uri;
+  }
+
+  /** Whether no editor tab shows the document any more. */
+  documentGoneFromEditor(): boolean {
+    const key = this.uri.toString();
+    return !vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === key));
+  }
+
+  /** Follows the document to a new name (rename, Save As): same image, candidates and reference. */
+  async moveTo(uri: vscode.Uri): Promise<void> {
+    this.deps.diagnostics.delete(this.uri);
+    this.uri = uri;
+    this.panel.title = previewTitle(uri);
+    this.goneReason = undefined;
+    this.closedAt = undefined;
+    this.document = undefined;
+    this.postDocument();
+    try {
+      const document = await this.openDocument();
+      this.lastKnownText = document.getText();
+      await this.runner.runNow(document.getText());
+    } catch (e) {
+      this.setGone(`${path.basename(uri.path)} cannot be opened: ${errorMessage(e)}`);
+    }
+  }
+
+  /** Says in the panel that its document is gone; the last shape stays. */
+  setGone(reason: string): void {
+    if (this.disposed || this.goneReason === reason) return;
+    this.goneReason = reason;
+    log().info(`${this.title}: ${reason}`);
+    this.postDocument();
   }
 
   /** The newest shape that reached the panel (undefined until the first successful run). */
@@ -322,12 +452,21 @@ export class PreviewPanel {
 
   documentChanged(document: vscode.TextDocument): void {
     this.document = document;
+    this.textBeforeLastChange = this.lastKnownText;
+    this.lastKnownText = document.getText();
+    if (this.goneReason) {
+      this.goneReason = undefined;
+      this.postDocument();
+    }
     this.iouRunner.cancel();
     this.runner.schedule(document.getText());
   }
 
-  documentClosed(): void {
+  documentClosed(text: string, untitled: boolean): void {
     this.document = undefined;
+    // Closing an untitled editor without saving first empties it (a revert): its program is what it held before.
+    this.lastKnownText = untitled && text === '' ? this.textBeforeLastChange : text;
+    this.closedAt = Date.now();
   }
 
   async setReference(uri: vscode.Uri): Promise<void> {
@@ -375,6 +514,7 @@ export class PreviewPanel {
 
   setCandidates(candidates: CadCandidate[], current: number): void {
     this.candidates = candidates;
+    this.candidateEdits.clear();
     this.currentCandidate = Math.min(Math.max(0, current), Math.max(0, candidates.length - 1));
     this.postCandidates();
   }
@@ -384,8 +524,14 @@ export class PreviewPanel {
     const candidate = this.candidates[index];
     if (!candidate) return false;
     const document = await this.openDocument();
+    // The text on screen belongs to the current candidate: keep it if the user changed it.
+    const text = document.getText();
+    const shown = this.candidates[this.currentCandidate];
+    if (shown && text !== shown.code) this.candidateEdits.set(this.currentCandidate, text);
+    else this.candidateEdits.delete(this.currentCandidate);
+    if (index === this.currentCandidate) return true;
     const edit = new vscode.WorkspaceEdit();
-    edit.replace(document.uri, new vscode.Range(0, 0, document.lineCount, 0), candidate.code);
+    edit.replace(document.uri, new vscode.Range(0, 0, document.lineCount, 0), this.candidateEdits.get(index) ?? candidate.code);
     const applied = await vscode.workspace.applyEdit(edit);
     if (applied) {
       this.currentCandidate = index;
@@ -564,7 +710,7 @@ export class PreviewPanel {
       model: this.model,
       sample: this.sample,
     };
-    this.post(hostNotification('document', { uri: this.documentUri.toString(), title: this.title, restore }));
+    this.post(hostNotification('document', { uri: this.documentUri.toString(), title: this.title, restore, gone: this.goneReason ?? null }));
   }
 
   private postReference(): void {
@@ -572,7 +718,11 @@ export class PreviewPanel {
   }
 
   private postCandidates(): void {
-    const items: Candidate[] = this.candidates.map((c, i) => ({ rank: i + 1, label: c.label ?? `candidate ${i + 1}`, score: c.score }));
+    const items: Candidate[] = this.candidates.map((c, i) => ({
+      rank: i + 1,
+      label: `${c.label ?? `candidate ${i + 1}`}${this.candidateEdits.has(i) ? ' (edited)' : ''}`,
+      score: c.score,
+    }));
     this.post(hostNotification('candidates', { items, current: this.currentCandidate }));
   }
 
@@ -644,6 +794,14 @@ async function shapeSourceOf(uri: vscode.Uri): Promise<ShapeSource> {
 
 function toPreviewMesh(mesh: { positions: Float32Array; normals?: Float32Array; indices: Uint32Array; edges?: Float32Array }): PreviewMesh {
   return { positions: mesh.positions, normals: mesh.normals, indices: mesh.indices, edges: mesh.edges };
+}
+
+/** How long after its tab closes a document may reappear under a new name (Save As) and be followed. */
+const SAVE_AS_WINDOW_MS = 3000;
+
+function isSameOrInside(uri: vscode.Uri, container: vscode.Uri): boolean {
+  if (uri.scheme !== container.scheme || uri.authority !== container.authority) return false;
+  return uri.path === container.path || uri.path.startsWith(container.path.endsWith('/') ? container.path : `${container.path}/`);
 }
 
 function previewTitle(uri: vscode.Uri): string {

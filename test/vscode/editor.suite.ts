@@ -1,0 +1,185 @@
+/// <reference types="mocha" />
+// The editor a CAD engineer lives in (issue #17): the generated program is a real file beside its
+// image, the preview follows its document through rename and Save As and says when it is gone,
+// stepping through candidates never loses typing, bad image files are named before any model runs.
+// Registered by extension.test.ts; runs inside a real VS Code against the real kernel pool.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import type { CommandOutcome, GiftApi } from '../../src/extension/extension';
+import type { PreviewPanel } from '../../src/extension/preview/panel';
+import type { SceneInfo } from '../../src/protocol/messages';
+
+type Waiter = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs?: number) => Promise<T>;
+
+const IMAGE = ['parts', '00442545_0.png'];
+
+export function editorSuite(getApi: () => GiftApi, workspaceFile: (...parts: string[]) => vscode.Uri, waitFor: Waiter): void {
+  suite('The editor: real files, a preview that follows them', () => {
+    let api: GiftApi;
+    let registration: vscode.Disposable | undefined;
+    let source: string;
+    const config = () => vscode.workspace.getConfiguration('gift');
+    const sceneWhere = (preview: PreviewPanel, what: string, ok: (s: SceneInfo) => boolean) =>
+      waitFor(what, async () => {
+        const scene = await preview.sceneInfo();
+        return ok(scene) ? scene : undefined;
+      });
+    /** Candidate i of the test backend: the block, i+1 times as thick. */
+    const candidate = (i: number) => source.replace('extrude(0.03125)', `extrude(${0.03125 * (i + 1)})`);
+    const closeAll = async () => {
+      await vscode.workspace.saveAll(false);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    };
+
+    suiteSetup(async () => {
+      api = getApi() ?? (await vscode.extensions.getExtension<GiftApi>('gift-cad.gift-cad')!.activate());
+      source = fs.readFileSync(workspaceFile('parts', 'block_111911.py').fsPath, 'utf8');
+      // Candidates in a known order: the test backend's scores are not the image score, so ranking is by the
+      // pipeline; each candidate's thickness says which one it is.
+      registration = api.registerImageToCadBackend({
+        name: 'editor-test-backend',
+        async sample(_image, _name, { samples }) {
+          return Array.from({ length: samples }, (_, i) => ({ code: candidate(i) }));
+        },
+      });
+      await config().update('backend', 'editor-test-backend', vscode.ConfigurationTarget.Global);
+    });
+
+    suiteTeardown(async () => {
+      registration?.dispose();
+      await config().update('backend', undefined, vscode.ConfigurationTarget.Global);
+      await config().update('imageToCad.folder', undefined, vscode.ConfigurationTarget.Global);
+      await closeAll();
+    });
+
+    test('Image to CAD writes <image>.py beside the image, never over an existing file', async () => {
+      const first = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile(...IMAGE));
+      assert.ok(first.ok && first.uri, JSON.stringify(first));
+      assert.equal(first.uri.fsPath, workspaceFile('parts', '00442545_0.py').fsPath);
+      const document = await vscode.workspace.openTextDocument(first.uri);
+      assert.equal(document.isUntitled, false);
+      assert.equal(document.isDirty, false, 'the program is saved as written');
+      assert.equal(fs.readFileSync(first.uri.fsPath, 'utf8'), document.getText());
+      const second = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile(...IMAGE));
+      assert.ok(second.ok && second.uri);
+      assert.equal(second.uri.fsPath, workspaceFile('parts', '00442545_0-2.py').fsPath);
+      // gift.imageToCad.folder (workspace-relative) puts it there instead.
+      await config().update('imageToCad.folder', 'generated', vscode.ConfigurationTarget.Global);
+      const third = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile(...IMAGE));
+      assert.ok(third.ok && third.uri);
+      assert.equal(third.uri.fsPath, workspaceFile('generated', '00442545_0.py').fsPath);
+      await config().update('imageToCad.folder', undefined, vscode.ConfigurationTarget.Global);
+      for (const p of api.previews.all()) p.panel.dispose();
+      await closeAll();
+    });
+
+    test('the preview follows its file through a rename, keeping image and candidates; edits after it still run', async () => {
+      const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile(...IMAGE));
+      assert.ok(outcome.ok && outcome.uri);
+      const preview = api.previews.get(outcome.uri);
+      assert.ok(preview);
+      await sceneWhere(preview, 'the generated shape', (s) => s.triangles > 0 && s.hasSourceImage);
+      const renamed = workspaceFile('parts', 'block_c1.py');
+      const edit = new vscode.WorkspaceEdit();
+      edit.renameFile(outcome.uri, renamed, { overwrite: true });
+      assert.ok(await vscode.workspace.applyEdit(edit));
+      await waitFor('the preview to follow the rename', () => api.previews.get(renamed) === preview);
+      assert.equal(api.previews.get(outcome.uri), undefined);
+      assert.equal(preview.title, 'Preview block_c1.py');
+      const document = await vscode.workspace.openTextDocument(renamed);
+      const before = preview.shape!.volume;
+      const change = new vscode.WorkspaceEdit();
+      const text = document.getText();
+      const at = text.indexOf('extrude(') + 'extrude('.length;
+      const end = text.indexOf(')', at);
+      const thickness = Number(text.slice(at, end));
+      change.replace(renamed, new vscode.Range(document.positionAt(at), document.positionAt(end)), String(thickness * 2));
+      assert.ok(await vscode.workspace.applyEdit(change));
+      await waitFor('the edit of the renamed file to reach the preview', () => Math.abs(preview.shape!.volume / before - 2) < 1e-6);
+      const scene = await sceneWhere(preview, 'the doubled shape', (s) => s.version === preview.shape!.version);
+      assert.ok(scene.hasSourceImage, 'the source image stays');
+      assert.equal(scene.candidates, 4, 'the candidates stay');
+      assert.equal(scene.banner, null);
+      assert.equal(scene.notice, null);
+      preview.panel.dispose();
+      await closeAll();
+    });
+
+    test('Save As of an untitled program: the preview follows the new file; closing one unsaved says it is gone', async () => {
+      // Save As as VS Code does it: the new file opens in the old tab's place, the untitled one is disposed.
+      const untitled = await vscode.workspace.openTextDocument({ language: 'python', content: candidate(0) });
+      await vscode.window.showTextDocument(untitled);
+      const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.openPreview', untitled.uri);
+      assert.ok(outcome.ok);
+      const preview = api.previews.get(untitled.uri);
+      assert.ok(preview);
+      await sceneWhere(preview, 'the untitled shape', (s) => s.triangles > 0);
+      const saved = workspaceFile('parts', 'saved_as.py');
+      fs.writeFileSync(saved.fsPath, untitled.getText());
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(saved), { viewColumn: vscode.ViewColumn.One });
+      await vscode.window.showTextDocument(untitled, { viewColumn: vscode.ViewColumn.One });
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      await waitFor('the preview to follow Save As', () => api.previews.get(saved) === preview, 10_000);
+      assert.equal(preview.title, 'Preview saved_as.py');
+      const scene = await sceneWhere(preview, 'the followed shape', (s) => s.triangles > 0);
+      assert.equal(scene.notice, null);
+      preview.panel.dispose();
+      await closeAll();
+
+      // Closed without saving, and nothing took its place: the panel says so and keeps the shape.
+      const lost = await vscode.workspace.openTextDocument({ language: 'python', content: candidate(1) });
+      await vscode.window.showTextDocument(lost);
+      await vscode.commands.executeCommand<CommandOutcome>('gift.openPreview', lost.uri);
+      const orphan = api.previews.get(lost.uri);
+      assert.ok(orphan);
+      await sceneWhere(orphan, 'the unsaved shape', (s) => s.triangles > 0);
+      await vscode.window.showTextDocument(lost);
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      const gone = await sceneWhere(orphan, 'the notice that the document is gone', (s) => s.notice !== null);
+      assert.match(gone.notice!, /Untitled-\d+ was closed without saving: the preview shows its last shape/);
+      assert.ok(gone.triangles > 0, 'the last shape stays');
+      orphan.panel.dispose();
+    });
+
+    test('stepping to another candidate and back keeps hand edits', async () => {
+      const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile(...IMAGE));
+      assert.ok(outcome.ok && outcome.uri);
+      const preview = api.previews.get(outcome.uri);
+      assert.ok(preview);
+      await sceneWhere(preview, 'the generated shape', (s) => s.triangles > 0 && s.candidates === 4);
+      const document = await vscode.workspace.openTextDocument(outcome.uri);
+      const typed = '\n# my note: check the hole spacing\n';
+      const edit = new vscode.WorkspaceEdit();
+      edit.insert(outcome.uri, new vscode.Position(document.lineCount, 0), typed);
+      assert.ok(await vscode.workspace.applyEdit(edit));
+      const mine = document.getText();
+      assert.ok(await preview.selectCandidate(1));
+      assert.notEqual(document.getText(), mine, 'candidate 2 replaced the text');
+      assert.ok(!document.getText().includes('my note'));
+      const scene = await sceneWhere(preview, 'candidate 2 selected', (s) => s.candidate === 1);
+      assert.equal(scene.candidates, 4);
+      assert.ok(await preview.selectCandidate(0));
+      assert.equal(document.getText(), mine, 'the typing on candidate 1 is back');
+      preview.panel.dispose();
+      await closeAll();
+    });
+
+    test('an empty or non-image .png is named before any model runs', async () => {
+      const empty = workspaceFile('parts', 'empty.png');
+      fs.writeFileSync(empty.fsPath, '');
+      const text = workspaceFile('parts', 'notes.png');
+      fs.writeFileSync(text.fsPath, 'these are not pixels, just text\n');
+      for (const [uri, why] of [
+        [empty, /empty\.png.*empty/],
+        [text, /notes\.png: (not a readable image|unsupported image format)/],
+      ] as const) {
+        const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', uri);
+        assert.equal(outcome.ok, false);
+        const message = !outcome.ok ? outcome.message : '';
+        assert.match(message, why);
+        assert.doesNotMatch(message, /the model failed/);
+      }
+    });
+  });
+}
