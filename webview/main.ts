@@ -86,6 +86,7 @@ const toggleButtons = el(
   'div',
   { class: 'group', role: 'group', 'aria-label': 'Display' },
   ...TOGGLE_NAMES.map((t) => toolbarButton(`toggle-${t}`, TOGGLE_UI[t].title, { icon: TOGGLE_UI[t].icon, toggle: true })),
+  toolbarButton('toggle-image', 'Source image (show/hide)', { icon: 'file-media', toggle: true }),
 );
 const clipAxis = el(
   'vscode-single-select',
@@ -141,7 +142,8 @@ const toolbar = el(
 );
 const bannerText = el('span', { class: 'banner-text' });
 const bannerLink = el('a', { href: '#', class: 'banner-link', hidden: '' });
-const banner = el('div', { id: 'banner', role: 'alert', hidden: '' }, el('vscode-icon', { name: 'error' }), bannerText, bannerLink);
+const bannerIcon = el('vscode-icon', { name: 'error' });
+const banner = el('div', { id: 'banner', role: 'alert', hidden: '' }, bannerIcon, bannerText, bannerLink);
 // The document is gone (closed unsaved, deleted): said plainly, above the last shape.
 const noticeText = el('span', { class: 'banner-text' });
 const notice = el('div', { id: 'notice', role: 'status', hidden: '' }, el('vscode-icon', { name: 'info' }), noticeText);
@@ -170,9 +172,58 @@ const info = el(
 const iouError = el('div', { id: 'iou-error', class: 'iou-error', role: 'status', hidden: '' });
 info.append(iouError);
 viewport.append(emptyState, info);
-app.append(toolbar, notice, banner, el('div', { id: 'main' }, imagePane, viewport));
+// Drag to resize the image pane (its width, or its height when the panel is narrow and stacks them).
+const splitter = el('div', { id: 'splitter', role: 'separator', 'aria-label': 'Resize the source image', hidden: '' });
+const mainArea = el('div', { id: 'main' }, imagePane, splitter, viewport);
+app.append(toolbar, notice, banner, mainArea);
 
 const $ = (id: string) => document.getElementById(id)!;
+
+// ---------- the source image's pane: shown, hidden, resized (kept with the panel's state) ----------
+
+const saved = (vscode.getState() ?? {}) as Partial<PanelRestoreState>;
+let restoreState: PanelRestoreState | undefined = saved.documentUri ? (saved as PanelRestoreState) : undefined;
+let hasImage = false;
+let imageHidden = saved.imageHidden === true;
+let imageSize: number | undefined = typeof saved.imageSize === 'number' ? saved.imageSize : undefined;
+
+function saveState(): void {
+  if (restoreState) vscode.setState({ ...restoreState, imageHidden, imageSize });
+}
+
+function stacked(): boolean {
+  return getComputedStyle(mainArea).flexDirection === 'column';
+}
+
+function layoutImage(): void {
+  imagePane.hidden = !hasImage || imageHidden;
+  splitter.hidden = imagePane.hidden;
+  const button = $('toggle-image') as HTMLElement & { checked?: boolean };
+  button.hidden = !hasImage;
+  button.checked = hasImage && !imageHidden;
+  imagePane.style.flexBasis = imageSize === undefined ? '' : `${imageSize}px`;
+}
+
+splitter.addEventListener('pointerdown', (e) => {
+  splitter.setPointerCapture(e.pointerId);
+  const vertical = stacked();
+  const start = vertical ? e.clientY : e.clientX;
+  const from = vertical ? imagePane.getBoundingClientRect().height : imagePane.getBoundingClientRect().width;
+  const total = vertical ? mainArea.clientHeight : mainArea.clientWidth;
+  const move = (ev: PointerEvent) => {
+    const delta = (vertical ? ev.clientY : ev.clientX) - start;
+    // The 3D view keeps at least 40 % of the area.
+    imageSize = Math.round(Math.min(Math.max(from + delta, 48), total * 0.6));
+    layoutImage();
+  };
+  const up = () => {
+    splitter.removeEventListener('pointermove', move);
+    splitter.removeEventListener('pointerup', up);
+    saveState();
+  };
+  splitter.addEventListener('pointermove', move);
+  splitter.addEventListener('pointerup', up);
+});
 
 // ---------- state ----------
 
@@ -264,6 +315,7 @@ function sceneInfo(): SceneInfo {
     version,
     ...counts,
     banner: banner.hidden ? null : bannerText.textContent,
+    bannerSeverity: banner.hidden ? null : banner.dataset.severity === 'warning' ? 'warning' : 'error',
     notice: notice.hidden ? null : noticeText.textContent,
     view: viewer.view,
     toggles: { ...viewer.toggles },
@@ -278,7 +330,9 @@ function sceneInfo(): SceneInfo {
     },
     candidate: candidates.current,
     candidates: candidates.items.length,
-    hasSourceImage: !imagePane.hidden,
+    hasSourceImage: hasImage,
+    imageVisible: !imagePane.hidden,
+    viewport: { width: viewport.clientWidth, height: viewport.clientHeight },
   };
 }
 
@@ -300,6 +354,10 @@ function handle(m: HostMessage): void {
     else if (m.method === 'setToggle') {
       viewer.setToggle(m.params.toggle, m.params.on);
       syncToggleButtons();
+    } else if (m.method === 'showImage') {
+      imageHidden = !m.params.on;
+      layoutImage();
+      saveState();
     }
     return;
   }
@@ -310,7 +368,8 @@ function handle(m: HostMessage): void {
       noticeText.textContent = m.params.gone ?? '';
       // A document closed unsaved is emptied first: that run's "no result" is not the program's error.
       if (m.params.gone && shapeInfo) hideBanner();
-      vscode.setState(m.params.restore);
+      restoreState = m.params.restore;
+      saveState();
       return;
     case 'settings':
       settings = m.params;
@@ -339,6 +398,9 @@ function handle(m: HostMessage): void {
       version = m.params.version;
       bannerVersion = version;
       currentError = m.params.error;
+      // Same severity as in Problems: a feature the engine lacks is a warning, not the program's error.
+      banner.dataset.severity = currentError.kind === 'unsupported' ? 'warning' : 'error';
+      bannerIcon.setAttribute('name', currentError.kind === 'unsupported' ? 'warning' : 'error');
       showBanner(formatError(currentError) + (shapeInfo ? ' (showing the last good shape)' : ''), currentError.line ?? null);
       if (!shapeInfo) emptyState.hidden = true;
       setRunning(false);
@@ -356,7 +418,8 @@ function handle(m: HostMessage): void {
       renderInfo();
       return;
     case 'sourceImage':
-      imagePane.hidden = m.params.name === null;
+      hasImage = m.params.name !== null;
+      layoutImage();
       if (m.params.name !== null) {
         sourceImage.src = m.params.dataUri;
         sourceCaption.textContent = m.params.name;
@@ -403,6 +466,11 @@ clipAxis.addEventListener('change', () => {
 clipSlider.addEventListener('input', () => {
   clip = { ...clip, fraction: Number(clipSlider.value) / 1000 };
   viewer.setClip(clip.axis, clip.fraction, clip.flipped);
+});
+$('toggle-image').addEventListener('change', (e) => {
+  imageHidden = !(e.target as HTMLElement & { checked: boolean }).checked;
+  layoutImage();
+  saveState();
 });
 $('clip-flip').addEventListener('click', () => {
   clip = { ...clip, flipped: !clip.flipped };

@@ -59,8 +59,11 @@ export class GiftSecrets {
   }
 
   async clearApiKeyCommand(): Promise<CommandOutcome> {
+    const had = (await this.openAiKey()) !== undefined;
     await this.clearOpenAiKey();
-    log().info('API key for the OpenAI-compatible endpoint removed from SecretStorage');
-    return { ok: true };
+    const message = had ? 'GIFT: the API key for the OpenAI-compatible endpoint was removed.' : 'GIFT: no API key was stored; nothing to remove.';
+    log().info(message);
+    void vscode.window.showInformationMessage(message);
+    return { ok: true, detail: had ? 'removed' : 'none stored' };
   }
 }

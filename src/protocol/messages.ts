@@ -79,6 +79,7 @@ export interface SceneInfo {
   edgeSegments: number;
   referenceTriangles: number;
   banner: string | null;
+  bannerSeverity: 'error' | 'warning' | null;
   /** The notice that the document is gone (closed unsaved, deleted), if shown. */
   notice: string | null;
   view: CameraView | 'custom';
@@ -87,6 +88,9 @@ export interface SceneInfo {
   candidate: number;
   candidates: number;
   hasSourceImage: boolean;
+  /** Whether the source image is on screen (the user can hide it), and the 3D view's size in CSS pixels. */
+  imageVisible: boolean;
+  viewport: { width: number; height: number };
 }
 
 /** Where a previewed program came from in a GIFT dataset (so flags know the image and the source). */
@@ -122,6 +126,9 @@ export interface PanelRestoreState {
   /** The backend that generated the code (Image to CAD), recorded with flags. */
   model?: string;
   sample?: DatasetSampleLink;
+  /** The webview's own layout, kept with the panel: the image hidden, its pane's size in CSS pixels. */
+  imageHidden?: boolean;
+  imageSize?: number;
 }
 
 export function isPanelRestoreState(value: unknown): value is PanelRestoreState {
@@ -133,7 +140,9 @@ export function isPanelRestoreState(value: unknown): value is PanelRestoreState 
     (value.imageIsSource === undefined || typeof value.imageIsSource === 'boolean') &&
     (value.imageName === undefined || typeof value.imageName === 'string') &&
     (value.model === undefined || typeof value.model === 'string') &&
-    (value.sample === undefined || isDatasetSampleLink(value.sample))
+    (value.sample === undefined || isDatasetSampleLink(value.sample)) &&
+    (value.imageHidden === undefined || typeof value.imageHidden === 'boolean') &&
+    (value.imageSize === undefined || typeof value.imageSize === 'number')
   );
 }
 
@@ -160,6 +169,8 @@ export interface HostNotifications {
 export interface HostCommands {
   setView: { view: CameraView };
   setToggle: { toggle: ToggleName; on: boolean };
+  /** Show or hide the source image beside the 3D view. */
+  showImage: { on: boolean };
 }
 
 /** Requests the host sends and the webview answers: [params, result]. */
@@ -242,7 +253,7 @@ const HOST_NOTIFICATIONS = methods<HostNotifications>({
   candidates: true,
   settings: true,
 });
-const HOST_COMMANDS = methods<HostCommands>({ setView: true, setToggle: true });
+const HOST_COMMANDS = methods<HostCommands>({ setView: true, setToggle: true, showImage: true });
 const WEBVIEW_REQUESTS = methods<WebviewRequests>({ sceneInfo: true });
 const WEBVIEW_NOTIFICATIONS = methods<WebviewNotifications>({ ready: true, log: true });
 const WEBVIEW_COMMANDS = methods<WebviewCommands>({ selectCandidate: true, pickReference: true, exportShape: true, revealLine: true, flag: true });

@@ -165,6 +165,54 @@ export function editorSuite(getApi: () => GiftApi, workspaceFile: (...parts: str
       await closeAll();
     });
 
+    test('the source image can be hidden (the 3D view takes its room); unsupported is a warning banner', async () => {
+      const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile(...IMAGE));
+      assert.ok(outcome.ok && outcome.uri);
+      const preview = api.previews.get(outcome.uri);
+      assert.ok(preview);
+      const shown = await sceneWhere(preview, 'the shape beside its image', (s) => s.triangles > 0 && s.imageVisible);
+      assert.ok(await preview.command('showImage', { on: false }));
+      const hidden = await sceneWhere(preview, 'the image hidden', (s) => !s.imageVisible);
+      assert.ok(hidden.hasSourceImage, 'the image is still known, only hidden');
+      // Side by side the view gets wider, stacked (a narrow panel) taller.
+      const area = (s: SceneInfo) => s.viewport.width * s.viewport.height;
+      assert.ok(
+        area(hidden) > area(shown) * 1.1,
+        `the 3D view grows: ${shown.viewport.width}×${shown.viewport.height} → ${hidden.viewport.width}×${hidden.viewport.height} px`,
+      );
+      assert.ok(await preview.command('showImage', { on: true }));
+      await sceneWhere(preview, 'the image back', (s) => s.imageVisible);
+      // A feature the engine lacks: a warning in Problems and a warning (not error) banner, the last shape kept.
+      const document = await vscode.workspace.openTextDocument(outcome.uri);
+      const edit = new vscode.WorkspaceEdit();
+      edit.insert(outcome.uri, new vscode.Position(document.lineCount, 0), '\nsolid = solid.interpPlate(None)\n');
+      assert.ok(await vscode.workspace.applyEdit(edit));
+      const warned = await sceneWhere(preview, 'the unsupported banner', (s) => s.banner !== null);
+      assert.equal(warned.bannerSeverity, 'warning');
+      assert.match(warned.banner!, /interpPlate\(\) is not supported/);
+      assert.ok(warned.triangles > 0);
+      const [diagnostic] = api.diagnostics.get(outcome.uri) ?? [];
+      assert.equal(diagnostic?.severity, vscode.DiagnosticSeverity.Warning);
+      preview.panel.dispose();
+      await closeAll();
+    });
+
+    test('no dead ends: commands with nothing to act on say so; the walkthrough opens', async () => {
+      for (const command of ['gift.train.cancel', 'gift.train.followLogs', 'gift.train.fetch']) {
+        const outcome = await vscode.commands.executeCommand<CommandOutcome>(command);
+        assert.equal(outcome.ok, false, command);
+        assert.match(!outcome.ok ? outcome.message : '', /there are no training runs yet: start one with GIFT: Start Training Run/, command);
+      }
+      const cleared = await vscode.commands.executeCommand<CommandOutcome>('gift.clearApiKey');
+      assert.ok(cleared.ok && cleared.detail === 'none stored', JSON.stringify(cleared));
+      if (!api.dataset.current) {
+        const closed = await vscode.commands.executeCommand<CommandOutcome>('gift.dataset.close');
+        assert.deepEqual(closed, { ok: false, message: 'no dataset is open' });
+      }
+      await vscode.commands.executeCommand('workbench.action.openWalkthrough', 'gift-cad.gift-cad#gift.gettingStarted', false);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    });
+
     test('an empty or non-image .png is named before any model runs', async () => {
       const empty = workspaceFile('parts', 'empty.png');
       fs.writeFileSync(empty.fsPath, '');

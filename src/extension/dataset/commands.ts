@@ -76,8 +76,8 @@ export class DatasetCommands {
       'dataset.open': (folder?: vscode.Uri) => this.openFolder(folder),
       'dataset.create': (folder?: vscode.Uri) => this.create(folder),
       'dataset.import': (src?: vscode.Uri, options?: { collection?: string }) => this.importInto(src, options),
-      'dataset.close': () => this.service.close(),
-      'dataset.refresh': () => this.service.changed(),
+      'dataset.close': () => this.close(),
+      'dataset.refresh': () => this.refresh(),
       'dataset.showMore': (collection: string) => this.tree()?.showMore(collection),
       'dataset.openSample': (arg?: DatasetNode | string) => this.openSample(arg),
       'dataset.moveToSrs': (arg?: unknown, selection?: unknown, options?: MoveOptions) => this.move(idsOf(arg, selection), 'srs', options),
@@ -134,6 +134,26 @@ export class DatasetCommands {
     }
   }
 
+  async close(): Promise<CommandOutcome> {
+    const open = this.service.current;
+    if (!open) {
+      void vscode.window.showInformationMessage('GIFT: no dataset is open.');
+      return { ok: false, message: 'no dataset is open' };
+    }
+    await this.service.close();
+    void vscode.window.showInformationMessage(`GIFT: closed the dataset ${open.info.name} (${open.dir}); nothing in it changed.`);
+    return { ok: true, uri: vscode.Uri.file(open.dir) };
+  }
+
+  async refresh(): Promise<CommandOutcome> {
+    const ds = await this.service.restore();
+    if (!ds) return fail('Refresh Dataset: no GIFT dataset is open.');
+    this.service.changed();
+    const detail = (await ds.collections()).map((c) => `${c.name} ${c.count}`).join(', ');
+    vscode.window.setStatusBarMessage(`GIFT dataset ${ds.info.name} refreshed: ${detail}`, 4000);
+    return { ok: true, uri: vscode.Uri.file(ds.dir), detail };
+  }
+
   async create(folder?: vscode.Uri): Promise<CommandOutcome> {
     let dir = folder?.fsPath;
     if (!dir) {
@@ -148,6 +168,7 @@ export class DatasetCommands {
     if (!dir) return { ok: false, message: 'no folder chosen' };
     try {
       const ds = await this.service.open(dir, { create: true });
+      void vscode.window.showInformationMessage(`GIFT: dataset ${ds.info.name} is open (${ds.dir}). Flag previews into it, or import a samples.jsonl.`);
       return { ok: true, uri: vscode.Uri.file(ds.dir) };
     } catch (e) {
       return fail(`Create Dataset: ${errorMessage(e)}`);

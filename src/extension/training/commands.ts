@@ -4,6 +4,7 @@
  * local backend at once; a VLM run gives its checkpoint path and a `vllm serve` command), Refresh.
  */
 import * as vscode from 'vscode';
+import { UserError } from '../../core/errors';
 import { isTerminal, RECIPE_NAMES, type RecipeName, type RecipeOptions, type RunRecord } from '../../core/train';
 import type { DatasetService } from '../dataset/service';
 import { log } from '../log';
@@ -159,10 +160,15 @@ export class TrainingCommands {
   private async pickRun(target: unknown, title: string, filter: (r: RunRecord) => boolean = () => true): Promise<RunRecord | undefined> {
     const ref = typeof target === 'string' ? target : isRunNode(target) ? target.runId : undefined;
     if (ref !== undefined) return this.service.run(ref);
-    const runs = this.service
-      .runs()
-      .filter(filter)
-      .sort((a, b) => b.submitted.localeCompare(a.submitted));
+    const all = this.service.runs();
+    const runs = all.filter(filter).sort((a, b) => b.submitted.localeCompare(a.submitted));
+    // No empty picker: say why there is nothing to choose.
+    if (runs.length === 0)
+      throw new UserError(
+        all.length === 0
+          ? 'there are no training runs yet: start one with GIFT: Start Training Run.'
+          : `none of the ${all.length} training run(s) can be chosen here (${[...new Set(all.map((r) => r.state))].join(', ')}).`,
+      );
     const picked = await vscode.window.showQuickPick(
       runs.map((r) => ({ label: r.id, description: `job ${r.jobId} · ${r.state} · ${r.profile.name ?? r.profile.host}`, run: r })),
       { title },
