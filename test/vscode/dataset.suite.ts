@@ -110,6 +110,8 @@ export function datasetSuite(getApi: () => GiftApi, workspaceFile: (...parts: st
       assert.equal(item.description, 'IoU 0.9500');
       assert.ok(item.iconPath instanceof vscode.Uri && fs.existsSync(item.iconPath.fsPath), 'the icon is the sample image');
       assert.match((item.tooltip as vscode.MarkdownString).value, /source.*00675497/s);
+      // Hover shows the image at a readable size (the icon is 16 px).
+      assert.ok((item.tooltip as vscode.MarkdownString).value.includes(`<img src="${(item.iconPath as vscode.Uri).toString()}" width="240"`));
       const sft = await sampleNodes('sft');
       assert.deepEqual(sft.map((n) => n.record.id).sort(), [...PRISMS].sort());
       assert.equal(api.datasetTree.getTreeItem(sft[0]).description, '', 'no IoU yet for base pairs');

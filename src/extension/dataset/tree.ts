@@ -141,7 +141,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<DatasetNode>
     item.id = `sample:${record.id}`;
     item.description = record.iou === null ? '' : `IoU ${record.iou.toFixed(4)}`;
     if (ds) item.iconPath = vscode.Uri.file(ds.imagePath(record));
-    item.tooltip = sampleTooltip(record);
+    item.tooltip = sampleTooltip(record, ds ? vscode.Uri.file(ds.imagePath(record)) : undefined);
     item.contextValue = `sample:${record.collection}`;
     item.command = { command: 'gift.dataset.openSample', title: 'Open Sample', arguments: [{ kind: 'sample', record } satisfies DatasetNode] };
     item.accessibilityInformation = { label: `${record.id} in ${record.collection}${record.iou === null ? '' : `, IoU ${record.iou.toFixed(4)}`}` };
@@ -149,7 +149,8 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<DatasetNode>
   }
 }
 
-export function sampleTooltip(record: DatasetRecord): vscode.MarkdownString {
+/** The sample's fields, and its image at a readable size (the tree's icon is 16 px). */
+export function sampleTooltip(record: DatasetRecord, image?: vscode.Uri): vscode.MarkdownString {
   const rows: [string, string][] = [
     ['id', record.id],
     ['collection', record.collection],
@@ -160,6 +161,10 @@ export function sampleTooltip(record: DatasetRecord): vscode.MarkdownString {
   ];
   const md = new vscode.MarkdownString(rows.map(([k, v]) => `**${k}** ${escapeMarkdown(v)}`).join('  \n'));
   md.supportThemeIcons = false;
+  if (image) {
+    md.supportHtml = true;
+    md.appendMarkdown(`\n\n<img src="${image.toString()}" width="240" alt="${escapeMarkdown(record.id)}">`);
+  }
   return md;
 }
 
