@@ -15,7 +15,9 @@
  *
  *   node --import tsx training/gift_experiment.ts OUT [--n 2000] [--k 4] [--config tiny] [--steps 1500]
  *        [--eval-k 10] [--eval-limit N] [--model models/compact] [--eval test/fixtures/gencad-test100] [--arms sft,gift,…]
- *        [--sampler bundled|sft] [--fda-per-image N] [--seed S]
+ *        [--sampler bundled|sft] [--fda-per-image N] [--seed S] [--init MODEL] [--extra DIR]
+ * --init MODEL: every arm continues from MODEL's weights (e.g. models/compact: SFT vs GIFT as a
+ * further round of the bundled model); --extra DIR: a training folder every arm also trains on.
  * --seed S trains every arm with seed S into OUT/arm-NAME-sS (seed 0: OUT/arm-NAME), sharing D and
  * its bootstrap, to measure how much of a difference between arms is the training seed.
  * Rerunning with the same OUT continues: each stage and arm is skipped once done.
@@ -59,6 +61,8 @@ async function main() {
   const fdaPerImage = process.argv.includes('--fda-per-image') ? Number(option('fda-per-image', '1')) : undefined;
   const arms = option('arms', 'sft,gift,rej,fail,fresh').split(',');
   const seed = Number(option('seed', '0'));
+  const init = process.argv.includes('--init') ? path.resolve(option('init', '')) : undefined;
+  const extra = process.argv.includes('--extra') ? path.resolve(option('extra', '')) : undefined;
   const armDir = (arm: string) => path.join(out, `arm-${arm}${seed ? `-s${seed}` : ''}`);
   const log = (line: string) => console.error(`${new Date().toISOString().slice(11, 19)} ${line}`);
   fs.mkdirSync(out, { recursive: true });
@@ -81,7 +85,7 @@ async function main() {
     for (const arm of arms) {
       const spec = ARMS[arm];
       if (!spec) throw new Error(`unknown arm '${arm}': ${Object.keys(ARMS).join(', ')}`);
-      const extraData: string[] = [];
+      const extraData: string[] = extra ? [extra] : [];
       if (spec.fresh) {
         // As many fresh generated pairs as GIFT added (its SRS + FDA records), with arrays.
         // What the GIFT arm actually trained on beyond D (after any per-image cap).
@@ -114,7 +118,7 @@ async function main() {
         protocol: 'aligned',
         collections: spec.collections,
         extraData,
-        train: { python: '/usr/bin/python3', config, steps, batchSize: 32, seed },
+        train: { python: '/usr/bin/python3', config, steps, batchSize: 32, seed, init },
         evaluation: { input: evalInput, samples: evalK, limit: evalLimit, label, skipBefore: true },
         log,
       });

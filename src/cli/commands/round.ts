@@ -26,6 +26,8 @@ A rerun with the same --out continues where the last one stopped.
   --srs-per-image N, --fda-per-image N   at most N SRS / FDA records per source image in training
   --extra DIR          another training folder (imagefolder + arrays), repeatable: e.g. fresh generated pairs
   --config C           tiny, compact (default), small or base
+  --init MODEL         continue from this model's weights (a bundled model folder or a .pt) instead of training
+                       from scratch, e.g. --init models/compact: the round refines the model that sampled
   --steps N            optimizer steps (default 2000)
   --batch-size N       (default 32)   --seed N (default 0)   --max-minutes M
   --python PATH        the Python with torch (default /usr/bin/python3)
@@ -50,6 +52,7 @@ export async function roundCommand(argv: string[]): Promise<number> {
         'timeout',
         'srs-per-image',
         'fda-per-image',
+        'init',
       ),
       extra: { type: 'string', multiple: true },
     },
@@ -97,6 +100,7 @@ export async function roundCommand(argv: string[]): Promise<number> {
         batchSize: intOption('batch-size', values['batch-size'], 32),
         seed: intOption('seed', values.seed, 0, 0),
         maxMinutes: values['max-minutes'] === undefined ? undefined : number('max-minutes', values['max-minutes'], 0),
+        init: values.init,
       },
       evaluation: values.eval
         ? {

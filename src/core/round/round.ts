@@ -58,7 +58,8 @@ export interface RoundOptions {
   perSource?: { srs?: number; fda?: number };
   /** More training folders (imagefolder + arrays, e.g. make_dataset.ts output): the fresh-data control. */
   extraData?: string[];
-  train: { python: string; config: string; steps: number; batchSize?: number; seed?: number; maxMinutes?: number };
+  /** init: start from this model's weights (a model folder with model.onnx, or a .pt) instead of from scratch. */
+  train: { python: string; config: string; steps: number; batchSize?: number; seed?: number; maxMinutes?: number; init?: string };
   /** Measure the new and the previous model on this `gift eval` input. */
   evaluation?: { input: string; samples: number; limit?: number; seed?: number; label?: string; skipBefore?: boolean };
   signal?: AbortSignal;
@@ -154,6 +155,7 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
     const args = [script, '--data', dataDir, ...(o.extraData ?? []), '--out', modelDir, '--config', o.train.config, '--steps', String(o.train.steps)];
     args.push('--batch-size', String(o.train.batchSize ?? 32), '--seed', String(o.train.seed ?? 0), '--checkpoint-minutes', '5', '--name', `gift-${tag}`);
     if (o.train.maxMinutes) args.push('--max-minutes', String(o.train.maxMinutes));
+    if (o.train.init) args.push('--init', path.resolve(o.train.init));
     if (fs.existsSync(path.join(modelDir, 'checkpoint.pt'))) args.push('--resume');
     log(`round ${tag}: ${o.train.python} ${args.join(' ')}`);
     await runPython(o.train.python, args, log, o.signal);
