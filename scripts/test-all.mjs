@@ -66,6 +66,8 @@ if (mustRun('build', node, ['esbuild.js']) && mustRun('type-check', node, [path.
     mustRun('python deps for the training recipe', 'bash', ['scripts/install-python-deps.sh']);
     // Current PyTorch/onnx/onnxruntime/transformers from PyPI in .venv-pypi (≈90 s, 5.8 GB the first time): test/training-pypi.
     mustRun('PyPI torch + transformers for the training recipes', 'bash', ['scripts/install-python-pypi.sh']);
+    // Real CadQuery 2.8 in .venv-cadquery (≈50 s, 1.8 GB the first time): the oracle of test/cadquery-oracle.
+    mustRun('CadQuery 2.8 (the differential oracle)', 'bash', ['scripts/install-python-cadquery.sh']);
     await suite('unit, CLI and fuzz tests (node:test)', node, ['scripts/test.mjs']);
   }
   // One Slurm + sshd on 127.0.0.1 serves both the VS Code Training view tests and the CLI e2e.

@@ -80,6 +80,41 @@ export function measureShape(shape: ShapeLike): ShapeMeasurements {
   return { volume: shapeVolume(shape), bbox: boundingBox(shape), valid: isValidShape(shape) };
 }
 
+/** How many distinct solids, faces, edges and vertices a shape has (CadQuery's Solids()/Faces()/…). */
+export interface TopologyCounts {
+  solids: number;
+  faces: number;
+  edges: number;
+  vertices: number;
+}
+
+export function topologyCounts(shape: ShapeLike): TopologyCounts {
+  const oc = getOC();
+  const raw = unwrapShape(shape);
+  const count = (kind: any): number => {
+    // TopExp_Explorer visits a shared sub-shape once per use; keep the distinct ones (IsSame), by hash bucket.
+    const explorer = new oc.TopExp_Explorer(raw, kind, oc.TopAbs_ShapeEnum.TopAbs_SHAPE);
+    const buckets = new Map<number, any[]>();
+    let n = 0;
+    try {
+      for (; explorer.More(); explorer.Next()) {
+        const s = explorer.Current();
+        const h = oc.ReplicadShapeHasher.HashCode(s, 2147483647);
+        const bucket = buckets.get(h);
+        if (bucket?.some((o) => o.IsSame(s))) continue;
+        if (bucket) bucket.push(s);
+        else buckets.set(h, [s]);
+        n++;
+      }
+      return n;
+    } finally {
+      explorer.delete();
+    }
+  };
+  const e = oc.TopAbs_ShapeEnum;
+  return { solids: count(e.TopAbs_SOLID), faces: count(e.TopAbs_FACE), edges: count(e.TopAbs_EDGE), vertices: count(e.TopAbs_VERTEX) };
+}
+
 /**
  * Volume, centre of mass and the matrix of inertia about the centre of mass (BRepGProp
  * VolumeProperties, like CadQuery's computeMass / centerOfMass / matrixOfInertia).

@@ -4,7 +4,7 @@
  * request (transferred, not copied). The one job for "run this and give me the part".
  */
 import { writeStep, writeStl } from '../geometry/io';
-import { massProperties, measureShape, type MassProperties, type ShapeMeasurements } from '../geometry/measure';
+import { massProperties, measureShape, topologyCounts, type MassProperties, type ShapeMeasurements, type TopologyCounts } from '../geometry/measure';
 import { meshShape, meshTransferables, type MeshData, type MeshOptions } from '../geometry/mesh';
 import { shapeFromSource, type ShapeSource } from '../shape/source';
 import { withTransfer, type JobHandler } from './types';
@@ -16,6 +16,8 @@ export interface ExecutePayload {
   maxSteps?: number;
   /** Also centre of mass and matrix of inertia. */
   mass?: boolean;
+  /** Also the counts of distinct solids, faces, edges and vertices. */
+  topology?: boolean;
   /** Also tessellate the result for display. */
   mesh?: MeshOptions;
   /** Also return the result as STEP and/or binary STL bytes. */
@@ -24,6 +26,7 @@ export interface ExecutePayload {
 
 export interface ExecuteResult extends ShapeMeasurements {
   mass?: MassProperties;
+  topology?: TopologyCounts;
   mesh?: MeshData;
   step?: Uint8Array;
   stl?: Uint8Array;
@@ -35,6 +38,7 @@ export const execute: JobHandler<ExecutePayload, ExecuteResult> = (payload) => {
   const result: ExecuteResult = measureShape(shape);
   const transfer: ArrayBuffer[] = [];
   if (payload.mass) result.mass = massProperties(shape);
+  if (payload.topology) result.topology = topologyCounts(shape);
   if (payload.mesh) {
     result.mesh = meshShape(shape, payload.mesh);
     transfer.push(...meshTransferables(result.mesh));

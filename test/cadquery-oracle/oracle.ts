@@ -1,0 +1,163 @@
+/**
+ * The differential harness: the same CadQuery program run by real CadQuery 2.8
+ * (scripts/install-python-cadquery.sh → REPO/.venv-cadquery, or $GIFT_CADQUERY_VENV; run_cadquery.py)
+ * and by ours (the kernel pool's `shape.execute`, as `gift run` runs it), and the rule for when the
+ * two agree.
+ *
+ * Agreement: both fail (whatever the kinds), or both succeed with
+ * - volume within 1e-6 relative,
+ * - every bounding-box coordinate within 1e-6 of the box's diagonal (both sides take
+ *   BRepBndLib::AddOptimal on the exact geometry, without tolerances),
+ * - the same numbers of distinct solids, faces, edges and vertices,
+ * - the same BRepCheck verdict.
+ * Both kernels are OpenCascade (7.9 in cadquery-ocp, replicad's build here), so counts are
+ * compared exactly; a program where they legitimately differ is a known disagreement, listed with
+ * its reason, never a looser rule for everyone.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { KernelPool } from '../../src/core/pool/pool';
+
+export const repoRoot = path.resolve(__dirname, '../..');
+export const CADQUERY_VENV = process.env.GIFT_CADQUERY_VENV ?? path.join(repoRoot, '.venv-cadquery');
+export const CADQUERY_PYTHON = path.join(CADQUERY_VENV, 'bin', 'python');
+const RUNNER = path.join(__dirname, 'run_cadquery.py');
+
+export interface Program {
+  id: string;
+  source: string;
+}
+
+export interface Measured {
+  ok: true;
+  volume: number;
+  bbox: number[];
+  valid: boolean;
+  solids: number;
+  faces: number;
+  edges: number;
+  vertices: number;
+}
+export interface Failed {
+  ok: false;
+  error: { kind: string; message: string; line?: number | null };
+}
+export type Outcome = Measured | Failed;
+
+/** Why the oracle cannot run here, or undefined when it can. */
+export function oracleMissing(): string | undefined {
+  if (!existsSync(CADQUERY_PYTHON)) return `${CADQUERY_VENV} is absent: run scripts/install-python-cadquery.sh`;
+  return undefined;
+}
+
+/** Runs the programs in real CadQuery, one forked child each (run_cadquery.py); in input order. */
+export function runOracle(programs: Program[], options: { timeoutS?: number } = {}): Promise<Map<string, Outcome>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(CADQUERY_PYTHON, [RUNNER, '--timeout', String(options.timeoutS ?? 30)], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', NUMBA_NUM_THREADS: '1' },
+    });
+    const results = new Map<string, Outcome>();
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr = (stderr + d).slice(-4000);
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const r = JSON.parse(line) as Outcome & { id: string };
+      const { id, ...outcome } = r;
+      results.set(id, outcome as Outcome);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (results.size !== programs.length) reject(new Error(`run_cadquery.py exited ${code} after ${results.size}/${programs.length} programs: ${stderr}`));
+      else resolve(results);
+    });
+    for (const p of programs) child.stdin.write(`${JSON.stringify(p)}\n`);
+    child.stdin.end();
+  });
+}
+
+/** Runs the programs in ours, through the kernel pool as `gift run` does. */
+export async function runOurs(programs: Program[], options: { workers?: number; timeoutMs?: number } = {}): Promise<Map<string, Outcome>> {
+  const pool = new KernelPool({ workers: options.workers ?? 2, timeoutMs: options.timeoutMs ?? 30_000 });
+  try {
+    const results = await Promise.all(
+      programs.map(async (p): Promise<[string, Outcome]> => {
+        const r = await pool.run('shape.execute', { source: p.source, topology: true });
+        if (!r.ok) return [p.id, { ok: false, error: { kind: r.error.kind, message: r.error.message, line: r.error.line } }];
+        const { volume, bbox, valid, topology } = r.value;
+        return [p.id, { ok: true, volume, bbox, valid, ...topology! }];
+      }),
+    );
+    return new Map(results);
+  } finally {
+    await pool.close();
+  }
+}
+
+const VOLUME_REL = 1e-6;
+const BBOX_REL = 1e-6;
+
+/** Why ours and CadQuery's outcomes disagree, or undefined when they agree. */
+export function disagreement(ours: Outcome, theirs: Outcome): string | undefined {
+  if (!ours.ok && !theirs.ok) return undefined;
+  if (!ours.ok) return `ours fails (${ours.error.kind}: ${ours.error.message}), CadQuery runs (volume ${theirs.ok ? fmt(theirs.volume) : '?'})`;
+  if (!theirs.ok) return `CadQuery fails (${theirs.error.kind}: ${theirs.error.message}), ours runs (volume ${fmt(ours.volume)})`;
+  const diffs: string[] = [];
+  if (Math.abs(ours.volume - theirs.volume) > VOLUME_REL * Math.max(Math.abs(theirs.volume), 1e-9))
+    diffs.push(`volume ${fmt(ours.volume)} vs ${fmt(theirs.volume)}`);
+  const b = theirs.bbox;
+  const diagonal = Math.hypot(b[3] - b[0], b[4] - b[1], b[5] - b[2]);
+  if (ours.bbox.some((v, i) => Math.abs(v - b[i]) > BBOX_REL * Math.max(diagonal, 1e-9))) {
+    diffs.push(`bbox [${ours.bbox.map(fmt).join(', ')}] vs [${b.map(fmt).join(', ')}]`);
+  }
+  for (const k of ['solids', 'faces', 'edges', 'vertices'] as const) if (ours[k] !== theirs[k]) diffs.push(`${k} ${ours[k]} vs ${theirs[k]}`);
+  if (ours.valid !== theirs.valid) diffs.push(`valid ${ours.valid} vs ${theirs.valid}`);
+  return diffs.length ? diffs.join('; ') : undefined;
+}
+
+function fmt(v: number): string {
+  return String(+v.toPrecision(9));
+}
+
+export interface Comparison {
+  id: string;
+  ours: Outcome;
+  theirs: Outcome;
+  /** Undefined when they agree. */
+  why?: string;
+}
+
+export interface Summary {
+  programs: number;
+  /** CadQuery runs it. */
+  cadqueryRuns: number;
+  /** Ours runs it. */
+  oursRuns: number;
+  /** Both run it and agree. */
+  bothRunAndAgree: number;
+  /** Agree (including both failing). */
+  agree: number;
+  comparisons: Comparison[];
+}
+
+/** Runs both sides (concurrently: CadQuery in its process, ours in the pool) and compares. */
+export async function differential(programs: Program[], options: { workers?: number; timeoutMs?: number } = {}): Promise<Summary> {
+  const [theirs, ours] = await Promise.all([runOracle(programs, { timeoutS: (options.timeoutMs ?? 30_000) / 1000 }), runOurs(programs, options)]);
+  const comparisons = programs.map((p): Comparison => {
+    const o = ours.get(p.id)!;
+    const t = theirs.get(p.id)!;
+    return { id: p.id, ours: o, theirs: t, why: disagreement(o, t) };
+  });
+  return {
+    programs: programs.length,
+    cadqueryRuns: comparisons.filter((c) => c.theirs.ok).length,
+    oursRuns: comparisons.filter((c) => c.ours.ok).length,
+    bothRunAndAgree: comparisons.filter((c) => c.theirs.ok && c.ours.ok && !c.why).length,
+    agree: comparisons.filter((c) => !c.why).length,
+    comparisons,
+  };
+}
