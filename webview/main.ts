@@ -235,7 +235,7 @@ let shapeInfo: { volume: number; bbox: BoundingBox; valid: boolean; ms: number }
 let metrics: Metrics = { iou: null, chamfer: null };
 let settings: PreviewSettings = { thresholds: { low: 0.5, valid: 0.9, match: 0.99 }, iouProtocol: 'aligned' };
 let referenceName: string | null = null;
-let candidates: { items: Candidate[]; current: number } = { items: [], current: 0 };
+let candidates: { items: Candidate[]; current: number; order?: string } = { items: [], current: 0 };
 let clip: { axis: ClipAxis; fraction: number; flipped: boolean } = { axis: 'z', fraction: 0.5, flipped: false };
 
 if (!viewer.available) showBanner(viewer.failure ?? 'WebGL is not available', null);
@@ -293,8 +293,12 @@ function renderCandidates(): void {
   const n = candidates.items.length;
   candidateControls.hidden = n < 2;
   const c = candidates.items[candidates.current];
-  candidateLabel.textContent = n ? `${candidates.current + 1} / ${n}${c?.score !== undefined ? ` · ${c.score.toFixed(3)}` : ''}` : '';
-  candidateLabel.title = c?.label ?? '';
+  const what = candidates.order === 'IoU against the reference' ? 'IoU' : candidates.order === 'image score' ? 'score' : '';
+  candidateLabel.textContent = n
+    ? `${candidates.current + 1} / ${n}${c?.score !== undefined ? ` · ${what ? `${what} ` : ''}${c.score.toFixed(3)}` : ''}${c?.invalid ? ' · invalid' : ''}`
+    : '';
+  candidateLabel.dataset.grade = c?.invalid ? 'bad' : 'none';
+  candidateLabel.title = `${c?.label ?? ''}${candidates.order ? `\nCandidates in order of ${candidates.order}, best first.` : ''}`;
 }
 
 function syncToggleButtons(): void {
@@ -329,6 +333,8 @@ function sceneInfo(): SceneInfo {
       iouError: iouError.hidden ? null : iouError.textContent,
     },
     candidate: candidates.current,
+    candidateOrder: candidates.order ?? null,
+    candidateLabel: candidateLabel.title,
     candidates: candidates.items.length,
     hasSourceImage: hasImage,
     imageVisible: !imagePane.hidden,

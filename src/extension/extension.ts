@@ -258,7 +258,14 @@ async function imageToCad(arg: vscode.Uri | undefined, previews: PreviewManager,
   const column = vscode.window.tabGroups.activeTabGroup.tabs.length > 0 ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
   await vscode.window.showTextDocument(document, { viewColumn: column, preview: false });
   if (settings.autoOpenPreview)
-    previews.open(document, { column: vscode.ViewColumn.Beside, imageUri: image, imageIsSource: true, candidates, model: outcome.backend });
+    previews.open(document, {
+      column: vscode.ViewColumn.Beside,
+      imageUri: image,
+      imageIsSource: true,
+      candidates,
+      candidateOrder: outcome.rankedBy === 'iou' ? 'IoU against the reference' : outcome.rankedBy === 'score' ? 'image score' : 'as generated',
+      model: outcome.backend,
+    });
   return { ok: true, uri: document.uri, detail: `${candidates.length} candidate(s)` };
 }
 

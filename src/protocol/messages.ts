@@ -47,6 +47,8 @@ export interface Candidate {
   rank: number;
   label: string;
   score?: number;
+  /** It failed, or its solid is invalid: shown with the reason in its label. */
+  invalid?: boolean;
 }
 
 export interface PreviewSettings {
@@ -87,6 +89,9 @@ export interface SceneInfo {
   metrics: { iou: string; chamfer: string; volume: string; bbox: string; protocol: string; bucket: string; iouError: string | null };
   candidate: number;
   candidates: number;
+  /** The order the candidates are in, and the shown one's label, as the panel says them. */
+  candidateOrder: string | null;
+  candidateLabel: string;
   hasSourceImage: boolean;
   /** Whether the source image is on screen (the user can hide it), and the 3D view's size in CSS pixels. */
   imageVisible: boolean;
@@ -162,7 +167,7 @@ export interface HostNotifications {
   /** IoU/Chamfer against the reference; null means "not computed" and shows "—". */
   metrics: Metrics;
   sourceImage: { name: string; dataUri: string } | { name: null };
-  candidates: { items: Candidate[]; current: number };
+  candidates: { items: Candidate[]; current: number; order?: string };
   settings: PreviewSettings;
 }
 

@@ -75,3 +75,22 @@ test('missing code ranks last with its reason; duplicates are evaluated once; wi
   assert.equal(ranked[0].volume, ranked[1].volume);
   assert.equal(pool.stats().jobs - before, 3, 'one execute job per distinct program');
 });
+
+test('an invalid solid ranks below every valid candidate however it scores, and its label says why', async () => {
+  const { compareRanked } = await import('../../src/core/generate/rank');
+  const { labelCandidates } = await import('../../src/core/generate/generate');
+  const base = { ms: 0, ok: true as const, volume: 1, bbox: { min: [0, 0, 0], max: [1, 1, 1] } as never };
+  const invalid = { ...base, index: 0, code: 'a', valid: false, score: 0.99 };
+  const valid = { ...base, index: 1, code: 'b', valid: true, score: 0.4 };
+  const failed = { index: 2, code: 'c', ok: false as const, ms: 0, error: { kind: 'runtime' as const, message: 'boom' } };
+  const sorted = [invalid, failed, valid].sort(compareRanked('score'));
+  assert.deepEqual(
+    sorted.map((c) => c.code),
+    ['b', 'a', 'c'],
+  );
+  const labels = labelCandidates({ candidates: sorted as never });
+  assert.equal(labels[0].label, 'image score 0.400');
+  assert.match(labels[1].label!, /^invalid solid: OpenCascade's shape check rejects the result .* · image score 0\.990$/);
+  assert.deepEqual([labels[1].ok, labels[1].valid], [true, false]);
+  assert.equal(labels[2].ok, false);
+});

@@ -165,6 +165,30 @@ export function editorSuite(getApi: () => GiftApi, workspaceFile: (...parts: str
       await closeAll();
     });
 
+    test('with a reference the candidates are ranked by IoU against it, and the panel says so; the shown one stays', async () => {
+      const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile(...IMAGE));
+      assert.ok(outcome.ok && outcome.uri);
+      const preview = api.previews.get(outcome.uri);
+      assert.ok(preview);
+      const before = await sceneWhere(preview, 'the candidates', (s) => s.triangles > 0 && s.candidates === 4);
+      assert.equal(before.candidateOrder, 'image score');
+      // Show the one that is 3× too thick, then set the true part (its STEP) as the reference.
+      const thick = preview.candidateList.findIndex((c) => c.code === candidate(2));
+      assert.ok(thick >= 0);
+      assert.ok(await preview.selectCandidate(thick));
+      // block_111911.py is the ground truth of 00675497 (its STEP); the backend's candidate 1 is that program.
+      await preview.setReference(workspaceFile('parts', '00675497.step'));
+      const after = await sceneWhere(preview, 'the IoU order', (s) => s.candidateOrder === 'IoU against the reference');
+      const list = preview.candidateList;
+      assert.equal(list[0].code, candidate(0), 'the program that matches the reference is first');
+      assert.ok(list[0].score! > 0.9, `its IoU: ${list[0].score}`);
+      for (let i = 1; i < list.length; i++) assert.ok(list[i - 1].score! >= list[i].score!, 'IoU descending');
+      assert.equal(list[after.candidate].code, candidate(2), 'the candidate on screen is still the one shown');
+      assert.match(after.candidateLabel, /^IoU 0\.\d{3} against 00675497\.step\nCandidates in order of IoU against the reference, best first\.$/);
+      preview.panel.dispose();
+      await closeAll();
+    });
+
     test('the source image can be hidden (the 3D view takes its room); unsupported is a warning banner', async () => {
       const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile(...IMAGE));
       assert.ok(outcome.ok && outcome.uri);

@@ -91,14 +91,23 @@ export interface LabelledCandidate {
   code: string;
   score?: number;
   label?: string;
+  /** It ran, and whether its solid passed OpenCascade's check (false: ranked below every valid one). */
+  ok?: boolean;
+  valid?: boolean;
 }
+
+/** Why a candidate that ran is still not trusted. */
+export const INVALID_SOLID_REASON =
+  "invalid solid: OpenCascade's shape check rejects the result (self-intersecting or unclosed faces), so its volume and IoU cannot be trusted";
 
 /** Ranked candidates as preview entries: "IoU 0.934", "image score 0.812", "error: …". */
 export function labelCandidates(outcome: Pick<GenerateOutcome, 'candidates'>): LabelledCandidate[] {
-  return outcome.candidates.map((c) => {
-    if (!c.ok) return { code: c.code, label: formatError(c.error ?? { kind: 'runtime', message: 'did not run' }) };
-    if (c.iou !== undefined) return { code: c.code, score: c.iou, label: `IoU ${c.iou.toFixed(3)}` };
-    if (c.score !== undefined) return { code: c.code, score: c.score, label: `image score ${c.score.toFixed(3)}` };
-    return { code: c.code, label: c.rankError ? `ran (not scored: ${c.rankError.message})` : 'ran' };
+  return outcome.candidates.map((c): LabelledCandidate => {
+    if (!c.ok) return { code: c.code, ok: false, label: formatError(c.error ?? { kind: 'runtime', message: 'did not run' }) };
+    const status = { ok: true, valid: c.valid !== false };
+    const invalid = c.valid === false ? `${INVALID_SOLID_REASON} · ` : '';
+    if (c.iou !== undefined) return { code: c.code, ...status, score: c.iou, label: `${invalid}IoU ${c.iou.toFixed(3)}` };
+    if (c.score !== undefined) return { code: c.code, ...status, score: c.score, label: `${invalid}image score ${c.score.toFixed(3)}` };
+    return { code: c.code, ...status, label: `${invalid}${c.rankError ? `ran (not scored: ${c.rankError.message})` : 'ran'}` };
   });
 }

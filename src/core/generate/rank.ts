@@ -105,9 +105,12 @@ async function evaluate(code: string, options: RankOptions, by: RankBy): Promise
   return base;
 }
 
-/** Best first: scored by key (desc), then ran-but-unscored, then failed; ties by input order. */
+/**
+ * Best first: valid solids scored by key (desc), then valid but unscored, then invalid solids
+ * (they ran, but OpenCascade's check rejects the result), then failed; ties by input order.
+ */
 export function compareRanked(by: RankBy): (a: RankedCandidate, b: RankedCandidate) => number {
-  const tier = (c: RankedCandidate) => (!c.ok ? 2 : c.rankError ? 1 : 0);
+  const tier = (c: RankedCandidate) => (!c.ok ? 3 : c.valid === false ? 2 : c.rankError ? 1 : 0);
   const key = (c: RankedCandidate) => (by === 'iou' ? (c.iou ?? -1) : by === 'score' ? (c.score ?? -1) : 0);
   return (a, b) => tier(a) - tier(b) || key(b) - key(a) || a.index - b.index;
 }

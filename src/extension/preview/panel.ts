@@ -47,7 +47,13 @@ export interface CadCandidate {
   code: string;
   score?: number;
   label?: string;
+  /** It ran; and its solid passed OpenCascade's check (an invalid one ranks below every valid one). */
+  ok?: boolean;
+  valid?: boolean;
 }
+
+/** What order the preview's candidates are in. */
+export type CandidateOrder = 'image score' | 'IoU against the reference' | 'as generated';
 
 interface PreviewDeps {
   context: vscode.ExtensionContext;
@@ -65,6 +71,8 @@ export interface OpenPreviewOptions {
   /** The image's caption (default: its file name). */
   imageName?: string;
   candidates?: CadCandidate[];
+  /** The order `candidates` are in (default image score). */
+  candidateOrder?: CandidateOrder;
   /** The backend that generated the code. */
   model?: string;
   /** The dataset record the code came from. */
@@ -195,7 +203,7 @@ export class PreviewManager implements vscode.WebviewPanelSerializer, vscode.Dis
       preview = this.adopt(panel, document.uri, document);
     }
     if (options.imageUri) void preview.setSourceImage(options.imageUri, options.imageIsSource ?? true, options.imageName);
-    if (options.candidates) preview.setCandidates(options.candidates, 0);
+    if (options.candidates) preview.setCandidates(options.candidates, 0, options.candidateOrder);
     if (options.model !== undefined || options.sample !== undefined) preview.setOrigin({ model: options.model, sample: options.sample });
     return preview;
   }
@@ -297,6 +305,9 @@ export class PreviewPanel {
   private currentCandidate = 0;
   /** The document's text for each candidate the user edited: stepping away and back keeps the typing. */
   private candidateEdits = new Map<number, string>();
+  private candidateOrder: CandidateOrder = 'image score';
+  /** Bumped by every new reference or candidate list: a slower ranking of an older one is dropped. */
+  private rankGeneration = 0;
   private nextRequestId = 1;
   private readonly pendingRequests = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly updateEmitter = new vscode.EventEmitter<{ version: number; ok: boolean }>();
@@ -482,6 +493,65 @@ export class PreviewPanel {
     this.setMetrics({ iou: null, chamfer: null, state: 'none' });
     this.postDocument();
     this.measureAgainstReference();
+    void this.rankCandidatesByReference();
+  }
+
+  /** The order the candidates are shown in (image score after Image to CAD; IoU once a reference is set). */
+  get candidatesOrder(): CandidateOrder {
+    return this.candidateOrder;
+  }
+
+  /** The candidates as shown: code (with the user's edits), label, score. */
+  get candidateList(): readonly CadCandidate[] {
+    return this.candidates.map((c, i) => ({ ...c, code: this.candidateEdits.get(i) ?? c.code }));
+  }
+
+  /**
+   * With a reference, the candidates are ranked by their IoU against it (what the user now knows to
+   * be right), valid solids first; the one on screen stays on screen, with its edits.
+   */
+  async rankCandidatesByReference(): Promise<void> {
+    if (!this.reference || this.candidates.length < 2) return;
+    const generation = ++this.rankGeneration;
+    const reference = this.reference;
+    const protocol = readSettings().iouProtocol;
+    const timeoutMs = readSettings().kernel.timeoutMs * 3;
+    const shown = this.candidateList;
+    const scored = await Promise.all(
+      shown.map(async (c, index) => {
+        if (c.ok === false) return { index, iou: undefined as number | undefined, error: undefined as string | undefined };
+        const result = await this.deps.kernel.run(
+          'shape.iou',
+          { candidate: { kind: 'code', source: c.code }, reference: reference.input, protocol },
+          { timeoutMs },
+        );
+        return result.ok ? { index, iou: result.value.results[0].iou, error: undefined } : { index, iou: undefined, error: formatError(result.error) };
+      }),
+    );
+    if (generation !== this.rankGeneration || this.disposed || this.reference !== reference) return;
+    const tier = (i: number) => (shown[i].ok === false ? 3 : scored[i].iou === undefined ? 2 : shown[i].valid === false ? 1 : 0);
+    const order = scored.map((s) => s.index).sort((a, b) => tier(a) - tier(b) || (scored[b].iou ?? -1) - (scored[a].iou ?? -1) || a - b);
+    const edits = new Map<number, string>();
+    const candidates = order.map((from, to) => {
+      const edited = this.candidateEdits.get(from);
+      if (edited !== undefined) edits.set(to, edited);
+      const c = this.candidates[from];
+      const { iou, error } = scored[from];
+      const invalid = c.valid === false ? 'invalid solid · ' : '';
+      const label =
+        c.ok === false
+          ? c.label
+          : iou !== undefined
+            ? `${invalid}IoU ${iou.toFixed(3)} against ${reference.name}`
+            : `${invalid}IoU failed: ${error ?? 'unknown error'}`;
+      return { ...c, score: iou ?? (c.ok === false ? undefined : c.score), label };
+    });
+    this.currentCandidate = order.indexOf(this.currentCandidate);
+    this.candidates = candidates;
+    this.candidateEdits = edits;
+    this.candidateOrder = 'IoU against the reference';
+    log().info(`${this.title}: candidates ranked by IoU against ${reference.name}: ${candidates.map((c) => c.score?.toFixed(3) ?? '—').join(', ')}`);
+    this.postCandidates();
   }
 
   clearReference(): void {
@@ -512,8 +582,10 @@ export class PreviewPanel {
     this.postDocument();
   }
 
-  setCandidates(candidates: CadCandidate[], current: number): void {
+  setCandidates(candidates: CadCandidate[], current: number, order: CandidateOrder = 'image score'): void {
     this.candidates = candidates;
+    this.candidateOrder = order;
+    this.rankGeneration++;
     this.candidateEdits.clear();
     this.currentCandidate = Math.min(Math.max(0, current), Math.max(0, candidates.length - 1));
     this.postCandidates();
@@ -722,8 +794,9 @@ export class PreviewPanel {
       rank: i + 1,
       label: `${c.label ?? `candidate ${i + 1}`}${this.candidateEdits.has(i) ? ' (edited)' : ''}`,
       score: c.score,
+      invalid: c.ok === false || c.valid === false,
     }));
-    this.post(hostNotification('candidates', { items, current: this.currentCandidate }));
+    this.post(hostNotification('candidates', { items, current: this.currentCandidate, order: this.candidateOrder }));
   }
 
   private post(message: HostMessage): void {
