@@ -288,7 +288,11 @@ export function facesFromWires(method: string, wires: Wire[], frame: Frame): Fac
         if (parent[j] === i && depth[j] % 2 === 1) maker.Add(oriented(loops[j], false));
       }
       if (!maker.IsDone()) throw geometryError(method, 'could not build a face from the sketch wires');
-      faces.push(new Face(maker.Face()));
+      // CadQuery's Face.makeFromWires heals the face (ShapeFix_Face): e.g. a closed polyline that
+      // runs back over its first edge loses the doubled part.
+      const fix = keep(new oc.ShapeFix_Face(maker.Face()));
+      fix.Perform();
+      faces.push(new Face(oc.TopoDS.Face(fix.Face())));
     }
     return faces;
   });
@@ -299,6 +303,39 @@ function oriented(loop: Loop, outer: boolean): TopoShape {
   const ccw = loop.area > 0;
   const w = loop.wire.wrapped;
   return ccw === outer ? w : getOC().TopoDS.Wire(w.Reversed());
+}
+
+/**
+ * Whether CadQuery's clean() (ShapeUpgrade_UnifySameDomain) could change a prism of this face:
+ * two of its edges lie on one line or one circle, or an edge is some other curve. When not, the
+ * prism of the face is already clean and cleaning it is skipped (it costs ≈1 ms a solid).
+ */
+export function faceMayMerge(face: Face): boolean {
+  const edges = subShapes(face, 'edge') as Edge[];
+  if (edges.length > 64) return true;
+  return occ('clean', (oc, keep) => {
+    const lines: [Vec3, Vec3][] = [];
+    const circles: [Vec3, Vec3, number][] = [];
+    for (const e of edges) {
+      const t = e.geomType as string;
+      if (t === 'LINE') {
+        const [a, b] = edgeEndpoints(e);
+        const d = b.sub(a).normalized();
+        for (const [p, q] of lines) if (Math.abs(q.cross(d).length) < 1e-9 && q.cross(a.sub(p)).length < 1e-7) return true;
+        lines.push([a, d]);
+      } else if (t === 'CIRCLE') {
+        const c = keep(keep(new oc.BRepAdaptor_Curve(e.wrapped)).Circle());
+        const loc = keep(c.Location());
+        const ax = keep(keep(c.Axis()).Direction());
+        const centre = new Vec3(loc.X(), loc.Y(), loc.Z());
+        const axis = new Vec3(ax.X(), ax.Y(), ax.Z());
+        const r = c.Radius();
+        for (const [p, n, rr] of circles) if (p.distance(centre) < 1e-7 && Math.abs(rr - r) < 1e-7 && n.cross(axis).length < 1e-9) return true;
+        circles.push([centre, axis, r]);
+      } else return true;
+    }
+    return false;
+  });
 }
 
 // ---- solids -----------------------------------------------------------------------------------
@@ -563,6 +600,21 @@ export type TopoKind = 'vertex' | 'edge' | 'wire' | 'face' | 'shell' | 'solid' |
 export function subShapes(shape: AnyShape, kind: TopoKind): AnyShape[] {
   if (kind === 'compound') return shape instanceof Compound ? [shape] : [];
   return Array.from(iterTopo(shape.wrapped, kind), (s) => cast(s));
+}
+
+/**
+ * The faces of a compound that are its own members rather than faces of its shells and solids
+ * (what iterating a compound for faces gives in CadQuery; this OCCT build has no TopoDS_Iterator,
+ * so: faces found without descending into shells).
+ */
+export function looseFaces(shape: AnyShape): Face[] {
+  return occ('faces', (oc, keep) => {
+    const e = oc.TopAbs_ShapeEnum;
+    const explorer = keep(new oc.TopExp_Explorer(shape.wrapped, e.TopAbs_FACE, e.TopAbs_SHELL));
+    const out: Face[] = [];
+    for (; explorer.More(); explorer.Next()) out.push(new Face(oc.TopoDS.Face(explorer.Current())));
+    return out;
+  });
 }
 
 /** Normal of a (planar) face at its centre, accounting for the face's orientation. */

@@ -4,7 +4,11 @@
  * 'i' (intersect), 'r' (replace), 'c' (construction), and edge-based segment / arc / close /
  * assemble; finalize() returns to the workplane, which extrudes the sketch's faces.
  *
- * Geometry lives in the sketch's local XY; `locatedFaces()` places it on the workplane's plane.
+ * Geometry lives in the sketch's local XY; `locs` are where it goes (CadQuery's Sketch.locs): the
+ * identity for `cq.Sketch()`, and for `Workplane.sketch()` / `placeSketch(s)` the workplane's
+ * locations as cq.py's `_locs()` makes them (the plane at each pushed point or the centre of each
+ * shape on the stack, else the plane itself). `locatedFaces()` is CadQuery's iteration over a sketch:
+ * every face at every location.
  */
 import type { Edge, Face } from 'replicad';
 import { CadError } from '../../errors';
@@ -34,9 +38,6 @@ import { toVec3, Vec3 } from './vec';
  * not import workplane.ts (which imports this one to place sketches).
  */
 export interface SketchParent extends HostObject {
-  readonly plane: Frame;
-  /** The workplane's stack locations (pushed points), where copies of the sketch go. */
-  locations(): Frame[];
   /** A new workplane with these objects on its stack (finalize()). */
   newObject(objects: SketchObj[]): HostObject;
 }
@@ -51,10 +52,25 @@ export class SketchObj implements HostObject {
   faces: Face[] = [];
   /** Edges drawn with segment()/arc() so far (read by the builtins below). */
   edges: Edge[] = [];
-  /** Local locations the next face-based element is placed at. */
-  private locs: Vec3[] = [Vec3.ZERO];
+  /** Local points the next face-based element is placed at (CadQuery's _selection of locations, set by push). */
+  selection: Vec3[] = [Vec3.ZERO];
 
-  constructor(readonly parent: SketchParent | null) {}
+  /** Where the sketch is placed: world frames, each receiving a copy of the faces. */
+  locs: Frame[] = [LOCAL];
+
+  constructor(
+    readonly parent: SketchParent | null,
+    locs?: Frame[],
+  ) {
+    if (locs) this.locs = locs;
+  }
+
+  /** CadQuery's `s.copy()` with new `locs` (placeSketch): the faces only, placed at `locs`. */
+  placedAt(locs: Frame[]): SketchObj {
+    const s = new SketchObj(null, locs);
+    s.faces = this.faces;
+    return s;
+  }
 
   getAttr(name: string): Value | undefined {
     const m = SKETCH_METHODS[name];
@@ -62,11 +78,9 @@ export class SketchObj implements HostObject {
     return undefined;
   }
 
-  /** The sketch's faces on the workplane plane, once per workplane stack location. */
+  /** The sketch's faces at each of its locations. */
   locatedFaces(): Face[] {
-    const plane = this.parent ? this.parent.plane : LOCAL;
-    const targets = this.parent ? parentLocations(this.parent) : [plane];
-    return targets.flatMap((t) => this.faces.map((f) => relocate(f, LOCAL, t)));
+    return this.locs.flatMap((t) => (t === LOCAL ? this.faces : this.faces.map((f) => relocate(f, LOCAL, t))));
   }
 
   applyMode(method: string, newFaces: Face[], mode: Mode): void {
@@ -89,14 +103,8 @@ export class SketchObj implements HostObject {
   }
 
   pointsFor(): Vec3[] {
-    return this.locs;
+    return this.selection;
   }
-}
-
-function parentLocations(w: SketchParent): Frame[] {
-  // Points pushed on the workplane before .sketch() place a copy of the sketch at each.
-  const locs = w.locations();
-  return locs.length ? locs : [w.plane];
 }
 
 function overlaps(a: Face[], b: Face[]): boolean {
@@ -177,11 +185,11 @@ const SKETCH_METHODS: Record<string, SketchMethod> = {
     const b = bindArgs('push', ['locs', 'tag='], a, k);
     const items = sequenceItems(b.locs);
     if (!items) throw new CadError('runtime', "Sketch.push(): 'locs' must be a list of points");
-    (s as unknown as { locs: Vec3[] }).locs = items.map((p) => toVec3('Sketch.push', 'locs', p));
+    s.selection = items.map((p) => toVec3('Sketch.push', 'locs', p));
     return s;
   },
   reset: (s) => {
-    (s as unknown as { locs: Vec3[] }).locs = [Vec3.ZERO];
+    s.selection = [Vec3.ZERO];
     return s;
   },
   segment: (s, a, k) => {

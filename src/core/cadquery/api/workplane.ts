@@ -38,12 +38,14 @@ import {
   cylinderSolid,
   edgeEndpoints,
   faceGeomType,
+  faceMayMerge,
   faceNormal,
   facesFromWires,
   fuseAll,
   geometryError,
   LENGTH_EPS,
   lineEdge,
+  looseFaces,
   mirrorShape,
   occ,
   polygonWire,
@@ -102,6 +104,8 @@ class Context {
 
 /** Shapes whose booleans asked for CadQuery's clean(); cleaned lazily, before topology is explored. */
 const needsClean = new WeakSet<object>();
+/** Shapes that clean() would not change (the prism of one face with nothing to merge): not cleaned. */
+const alreadyClean = new WeakSet<object>();
 
 function isShape(o: unknown): o is AnyShape {
   return (
@@ -234,13 +238,29 @@ export class Workplane implements HostObject {
     });
   }
 
-  /** Faces to extrude/revolve: faces or sketches on the stack, else the pending wires (nested). */
+  /** CadQuery's _locs(): the plane at each point or shape centre on the stack, or at each Location; else the plane. */
+  sketchLocations(): Frame[] {
+    const locs: Frame[] = [];
+    for (const o of this.objects) {
+      if (o instanceof Vec3) locs.push(this.plane.withOrigin(o));
+      else if (o instanceof LocationObj) locs.push(o.frame);
+      else if (isShape(o)) locs.push(this.plane.withOrigin(centerOf(o)));
+    }
+    return locs.length ? locs : [this.plane];
+  }
+
+  /**
+   * CadQuery's _getFaces(): the faces of sketches on the stack, faces on the stack, and the faces
+   * that are direct children of compounds on the stack (not the faces of a solid: after hole() the
+   * stack holds the boolean's result, and the profile is still the pending wires); else the pending
+   * wires, nested into faces.
+   */
   getFaces(method: string): Face[] {
     const faces: Face[] = [];
     for (const o of this.objects) {
       if (o instanceof SketchObj) faces.push(...o.locatedFaces());
       else if (o instanceof Face) faces.push(o);
-      else if (o instanceof Compound) faces.push(...(subShapes(o, 'face') as Face[]));
+      else if (o instanceof Compound) faces.push(...looseFaces(o));
     }
     if (faces.length) return faces;
     return facesFromWires(method, this.ctx.popPendingWires(method), this.plane);
@@ -254,23 +274,26 @@ export class Workplane implements HostObject {
     const faces = this.getFaces(method);
     const dir = this.plane.zDir.scale(distance);
     const solids = faces.map((f) => (both ? prism(method, translateShape(f, dir.scale(-1)), dir.scale(2)) : prism(method, f, dir)));
-    return fuseIfOverlapping(method, solids);
+    const r = fuseIfOverlapping(method, solids);
+    if (solids.length === 1 && !faceMayMerge(faces[0])) alreadyClean.add(r);
+    return r;
   }
 
   /** CadQuery's _combineWithBase: fuse (or cut) with the context solid when there is one. */
   combineWithBase(method: string, result: Shape3D, mode: Value | undefined, clean: boolean): Workplane {
     const m = mode === undefined ? true : mode;
-    if (m === false || m === null) return this.newObject([result]);
+    // CadQuery cleans the result in every mode, also when there is no base and with combine=False.
+    if (m === false || m === null) return this.newObject([markClean(result, clean)]);
     const base = this.findSolid();
     let r: Shape3D = result;
     if (m === 'cut' || m === 's') {
-      if (base) r = markClean(booleanOp(method, 'cut', base, [result]), clean);
+      if (base) r = booleanOp(method, 'cut', base, [result]);
     } else if (m === true || m === 'a') {
-      if (base) r = markClean(booleanOp(method, 'fuse', base, [result]), clean);
+      if (base) r = booleanOp(method, 'fuse', base, [result]);
     } else {
       throw new CadError('runtime', `${method}(): combine must be True, False, 'a', 's' or 'cut', not ${describe(m)}`);
     }
-    return this.newObject([r]);
+    return this.newObject([markClean(r, clean)]);
   }
 
   union(method: string, other: Value | undefined, clean: boolean): Workplane {
@@ -394,7 +417,7 @@ export class Workplane implements HostObject {
 }
 
 function markClean<T extends AnyShape>(s: T, clean: boolean): T {
-  if (clean) needsClean.add(s);
+  if (clean && !alreadyClean.has(s)) needsClean.add(s);
   return s;
 }
 
@@ -1212,8 +1235,16 @@ const METHODS: Record<string, Method> = {
     for (const r of results) if (r instanceof Wire) w.ctx.pendingWires.push(r);
     return w.newObject(results);
   },
-  sketch: (w) => new SketchObj(w),
-  placeSketch: (w, a) => w.newObject(a.map((s) => fromPy('placeSketch', s))),
+  sketch: (w) => new SketchObj(w, w.sketchLocations()),
+  placeSketch: (w, a) => {
+    const locs = w.sketchLocations();
+    return w.newObject(
+      a.map((s) => {
+        if (!(s instanceof SketchObj)) throw new CadError('runtime', `placeSketch(): expected a Sketch, not ${typeName(s)}`);
+        return s.placedAt(locs);
+      }),
+    );
+  },
 };
 
 const UNSUPPORTED = new Set([
