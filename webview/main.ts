@@ -149,7 +149,8 @@ const noticeText = el('span', { class: 'banner-text' });
 const notice = el('div', { id: 'notice', role: 'status', hidden: '' }, el('vscode-icon', { name: 'info' }), noticeText);
 const sourceImage = el('img', { alt: 'Source image' });
 const sourceCaption = el('figcaption');
-const imagePane = el('figure', { id: 'image-pane', hidden: '' }, sourceImage, sourceCaption);
+const imageWarning = el('div', { class: 'image-warning', role: 'status', hidden: '' });
+const imagePane = el('figure', { id: 'image-pane', hidden: '' }, sourceImage, sourceCaption, imageWarning);
 const viewport = el('div', { id: 'viewport' });
 const emptyState = el('div', { id: 'empty' }, el('vscode-progress-ring'), el('span', {}, 'Running the CadQuery program…'));
 
@@ -337,6 +338,7 @@ function sceneInfo(): SceneInfo {
     candidateLabel: candidateLabel.title,
     candidates: candidates.items.length,
     hasSourceImage: hasImage,
+    imageWarning: imageWarning.hidden ? null : imageWarning.textContent,
     imageVisible: !imagePane.hidden,
     viewport: { width: viewport.clientWidth, height: viewport.clientHeight },
   };
@@ -430,6 +432,8 @@ function handle(m: HostMessage): void {
         sourceImage.src = m.params.dataUri;
         sourceCaption.textContent = m.params.name;
       } else sourceImage.removeAttribute('src');
+      imageWarning.hidden = !(m.params.name !== null && m.params.warning);
+      imageWarning.textContent = m.params.name !== null ? (m.params.warning ?? '') : '';
       return;
     case 'candidates':
       candidates = m.params;

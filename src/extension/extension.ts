@@ -240,6 +240,10 @@ async function imageToCad(arg: vscode.Uri | undefined, previews: PreviewManager,
     return fail(`Image to CAD: ${outcome.backend} answered without code (${outcome.candidates[0].error?.message ?? 'empty answers'}).`);
   }
   const candidates: CadCandidate[] = labelCandidates(outcome).filter((c) => c.code.trim() !== '');
+  if (outcome.warning) {
+    log().warn(`Image to CAD: ${outcome.warning}`);
+    void vscode.window.showWarningMessage(`Image to CAD: ${outcome.warning}`);
+  }
   if (candidates.length === 0) return fail(`Image to CAD: the ${backend.name} backend returned no program for ${imageName}.`);
   // A real file (beside the image, or where gift.imageToCad.folder says), so Save, rename and the
   // preview have a name to follow; an unwritable folder falls back to an untitled editor.
@@ -263,6 +267,7 @@ async function imageToCad(arg: vscode.Uri | undefined, previews: PreviewManager,
       imageUri: image,
       imageIsSource: true,
       candidates,
+      imageWarning: outcome.warning,
       candidateOrder: outcome.rankedBy === 'iou' ? 'IoU against the reference' : outcome.rankedBy === 'score' ? 'image score' : 'as generated',
       model: outcome.backend,
     });

@@ -93,6 +93,8 @@ export interface SceneInfo {
   candidateOrder: string | null;
   candidateLabel: string;
   hasSourceImage: boolean;
+  /** The warning shown under the source image, if any. */
+  imageWarning: string | null;
   /** Whether the source image is on screen (the user can hide it), and the 3D view's size in CSS pixels. */
   imageVisible: boolean;
   viewport: { width: number; height: number };
@@ -166,7 +168,8 @@ export interface HostNotifications {
   reference: { name: string; mesh: PreviewMesh } | { name: null };
   /** IoU/Chamfer against the reference; null means "not computed" and shows "—". */
   metrics: Metrics;
-  sourceImage: { name: string; dataUri: string } | { name: null };
+  /** warning: the picture does not look like a render of a part (what is off, what to try). */
+  sourceImage: { name: string; dataUri: string; warning?: string } | { name: null };
   candidates: { items: Candidate[]; current: number; order?: string };
   settings: PreviewSettings;
 }

@@ -237,6 +237,27 @@ export function editorSuite(getApi: () => GiftApi, workspaceFile: (...parts: str
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     });
 
+    test('a photo gets a warning in the preview (what is off, what to try); a test100 render none', async () => {
+      const root = vscode.extensions.getExtension('gift-cad.gift-cad')!.extensionPath;
+      const photo = workspaceFile('parts', 'photo.jpg');
+      fs.copyFileSync(`${root}/test/fixtures/photos/grace_hopper.jpg`, photo.fsPath);
+      for (const [image, warned] of [
+        [photo, true],
+        [workspaceFile(...IMAGE), false],
+      ] as const) {
+        const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', image);
+        assert.ok(outcome.ok && outcome.uri);
+        const preview = api.previews.get(outcome.uri);
+        assert.ok(preview);
+        const scene = await sceneWhere(preview, 'the shape and its image', (s) => s.triangles > 0 && s.hasSourceImage);
+        if (warned)
+          assert.match(scene.imageWarning ?? '', /^photo\.jpg does not look like a render of a part: .*try a plain render of one part on a white background/);
+        else assert.equal(scene.imageWarning, null);
+        preview.panel.dispose();
+      }
+      await closeAll();
+    });
+
     test('an empty or non-image .png is named before any model runs', async () => {
       const empty = workspaceFile('parts', 'empty.png');
       fs.writeFileSync(empty.fsPath, '');

@@ -24,7 +24,8 @@ ${BACKEND_HELP}
   --max-tokens N    longest program in tokens
   --seed N          sampling seed
   --out FILE.py     write the best program here instead of printing it
-  --json            print {code, ok, score, iou?, volume, bbox, candidates:[{sample, code, ok, score, iou?, error?}]}
+  --json            print {code, ok, score, iou?, volume, bbox, candidates:[{sample, code, ok, score, iou?, error?}], warning?}
+                    (warning: the picture does not look like a render of a part, and what to try)
   --timeout MS      per-candidate kernel limit (default 20000)
   --request-timeout MS  per HTTP request to the endpoint (default 180000)
   --workers N       kernel worker threads (default 2)
@@ -44,6 +45,8 @@ export interface GenerateJson {
   /** Best first; `sample` is the candidate's place in sampling order (0-based). */
   candidates: { sample: number; code: string; ok: boolean; score?: number; iou?: number; error?: CadErrorInfo }[];
   error?: CadErrorInfo;
+  /** The picture does not look like a render of a part: what is off and what to try. */
+  warning?: string;
 }
 
 export function outcomeJson(outcome: GenerateOutcome): GenerateJson {
@@ -56,6 +59,7 @@ export function outcomeJson(outcome: GenerateOutcome): GenerateJson {
     volume: best?.volume,
     bbox: best?.bbox,
     candidates: outcome.candidates.map((c) => ({ sample: c.index, code: c.code, ok: c.ok, score: c.score, iou: c.iou, error: c.error ?? c.rankError })),
+    ...(outcome.warning ? { warning: outcome.warning } : {}),
   };
 }
 
@@ -132,6 +136,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
     if (values.json) {
       console.log(JSON.stringify(outcomeJson(outcome)));
     } else {
+      if (outcome.warning) process.stderr.write(`warning: ${outcome.warning}\n`);
       for (const [rank, c] of outcome.candidates.entries()) process.stderr.write(`${describe(rank, c)}\n`);
       if (outcome.best) {
         if (values.out) process.stderr.write(`wrote the best program to ${values.out}\n`);

@@ -8,7 +8,8 @@ import { errorMessage, formatError, UserError } from '../errors';
 import type { IouProtocol } from '../geometry/iou';
 import type { KernelPool } from '../pool/pool';
 import type { ShapeSource } from '../shape/source';
-import { checkImage } from '../render/image';
+import { checkImage, decodeImage } from '../render/image';
+import { inputStatistics, inputWarning, type InputStatistics } from '../render/input-check';
 import { provenanceOf, samplePrograms, type ImageToCadBackend, type SampleOptions } from './backend';
 import { rankCandidates, rankKey, type RankBy, type RankedCandidate } from './rank';
 
@@ -35,6 +36,10 @@ export interface GenerateOutcome {
   /** Best first. */
   candidates: RankedCandidate[];
   rankedBy: RankBy;
+  /** Set when the picture does not look like a render of a part (render/input-check.ts): what is off, what to try. */
+  warning?: string;
+  /** The picture's statistics behind `warning`. */
+  input?: InputStatistics;
   /** What produced the programs (provenanceOf the backend). */
   backend: string;
   sampleMs: number;
@@ -48,6 +53,8 @@ export async function generateCandidates(options: GenerateRequest): Promise<Gene
   if (!Number.isInteger(options.samples) || options.samples < 1) throw new UserError(`samples must be a positive integer, got ${options.samples}`);
   // A file that is no image is named before any model runs (not "the model failed: …").
   await checkImage(image, { name: typeof options.image === 'string' ? options.image : imageName });
+  const input = inputStatistics(await decodeImage(image, { name: imageName }));
+  const warning = inputWarning(input, imageName);
   const started = performance.now();
   const sampled = await samplePrograms(options.backend, image, imageName, options);
   const sampleMs = performance.now() - started;
@@ -71,6 +78,8 @@ export async function generateCandidates(options: GenerateRequest): Promise<Gene
     best,
     candidates,
     rankedBy: rankKey({ reference: options.reference, image }),
+    ...(warning ? { warning } : {}),
+    input,
     backend: provenanceOf(options.backend),
     sampleMs,
     rankMs: performance.now() - rankStarted,

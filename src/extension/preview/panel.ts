@@ -70,6 +70,8 @@ export interface OpenPreviewOptions {
   imageIsSource?: boolean;
   /** The image's caption (default: its file name). */
   imageName?: string;
+  /** The picture does not look like a render of a part: shown under it. */
+  imageWarning?: string;
   candidates?: CadCandidate[];
   /** The order `candidates` are in (default image score). */
   candidateOrder?: CandidateOrder;
@@ -202,7 +204,7 @@ export class PreviewManager implements vscode.WebviewPanelSerializer, vscode.Dis
       );
       preview = this.adopt(panel, document.uri, document);
     }
-    if (options.imageUri) void preview.setSourceImage(options.imageUri, options.imageIsSource ?? true, options.imageName);
+    if (options.imageUri) void preview.setSourceImage(options.imageUri, options.imageIsSource ?? true, options.imageName, options.imageWarning);
     if (options.candidates) preview.setCandidates(options.candidates, 0, options.candidateOrder);
     if (options.model !== undefined || options.sample !== undefined) preview.setOrigin({ model: options.model, sample: options.sample });
     return preview;
@@ -299,7 +301,7 @@ export class PreviewPanel {
   private reference?: { uri: vscode.Uri; name: string; mesh: PreviewMesh; input: ShapeSource };
   private metrics: Metrics = { iou: null, chamfer: null, state: 'none' };
   private measured?: MeasuredIou;
-  private sourceImage?: { uri: vscode.Uri; name: string; dataUri: string; isSource: boolean };
+  private sourceImage?: { uri: vscode.Uri; name: string; dataUri: string; isSource: boolean; warning?: string };
   private origin: { model?: string; sample?: DatasetSampleLink } = {};
   private candidates: CadCandidate[] = [];
   private currentCandidate = 0;
@@ -574,11 +576,11 @@ export class PreviewPanel {
   }
 
   /** Shows an image beside the shape; `isSource`: the code was generated from it (Image to CAD). */
-  async setSourceImage(uri: vscode.Uri, isSource = true, name?: string): Promise<void> {
+  async setSourceImage(uri: vscode.Uri, isSource = true, name?: string, warning?: string): Promise<void> {
     const bytes = await vscode.workspace.fs.readFile(uri);
     const dataUri = `data:${imageMime(uri.path)};base64,${Buffer.from(bytes).toString('base64')}`;
-    this.sourceImage = { uri, name: name ?? path.basename(uri.path), dataUri, isSource };
-    this.post(hostNotification('sourceImage', { name: this.sourceImage.name, dataUri }));
+    this.sourceImage = { uri, name: name ?? path.basename(uri.path), dataUri, isSource, warning };
+    this.post(hostNotification('sourceImage', { name: this.sourceImage.name, dataUri, warning }));
     this.postDocument();
   }
 
@@ -766,7 +768,12 @@ export class PreviewPanel {
     this.postDocument();
     this.postReference();
     this.post(hostNotification('metrics', this.metrics));
-    this.post(hostNotification('sourceImage', this.sourceImage ? { name: this.sourceImage.name, dataUri: this.sourceImage.dataUri } : { name: null }));
+    this.post(
+      hostNotification(
+        'sourceImage',
+        this.sourceImage ? { name: this.sourceImage.name, dataUri: this.sourceImage.dataUri, warning: this.sourceImage.warning } : { name: null },
+      ),
+    );
     this.postCandidates();
     if (this.lastShape) this.post(hostNotification('shape', this.lastShape));
     if (this.lastError) this.post(hostNotification('error', this.lastError));
