@@ -46,6 +46,11 @@ test('all 100 test100 ground-truth programs run, one JSON line each, bboxes matc
   // holes, a hole touching the outer loop, crossing loops): CadQuery builds the same faces.
   const invalid = lines.filter((l) => !l.valid).map((l) => path.basename(l.file));
   assert.ok(invalid.length <= 4, `invalid B-reps: ${invalid.join(', ')}`);
+  // An invalid B-rep is never a quiet ok: the line carries a warning (and the text output says it).
+  assert.ok(invalid.length > 0, 'expected the invalid test100 programs to exercise the warning');
+  for (const l of lines) assert.equal(typeof l.warning === 'string', !l.valid, JSON.stringify(l));
+  const text = await runGift(['run', ...files.filter((f) => invalid.includes(path.basename(f)))]);
+  assert.match(text.stdout, /: warning: the result is not a valid B-rep/);
   // Sanity check against DeepCAD's own geometry: bounding boxes agree within ≈0.02.
   const steps = await runGift(['run', '--json', ...samples.map((s) => s.step)]);
   const stepLines = steps.stdout

@@ -10,7 +10,8 @@ import type { ShapeSource } from '../../core/shape/source';
 const help = `usage: gift run FILE... [--json] [--step OUT] [--stl OUT] [--timeout MS] [--workers N]
 
 Runs each .py file as CadQuery (the result is the variable result, solid or r, or show_object's
-argument), or loads each .step/.stl file, and reports volume, bounding box and B-rep validity.
+argument), or loads each .step/.stl file, and reports volume, bounding box and B-rep validity (a
+result that is not a valid B-rep comes with a warning: its numbers may be wrong).
   --json         one JSON object per input, one per line
   --step OUT     write the result as STEP (with several inputs OUT is a folder)
   --stl OUT      write the result as binary STL (with several inputs OUT is a folder)
@@ -18,7 +19,12 @@ argument), or loads each .step/.stl file, and reports volume, bounding box and B
   --workers N    kernel worker threads (default 2)
 Exit code 0 when every input ran, 1 otherwise.`;
 
-export type RunLine = { file: string; ok: true; volume: number; bbox: number[]; valid: boolean } | { file: string; ok: false; error: CadErrorInfo };
+export type RunLine =
+  | { file: string; ok: true; volume: number; bbox: number[]; valid: boolean; warning?: string }
+  | { file: string; ok: false; error: CadErrorInfo };
+
+/** What an ok result with an invalid B-rep says, never a quiet ok: its numbers may be wrong. */
+export const INVALID_BREP_WARNING = 'the result is not a valid B-rep (BRepCheck_Analyzer): its volume and bounding box may be wrong';
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
@@ -73,13 +79,14 @@ async function runOne(pool: KernelPool, file: string, outputs: { step?: string; 
   } catch (e) {
     return { file, ok: false, error: { kind: 'runtime', message: `writing the export failed: ${errorMessage(e)}` } };
   }
-  return { file, ok: true, volume, bbox, valid };
+  return valid ? { file, ok: true, volume, bbox, valid } : { file, ok: true, volume, bbox, valid, warning: INVALID_BREP_WARNING };
 }
 
 function describe(line: RunLine): string {
   if (line.ok) {
     const b = line.bbox.map((v) => +v.toFixed(6));
-    return `${line.file}: ok  volume ${+line.volume.toPrecision(10)}  bbox [${b.join(', ')}]${line.valid ? '' : '  (B-rep not valid)'}`;
+    const ok = `${line.file}: ok  volume ${+line.volume.toPrecision(10)}  bbox [${b.join(', ')}]`;
+    return line.warning ? `${ok}\n${line.file}: warning: ${line.warning}` : ok;
   }
   return formatError(line.error, line.file);
 }
