@@ -10,7 +10,7 @@ a program that hangs inside OpenCascade is killed at --timeout seconds, one that
 interpreter fails alone, and no program sees another's state. Files a program exports land in a
 temporary folder that is removed.
 
-The program's environment is CQ-editor's: `cq` and `show_object` predefined, `__name__` is
+The program's environment is CQ-editor's and CQGI's: `cq`, `cadquery` and `show_object` predefined, `__name__` is
 "__cq_main__". Its result is picked as ours is (src/core/cadquery/api/index.ts resultShape): the
 variable `result`, `solid` or `r` holding geometry, else the first shown object; a Workplane
 stands for the shapes on its stack (a sketch for its faces), else its chain's solid; one solid
@@ -140,7 +140,7 @@ def run_program(source):
     def debug(obj, *args, **kwargs):
         pass
 
-    env = {"__name__": "__cq_main__", "cq": cq, "show_object": show_object, "debug": debug, "log": lambda *a, **k: None}
+    env = {"__name__": "__cq_main__", "cq": cq, "cadquery": cq, "show_object": show_object, "debug": debug, "log": lambda *a, **k: None}
     try:
         code = compile(source, "<program>", "exec")
     except SyntaxError as e:

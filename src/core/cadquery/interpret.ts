@@ -16,6 +16,7 @@ import {
   callBuiltinMethod,
   collect,
   createMathModule,
+  createTypingModule,
   formatValue,
   getItem,
   iterate,
@@ -42,6 +43,8 @@ export interface InterpretOptions {
   maxCallDepth?: number;
   /** Receives each print() call's text (including its end); print is otherwise a no-op. */
   print?: (text: string) => void;
+  /** Names defined before the program runs, as builtins (a program may rebind them): CQ-editor's `cq`. */
+  predefined?: Record<string, Value>;
 }
 
 export interface InterpretResult {
@@ -70,17 +73,27 @@ export function interpret(source: string, options: InterpretOptions): InterpretR
 }
 
 let mathModule: HostObject | undefined;
+let typingModule: HostObject | undefined;
 
 /** Runs an already parsed program (parse once, run many times). */
 export function runProgram(program: A.Program, options: InterpretOptions): InterpretResult {
   mathModule ??= createMathModule(); // stateless, so shared by every run
-  const modules = new Map<string, HostObject>([['math', mathModule]]);
+  typingModule ??= createTypingModule();
+  const modules = new Map<string, HostObject>([
+    ['math', mathModule],
+    ['typing', typingModule],
+  ]);
   for (const [name, module] of Object.entries(options.modules)) modules.set(name, module);
   // Refuse forbidden imports before anything runs.
   for (const use of program.imports) {
     if (!modules.has(use.module)) {
-      const allowed = [...modules.keys()].filter((m) => m !== 'math').concat('math');
-      throw new CadError('unsupported', `import of '${use.module}' is not allowed: only ${allowed.join(' and ')} can be imported`, use.line, use.col);
+      const allowed = [...modules.keys()].filter((m) => m !== 'math' && m !== 'typing').concat('math');
+      throw new CadError(
+        'unsupported',
+        `import of '${use.module}' is not allowed: only ${allowed.join(' and ')} can be imported (and typing)`,
+        use.line,
+        use.col,
+      );
     }
   }
   const interpreter = new Interpreter(modules, options);
@@ -156,7 +169,9 @@ class Interpreter implements Runtime {
     this.maxDepth = options.maxCallDepth ?? DEFAULT_MAX_CALL_DEPTH;
     this.builtins = makeBuiltins(this);
     for (const [name, module] of modules) this.moduleNames.set(module, name);
-    this.builtins.set('__name__', '__main__'); // so `if __name__ == "__main__":` works
+    // CQ-editor's name for the script it runs: `if __name__ == "__main__":` blocks (exports, tests) do not run there.
+    this.builtins.set('__name__', '__cq_main__');
+    for (const [name, value] of Object.entries(options.predefined ?? {})) this.builtins.set(name, value);
   }
 
   run(program: A.Program): void {
@@ -532,7 +547,7 @@ class Interpreter implements Runtime {
   private getAttribute(obj: Value, node: A.Attribute): Value {
     let value: Value | undefined;
     if (isHost(obj)) value = obj.getAttr(node.name);
-    else value = builtinMethod(this, obj, node.name);
+    else value = (isCallable(obj) ? obj.getAttr?.(node.name) : undefined) ?? builtinMethod(this, obj, node.name);
     if (value === undefined) {
       const moduleName = isHost(obj) ? this.moduleNames.get(obj) : undefined;
       const message = moduleName ? `module '${moduleName}' has no attribute '${node.name}'` : `'${typeName(obj)}' object has no attribute '${node.name}'`;

@@ -1469,6 +1469,45 @@ function isClose(args: Value[], kwargs: Kwargs): boolean {
   return diff <= Math.abs(rel * b) || diff <= Math.abs(rel * a) || diff <= abs;
 }
 
+/**
+ * `typing`: its names exist so that annotated programs run (`from typing import List`,
+ * `def f(x: Optional[float]) -> Tuple[float, float]`); each is an opaque marker that subscripts to
+ * itself, as annotations need nothing more here.
+ */
+export function createTypingModule(): HostObject {
+  const names = [
+    'Any',
+    'Callable',
+    'Dict',
+    'Iterable',
+    'Iterator',
+    'List',
+    'Literal',
+    'Optional',
+    'Sequence',
+    'Set',
+    'Tuple',
+    'Type',
+    'Union',
+    'Mapping',
+    'NamedTuple',
+    'Final',
+    'ClassVar',
+  ];
+  const attrs: Record<string, Value> = {};
+  for (const n of names) {
+    const marker: HostObject = {
+      kind: 'host',
+      typeName: `typing.${n}`,
+      getAttr: (name) => (name === '__getitem__' ? builtin(`typing.${n}.__getitem__`, () => marker) : undefined),
+    };
+    attrs[n] = marker;
+  }
+  attrs.TYPE_CHECKING = false;
+  attrs.cast = builtin('typing.cast', (args) => args[1] ?? null);
+  return hostModule('module', attrs);
+}
+
 export function createMathModule(): HostObject {
   return hostModule('module', {
     pi: Math.PI,

@@ -30,6 +30,8 @@ export interface Callable {
   readonly kind: 'callable';
   readonly name: string;
   call(args: Value[], kwargs: Kwargs): Value;
+  /** A callable with attributes, as a class is (`cq.Plane(...)` and `cq.Plane.XY()`). */
+  getAttr?(name: string): Value | undefined;
 }
 
 export function builtin(name: string, fn: (args: Value[], kwargs: Kwargs) => Value): Callable {

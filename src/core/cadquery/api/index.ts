@@ -5,7 +5,7 @@
 import { Compound, Solid, type AnyShape, type Shape3D } from 'replicad';
 import { CadError } from '../../errors';
 import { bindArgs, builtin, expectNumber, hostModule, isHost, PyList, PyTuple, type HostObject, type Value } from '../values';
-import { as3D, boxSolid, compoundOf, cylinderSolid, sphereSolid, subShapes } from './geom';
+import { as3D, boxSolid, compoundOf, cylinderSolid, shapeKind, sphereSolid, subShapes } from './geom';
 import { namedPlaneFunction, PLANE_NAMES, planeConstructor, planeNamedFunction, PlaneObj } from './plane';
 import { ShapeObj } from './shapes';
 import { SketchObj } from './sketch';
@@ -81,7 +81,12 @@ export function createCadQueryModule(): HostObject {
     }),
   };
 
-  return hostModule('module', {
+  // cq.exporters: a program that ends by exporting its part runs in a preview; the export itself is
+  // a no-op here (`gift run --step/--stl` writes files).
+  const exportNoOp = builtin('exporters.export', () => null);
+  const exporters = hostModule('module', { export: exportNoOp, exportShape: exportNoOp });
+  const module = hostModule('module', {
+    exporters,
     Workplane: workplaneConstructor,
     Plane: plane as Value,
     Vector: vectorConstructor,
@@ -93,6 +98,39 @@ export function createCadQueryModule(): HostObject {
       return new LocationObj(namedFrame('XY', t));
     }),
   });
+  // CadQuery's names that are not implemented: an `unsupported` error naming them, not a missing attribute.
+  return {
+    ...module,
+    getAttr: (name: string) => module.getAttr(name) ?? (CQ_UNSUPPORTED.has(name) ? unsupportedName(`cq.${name}`) : undefined),
+  };
+}
+
+const CQ_UNSUPPORTED = new Set([
+  'Wire',
+  'Edge',
+  'Face',
+  'Shell',
+  'Compound',
+  'Vertex',
+  'Assembly',
+  'Color',
+  'selectors',
+  'importers',
+  'func',
+  'occ_impl',
+  'Matrix',
+  'BoundBox',
+  'Selector',
+  'StringSyntaxSelector',
+  'NearestToPointSelector',
+  'Workplane2D',
+]);
+
+function unsupportedName(name: string): Value {
+  const fail = () => {
+    throw new CadError('unsupported', `${name} is not supported yet`);
+  };
+  return Object.assign(builtin(name, fail), { getAttr: fail });
 }
 
 /** Whether a Python value is (or wraps) geometry: a Workplane, a shape or a sketch. */
@@ -133,7 +171,7 @@ export function valueToShape3D(v: Value | undefined, what = 'the result'): Shape
   const s = valueToShape(v);
   if (!s) throw new CadError('runtime', `${what} holds no solid geometry`);
   const solids = subShapes(s, 'solid');
-  if (solids.length === 0) throw new CadError('geometry', `${what} is not a solid (it is a ${s.constructor.name})`);
+  if (solids.length === 0) throw new CadError('geometry', `${what} is not a solid (it is a ${shapeKind(s)})`);
   if (s instanceof Solid) return s;
   if (solids.length === 1) return solids[0] as Solid;
   return as3D('result', s);

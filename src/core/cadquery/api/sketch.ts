@@ -44,6 +44,43 @@ export interface SketchParent extends HostObject {
 
 const LOCAL = namedFrame('XY');
 
+/** CadQuery's Sketch methods not implemented here: an `unsupported` error naming them, not a missing attribute. */
+const SKETCH_UNSUPPORTED = new Set([
+  'trapezoid',
+  'slot',
+  'ellipse',
+  'parray',
+  'rarray',
+  'distribute',
+  'each',
+  'hull',
+  'offset',
+  'fillet',
+  'chamfer',
+  'clean',
+  'face',
+  'importDXF',
+  'tag',
+  'select',
+  'faces',
+  'wires',
+  'edges',
+  'vertices',
+  'delete',
+  'spline',
+  'bezier',
+  'constrain',
+  'solve',
+  'located',
+  'moved',
+  'copy',
+  'val',
+  'vals',
+  'add',
+  'subtract',
+  'replace',
+]);
+
 type Mode = 'a' | 's' | 'i' | 'r' | 'c';
 
 export class SketchObj implements HostObject {
@@ -75,6 +112,11 @@ export class SketchObj implements HostObject {
   getAttr(name: string): Value | undefined {
     const m = SKETCH_METHODS[name];
     if (m) return builtin(`Sketch.${name}`, (args, kwargs) => m(this, args, kwargs));
+    if (SKETCH_UNSUPPORTED.has(name)) {
+      return builtin(`Sketch.${name}`, () => {
+        throw new CadError('unsupported', `Sketch.${name}() is not supported yet`);
+      });
+    }
     return undefined;
   }
 

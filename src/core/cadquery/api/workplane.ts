@@ -53,6 +53,7 @@ import {
   recordOutline,
   revolveFace,
   rotateShape,
+  shapeKind,
   sphereSolid,
   subShapes,
   threePointArcEdge,
@@ -491,7 +492,7 @@ function itemKind(o: StackItem): string {
   if (o instanceof Vec3) return 'point';
   if (o instanceof LocationObj) return 'Location';
   if (o instanceof SketchObj) return 'Sketch';
-  return o.constructor.name;
+  return shapeKind(o);
 }
 
 export function toPy(o: StackItem): Value {
@@ -879,6 +880,9 @@ const METHODS: Record<string, Method> = {
   cutBlind: (w, a, k) => {
     const method = 'cutBlind';
     const b = bindArgs(method, ['until', 'clean=', 'both=', 'taper='], a, k);
+    if (typeof b.until !== 'number') {
+      throw new CadError('unsupported', `${method}(): cutting up to a face ('next', 'last' or a Face) is not supported yet (got ${typeName(b.until!)})`);
+    }
     const d = num(method, 'until', b.until);
     const r = w.extrudeFaces(method, d, expectBool(method, 'both', b.both, false));
     const base = w.requireSolid(method);
