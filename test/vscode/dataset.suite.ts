@@ -246,6 +246,85 @@ export function datasetSuite(getApi: () => GiftApi, workspaceFile: (...parts: st
       await vscode.commands.executeCommand('workbench.action.files.revert');
     });
 
+    test('flags from Image to CAD with a STEP reference: the dataset knows the image, so FDA gets its code and SRS its source; reopened, SRS shows its IoU against that source', async () => {
+      const base = PRISMS[2];
+      const truth = await record(base);
+      if (api.dataset.current?.dir !== dir) assert.ok((await vscode.commands.executeCommand<CommandOutcome>('gift.dataset.open', vscode.Uri.file(dir))).ok);
+      const scaled = (f: number) => truth.code.replace(/extrude\(([-\d.e]+)\)/, (_m, d: string) => `extrude(${Number(d) * f})`);
+      let factor = 0.7;
+      const registration = api.registerImageToCadBackend({
+        name: 'flag-test-backend',
+        async sample(_image, _name, { samples }) {
+          return Array.from({ length: samples }, () => ({ code: scaled(factor) }));
+        },
+      });
+      const config = vscode.workspace.getConfiguration('gift');
+      await config.update('backend', 'flag-test-backend', vscode.ConfigurationTarget.Global);
+      await config.update('iou.protocol', 'raw', vscode.ConfigurationTarget.Workspace);
+      try {
+        const image = workspaceFile('flag', `${base}.png`);
+        fs.mkdirSync(path.dirname(image.fsPath), { recursive: true });
+        fs.copyFileSync(ds.imagePath(truth), image.fsPath);
+        const step = vscode.Uri.file(path.join(fixtures, 'gt_steps', `${base}.step`));
+        const generate = async () => {
+          const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', image);
+          assert.ok(outcome.ok && outcome.uri, JSON.stringify(outcome));
+          const preview = api.previews.get(outcome.uri)!;
+          await preview.setReference(step);
+          return { uri: outcome.uri, preview };
+        };
+        const fdaRun = await generate();
+        // (the DeepCAD STEP and the GenCAD program differ slightly: about 0.69 rather than 0.7)
+        const iouOf = (s: SceneInfo) => Number(s.metrics.iou);
+        await sceneWhere(fdaRun.preview, 'an FDA IoU against the STEP', (s) => iouOf(s) > 0.6 && iouOf(s) < 0.75);
+        const fda = await vscode.commands.executeCommand<CommandOutcome>('gift.flagFda', fdaRun.uri);
+        assert.ok(fda.ok && fda.detail, JSON.stringify(fda));
+        const fdaRecord = await record(fda.detail);
+        assert.equal(fdaRecord.source, base, 'the source is the sft record with this image');
+        assert.equal(fdaRecord.code, truth.code, "FDA pairs the render with the record's ground-truth code");
+        fdaRun.preview.panel.dispose();
+
+        factor = 0.95;
+        const srsRun = await generate();
+        await sceneWhere(srsRun.preview, 'an SRS IoU against the STEP', (s) => iouOf(s) > 0.9 && iouOf(s) < 0.99);
+        const srs = await vscode.commands.executeCommand<CommandOutcome>('gift.flagSrs', srsRun.uri);
+        assert.ok(srs.ok && srs.detail, JSON.stringify(srs));
+        assert.equal((await record(srs.detail)).source, base);
+        srsRun.preview.panel.dispose();
+        const reopened = await vscode.commands.executeCommand<CommandOutcome>('gift.dataset.openSample', srs.detail);
+        assert.ok(reopened.ok && reopened.uri);
+        const again = api.previews.get(reopened.uri)!;
+        const scene = await sceneWhere(again, 'the IoU against its source', (s) => s.metrics.iou !== '—' && !s.metrics.iou.endsWith('…'));
+        // Against the source's ground-truth code the ×0.95 program scores 0.95 (raw), not 1 against itself.
+        assert.equal(scene.metrics.iou, '0.9500', 'against the original ground truth, not 1 against itself');
+        again.panel.dispose();
+
+        // An image the dataset does not know, against a STEP: refused, saying why and what to do.
+        const unknown = workspaceFile('flag', 'unknown.png');
+        fs.copyFileSync(ds.imagePath(await record(PRISMS[3])), unknown.fsPath);
+        fs.appendFileSync(unknown.fsPath, Buffer.from([0])); // other bytes: not the stored image
+        factor = 0.7;
+        const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', unknown);
+        assert.ok(outcome.ok && outcome.uri);
+        const lost = api.previews.get(outcome.uri)!;
+        await lost.setReference(step);
+        await sceneWhere(lost, 'an FDA IoU', (s) => iouOf(s) > 0.6 && iouOf(s) < 0.75);
+        const refused = await vscode.commands.executeCommand<CommandOutcome>('gift.flagFda', outcome.uri);
+        assert.equal(refused.ok, false);
+        assert.match(
+          !refused.ok ? refused.message : '',
+          /FDA pairs this program's render with the ground truth's CadQuery \*code\*, and .+\.step has none \(a STEP or mesh holds only geometry\), nor does the dataset know this image/,
+        );
+        lost.panel.dispose();
+      } finally {
+        registration.dispose();
+        await config.update('backend', undefined, vscode.ConfigurationTarget.Global);
+        await config.update('iou.protocol', undefined, vscode.ConfigurationTarget.Workspace);
+        await vscode.workspace.saveAll(false);
+        await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      }
+    });
+
     test('Export Dataset writes the chosen collections', async () => {
       const out = workspaceFile('exports', 'chat');
       const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.dataset.export', { format: 'chat', collections: ['sft', 'srs'], out });

@@ -89,16 +89,21 @@ export function sniffImageExtension(bytes: Uint8Array): string | null {
   return null;
 }
 
+/** Where a dataset keeps these image bytes (`images/<sha256/128>.<ext>`), or undefined for a non-image. */
+export function storedImageName(bytes: Uint8Array): string | undefined {
+  const ext = sniffImageExtension(bytes);
+  return ext ? `images/${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}.${ext}` : undefined;
+}
+
 /**
  * Copies an image into DIR/images/ under its content hash (identical images are stored once) and
  * returns the stored path relative to the dataset folder, and whether the file is new (its folder
  * then needs an fsync). `label` names the source in errors.
  */
 export async function storeImage(datasetDir: string, bytes: Uint8Array, label: string): Promise<{ image: string; written: boolean }> {
-  const ext = sniffImageExtension(bytes);
-  if (!ext) throw new DatasetError(`${label}: not a PNG, JPEG, WebP, GIF or BMP image`);
-  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 32);
-  const relative = `images/${hash}.${ext}`;
+  const relative = storedImageName(bytes);
+  if (!relative) throw new DatasetError(`${label}: not a PNG, JPEG, WebP, GIF or BMP image`);
+  const hash = path.basename(relative).replace(/\.[^.]+$/, '');
   const target = path.join(datasetDir, relative);
   try {
     await fs.access(target);

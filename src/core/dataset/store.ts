@@ -11,7 +11,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { appendLines, readCollectionNames, storeImage, syncDir, writeFileAtomic } from './files';
+import { appendLines, readCollectionNames, storedImageName, storeImage, syncDir, writeFileAtomic } from './files';
 import { withLock } from './lock';
 import {
   checkNewRecordFields,
@@ -181,6 +181,13 @@ export class Dataset {
         file: this.manifestFile(name),
       }));
     });
+  }
+
+  /** The records (of `collection`, else of all) whose image is exactly these bytes: images are stored by content. */
+  async recordsWithImage(bytes: Uint8Array, collection?: string): Promise<DatasetRecord[]> {
+    const name = storedImageName(bytes);
+    if (!name) return [];
+    return (await this.list(collection)).records.filter((r) => r.image === name);
   }
 
   /** The records of one collection, or of every collection, in manifest order, with read warnings. */

@@ -243,10 +243,14 @@ export class DatasetCommands {
     if (!id) return fail('Open Sample: choose a sample in the GIFT Dataset view.');
     const record = await ds.get(id);
     if (!record) return fail(`Open Sample: no record '${id}' in ${ds.dir} (it may have been removed).`);
-    let reference: DatasetRecord | undefined = record;
+    // The ground truth to measure against: an sft record is its own; an SRS/FDA one is its source's
+    // (never itself: that would show IoU 1 beside the tree's real number).
+    let reference: DatasetRecord | undefined = record.collection === 'sft' ? record : undefined;
     if (record.source) {
       reference = await ds.get(record.source);
       if (!reference) log().warn(`sample ${id}: its source '${record.source}' is not in the dataset; opening it without a reference`);
+    } else if (!reference) {
+      log().info(`sample ${id}: no source recorded, so no ground truth to measure it against; opening it without a reference`);
     }
     // Working copies live in the dataset's own folder (DIR/programs/), so Save As starts there; a
     // read-only dataset falls back to the extension's storage.
@@ -442,6 +446,33 @@ export class DatasetCommands {
     const reference = preview.referenceSource;
     if (kind === 'fda' && !reference)
       return fail(`${label}: set the reference (the ground truth) first: FDA pairs this program's render with the reference's code.`);
+    // The ground truth this sample derives from: the dataset sample the preview came from; else the
+    // sft record whose image is the one the code was generated from (images are stored by content).
+    let truth: { id: string | null; code: string | undefined } = {
+      id: preview.sample?.referenceId ?? null,
+      code: reference?.kind === 'code' ? reference.source : undefined,
+    };
+    if (!truth.id && preview.image) {
+      const bytes = await fs.promises.readFile(preview.image.uri.fsPath).catch(() => undefined);
+      const [known] = bytes ? await ds.recordsWithImage(bytes, 'sft') : [];
+      if (known) {
+        truth = { id: known.id, code: truth.code ?? known.code };
+        log().info(`${label}: ${path.basename(preview.image.uri.fsPath)} is the image of sft record ${known.id}: recorded as the source`);
+      }
+    }
+    if (kind === 'fda' && truth.code === undefined) {
+      const name = path.basename(preview.referenceUri?.path ?? 'the reference');
+      return fail(
+        `${label}: FDA pairs this program's render with the ground truth's CadQuery *code*, and ${name} has none (a STEP or mesh holds only geometry), nor does the dataset know this image. Set the ground truth's .py as the reference, or import the sample (image and code) into the dataset first.`,
+        {
+          title: 'Choose the Ground-Truth .py…',
+          run: async () => {
+            const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Use as Reference', filters: { CadQuery: ['py'] } });
+            if (picked?.[0]) await vscode.commands.executeCommand('gift.setReference', picked[0], preview.documentUri);
+          },
+        },
+      );
+    }
     const render = async () => {
       const rendered = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Rendering for FDA…' }, () =>
         this.kernel.run('render.image', { shape: { kind: 'code', source } }),
@@ -454,7 +485,7 @@ export class DatasetCommands {
       record = await giftRecord(
         kind,
         { code: source, image, render, iou, protocol: iou === null ? null : (measured?.protocol ?? null), model: preview.model ?? null },
-        { id: preview.sample?.referenceId ?? null, code: reference?.kind === 'code' ? reference.source : undefined },
+        truth,
       );
     } catch (e) {
       return fail(`${label}: ${errorMessage(e)}`);
