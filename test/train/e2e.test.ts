@@ -358,3 +358,64 @@ test('bootstrap as a job array: shards run, status aggregates, shards come back 
   assert.match(log.text, /bootstrap shard 1 \(array job/);
   lap('bootstrap array of 3 + fetch + merge');
 });
+
+test('gift round --profile: bootstrap here, train on the cluster from --init, the model back, a rerun follows the same job', { skip }, async () => {
+  if (!env!.torch) return; // the round trains the bundled recipe: it needs torch on the node
+  datasetDir ||= await smallDataset(tmp, 8);
+  const out = path.join(tmp, 'round');
+  const args = [
+    'round',
+    datasetDir,
+    '--model',
+    path.join(repoRoot, 'models', 'smoke'),
+    '--out',
+    out,
+    '--samples',
+    '2',
+    '--config',
+    'tiny',
+    '--steps',
+    '10',
+    '--batch-size',
+    '4',
+    '--init',
+    path.join(repoRoot, 'models', 'smoke'),
+    '--profile',
+    profileFile,
+    '--state',
+    stateFile,
+  ];
+  const run = (timeoutMs = 300_000) =>
+    new Promise<{ code: number; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'helpers', 'gift-cli.ts'), ...args], {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.stdout.on('data', (d) => (stderr += d));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`gift round timed out\n${stderr}`));
+      }, timeoutMs);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? -1, stderr });
+      });
+    });
+  const first = await run();
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /submitted run \S+ \(Slurm job \d+\)/);
+  assert.match(first.stderr, /initialised from .*init-model/);
+  const card = JSON.parse(fs.readFileSync(path.join(out, 'model', 'model.json'), 'utf8'));
+  assert.equal(card.training.steps, 10);
+  assert.match(card.training.init, /init-model$/);
+  assert.ok(fs.statSync(path.join(out, 'model', 'model.onnx')).size > 10_000);
+  const state = JSON.parse(fs.readFileSync(path.join(out, 'round.json'), 'utf8'));
+  assert.ok(state.trained && state.clusterRun);
+  // Done rounds are not trained again.
+  const again = await run();
+  assert.equal(again.code, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /submitted run/);
+  lap('gift round through Slurm (bootstrap 8×2 here, train 10 steps there, model back)');
+});

@@ -3,11 +3,14 @@
  * the dataset's sft images with the model, export sft + SRS + FDA, train train_bundled.py on it,
  * and measure the new model beside the old one. Resumable: a rerun continues where it stopped.
  */
+import path from 'node:path';
 import { DEFAULT_THRESHOLDS } from '../../core/dataset/thresholds';
+import { ClusterConnection, loadProfile } from '../../core/train';
 import { runRound } from '../../core/round/round';
 import { KernelPool } from '../../core/pool/pool';
 import { intOption, parseCommandArgs, stringOptions, UsageError } from '../args';
 import { protocolOption } from './iou';
+import { clusterOptions, connectOptions, openStore } from './train';
 
 const help = `usage: gift round DATASET --model DIR --out DIR [options]
 
@@ -31,6 +34,9 @@ A rerun with the same --out continues where the last one stopped.
   --steps N            optimizer steps (default 2000)
   --batch-size N       (default 32)   --seed N (default 0)   --max-minutes M
   --python PATH        the Python with torch (default /usr/bin/python3)
+  --profile FILE       train on this Slurm cluster over SSH (gift train's profile) instead of here; the
+                       export, --extra folders and the --init model go up, the model comes back; a rerun
+                       follows the same job   (--state FILE, --passphrase-env VAR, --accept-host-key FP)
   --eval INPUT         measure the old and the new model on a gift eval INPUT
   --eval-samples K     (default 4)    --eval-limit N
   --workers N          kernel worker threads (default 2)   --timeout MS (default 30000)`;
@@ -55,6 +61,7 @@ export async function roundCommand(argv: string[]): Promise<number> {
         'init',
       ),
       extra: { type: 'string', multiple: true },
+      ...clusterOptions,
     },
     help,
   );
@@ -68,6 +75,12 @@ export async function roundCommand(argv: string[]): Promise<number> {
     return n;
   };
   const pool = new KernelPool({ workers: intOption('workers', values.workers, 2), timeoutMs: intOption('timeout', values.timeout, 30_000) });
+  let cluster: Parameters<typeof runRound>[0]['cluster'];
+  if (values.profile) {
+    const profileFile = path.resolve(values.profile);
+    const profile = loadProfile(profileFile);
+    cluster = { conn: await ClusterConnection.open(profile, connectOptions(values)), store: openStore(values), profile, profileFile };
+  }
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
@@ -89,6 +102,7 @@ export async function roundCommand(argv: string[]): Promise<number> {
       poolLimit: values.pool === undefined ? undefined : intOption('pool', values.pool, 1),
       collections: (values.collections ?? 'sft,srs,fda').split(',').map((c) => c.trim()),
       extraData: values.extra,
+      cluster,
       perSource: {
         srs: values['srs-per-image'] === undefined ? undefined : intOption('srs-per-image', values['srs-per-image'], 0, 0),
         fda: values['fda-per-image'] === undefined ? undefined : intOption('fda-per-image', values['fda-per-image'], 0, 0),
@@ -129,6 +143,7 @@ export async function roundCommand(argv: string[]): Promise<number> {
     throw e;
   } finally {
     process.off('SIGINT', onSignal);
+    cluster?.conn.close();
     await pool.close();
   }
 }

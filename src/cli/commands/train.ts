@@ -60,12 +60,13 @@ Common options:
   --accept-host-key FP    trust an unknown host key with this SHA256 fingerprint (appended to known_hosts)
   --accept-new-host-key   trust any unknown host key (never a changed one); interactive terminals are asked`;
 
-const common = {
+/** The cluster options every command that reaches a cluster takes (train, round --profile). */
+export const clusterOptions = {
   ...stringOptions('state', 'profile', 'passphrase-env', 'accept-host-key'),
   'accept-new-host-key': { type: 'boolean' },
 } as const;
 
-type CommonValues = { state?: string; profile?: string; 'passphrase-env'?: string; 'accept-host-key'?: string; 'accept-new-host-key'?: boolean };
+export type CommonValues = { state?: string; profile?: string; 'passphrase-env'?: string; 'accept-host-key'?: string; 'accept-new-host-key'?: boolean };
 
 export function trainCommand(argv: string[]): Promise<number> {
   return runAction('train', argv, actions, help);
@@ -110,7 +111,7 @@ async function askYesNo(question: string): Promise<boolean> {
   }
 }
 
-function connectOptions(values: CommonValues): ConnectOptions {
+export function connectOptions(values: CommonValues): ConnectOptions {
   let passphrase: string | undefined;
   const envName = values['passphrase-env'];
   if (envName) {
@@ -138,7 +139,7 @@ function connectOptions(values: CommonValues): ConnectOptions {
   };
 }
 
-function openStore(values: CommonValues): RunStore {
+export function openStore(values: CommonValues): RunStore {
   return new RunStore(values.state ? path.resolve(values.state) : undefined);
 }
 
@@ -174,7 +175,7 @@ async function submitAction(argv: string[]): Promise<number> {
     own,
     {
       ...stringOptions('data', 'recipe', 'config', 'steps', 'batch-size', 'lr', 'base-model', 'epochs', 'command', 'collections', 'poll-ms'),
-      ...common,
+      ...clusterOptions,
       lora: { type: 'boolean' },
       follow: { type: 'boolean' },
     },
@@ -236,7 +237,7 @@ async function follow(conn: ClusterConnection, store: RunStore, run: RunRecord, 
 }
 
 async function statusAction(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { ...common, json: { type: 'boolean' }, tail: { type: 'string' } }, help);
+  const { values, positionals } = parseCommandArgs(argv, { ...clusterOptions, json: { type: 'boolean' }, tail: { type: 'string' } }, help);
   const ref = onePositional(positionals, 'one RUN (run id or job id)');
   return withRun(values, ref, async (conn, store, run) => {
     const status = await refreshStatus(conn, store, run);
@@ -258,7 +259,7 @@ async function statusAction(argv: string[]): Promise<number> {
 async function logsAction(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
-    { ...common, follow: { type: 'boolean' }, tail: { type: 'string' }, task: { type: 'string' }, 'poll-ms': { type: 'string' } },
+    { ...clusterOptions, follow: { type: 'boolean' }, tail: { type: 'string' }, task: { type: 'string' }, 'poll-ms': { type: 'string' } },
     help,
   );
   const ref = onePositional(positionals, 'one RUN (run id or job id)');
@@ -279,7 +280,7 @@ async function logsAction(argv: string[]): Promise<number> {
 }
 
 async function cancelAction(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, common, help);
+  const { values, positionals } = parseCommandArgs(argv, clusterOptions, help);
   const ref = onePositional(positionals, 'one RUN (run id or job id)');
   return withRun(values, ref, async (conn, store, run) => {
     await cancelRun(conn, store, run);
@@ -289,7 +290,11 @@ async function cancelAction(argv: string[]): Promise<number> {
 }
 
 async function fetchAction(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { ...common, out: { type: 'string' }, all: { type: 'boolean' }, force: { type: 'boolean' } }, help);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { ...clusterOptions, out: { type: 'string' }, all: { type: 'boolean' }, force: { type: 'boolean' } },
+    help,
+  );
   const ref = onePositional(positionals, 'one RUN (run id or job id)');
   if (!values.out) throw new UsageError(`--out DIR is required\n\n${help}`);
   return withRun(values, ref, async (conn, store, run) => {
@@ -302,7 +307,7 @@ async function fetchAction(argv: string[]): Promise<number> {
 }
 
 async function listAction(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, { ...common, json: { type: 'boolean' } }, help);
+  const { values } = parseCommandArgs(argv, { ...clusterOptions, json: { type: 'boolean' } }, help);
   const store = openStore(values);
   for (const r of store.list()) {
     if (values.json) console.log(JSON.stringify(r));
@@ -315,7 +320,7 @@ async function bootstrapAction(argv: string[]): Promise<number> {
   const [own, extra] = splitExtra(argv);
   const { values, positionals } = parseCommandArgs(
     own,
-    { ...common, shards: { type: 'string' }, 'max-parallel': { type: 'string' }, data: { type: 'string' } },
+    { ...clusterOptions, shards: { type: 'string' }, 'max-parallel': { type: 'string' }, data: { type: 'string' } },
     help,
   );
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (bootstrap arguments go after --)`);

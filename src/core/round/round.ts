@@ -27,7 +27,12 @@ import type { IouProtocol } from '../geometry/protocols';
 import { tokenizeImagefolder, writeImageArray } from '../model/onnx-training-data';
 import { encodeProgram, vocabularyJson } from '../model/tokenizer';
 import type { KernelPool } from '../pool/pool';
+import type { RecipeOptions } from '../train/recipes';
+import type { RunStore } from '../train/runs';
+import type { ClusterProfile } from '../train/profile';
 import { findTrainingDir } from '../train/slurm';
+import type { ClusterConnection } from '../train/ssh';
+import { fetchRun, followRun, submitTraining } from '../train/trainer';
 
 export class RoundError extends UserError {}
 
@@ -60,6 +65,12 @@ export interface RoundOptions {
   extraData?: string[];
   /** init: start from this model's weights (a model folder with model.onnx, or a .pt) instead of from scratch. */
   train: { python: string; config: string; steps: number; batchSize?: number; seed?: number; maxMinutes?: number; init?: string };
+  /**
+   * Train on a Slurm cluster over SSH (the bundled recipe) instead of here: the round's export, the
+   * --extra folders and the --init model go up in one folder; the model comes back into OUT/model.
+   * The run id is kept in round.json, so a rerun follows the same job rather than submitting again.
+   */
+  cluster?: { conn: ClusterConnection; store: RunStore; profile: ClusterProfile; profileFile?: string };
   /** Measure the new and the previous model on this `gift eval` input. */
   evaluation?: { input: string; samples: number; limit?: number; seed?: number; label?: string; skipBefore?: boolean };
   signal?: AbortSignal;
@@ -77,6 +88,8 @@ export interface RoundResult {
 interface RoundState {
   bootstrapped?: BootstrapSummary;
   exported?: { records: number; skipped: number };
+  /** The cluster run training this round (with `cluster`). */
+  clusterRun?: string;
   trained?: boolean;
 }
 
@@ -150,7 +163,9 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
 
   // 3. Train (train_bundled.py checkpoints; a rerun resumes).
   const modelDir = path.join(o.out, 'model');
-  if (!state.trained) {
+  if (!state.trained && o.cluster) {
+    await trainOnCluster(o, o.cluster, { dataDir, modelDir, tag, state, save, log });
+  } else if (!state.trained) {
     const script = path.join(findTrainingDir(), 'train_bundled.py');
     const args = [script, '--data', dataDir, ...(o.extraData ?? []), '--out', modelDir, '--config', o.train.config, '--steps', String(o.train.steps)];
     args.push('--batch-size', String(o.train.batchSize ?? 32), '--seed', String(o.train.seed ?? 0), '--checkpoint-minutes', '5', '--name', `gift-${tag}`);
@@ -211,6 +226,71 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
     if (result.before) writeComparison(path.join(o.out, 'compare'), [result.before, result.after]);
   }
   return result;
+}
+
+async function trainOnCluster(
+  o: RoundOptions,
+  cluster: NonNullable<RoundOptions['cluster']>,
+  at: { dataDir: string; modelDir: string; tag: string; state: RoundState; save: () => void; log: (line: string) => void },
+): Promise<void> {
+  const { state, log } = at;
+  let run = state.clusterRun ? cluster.store.find(state.clusterRun) : undefined;
+  if (!run) {
+    // One folder goes up: the export, with the extra training folders and the init model inside it.
+    let upload = at.dataDir;
+    const extraArgs = ['--seed', String(o.train.seed ?? 0), '--name', `gift-${at.tag}`];
+    if (o.train.maxMinutes) extraArgs.push('--max-minutes', String(o.train.maxMinutes));
+    const extra = o.extraData ?? [];
+    if (extra.length || o.train.init) {
+      upload = path.join(o.out, 'upload');
+      fs.rmSync(upload, { recursive: true, force: true });
+      fs.cpSync(at.dataDir, upload, { recursive: true });
+      extra.forEach((dir, i) => fs.cpSync(dir, path.join(upload, `extra-${i}`), { recursive: true }));
+      // A later --data wins in argparse: list the export and the extras together.
+      if (extra.length) extraArgs.push('--data', 'data', ...extra.map((_, i) => `data/extra-${i}`));
+      if (o.train.init) {
+        const init = path.resolve(o.train.init);
+        if (fs.statSync(init).isDirectory()) {
+          fs.mkdirSync(path.join(upload, 'init-model'));
+          for (const f of ['model.onnx', 'model.json', 'vocab.json', 'reference.json'])
+            if (fs.existsSync(path.join(init, f))) fs.copyFileSync(path.join(init, f), path.join(upload, 'init-model', f));
+          extraArgs.push('--init', 'data/init-model');
+        } else {
+          fs.copyFileSync(init, path.join(upload, 'init.pt'));
+          extraArgs.push('--init', 'data/init.pt');
+        }
+      }
+    }
+    const submitted = await submitTraining(cluster.conn, cluster.store, {
+      profile: cluster.profile,
+      profileFile: cluster.profileFile,
+      data: upload,
+      recipe: 'bundled',
+      recipeOptions: { config: o.train.config as RecipeOptions['config'], steps: o.train.steps, batchSize: o.train.batchSize ?? 32, extraArgs },
+      onProgress: (line) => log(`round ${at.tag}: ${line}`),
+    });
+    run = submitted.run;
+    state.clusterRun = run.id;
+    at.save();
+    log(`round ${at.tag}: submitted run ${run.id} (Slurm job ${run.jobId}) to ${cluster.conn.label}`);
+  } else {
+    log(`round ${at.tag}: following run ${run.id} (Slurm job ${run.jobId}) again`);
+  }
+  const status = await followRun(cluster.conn, cluster.store, run, {
+    signal: o.signal,
+    onState: (s) => log(`round ${at.tag}: job ${run!.jobId} ${s.state}`),
+    onLog: (text) => {
+      for (const line of text.split('\n')) if (line.trim()) log(line);
+    },
+  });
+  if (status.state !== 'COMPLETED') {
+    throw new RoundError(
+      `the training run ${run.id} (Slurm job ${run.jobId}) ended ${status.state}${status.exitCode !== null ? ` (exit ${status.exitCode})` : ''}: see gift train logs ${run.id}`,
+    );
+  }
+  await fetchRun(cluster.conn, cluster.store, run, at.modelDir);
+  at.state.trained = true;
+  at.save();
 }
 
 function runPython(python: string, args: string[], log: (line: string) => void, signal?: AbortSignal): Promise<void> {

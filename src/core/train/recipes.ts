@@ -16,7 +16,7 @@ export const RECIPE_NAMES: readonly RecipeName[] = ['bundled', 'vlm', 'command']
 
 export interface RecipeOptions {
   /** bundled: model size (tiny for tests and CPU, small = the shipped model). */
-  config?: 'tiny' | 'small' | 'base';
+  config?: 'tiny' | 'compact' | 'small' | 'base';
   /** bundled: optimizer steps; vlm: max steps (overrides epochs). */
   steps?: number;
   batchSize?: number;
