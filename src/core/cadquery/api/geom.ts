@@ -289,8 +289,14 @@ export function facesFromWires(method: string, wires: Wire[], frame: Frame): Fac
       }
       if (!maker.IsDone()) throw geometryError(method, 'could not build a face from the sketch wires');
       // CadQuery's Face.makeFromWires heals the face (ShapeFix_Face): e.g. a closed polyline that
-      // runs back over its first edge loses the doubled part.
-      const fix = keep(new oc.ShapeFix_Face(maker.Face()));
+      // runs back over its first edge loses the doubled part. Only a face with edges on one line or
+      // one circle (or other curves) can need it; the others skip its ≈1 ms.
+      const face = new Face(maker.Face());
+      if (!faceMayMerge(face)) {
+        faces.push(face);
+        continue;
+      }
+      const fix = keep(new oc.ShapeFix_Face(face.wrapped));
       fix.Perform();
       faces.push(new Face(oc.TopoDS.Face(fix.Face())));
     }
@@ -311,6 +317,13 @@ function oriented(loop: Loop, outer: boolean): TopoShape {
  * prism of the face is already clean and cleaning it is skipped (it costs ≈1 ms a solid).
  */
 export function faceMayMerge(face: Face): boolean {
+  let r = mayMerge.get(face);
+  if (r === undefined) mayMerge.set(face, (r = computeFaceMayMerge(face)));
+  return r;
+}
+const mayMerge = new WeakMap<Face, boolean>();
+
+function computeFaceMayMerge(face: Face): boolean {
   const edges = subShapes(face, 'edge') as Edge[];
   if (edges.length > 64) return true;
   return occ('clean', (oc, keep) => {
