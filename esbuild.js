@@ -7,9 +7,9 @@ const path = require('node:path');
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
-// OpenCascade's emscripten glue finds its .wasm via import.meta.url: load it from node_modules.
-// onnxruntime-node and sharp carry native binaries.
-const nodeExternals = ['vscode', 'replicad-opencascadejs', 'onnxruntime-node', 'sharp', 'ssh2', 'cpu-features'];
+// OpenCascade's and manifold-3d's emscripten glue find their .wasm via import.meta.url: load them
+// from node_modules. onnxruntime-node and sharp carry native binaries.
+const nodeExternals = ['vscode', 'replicad-opencascadejs', 'manifold-3d', 'onnxruntime-node', 'sharp', 'ssh2', 'cpu-features'];
 
 const node = {
   bundle: true,

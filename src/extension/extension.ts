@@ -47,7 +47,7 @@ export interface GiftApi {
 export type { CommandOutcome };
 
 const CADQUERY_CONTEXT_KEY = 'gift.cadqueryEditor';
-const REFERENCE_EXTENSIONS = ['py', 'step', 'stp', 'stl'];
+const REFERENCE_EXTENSIONS = ['py', 'step', 'stp', 'stl', 'obj', 'ply'];
 
 let kernel: KernelService | undefined;
 
@@ -309,13 +309,13 @@ async function setReference(file: vscode.Uri | undefined, target: vscode.Uri | u
       canSelectMany: false,
       openLabel: 'Set Reference',
       title: `Reference shape for ${preview.title}`,
-      filters: { 'CAD (CadQuery, STEP, STL)': REFERENCE_EXTENSIONS },
+      filters: { 'CAD (CadQuery, STEP, STL, OBJ, PLY)': REFERENCE_EXTENSIONS },
     });
     reference = picked?.[0];
   }
   if (!reference) return { ok: false, message: 'no reference chosen' };
   const ext = path.extname(reference.path).slice(1).toLowerCase();
-  if (!REFERENCE_EXTENSIONS.includes(ext)) return fail(`Set Reference: ${path.basename(reference.path)} is not a .py, .step or .stl file.`);
+  if (!REFERENCE_EXTENSIONS.includes(ext)) return fail(`Set Reference: ${path.basename(reference.path)} is not a .py, .step, .stl, .obj or .ply file.`);
   try {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Loading reference…' }, () => preview.setReference(reference));
   } catch (e) {

@@ -215,7 +215,7 @@ test('verify resumes after SIGKILL: written ids are skipped, a torn last line is
   assert.match(again.stderr, new RegExp(`\\(${ids.length} from an earlier run\\)`));
 });
 
-test('iou --json: one line {ok, iou, chamfer, protocol}, or {ok: false, error: {kind, message, line}}', async () => {
+test('iou --json: one line {ok, iou, chamfer, protocol, status, method, check}, or {ok: false, error: {kind, message, line}}', async () => {
   const dir = path.join(work, 'iou');
   fs.mkdirSync(dir);
   const a = path.join(dir, 'a.py');
@@ -229,8 +229,11 @@ test('iou --json: one line {ok, iou, chamfer, protocol}, or {ok: false, error: {
   assert.equal(raw.code, 0, raw.stderr);
   assert.equal(raw.stdout.trim().split('\n').length, 1);
   const ok = JSON.parse(raw.stdout);
-  assert.deepEqual(Object.keys(ok), ['ok', 'iou', 'chamfer', 'protocol']);
+  assert.deepEqual(Object.keys(ok), ['ok', 'iou', 'chamfer', 'protocol', 'status', 'method', 'check']);
   assert.equal(ok.ok, true);
+  assert.equal(ok.status, 'ok');
+  assert.equal(ok.method, 'brep');
+  assert.ok(Math.abs(ok.check.iou - ok.iou) <= ok.check.tolerance, 'the point estimate agrees');
   assert.equal(ok.protocol, 'raw');
   assert.ok(Math.abs(ok.iou - 6 / 6.6) < 1e-9, `raw IoU ${ok.iou}`);
   assert.ok(ok.chamfer > 0);

@@ -148,5 +148,5 @@ test('an open STL mesh is refused: it has no volume', () => {
       .map((t) => `facet normal 0 0 0\nouter loop\n${t.map((v) => `vertex ${v.join(' ')}`).join('\n')}\nendloop\nendfacet`)
       .join('\n') +
     '\nendsolid open\n';
-  assert.throws(() => readShape(new TextEncoder().encode(text), 'stl', 'open.stl'), /open\.stl: the STL mesh is not closed/);
+  assert.throws(() => readShape(new TextEncoder().encode(text), 'stl', 'open.stl'), /open\.stl: the mesh is not closed: 3 boundary edges/);
 });

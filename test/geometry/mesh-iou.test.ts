@@ -22,7 +22,7 @@ const samples = new Map(loadTest100().map((s) => [s.id, s]));
 
 // Ids that gave IoU 0 with status ok under raw (00827834, 00319779), and one whose STL was refused.
 for (const id of ['00827834', '00319779']) {
-  test(`${id}: the program against its own STL scores ≈1 under raw`, { todo: 'issue #16: mesh references' }, async () => {
+  test(`${id}: the program against its own STL scores ≈1 under raw`, async () => {
     const code = samples.get(id)!.code;
     const stl = writeStl(runCadQuery(code));
     const out = (await jobHandlers['shape.iou'](

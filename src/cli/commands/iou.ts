@@ -10,7 +10,9 @@ import type { JobResult } from '../../core/pool/pool';
 const help = `usage: gift iou CANDIDATE REFERENCE [--protocol ${IOU_PROTOCOLS.join('|')}] [--all-rotations] [--json] [--timeout MS]
 
 3D IoU and Chamfer distance (×1000) of CANDIDATE against REFERENCE; each a .py (CadQuery),
-.step or .stl file. The default protocol, aligned, is the GIFT / CAD-Coder evaluation protocol.
+.step, .stl, .obj or .ply file (meshes are compared as meshes, with manifold-3d's booleans).
+The default protocol, aligned, is the GIFT / CAD-Coder evaluation protocol. Every IoU is checked
+against an independent point estimate: status "inconsistent" (exit code 1) when they disagree.
   --all-rotations  intersect all four aligned rotations, as the authors' script does, even where
                    a half-turn symmetry of either shape makes two of them the same placement`;
 
@@ -46,16 +48,30 @@ export async function iouCommand(argv: string[]): Promise<number> {
       console.log(
         JSON.stringify(
           result.ok
-            ? { ok: true, iou: best!.iou, chamfer: best!.chamfer?.chamferX1000 ?? null, protocol }
+            ? {
+                ok: best!.status === 'ok',
+                iou: best!.iou,
+                chamfer: best!.chamfer?.chamferX1000 ?? null,
+                protocol,
+                status: best!.status,
+                method: best!.method,
+                check: best!.check ? { iou: best!.check.iou, tolerance: best!.check.tolerance, reason: best!.check.reason } : null,
+                ...(best!.axes ? { axes: best!.axes } : {}),
+              }
             : { ok: false, error: { kind: result.error.kind, message: result.error.message, line: result.error.line ?? null } },
         ),
       );
     } else if (result.ok) {
-      console.log(`IoU ${best!.iou.toFixed(6)}  Chamfer×1000 ${best!.chamfer?.chamferX1000.toFixed(4) ?? '—'}  (${protocol})`);
+      const b = best!;
+      const axes = b.axes === 'degenerate' ? ', axes degenerate: two principal moments are equal, so rounding picked the rotation' : '';
+      console.log(
+        `IoU ${b.iou.toFixed(6)}  Chamfer×1000 ${b.chamfer?.chamferX1000.toFixed(4) ?? '—'}  (${protocol}, ${b.method === 'mesh' ? 'mesh booleans' : 'B-rep booleans'}${axes})`,
+      );
+      if (b.status !== 'ok') console.error(`inconsistent: ${b.check?.reason ?? 'the check failed'}`);
     } else {
       console.error(formatError(result.error));
     }
-    return result.ok ? 0 : 1;
+    return result.ok && best!.status === 'ok' ? 0 : 1;
   } finally {
     await pool.close();
   }

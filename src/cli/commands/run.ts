@@ -1,4 +1,4 @@
-/** `gift run FILE… [--json] [--step OUT] [--stl OUT]` */
+/** `gift run FILE… [--json] [--step OUT] [--stl OUT] [--obj OUT] [--ply OUT]` */
 import fs from 'node:fs';
 import path from 'node:path';
 import { toErrorInfo, type CadErrorInfo, errorMessage, formatError } from '../../core/errors';
@@ -7,14 +7,16 @@ import { readShapeSource } from '../../core/shape/files';
 import { intOption, parseCommandArgs, UsageError, stringOptions } from '../args';
 import type { ShapeSource } from '../../core/shape/source';
 
-const help = `usage: gift run FILE... [--json] [--step OUT] [--stl OUT] [--timeout MS] [--workers N]
+const help = `usage: gift run FILE... [--json] [--step OUT] [--stl OUT] [--obj OUT] [--ply OUT] [--timeout MS] [--workers N]
 
 Runs each .py file as CadQuery (the result is the variable result, solid or r, or show_object's
-argument), or loads each .step/.stl file, and reports volume, bounding box and B-rep validity (a
+argument), or loads each .step/.stl/.obj/.ply file, and reports volume, bounding box and B-rep validity (a
 result that is not a valid B-rep comes with a warning: its numbers may be wrong).
   --json         one JSON object per input, one per line
   --step OUT     write the result as STEP (with several inputs OUT is a folder)
   --stl OUT      write the result as binary STL (with several inputs OUT is a folder)
+  --obj OUT      write the result as OBJ (shared vertices, doubles)
+  --ply OUT      write the result as binary PLY (shared vertices, doubles)
   --timeout MS   per-file limit (default 10000)
   --workers N    kernel worker threads (default 2)
 Exit code 0 when every input ran, 1 otherwise.`;
@@ -30,7 +32,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
     {
-      ...stringOptions('step', 'stl', 'timeout', 'workers'),
+      ...stringOptions('step', 'stl', 'obj', 'ply', 'timeout', 'workers'),
       json: { type: 'boolean' },
     },
     help,
@@ -38,8 +40,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError(`no input files\n\n${help}`);
   const timeoutMs = intOption('timeout', values.timeout, 10_000);
   const workers = intOption('workers', values.workers, 2);
-  const outputs = { step: values.step, stl: values.stl };
-  for (const out of [outputs.step, outputs.stl]) {
+  const outputs: Outputs = { step: values.step, stl: values.stl, obj: values.obj, ply: values.ply };
+  for (const out of Object.values(outputs)) {
     if (out && positionals.length > 1) fs.mkdirSync(out, { recursive: true });
   }
 
@@ -59,7 +61,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
-async function runOne(pool: KernelPool, file: string, outputs: { step?: string; stl?: string }, outIsFolder: boolean): Promise<RunLine> {
+type Outputs = Partial<Record<'step' | 'stl' | 'obj' | 'ply', string>>;
+
+async function runOne(pool: KernelPool, file: string, outputs: Outputs, outIsFolder: boolean): Promise<RunLine> {
   let input: ShapeSource;
   try {
     input = readShapeSource(file);
@@ -68,14 +72,17 @@ async function runOne(pool: KernelPool, file: string, outputs: { step?: string; 
   }
   const result = await pool.run('shape.execute', {
     input,
-    export: { step: !!outputs.step, stl: !!outputs.stl },
+    export: { step: !!outputs.step, stl: !!outputs.stl, obj: !!outputs.obj, ply: !!outputs.ply },
   });
   if (!result.ok) return { file, ok: false, error: result.error };
-  const { volume, bbox, valid, step, stl } = result.value;
+  const { volume, bbox, valid } = result.value;
   try {
     const stem = path.basename(file, path.extname(file));
-    if (outputs.step && step) fs.writeFileSync(outIsFolder ? path.join(outputs.step, `${stem}.step`) : outputs.step, step);
-    if (outputs.stl && stl) fs.writeFileSync(outIsFolder ? path.join(outputs.stl, `${stem}.stl`) : outputs.stl, stl);
+    for (const format of ['step', 'stl', 'obj', 'ply'] as const) {
+      const out = outputs[format];
+      const bytes = result.value[format];
+      if (out && bytes) fs.writeFileSync(outIsFolder ? path.join(out, `${stem}.${format}`) : out, bytes);
+    }
   } catch (e) {
     return { file, ok: false, error: { kind: 'runtime', message: `writing the export failed: ${errorMessage(e)}` } };
   }

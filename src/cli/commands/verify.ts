@@ -17,9 +17,11 @@ import { ALL_ROTATIONS_OPTION, protocolOption } from './iou';
 
 const help = `usage: gift verify PAIRS.jsonl --out RESULTS.jsonl [--workers N] [--protocol P] [--all-rotations] [--timeout MS]
 
-Each input line: {"id", "candidate", "reference"}; each side a path (.py, .step, .stl; relative
-to the PAIRS file's folder) or inline CadQuery code. Each output line:
-{"id", "ok", "iou", "chamfer", "status", "ms"}. A rerun with the same --out skips ids already done.
+Each input line: {"id", "candidate", "reference"}; each side a path (.py, .step, .stl, .obj,
+.ply; relative to the PAIRS file's folder) or inline CadQuery code. Each output line:
+{"id", "ok", "iou", "chamfer", "status", "ms"} (+ "check", "method", "axes"). status "inconsistent":
+the boolean's IoU disagrees with an independent point estimate (check.iou); ok is then false.
+A rerun with the same --out skips ids already done.
 --all-rotations: as for gift iou, all four aligned rotations are intersected.`;
 
 export interface VerifyLine {
@@ -27,9 +29,15 @@ export interface VerifyLine {
   ok: boolean;
   iou: number | null;
   chamfer: number | null;
-  status: 'ok' | 'candidate-failed' | 'reference-failed' | 'iou-failed' | 'timeout' | 'bad-input';
+  status: 'ok' | 'inconsistent' | 'candidate-failed' | 'reference-failed' | 'iou-failed' | 'timeout' | 'bad-input';
   ms: number;
   error?: CadErrorInfo;
+  /** The point-membership check: its estimate, tolerance and, when it failed, why. */
+  check?: { iou: number; tolerance: number; reason?: string };
+  /** Whose booleans: OCCT on B-reps, manifold-3d when a side is a mesh. */
+  method?: 'brep' | 'mesh';
+  /** Aligned protocols: whether rounding picked the principal axes. */
+  axes?: 'degenerate' | 'distinct';
 }
 
 export async function verifyCommand(argv: string[]): Promise<number> {
@@ -185,7 +193,18 @@ function looksLikeCode(v: string): boolean {
 function toLine(id: string, r: Awaited<ReturnType<KernelPool['run']>> & { value?: IouJobResult }): VerifyLine {
   if (r.ok) {
     const best = (r.value as IouJobResult).results[0];
-    return { id, ok: true, iou: best.iou, chamfer: best.chamfer?.chamferX1000 ?? null, status: 'ok', ms: Math.round(r.ms) };
+    const line: VerifyLine = {
+      id,
+      ok: best.status === 'ok',
+      iou: best.iou,
+      chamfer: best.chamfer?.chamferX1000 ?? null,
+      status: best.status,
+      ms: Math.round(r.ms),
+      method: best.method,
+    };
+    if (best.check) line.check = { iou: best.check.iou, tolerance: best.check.tolerance, ...(best.check.reason ? { reason: best.check.reason } : {}) };
+    if (best.axes) line.axes = best.axes;
+    return line;
   }
   const status: VerifyLine['status'] =
     r.error.kind === 'timeout'

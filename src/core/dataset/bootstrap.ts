@@ -189,7 +189,8 @@ async function bootstrapOne(
         { candidate: { kind: 'code', source: code }, reference: { kind: 'code', source: record.code }, protocol },
         { signal: options.signal },
       );
-      if (!verified.ok) return undefined;
+      // An inconsistent IoU (its boolean disagrees with the point check) buckets nothing.
+      if (!verified.ok || verified.value.results[0].status !== 'ok') return undefined;
       const iou = verified.value.results[0].iou;
       const bucket = bucketForIou(iou, thresholds);
       if (!bucket) return { iou };

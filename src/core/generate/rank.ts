@@ -99,8 +99,10 @@ async function evaluate(code: string, options: RankOptions, by: RankBy): Promise
     const payload: IouPayload = { candidate: input, reference: options.reference!, protocol: options.protocol ?? 'aligned', maxSteps };
     const result = await pool.run('shape.iou', payload, { timeoutMs, signal });
     base.ms += result.workMs ?? result.ms;
-    if (result.ok) base.iou = result.value.results[0].iou;
-    else base.rankError = result.error;
+    const measured = result.ok ? result.value.results[0] : undefined;
+    if (measured?.status === 'ok') base.iou = measured.iou;
+    else if (measured) base.rankError = { kind: 'geometry', message: `the IoU is inconsistent: ${measured.check?.reason ?? 'its check failed'}` };
+    else if (!result.ok) base.rankError = result.error;
   }
   return base;
 }

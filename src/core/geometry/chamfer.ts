@@ -10,23 +10,24 @@
  * shapes give the same number and a shape against itself gives 0 (cadrille draws independently).
  */
 import { CadError } from '../errors';
-import { meshShape } from './mesh';
-import { boundingBox, type ShapeLike } from './measure';
 import { normalisation, type Affine, type IouProtocol, type Normalisation } from './iou';
+import type { ShapeLike } from './measure';
 import { mulberry32 } from './random';
-
-const ANGULAR_TOLERANCE = 0.1;
+import { PreparedSolid, SURFACE_TESSELLATION } from './solid';
+import { tessellate, type TriangleMesh } from './triangle-mesh';
 
 export interface ChamferOptions {
   /** Points per shape (default 8192, cadrille's). */
   points?: number;
   /** PRNG seed (default 0). */
   seed?: number;
+  /** The reference's seed, when it should be sampled independently of the candidate (default: `seed`). */
+  referenceSeed?: number;
   /** For `aligned` / `aligned-proper`: use this rotation (0–3) instead of the best. */
   rotation?: number;
   /** Tessellation tolerance relative to the shape's largest extent (default 1e-3). */
   relativeTolerance?: number;
-  /** Tessellation angular tolerance in radians (default ANGULAR_TOLERANCE). */
+  /** Tessellation angular tolerance in radians (default 0.1). */
   angularTolerance?: number;
   /** The protocol's transforms when the caller has them already (the IoU job computed them). */
   frames?: Normalisation;
@@ -44,16 +45,23 @@ export interface ChamferResult {
   points: number;
 }
 
-export function chamferDistance(candidate: ShapeLike, reference: ShapeLike, protocol: IouProtocol = 'unit-cube', options: ChamferOptions = {}): ChamferResult {
+export function chamferDistance(
+  candidateInput: ShapeLike | PreparedSolid,
+  referenceInput: ShapeLike | PreparedSolid,
+  protocol: IouProtocol = 'unit-cube',
+  options: ChamferOptions = {},
+): ChamferResult {
   const count = options.points ?? 8192;
   if (!Number.isInteger(count) || count < 1) throw new CadError('geometry', `chamfer: points must be a positive integer, got ${count}`);
   const seed = options.seed ?? 0;
+  const candidate = PreparedSolid.of(candidateInput, 'candidate');
+  const reference = PreparedSolid.of(referenceInput, 'reference');
   // Chamfer tries every rotation it is asked for: the symmetry check would be wasted here.
   const frames = options.frames ?? normalisation(candidate, reference, protocol, { allRotations: true });
   if (frames.protocol !== protocol) throw new CadError('geometry', `chamfer: frames are for ${frames.protocol}, not ${protocol}`);
   const mesh = { relativeTolerance: options.relativeTolerance, angularTolerance: options.angularTolerance };
   const candidatePoints = samplePoints(candidate, count, seed, mesh, 'candidate');
-  const referencePoints = transformPoints(samplePoints(reference, count, seed, mesh, 'reference'), frames.reference);
+  const referencePoints = transformPoints(samplePoints(reference, count, options.referenceSeed ?? seed, mesh, 'reference'), frames.reference);
   const referenceTree = new KdTree(referencePoints);
 
   const indices = options.rotation === undefined ? frames.candidates.map((_, i) => i) : [options.rotation];
@@ -73,18 +81,26 @@ export function chamferDistance(candidate: ShapeLike, reference: ShapeLike, prot
   return { chamfer, chamferX1000: chamfer * 1000, protocol, rotation: best, perRotation, points: count };
 }
 
-/** `count` points uniformly distributed (by area) on the shape's tessellated surface. */
+/**
+ * `count` points uniformly distributed (by area) on the shape's tessellated surface (a mesh's own
+ * triangles). The default tessellation is the one the solid keeps for the consistency check.
+ */
 export function samplePoints(
-  shape: ShapeLike,
+  shapeInput: ShapeLike | PreparedSolid,
   count: number,
   seed = 0,
-  { relativeTolerance = 1e-3, angularTolerance = ANGULAR_TOLERANCE }: { relativeTolerance?: number; angularTolerance?: number } = {},
+  {
+    relativeTolerance = SURFACE_TESSELLATION.relativeTolerance,
+    angularTolerance = SURFACE_TESSELLATION.angularTolerance,
+  }: { relativeTolerance?: number; angularTolerance?: number } = {},
   role = 'shape',
 ): Float64Array {
-  const b = boundingBox(shape);
-  const extent = Math.max(b[3] - b[0], b[4] - b[1], b[5] - b[2]);
+  const shape = PreparedSolid.of(shapeInput, role);
+  const extent = shape.extent();
   if (!(extent > 0)) throw new CadError('geometry', `chamfer: the ${role} has no extent`);
-  const { positions, indices } = meshShape(shape, { tolerance: extent * relativeTolerance, angularTolerance, edges: false });
+  const defaults = relativeTolerance === SURFACE_TESSELLATION.relativeTolerance && angularTolerance === SURFACE_TESSELLATION.angularTolerance;
+  const surface: TriangleMesh = shape.isMesh || defaults ? shape.surface() : tessellate(shape.shape, extent, { relativeTolerance, angularTolerance });
+  const { positions, indices } = surface;
   const triangles = indices.length / 3;
   if (triangles === 0) throw new CadError('geometry', `chamfer: the ${role} has no surface to sample`);
   const cumulative = new Float64Array(triangles);

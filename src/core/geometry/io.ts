@@ -1,5 +1,5 @@
 /**
- * Shape files in and out: STEP and STL as bytes (the caller reads and writes the files; kernel
+ * Shape files in and out: STEP, STL, OBJ and PLY as bytes (the caller reads and writes the files; kernel
  * workers get and return bytes). OpenCascade's readers and writers only work on files, so the
  * bytes go through the WASM module's in-memory file system under a unique name.
  */
@@ -7,9 +7,11 @@ import { cast, getOC, type Shape3D } from 'replicad';
 import { CadError } from '../errors';
 import { occtErrorMessage } from '../occt/occt';
 import { meshShape } from './mesh';
+import { parseMesh, writeStlMesh, type MeshFormat } from './mesh-io';
+import { repairMesh } from './mesh-repair';
 import { boundingBox, shapeVolume, unwrapShape, type ShapeLike } from './measure';
 
-export type ShapeFormat = 'step' | 'stl';
+export type ShapeFormat = 'step' | MeshFormat;
 
 let scratchCounter = 0;
 function scratchPath(extension: string): string {
@@ -35,17 +37,19 @@ function ioError(name: string, problem: string): CadError {
 }
 
 /**
- * Reads a STEP or STL file's bytes into a shape. `name` (the file name) only appears in errors.
- * STEP: every root, as one shape (a solid, or a compound of several).
- * STL: the triangles are sewn into a closed shell and made a solid, outward-oriented; an open
- * mesh is refused (it has no volume to compare).
+ * Reads a STEP, STL, OBJ or PLY file's bytes into a shape. `name` (the file name) only appears
+ * in errors. STEP: every root, as one shape (a solid, or a compound of several).
+ * Meshes: read and repaired (mesh-repair.ts: merged, gaps closed, oriented; an open mesh is
+ * refused with its count of boundary edges), then sewn by OCCT into a faceted solid. The verifier
+ * does not use that solid (OCCT's booleans fail on it silently): it compares meshes as meshes.
  */
 export function readShape(bytes: Uint8Array, format: ShapeFormat, name: string): Shape3D {
   if (!(bytes instanceof Uint8Array)) throw ioError(name, 'expected the file contents as bytes');
   if (bytes.byteLength === 0) throw ioError(name, 'the file is empty');
   const oc = getOC();
   try {
-    return format === 'step' ? readStep(oc, bytes, name) : readStl(oc, bytes, name);
+    if (format === 'step') return readStep(oc, bytes, name);
+    return readStl(oc, writeStlMesh(repairMesh(parseMesh(bytes, format, name), name).mesh), name);
   } catch (e) {
     if (e instanceof CadError) throw e;
     throw ioError(name, `could not read the ${format.toUpperCase()} data: ${occtErrorMessage(oc, e)}`);

@@ -45,6 +45,36 @@ export function scaleColumns3(m: Mat3, d: readonly number[]): Mat3 {
   return [m[0] * d[0], m[1] * d[1], m[2] * d[2], m[3] * d[0], m[4] * d[1], m[5] * d[2], m[6] * d[0], m[7] * d[1], m[8] * d[2]];
 }
 
+/** p ↦ matrix · p + translation */
+export interface Affine {
+  matrix: Mat3;
+  translation: Vec3;
+}
+
+/** The inverse of a general 3×3 matrix (adjugate / determinant). */
+export function inverse3(m: Mat3): Mat3 {
+  const d = det3(m);
+  const [a, b, c, e, f, g, h, i, j] = m;
+  return [
+    (f * j - g * i) / d,
+    (c * i - b * j) / d,
+    (b * g - c * f) / d,
+    (g * h - e * j) / d,
+    (a * j - c * h) / d,
+    (c * e - a * g) / d,
+    (e * i - f * h) / d,
+    (b * h - a * i) / d,
+    (a * f - b * e) / d,
+  ];
+}
+
+/** The affine map undoing `a`. */
+export function invertAffine(a: Affine): Affine {
+  const matrix = inverse3(a.matrix);
+  const t = apply3(matrix, a.translation);
+  return { matrix, translation: [-t[0], -t[1], -t[2]] };
+}
+
 export interface SymmetricEigen {
   /** Ascending, like numpy.linalg.eigh. */
   values: Vec3;

@@ -1,9 +1,11 @@
 /**
  * `shape.execute`: build a shape from any source (CadQuery code, STEP or STL bytes) and return what
  * the caller asks of it: measurements always; mass properties, a display mesh, STEP/STL bytes on
- * request (transferred, not copied). The one job for "run this and give me the part".
+ * request, STEP/STL/OBJ/PLY bytes (transferred, not copied). The one job for "run this and give me the part".
  */
 import { writeStep, writeStl } from '../geometry/io';
+import { writeObj, writePly } from '../geometry/mesh-io';
+import { tessellate } from '../geometry/triangle-mesh';
 import { massProperties, measureShape, topologyCounts, type MassProperties, type ShapeMeasurements, type TopologyCounts } from '../geometry/measure';
 import { meshShape, meshTransferables, type MeshData, type MeshOptions } from '../geometry/mesh';
 import { shapeFromSource, type ShapeSource } from '../shape/source';
@@ -20,8 +22,12 @@ export interface ExecutePayload {
   topology?: boolean;
   /** Also tessellate the result for display. */
   mesh?: MeshOptions;
-  /** Also return the result as STEP and/or binary STL bytes. */
-  export?: { step?: boolean; stl?: boolean; stlTolerance?: number };
+  /**
+   * Also return the result as STEP, binary STL, OBJ and/or binary PLY bytes. The meshes share one
+   * tessellation: `stlTolerance` (default 1e-3 of the bounding-box diagonal for STL, of the
+   * largest extent for OBJ/PLY), 0.1 rad; OBJ and PLY keep the vertices shared and in doubles.
+   */
+  export?: { step?: boolean; stl?: boolean; obj?: boolean; ply?: boolean; stlTolerance?: number };
 }
 
 export interface ExecuteResult extends ShapeMeasurements {
@@ -30,6 +36,8 @@ export interface ExecuteResult extends ShapeMeasurements {
   mesh?: MeshData;
   step?: Uint8Array;
   stl?: Uint8Array;
+  obj?: Uint8Array;
+  ply?: Uint8Array;
 }
 
 export const execute: JobHandler<ExecutePayload, ExecuteResult> = (payload) => {
@@ -45,5 +53,15 @@ export const execute: JobHandler<ExecutePayload, ExecuteResult> = (payload) => {
   }
   if (payload.export?.step) transfer.push((result.step = writeStep(shape)).buffer as ArrayBuffer);
   if (payload.export?.stl) transfer.push((result.stl = writeStl(shape, { tolerance: payload.export.stlTolerance })).buffer as ArrayBuffer);
+  if (payload.export?.obj || payload.export?.ply) {
+    const b = result.bbox;
+    const extent = Math.max(b[3] - b[0], b[4] - b[1], b[5] - b[2]);
+    const surface = tessellate(shape, extent, {
+      relativeTolerance: payload.export.stlTolerance ? payload.export.stlTolerance / extent : 1e-3,
+      angularTolerance: 0.1,
+    });
+    if (payload.export.obj) transfer.push((result.obj = writeObj(surface)).buffer as ArrayBuffer);
+    if (payload.export.ply) transfer.push((result.ply = writePly(surface)).buffer as ArrayBuffer);
+  }
   return withTransfer(result, transfer);
 };

@@ -1,12 +1,16 @@
 /**
  * `shape.iou`: geometric verification of a candidate against a reference, IoU under one or more
  * protocols (+ optional Chamfer distance). Both shapes arrive as ShapeSources and are built once
- * inside the worker for all protocols. Thin wrapper over geometry/iou.ts and chamfer.ts.
+ * inside the worker for all protocols: a B-rep (code, STEP) or a closed mesh (STL, OBJ, PLY);
+ * with a mesh on either side the booleans are manifold-3d's, loaded on first use. Each result
+ * carries its consistency check (`status`: ok or inconsistent). Thin wrapper over geometry/iou.ts
+ * and chamfer.ts.
  */
 import { CadError } from '../errors';
 import { chamferDistance, type ChamferOptions, type ChamferResult } from '../geometry/chamfer';
 import { IOU_PROTOCOLS, iou, isIouProtocol, normalisation, type IouProtocol, type IouResult } from '../geometry/iou';
-import { shapeFromSource, type ShapeSource } from '../shape/source';
+import { loadManifold } from '../geometry/manifold';
+import { solidFromSource, type ShapeSource } from '../shape/source';
 import type { JobHandler } from './types';
 
 export interface IouPayload {
@@ -25,13 +29,14 @@ export interface IouJobResult {
   results: (IouResult & { chamfer?: ChamferResult })[];
 }
 
-export const iouJob: JobHandler<IouPayload, IouJobResult> = (payload) => {
+export const iouJob: JobHandler<IouPayload, IouJobResult> = async (payload) => {
   const protocols = payload.protocol === undefined ? ['aligned' as const] : Array.isArray(payload.protocol) ? payload.protocol : [payload.protocol];
   for (const p of protocols) {
     if (!isIouProtocol(p)) throw new CadError('geometry', `unknown IoU protocol '${String(p)}': expected one of ${IOU_PROTOCOLS.join(', ')}`);
   }
-  const candidate = withRole('candidate', () => shapeFromSource(payload.candidate, { maxSteps: payload.maxSteps }));
-  const reference = withRole('reference', () => shapeFromSource(payload.reference, { maxSteps: payload.maxSteps }));
+  const candidate = withRole('candidate', () => solidFromSource(payload.candidate, { maxSteps: payload.maxSteps }));
+  const reference = withRole('reference', () => solidFromSource(payload.reference, { maxSteps: payload.maxSteps }));
+  if (candidate.isMesh || reference.isMesh) await loadManifold();
   const chamferOptions = payload.chamfer === true ? {} : payload.chamfer || undefined;
   const results = protocols.map((protocol) => {
     const frames = normalisation(candidate, reference, protocol, { allRotations: payload.allRotations });

@@ -1,25 +1,42 @@
 /**
- * Where a shape comes from: CadQuery code, or the bytes of a STEP/STL file. Every job that takes a
- * shape (execute, IoU, render) takes one of these, so all inputs behave the same everywhere.
+ * Where a shape comes from: CadQuery code, or the bytes of a STEP, STL, OBJ or PLY file. Every job
+ * that takes a shape (execute, IoU, render) takes one of these, so all inputs behave the same
+ * everywhere.
+ *
+ * Two readings: `shapeFromSource` gives an OCCT B-rep (a mesh sewn into a faceted solid: for
+ * running, measuring, rendering, exporting), `solidFromSource` what the verifier compares (a mesh
+ * stays a mesh, repaired and checked closed, so its booleans are mesh booleans: geometry/iou.ts).
  */
 import path from 'node:path';
 import type { Shape3D } from 'replicad';
 import { CadError } from '../errors';
 import { runCadQuery } from './run-cadquery';
 import { readShape } from '../geometry/io';
+import { parseMesh, type MeshFormat } from '../geometry/mesh-io';
+import { repairMesh } from '../geometry/mesh-repair';
+import { PreparedSolid } from '../geometry/solid';
 
-export type ShapeSource = { kind: 'code'; source: string; name?: string } | { kind: 'step' | 'stl'; bytes: Uint8Array; name: string };
+export type FileFormat = 'step' | MeshFormat;
+
+export type ShapeSource = { kind: 'code'; source: string; name?: string } | { kind: FileFormat; bytes: Uint8Array; name: string };
 
 export function shapeFromSource(input: ShapeSource, options: { maxSteps?: number } = {}): Shape3D {
   if (input.kind === 'code') return runCadQuery(input.source, options);
   return readShape(input.bytes, input.kind, input.name);
 }
 
+/** The shape as the verifier compares it: a B-rep for code and STEP, a closed mesh for STL/OBJ/PLY. */
+export function solidFromSource(input: ShapeSource, options: { maxSteps?: number } = {}): PreparedSolid {
+  if (input.kind === 'code' || input.kind === 'step') return PreparedSolid.brep(shapeFromSource(input, options), input.name ?? 'the program');
+  return PreparedSolid.mesh(repairMesh(parseMesh(input.bytes, input.kind, input.name), input.name).mesh, input.name);
+}
+
+const EXTENSIONS: Record<string, 'code' | FileFormat> = { '.py': 'code', '.step': 'step', '.stp': 'step', '.stl': 'stl', '.obj': 'obj', '.ply': 'ply' };
+
 /** The format a file name implies, or a clear error naming the file. */
-export function formatOfFile(file: string): 'code' | 'step' | 'stl' {
+export function formatOfFile(file: string): 'code' | FileFormat {
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.py') return 'code';
-  if (ext === '.step' || ext === '.stp') return 'step';
-  if (ext === '.stl') return 'stl';
-  throw new CadError('unsupported', `${file}: unknown file type '${ext || '(none)'}': expected .py, .step, .stp or .stl`);
+  const format = EXTENSIONS[ext];
+  if (!format) throw new CadError('unsupported', `${file}: unknown file type '${ext || '(none)'}': expected .py, .step, .stp, .stl, .obj or .ply`);
+  return format;
 }

@@ -527,6 +527,8 @@ export class PreviewPanel {
           { candidate: { kind: 'code', source: c.code }, reference: reference.input, protocol },
           { timeoutMs },
         );
+        if (result.ok && result.value.results[0].status !== 'ok')
+          return { index, iou: undefined, error: `inconsistent IoU: ${result.value.results[0].check?.reason}` };
         return result.ok ? { index, iou: result.value.results[0].iou, error: undefined } : { index, iou: undefined, error: formatError(result.error) };
       }),
     );
@@ -668,6 +670,14 @@ export class PreviewPanel {
     }
     const first = result.value.results[0];
     const chamfer = first.chamfer?.chamferX1000 ?? null;
+    if (first.status !== 'ok') {
+      // The boolean disagrees with the point check: show both numbers, never a bucket.
+      this.measured = undefined;
+      const error = `IoU ${first.iou.toFixed(4)} is inconsistent: ${first.check?.reason ?? 'the point check disagrees'}`;
+      this.setMetrics({ iou: null, chamfer, protocol: input.protocol, state: 'error', error, ms: result.ms });
+      log().warn(`${this.title}: ${error}`);
+      return;
+    }
     this.measured = { iou: first.iou, chamfer, protocol: input.protocol, source: input.source, reference: input.referenceUri };
     this.setMetrics({ iou: first.iou, chamfer, protocol: input.protocol, bucket: bucketOf(first.iou), state: 'done', ms: result.ms });
     log().debug(`${this.title}: IoU ${first.iou.toFixed(4)} (${input.protocol}) against ${this.reference.name} in ${result.ms} ms`);
@@ -868,8 +878,8 @@ async function shapeSourceOf(uri: vscode.Uri): Promise<ShapeSource> {
   const ext = path.extname(uri.path).toLowerCase();
   if (ext === '.py') return { kind: 'code' as const, source: Buffer.from(bytes).toString('utf8'), name: uri.path };
   if (ext === '.step' || ext === '.stp') return { kind: 'step' as const, bytes, name: uri.path };
-  if (ext === '.stl') return { kind: 'stl' as const, bytes, name: uri.path };
-  throw new Error(`${uri.path}: unknown reference type '${ext}': expected .py, .step, .stp or .stl`);
+  if (ext === '.stl' || ext === '.obj' || ext === '.ply') return { kind: ext.slice(1) as 'stl' | 'obj' | 'ply', bytes, name: uri.path };
+  throw new Error(`${uri.path}: unknown reference type '${ext}': expected .py, .step, .stp, .stl, .obj or .ply`);
 }
 
 function toPreviewMesh(mesh: { positions: Float32Array; normals?: Float32Array; indices: Uint32Array; edges?: Float32Array }): PreviewMesh {
