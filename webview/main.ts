@@ -145,7 +145,7 @@ const bannerLink = el('a', { href: '#', class: 'banner-link', hidden: '' });
 const bannerIcon = el('vscode-icon', { name: 'error' });
 const banner = el('div', { id: 'banner', role: 'alert', hidden: '' }, bannerIcon, bannerText, bannerLink);
 // The document is gone (closed unsaved, deleted): said plainly, above the last shape.
-const noticeText = el('span', { class: 'banner-text' });
+const noticeText = el('span', { class: 'banner-text notice-text' });
 const notice = el('div', { id: 'notice', role: 'status', hidden: '' }, el('vscode-icon', { name: 'info' }), noticeText);
 const sourceImage = el('img', { alt: 'Source image' });
 const sourceCaption = el('figcaption');

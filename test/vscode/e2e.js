@@ -188,7 +188,7 @@ function startDatasetBuild(workspace) {
     const errorShot = screenshot.replace(/\.png$/, '-error.png');
     await page.screenshot({ path: errorShot });
     console.log(
-      `[e2e] banner "${(await inner.locator('.banner-text').innerText()).slice(0, 80)}…"; screenshot ${path.relative(ROOT, errorShot)} after ${elapsed()}`,
+      `[e2e] banner "${(await inner.locator('#banner .banner-text').innerText()).slice(0, 80)}…"; screenshot ${path.relative(ROOT, errorShot)} after ${elapsed()}`,
     );
 
     // The GIFT side panel on the dataset, and an SRS sample opened from it (fourth screenshot).
@@ -290,6 +290,38 @@ function startDatasetBuild(workspace) {
     if (canvas < 0.01) throw new Error(`the preview canvas shows no part (${(canvas * 100).toFixed(2)}% coloured pixels)`);
     if (metrics.protocol !== 'aligned' || !(Number(metrics.iou) > 0 && Number(metrics.iou) <= 1))
       throw new Error(`expected an aligned IoU in (0, 1], the preview shows ${JSON.stringify(metrics)}`);
+
+    // The generated program is a real file beside the image: edit it, save it, edit again — the
+    // preview follows every step (image-to-cad-saved.png shows the file in the Explorer and its tab).
+    const programName = IMAGE.replace(/\.[^.]+$/, '.py');
+    await explorerRow(programName).waitFor({ timeout: 10000 });
+    const tab = page.locator('.tab', { hasText: programName }).first();
+    await tab.waitFor({ timeout: 10000 });
+    const volume = async () => imagePreview.locator('#metric-volume').innerText();
+    const before = await volume();
+    await generated.click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.insertText('\nsolid = solid.union(cq.Workplane("XY").box(0.1, 0.1, 0.1).translate((0, 0, -0.3)))\n');
+    await imagePreview.locator('#metric-volume').filter({ hasNotText: before }).waitFor({ timeout: 60000 });
+    await page.keyboard.press('Control+S');
+    await page.waitForTimeout(800);
+    if (await tab.locator('.dirty-indicator, .codicon-circle-filled').first().isVisible().catch(() => false)) throw new Error(`${programName} is still unsaved after Ctrl+S`);
+    const saved = await volume();
+    // After the save, one more edit still reaches the preview (its tab focuses the editor again).
+    await tab.click();
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Control+End');
+    await page.keyboard.insertText('solid = solid.union(cq.Workplane("XY").box(0.05, 0.05, 0.05).translate((0.2, 0, -0.3)))\n');
+    await imagePreview.locator('#metric-volume').filter({ hasNotText: saved }).waitFor({ timeout: 60000 });
+    const after = await volume();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('Control+S');
+    await page.waitForTimeout(1000);
+    const savedShot = path.join(path.dirname(screenshot), 'image-to-cad-saved.png');
+    await page.screenshot({ path: savedShot });
+    console.log(
+      `[e2e] ${programName} beside ${IMAGE}: edited (volume ${before} → ${saved}), saved, edited again (→ ${after}), preview live; screenshot ${path.relative(ROOT, savedShot)} after ${elapsed()}`,
+    );
 
     const webviewErrors = errors.filter((e) => !/favicon|Failed to load resource.*404/.test(e));
     if (webviewErrors.length) console.log(`[e2e] browser console errors:\n  ${webviewErrors.slice(0, 10).join('\n  ')}`);
