@@ -133,6 +133,11 @@ export interface PanelRestoreState {
   /** The backend that generated the code (Image to CAD), recorded with flags. */
   model?: string;
   sample?: DatasetSampleLink;
+  /** The candidates (with the user's edits), the one shown and their order: a reloaded window gets them back. */
+  candidates?: { code: string; label?: string; score?: number; ok?: boolean; valid?: boolean }[];
+  candidate?: number;
+  candidateOrder?: string;
+  imageWarning?: string;
   /** The webview's own layout, kept with the panel: the image hidden, its pane's size in CSS pixels. */
   imageHidden?: boolean;
   imageSize?: number;
@@ -148,6 +153,10 @@ export function isPanelRestoreState(value: unknown): value is PanelRestoreState 
     (value.imageName === undefined || typeof value.imageName === 'string') &&
     (value.model === undefined || typeof value.model === 'string') &&
     (value.sample === undefined || isDatasetSampleLink(value.sample)) &&
+    (value.candidates === undefined || (Array.isArray(value.candidates) && value.candidates.every((c) => isRecord(c) && typeof c.code === 'string'))) &&
+    (value.candidate === undefined || typeof value.candidate === 'number') &&
+    (value.candidateOrder === undefined || typeof value.candidateOrder === 'string') &&
+    (value.imageWarning === undefined || typeof value.imageWarning === 'string') &&
     (value.imageHidden === undefined || typeof value.imageHidden === 'boolean') &&
     (value.imageSize === undefined || typeof value.imageSize === 'number')
   );

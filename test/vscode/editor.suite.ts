@@ -189,6 +189,39 @@ export function editorSuite(getApi: () => GiftApi, workspaceFile: (...parts: str
       await closeAll();
     });
 
+    test('a reloaded window gets the preview back with its image, candidates (and edits), order and reference', async () => {
+      const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile(...IMAGE));
+      assert.ok(outcome.ok && outcome.uri);
+      const preview = api.previews.get(outcome.uri)!;
+      await sceneWhere(preview, 'the candidates', (s) => s.triangles > 0 && s.candidates === 4);
+      const document = await vscode.workspace.openTextDocument(outcome.uri);
+      const edit = new vscode.WorkspaceEdit();
+      edit.insert(outcome.uri, new vscode.Position(document.lineCount, 0), '\n# reviewed\n');
+      assert.ok(await vscode.workspace.applyEdit(edit));
+      assert.ok(await preview.selectCandidate(1));
+      await preview.setReference(workspaceFile('parts', '00675497.step'));
+      await sceneWhere(preview, 'the IoU order', (s) => s.candidateOrder === 'IoU against the reference');
+      // What the webview keeps for the serializer, as VS Code would hand it back after a reload.
+      const state = preview.restoreState;
+      preview.panel.dispose();
+      const panel = vscode.window.createWebviewPanel('gift.preview', 'restoring', vscode.ViewColumn.Two, {});
+      await api.previews.deserializeWebviewPanel(panel, JSON.parse(JSON.stringify(state)));
+      const restored = api.previews.get(outcome.uri)!;
+      assert.ok(restored);
+      const scene = await sceneWhere(
+        restored,
+        'the restored preview',
+        (s) => s.triangles > 0 && s.hasSourceImage && s.candidates === 4 && s.referenceTriangles > 0,
+      );
+      assert.equal(scene.candidateOrder, 'IoU against the reference');
+      assert.ok(
+        restored.candidateList.some((c) => c.code.includes('# reviewed')),
+        'the edited candidate keeps its edit',
+      );
+      restored.panel.dispose();
+      await closeAll();
+    });
+
     test('the source image can be hidden (the 3D view takes its room); unsupported is a warning banner', async () => {
       const outcome = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile(...IMAGE));
       assert.ok(outcome.ok && outcome.uri);

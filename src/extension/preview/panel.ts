@@ -247,7 +247,11 @@ export class PreviewManager implements vscode.WebviewPanelSerializer, vscode.Dis
     if (state.referenceUri) {
       preview.setReference(vscode.Uri.parse(state.referenceUri)).catch((e) => log().warn(`restoring the reference of ${preview.title}: ${errorMessage(e)}`));
     }
-    if (state.imageUri) void preview.setSourceImage(vscode.Uri.parse(state.imageUri), state.imageIsSource ?? true, state.imageName);
+    if (state.imageUri) void preview.setSourceImage(vscode.Uri.parse(state.imageUri), state.imageIsSource ?? true, state.imageName, state.imageWarning);
+    if (state.candidates?.length) {
+      const order = (['image score', 'IoU against the reference', 'as generated'] as const).find((o) => o === state.candidateOrder);
+      preview.setCandidates(state.candidates, state.candidate ?? 0, order);
+    }
   }
 
   /** New thresholds/protocol go to every panel; a new tessellation or kernel also re-runs them. */
@@ -789,8 +793,18 @@ export class PreviewPanel {
     if (this.lastError) this.post(hostNotification('error', this.lastError));
   }
 
+  /** What the webview keeps for the panel serializer (a reloaded window restores the panel from it). */
+  get restoreState(): PanelRestoreState {
+    return this.buildRestoreState();
+  }
+
   private postDocument(): void {
-    const restore: PanelRestoreState = {
+    const restore = this.buildRestoreState();
+    this.post(hostNotification('document', { uri: this.documentUri.toString(), title: this.title, restore, gone: this.goneReason ?? null }));
+  }
+
+  private buildRestoreState(): PanelRestoreState {
+    return {
       documentUri: this.documentUri.toString(),
       referenceUri: this.reference?.uri.toString(),
       imageUri: this.sourceImage?.uri.toString(),
@@ -798,8 +812,9 @@ export class PreviewPanel {
       imageName: this.sourceImage && this.sourceImage.name !== path.basename(this.sourceImage.uri.path) ? this.sourceImage.name : undefined,
       model: this.model,
       sample: this.sample,
+      ...(this.candidates.length ? { candidates: [...this.candidateList], candidate: this.currentCandidate, candidateOrder: this.candidateOrder } : {}),
+      imageWarning: this.sourceImage?.warning,
     };
-    this.post(hostNotification('document', { uri: this.documentUri.toString(), title: this.title, restore, gone: this.goneReason ?? null }));
   }
 
   private postReference(): void {
@@ -814,6 +829,7 @@ export class PreviewPanel {
       invalid: c.ok === false || c.valid === false,
     }));
     this.post(hostNotification('candidates', { items, current: this.currentCandidate, order: this.candidateOrder }));
+    this.postDocument();
   }
 
   private post(message: HostMessage): void {
