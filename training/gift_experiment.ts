@@ -15,7 +15,8 @@
  *
  *   node --import tsx training/gift_experiment.ts OUT [--n 2000] [--k 4] [--config tiny] [--steps 1500]
  *        [--eval-k 10] [--eval-limit N] [--model models/compact] [--eval test/fixtures/gencad-test100] [--arms sft,gift,…]
- *        [--sampler bundled|sft] [--fda-per-image N] [--seed S] [--init MODEL] [--extra DIR]
+ *        [--sampler bundled|sft] [--fda-per-image N] [--fda-min-iou X] [--seed S] [--init MODEL] [--extra DIR]
+ *        [--name-suffix S]   (arm folders arm-NAME-S: another variant beside the same D)
  * --init MODEL: every arm continues from MODEL's weights (e.g. models/compact: SFT vs GIFT as a
  * further round of the bundled model); --extra DIR: a training folder every arm also trains on.
  * --seed S trains every arm with seed S into OUT/arm-NAME-sS (seed 0: OUT/arm-NAME), sharing D and
@@ -61,9 +62,11 @@ async function main() {
   const fdaPerImage = process.argv.includes('--fda-per-image') ? Number(option('fda-per-image', '1')) : undefined;
   const arms = option('arms', 'sft,gift,rej,fail,fresh').split(',');
   const seed = Number(option('seed', '0'));
+  const fdaMinIou = process.argv.includes('--fda-min-iou') ? Number(option('fda-min-iou', '0')) : undefined;
+  const suffix = process.argv.includes('--name-suffix') ? `-${option('name-suffix', '')}` : '';
   const init = process.argv.includes('--init') ? path.resolve(option('init', '')) : undefined;
   const extra = process.argv.includes('--extra') ? path.resolve(option('extra', '')) : undefined;
-  const armDir = (arm: string) => path.join(out, `arm-${arm}${seed ? `-s${seed}` : ''}`);
+  const armDir = (arm: string) => path.join(out, `arm-${arm}${seed ? `-s${seed}` : ''}${suffix}`);
   const log = (line: string) => console.error(`${new Date().toISOString().slice(11, 19)} ${line}`);
   fs.mkdirSync(out, { recursive: true });
   const pool = new KernelPool({ workers: 2, timeoutMs: 30_000 });
@@ -104,7 +107,8 @@ async function main() {
         if (made.status !== 0) throw new Error('make_dataset.ts failed');
         extraData.push(fresh);
       }
-      const label = seed ? `${spec.label}, seed ${seed}` : spec.label;
+      const variant = [seed ? `seed ${seed}` : '', fdaMinIou !== undefined ? `FDA IoU ≥ ${fdaMinIou}` : ''].filter(Boolean).join(', ');
+      const label = variant ? `${spec.label}, ${variant}` : spec.label;
       log(`arm ${arm}: ${label}`);
       const result = await runRound({
         dataset,
@@ -112,6 +116,7 @@ async function main() {
         model: sampler === 'sft' && arm !== 'sft' ? path.join(out, 'arm-sft', 'model') : model,
         tag: 'exp',
         perSource: fdaPerImage === undefined ? undefined : { fda: fdaPerImage },
+        minIou: fdaMinIou === undefined ? undefined : { fda: fdaMinIou },
         pool,
         samples: k,
         temperature: 0.8,
@@ -123,7 +128,7 @@ async function main() {
         log,
       });
       reports.push(result.after!);
-      writeComparison(seed ? path.join(out, `compare-s${seed}`) : out, reports);
+      writeComparison(seed || suffix ? path.join(out, `compare${seed ? `-s${seed}` : ''}${suffix}`) : out, reports);
     }
     log(`done: ${path.join(out, 'compare.md')}`);
   } finally {

@@ -10,6 +10,7 @@ import { runRound } from '../../core/round/round';
 import { KernelPool } from '../../core/pool/pool';
 import { intOption, parseCommandArgs, stringOptions, UsageError } from '../args';
 import { protocolOption } from './iou';
+import { DEFAULT_BUCKET_PROTOCOL } from '../../core/geometry/protocols';
 import { clusterOptions, connectOptions, openStore } from './train';
 
 const help = `usage: gift round DATASET --model DIR --out DIR [options]
@@ -21,12 +22,13 @@ preprocessed image arrays, training/train_bundled.py trained on them into OUT/mo
 A rerun with the same --out continues where the last one stopped.
   --samples K          samples per image (default 8)
   --temperature T      sampling temperature (default 0.8)
-  --protocol P         IoU protocol (default aligned)
+  --protocol P         IoU protocol (default aligned-robust; aligned for the paper's numbers)
   --low/--valid/--match  bucket thresholds (default 0.5 / 0.9 / 0.99)
   --pool N             sample only the first N sft images (default all)
   --collections LIST   what to train on (default sft,srs,fda; sft,srs = GIFT-REJ, sft,fda = GIFT-FAIL, sft = SFT)
   --tag NAME           the round's name on its records (default: the --out folder's name)
   --srs-per-image N, --fda-per-image N   at most N SRS / FDA records per source image in training
+  --fda-min-iou X      only FDA records with IoU ≥ X (the nearer misses) in training
   --extra DIR          another training folder (imagefolder + arrays), repeatable: e.g. fresh generated pairs
   --config C           tiny, compact (default), small or base
   --init MODEL         continue from this model's weights (a bundled model folder or a .pt) instead of training
@@ -59,6 +61,7 @@ export async function roundCommand(argv: string[]): Promise<number> {
         'srs-per-image',
         'fda-per-image',
         'init',
+        'fda-min-iou',
       ),
       extra: { type: 'string', multiple: true },
       ...clusterOptions,
@@ -93,7 +96,7 @@ export async function roundCommand(argv: string[]): Promise<number> {
       pool,
       samples: intOption('samples', values.samples, 8),
       temperature: number('temperature', values.temperature, 0.8),
-      protocol: protocolOption(values.protocol),
+      protocol: protocolOption(values.protocol, DEFAULT_BUCKET_PROTOCOL),
       thresholds: {
         low: number('low', values.low, DEFAULT_THRESHOLDS.low),
         valid: number('valid', values.valid, DEFAULT_THRESHOLDS.valid),
@@ -103,6 +106,7 @@ export async function roundCommand(argv: string[]): Promise<number> {
       collections: (values.collections ?? 'sft,srs,fda').split(',').map((c) => c.trim()),
       extraData: values.extra,
       cluster,
+      minIou: values['fda-min-iou'] === undefined ? undefined : { fda: number('fda-min-iou', values['fda-min-iou'], 0) },
       perSource: {
         srs: values['srs-per-image'] === undefined ? undefined : intOption('srs-per-image', values['srs-per-image'], 0, 0),
         fda: values['fda-per-image'] === undefined ? undefined : intOption('fda-per-image', values['fda-per-image'], 0, 0),

@@ -61,6 +61,8 @@ export interface RoundOptions {
   onlyThisRound?: boolean;
   /** At most this many SRS / FDA records per source image go into training (in id order); default all. */
   perSource?: { srs?: number; fda?: number };
+  /** Only SRS / FDA records whose IoU is at least this go into training (e.g. FDA's nearer misses); default all. */
+  minIou?: { srs?: number; fda?: number };
   /** More training folders (imagefolder + arrays, e.g. make_dataset.ts output): the fresh-data control. */
   extraData?: string[];
   /** init: start from this model's weights (a model folder with model.onnx, or a .pt) instead of from scratch. */
@@ -143,9 +145,11 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
     fs.rmSync(dataDir, { recursive: true, force: true });
     const onlyThisRound = o.onlyThisRound ?? true;
     const taken = new Map<string, number>();
-    const filter = (r: { id: string; collection: string; source: string | null }) => {
+    const filter = (r: { id: string; collection: string; source: string | null; iou: number | null }) => {
       if (r.collection === 'sft') return true;
       if (onlyThisRound && !r.id.includes(`-${tag}-`)) return false;
+      const min = r.collection === 'srs' ? o.minIou?.srs : r.collection === 'fda' ? o.minIou?.fda : undefined;
+      if (min !== undefined && (r.iou ?? -1) < min) return false;
       const cap = r.collection === 'srs' ? o.perSource?.srs : r.collection === 'fda' ? o.perSource?.fda : undefined;
       if (cap === undefined) return true;
       const key = `${r.collection}:${r.source}`;
