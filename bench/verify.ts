@@ -105,27 +105,50 @@ async function throughput(pairs: Pair[]) {
   const rows: (string | number)[][] = [];
   const iouByPair = new Map<string, number>();
   let congruentGap = 0;
+  // Mesh references (#16): each program against its own STL (exported once, before timing).
+  const stls = new Map<string, ShapeSource>();
+  {
+    const pool = new KernelPool({ workers: 2, workerScript, timeoutMs: 600_000 });
+    await Promise.all(
+      pairs.map(async (p) => {
+        const r = await pool.run('shape.execute', { input: p.candidate, export: { stl: true } });
+        if (r.ok && r.value.stl) stls.set(p.id, { kind: 'stl', bytes: r.value.stl, name: `${p.id}.stl` });
+      }),
+    );
+    await pool.close();
+  }
   for (const workers of [1, 2]) {
     const pool = new KernelPool({ workers, workerScript, timeoutMs: 600_000 });
     // The first pass is cold (worker start, OCCT init, WASM tier-up on each new code path).
     // 'all 4 rotations' intersects every aligned rotation, as the authors' script does; the other
     // rows skip rotations made congruent by a half-turn symmetry (iou.ts).
     const jobs = [
-      ['IoU, cold', false, false],
-      ['IoU', false, false],
-      ['IoU + Chamfer', true, false],
-      ['IoU + Chamfer, all 4 rotations', true, true],
+      ['IoU, cold', false, false, 'step'],
+      ['IoU', false, false, 'step'],
+      ['IoU + Chamfer', true, false, 'step'],
+      ['IoU + Chamfer, all 4 rotations', true, true, 'step'],
+      ['mesh: vs own STL, IoU', false, false, 'stl'],
+      ['mesh: vs own STL, IoU + Chamfer', true, false, 'stl'],
     ] as const;
-    for (const [label, chamfer, allRotations] of jobs) {
+    for (const [label, chamfer, allRotations, against] of jobs) {
+      if (against === 'stl' && !stls.size) continue;
       const cpu = process.cpuUsage();
       const started = performance.now();
       const results = await Promise.all(
-        pairs.map((p) => pool.run('shape.iou', { candidate: p.candidate, reference: p.reference, protocol: 'aligned', chamfer, allRotations })),
+        pairs.map((p) =>
+          pool.run('shape.iou', {
+            candidate: p.candidate,
+            reference: against === 'stl' ? stls.get(p.id)! : p.reference,
+            protocol: 'aligned',
+            chamfer,
+            allRotations,
+          }),
+        ),
       );
       const wall = performance.now() - started;
       const cpuTotal = cpuMs(cpu);
       results.forEach((r, i) => {
-        if (!r.ok) return;
+        if (!r.ok || against === 'stl') return;
         const value = r.value.results[0].iou;
         if (allRotations) {
           const d = Math.abs(value - (iouByPair.get(pairs[i].id) ?? NaN));
@@ -143,13 +166,13 @@ async function throughput(pairs: Pair[]) {
         (pairs.length / (cpuTotal / 1000)).toFixed(2),
         quantile(work, 0.5).toFixed(0),
         quantile(work, 0.95).toFixed(0),
-        results.filter((r) => !r.ok).length,
+        results.filter((r) => !r.ok || r.value.results[0].status !== 'ok').length,
       ]);
     }
     await pool.close();
   }
   printTable(
-    `verify throughput: test100 program vs its STEP, aligned, (${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)})`,
+    `verify throughput: test100 program vs its STEP (B-rep rows) or its own STL (mesh rows), aligned, (${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)})`,
     ['workers', 'job', 'pairs', 'verif/s (wall)', 'wall s', 'CPU s', 'verif per CPU-s', 'median job ms', 'p95 job ms', 'failed'],
     rows,
   );

@@ -30,7 +30,7 @@ export function readSettings(): GiftSettings {
       timeoutMs: clampInt(c.get<number>('kernel.timeoutMs', 10000), 100, 600_000),
       workers: clampInt(c.get<number>('kernel.workers', 2), 1, 16),
     },
-    iouProtocol: c.get<IouProtocol>('iou.protocol', 'aligned'),
+    iouProtocol: c.get<IouProtocol>('iou.protocol', 'aligned-robust'),
     tessellation: tessellation > 0 ? tessellation : undefined,
     autoOpenPreview: c.get<boolean>('preview.autoOpen', true),
     imageToCadFolder: c.get<string>('imageToCad.folder', '').trim() || undefined,

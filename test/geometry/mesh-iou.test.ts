@@ -32,3 +32,33 @@ for (const id of ['00827834', '00319779']) {
     assert.ok(out.results[0].iou >= 0.98, `IoU ${out.results[0].iou}`);
   });
 }
+
+test('00141107 (a square tube: two equal moments) against its own STL: aligned says axes degenerate, aligned-robust scores ≈1', async () => {
+  const code = samples.get('00141107')!.code;
+  const stl = writeStl(runCadQuery(code));
+  const out = (await jobHandlers['shape.iou'](
+    { candidate: { kind: 'code', source: code }, reference: { kind: 'stl', bytes: stl, name: '00141107.stl' }, protocol: ['aligned', 'aligned-robust'] },
+    { oc },
+  )) as IouJobResult;
+  const [aligned, robust] = out.results;
+  assert.equal(aligned.axes, 'degenerate');
+  assert.ok(aligned.iou < 0.5, `aligned ${aligned.iou}: the paper's protocol twists the tube`);
+  assert.equal(robust.axes, 'degenerate');
+  assert.ok(robust.iou >= 0.98, `aligned-robust ${robust.iou}`);
+  assert.ok(
+    robust.candidates.every((c) => !c.reflection),
+    'proper rotations only',
+  );
+  assert.equal(robust.status, 'ok');
+});
+
+test('00904404 (an invalid B-rep: its tessellation has cracks) against its own STL: the gaps are closed, IoU ≈1', async () => {
+  const code = samples.get('00904404')!.code;
+  const stl = writeStl(runCadQuery(code));
+  const out = (await jobHandlers['shape.iou'](
+    { candidate: { kind: 'code', source: code }, reference: { kind: 'stl', bytes: stl, name: '00904404.stl' }, protocol: 'raw' },
+    { oc },
+  )) as IouJobResult;
+  assert.ok(out.results[0].iou >= 0.98, `IoU ${out.results[0].iou}`);
+  assert.equal(out.results[0].status, 'ok');
+});

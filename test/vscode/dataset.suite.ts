@@ -181,7 +181,7 @@ export function datasetSuite(getApi: () => GiftApi, workspaceFile: (...parts: st
       assert.equal(scene.metrics.iou, '1.0000');
       // Zero unless a symmetric part's winning rotation maps the samples onto other points.
       assert.ok(Number(scene.metrics.chamfer) < 0.05, `Chamfer ×1000 ${scene.metrics.chamfer}`);
-      assert.equal(scene.metrics.protocol, 'aligned');
+      assert.equal(scene.metrics.protocol, 'aligned-robust');
       assert.equal(scene.metrics.bucket, 'none (match)');
       assert.equal(vscode.languages.getDiagnostics(outcome.uri).length, 0);
 

@@ -196,12 +196,12 @@ suite('GIFT CAD in VS Code', () => {
     assert.ok(outcome.ok, JSON.stringify(outcome));
     const scene = await sceneWhere(preview, 'the reference mesh', (s) => s.referenceTriangles > 0);
     assert.equal(scene.toggles.reference, true);
-    // The program is a quantised copy of the STEP: the paper's aligned IoU is high but not 1.
+    // The program is a quantised copy of the STEP: the IoU (aligned-robust, the default) is high but not 1.
     const measured = await sceneWhere(preview, 'the IoU', (s) => /^\d\.\d{4}$/.test(s.metrics.iou));
     const iou = Number(measured.metrics.iou);
     assert.ok(iou > 0.8 && iou <= 1, `IoU ${iou}`);
     assert.match(measured.metrics.chamfer, /^\d+\.\d{4}$/);
-    assert.equal(measured.metrics.protocol, 'aligned');
+    assert.equal(measured.metrics.protocol, 'aligned-robust');
     assert.equal(measured.metrics.bucket, iou >= 0.99 ? 'none (match)' : iou >= 0.9 ? 'SRS' : 'FDA');
     assert.equal(measured.metrics.iouError, null);
     assert.equal(vscode.languages.getDiagnostics(document.uri).length, 0, 'IoU results never become diagnostics');

@@ -10,6 +10,7 @@ import { KernelPool } from '../../core/pool/pool';
 import { backendSpec, createBackend, BACKEND_OPTIONS } from '../backend-options';
 import { intOption, parseCommandArgs, UsageError, stringOptions } from '../args';
 import { protocolOption } from './iou';
+import { DEFAULT_BUCKET_PROTOCOL } from '../../core/geometry/protocols';
 import { errorMessage } from '../../core/errors';
 
 const help = `usage: gift bootstrap DIR --samples K [--limit N] [--shard i/N] [--backend onnx|openai]
@@ -19,8 +20,9 @@ For each sft sample of the dataset in DIR: sample K programs from the model, ver
 against the ground truth, and add SRS (valid ≤ IoU < match: original image, generated code) and
 FDA (low ≤ IoU < valid: the program rendered in the dataset's style, ground-truth code) records.
 Resumable: a rerun skips samples already done (DIR/bootstrap.jsonl). --shard i/N (0 ≤ i < N)
-takes every N-th sample, for Slurm job arrays. The API key for --backend openai comes from env
-GIFT_API_KEY.`;
+takes every N-th sample, for Slurm job arrays. --protocol: aligned-robust by default (the same
+shape from two sources scores ≈1); aligned is the paper's protocol. The API key for --backend
+openai comes from env GIFT_API_KEY.`;
 
 function threshold(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -60,7 +62,7 @@ export async function bootstrapCommand(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(errorMessage(e));
   }
-  const protocol = protocolOption(values.protocol);
+  const protocol = protocolOption(values.protocol, DEFAULT_BUCKET_PROTOCOL);
   const temperature = values.temperature === undefined ? undefined : Number(values.temperature);
   const backend = createBackend(backendSpec(values));
 

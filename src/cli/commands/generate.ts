@@ -9,6 +9,7 @@ import { BACKEND_HELP, BACKEND_OPTIONS, backendSpec, createBackend } from '../ba
 import type { BBox } from '../../core/geometry/measure';
 import { intOption, parseCommandArgs, UsageError, stringOptions } from '../args';
 import { protocolOption } from './iou';
+import { DEFAULT_BUCKET_PROTOCOL } from '../../core/geometry/protocols';
 
 const help = `usage: gift generate IMAGE [--samples K] [--backend onnx|openai] [--endpoint URL] [--model NAME]
                      [--reference FILE] [--out FILE.py] [--json]
@@ -19,7 +20,7 @@ program (or writes it to --out).
   --samples K       candidates to sample (default 4)
 ${BACKEND_HELP}
   --reference FILE  .py, .step or .stl to rank by IoU against
-  --protocol P      IoU protocol (default aligned)
+  --protocol P      IoU protocol (default aligned-robust; aligned for the paper's numbers)
   --temperature T   sampling temperature (default 0.8 for K > 1, greedy for K = 1)
   --max-tokens N    longest program in tokens
   --seed N          sampling seed
@@ -85,7 +86,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const samples = intOption('samples', values.samples, 4);
   if (samples > 64) throw new UsageError(`--samples must be at most 64, got ${samples}`);
   const spec = backendSpec(values);
-  const protocol = protocolOption(values.protocol);
+  const protocol = protocolOption(values.protocol, DEFAULT_BUCKET_PROTOCOL);
   const temperature = numberOption('temperature', values.temperature, 0, 2);
   const maxTokens = values['max-tokens'] === undefined ? undefined : intOption('max-tokens', values['max-tokens'], 1);
   const seed = values.seed === undefined ? undefined : intOption('seed', values.seed, 0, 0);

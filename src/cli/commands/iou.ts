@@ -19,8 +19,13 @@ against an independent point estimate: status "inconsistent" (exit code 1) when 
 /** The --all-rotations flag, shared by iou and verify. */
 export const ALL_ROTATIONS_OPTION = { 'all-rotations': { type: 'boolean' } } as const;
 
-export function protocolOption(value: string | undefined): IouProtocol {
-  const protocol = (value ?? 'aligned') as IouProtocol;
+/**
+ * --protocol, checked. `fallback`: aligned (the paper's numbers) for iou, verify and eval;
+ * aligned-robust (DEFAULT_BUCKET_PROTOCOL) where the IoU picks buckets or ranks: bootstrap,
+ * round, generate.
+ */
+export function protocolOption(value: string | undefined, fallback: IouProtocol = 'aligned'): IouProtocol {
+  const protocol = (value ?? fallback) as IouProtocol;
   if (!IOU_PROTOCOLS.includes(protocol)) throw new UsageError(`unknown --protocol '${value}': expected ${IOU_PROTOCOLS.join(', ')}`);
   return protocol;
 }

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../errors';
-import type { IouProtocol } from '../geometry/iou';
+import { DEFAULT_BUCKET_PROTOCOL, type IouProtocol } from '../geometry/protocols';
 import { provenanceOf, samplePrograms, type ImageToCadBackend } from '../generate/backend';
 import type { KernelPool } from '../pool/pool';
 import { giftRecord } from './gift-record';
@@ -116,7 +116,7 @@ export function readBootstrapLog(dir: string, tag?: string): Map<string, SampleS
 
 export async function bootstrap(ds: Dataset, options: BootstrapOptions): Promise<BootstrapSummary> {
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
-  const protocol = options.protocol ?? 'aligned';
+  const protocol = options.protocol ?? DEFAULT_BUCKET_PROTOCOL;
   const { records: sft } = await ds.list('sft');
   let todo = shardRecords(sft, options.shard);
   if (options.limit !== undefined) todo = todo.slice(0, options.limit);

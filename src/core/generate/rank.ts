@@ -6,7 +6,7 @@
  */
 import type { CadErrorInfo } from '../errors';
 import type { IouPayload } from '../jobs/geometry';
-import type { IouProtocol } from '../geometry/iou';
+import { DEFAULT_BUCKET_PROTOCOL, type IouProtocol } from '../geometry/protocols';
 import type { BBox } from '../geometry/measure';
 import type { ShapeSource } from '../shape/source';
 import type { KernelPool } from '../pool/pool';
@@ -48,7 +48,7 @@ export interface RankOptions {
   pool: KernelPool;
   /** Rank by IoU against this shape (takes precedence over `image`). */
   reference?: ShapeSource;
-  /** Default 'aligned'. */
+  /** Default DEFAULT_BUCKET_PROTOCOL (aligned-robust). */
   protocol?: IouProtocol;
   /** Rank by render-vs-image score against these image bytes when there is no reference. */
   image?: Uint8Array;
@@ -96,7 +96,7 @@ async function evaluate(code: string, options: RankOptions, by: RankBy): Promise
     if (scoreError && by === 'score') base.rankError = scoreError;
   }
   if (by === 'iou') {
-    const payload: IouPayload = { candidate: input, reference: options.reference!, protocol: options.protocol ?? 'aligned', maxSteps };
+    const payload: IouPayload = { candidate: input, reference: options.reference!, protocol: options.protocol ?? DEFAULT_BUCKET_PROTOCOL, maxSteps };
     const result = await pool.run('shape.iou', payload, { timeoutMs, signal });
     base.ms += result.workMs ?? result.ms;
     const measured = result.ok ? result.value.results[0] : undefined;

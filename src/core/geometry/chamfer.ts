@@ -23,7 +23,7 @@ export interface ChamferOptions {
   seed?: number;
   /** The reference's seed, when it should be sampled independently of the candidate (default: `seed`). */
   referenceSeed?: number;
-  /** For `aligned` / `aligned-proper`: use this rotation (0–3) instead of the best. */
+  /** For the aligned protocols: use this rotation (an index into the normalisation's candidates) instead of the best. */
   rotation?: number;
   /** Tessellation tolerance relative to the shape's largest extent (default 1e-3). */
   relativeTolerance?: number;

@@ -48,11 +48,20 @@
  * - `aligned-proper` — the same, but with the four sign patterns that give proper rotations
  *   (det R = +1): identical to `aligned` when det(Vt)·det(Vs) = +1, otherwise diag(a) is negated.
  *   A mirror image does not reach 1.
+ * - `aligned-robust` — proper rotations only, and where the axes are decided by noise (below), a
+ *   search over the rotations that degeneracy allows (rotation-search.ts), best IoU kept: the same
+ *   shape from two sources scores ≈1 (a square tube against its own STL: 0.18 aligned, 0.997
+ *   here). What buckets and ranking use by default (protocols.ts DEFAULT_BUCKET_PROTOCOL).
  * - `unit-cube` — cadrille / CAD-Recode: each shape's bounding box is centred at the origin and
  *   scaled by 1 / (its largest extent); no rotation. (They shift by +0.5 into [0,1]³ afterwards,
  *   which does not change IoU, and compute it on meshes; we use the B-rep.)
  * - `raw` — the shapes where they are.
  *
+ * ## Axes
+ * Aligned results say `axes: degenerate` when two principal moments of either shape are closer
+ * than DEGENERATE_GAP (1e-3 of their sum): then rounding, not the shape, picks the principal axes
+ * and `aligned` compares at an arbitrary twist (on test100 against each program's own STL, the 7
+ * aligned pairs below 0.98 all are), else `distinct`.
  *
  * ## Meshes (#16)
  * When either side is a mesh (an STL, OBJ or PLY), the booleans are manifold-3d's (manifold.ts)
@@ -84,6 +93,7 @@ import { deleteAll, manifoldIntersectionVolume, toManifold, transformManifold, t
 import { shapeVolume, unwrapShape, type ShapeLike } from './measure';
 import { checkIou, type ConsistencyCheck } from './membership';
 import { IOU_PROTOCOLS, isIouProtocol, type IouProtocol } from './protocols';
+import { degeneratePairs, searchRotations } from './rotation-search';
 import { PreparedSolid } from './solid';
 import { halfTurnSymmetries } from './symmetry';
 
@@ -104,6 +114,8 @@ export interface Normalisation {
    * reference (by a half-turn symmetry of either shape): its own index when none does.
    */
   representatives: number[];
+  /** Aligned protocols: whether two principal moments of either shape are nearly equal (rotation-search.ts). */
+  axes?: 'degenerate' | 'distinct';
 }
 
 export interface NormalisationOptions {
@@ -230,7 +242,7 @@ export function normalisation(
   const source = inertiaFrame(candidate, 'candidate');
   const target = inertiaFrame(reference, 'reference');
   let patterns = SIGN_PATTERNS;
-  if (protocol === 'aligned-proper' && det3(target.axes) * det3(source.axes) < 0) {
+  if (protocol !== 'aligned' && det3(target.axes) * det3(source.axes) < 0) {
     patterns = SIGN_PATTERNS.map((a) => a.map((x) => -x) as Vec3);
   }
   const candidates = patterns.map((a) => {
@@ -242,12 +254,20 @@ export function normalisation(
     options.allRotations || candidate.isMesh || reference.isMesh
       ? patterns.map((_, i) => i)
       : congruentRotations(patterns, candidate.shape, source, reference.shape, target);
+  const axes = degeneratePairs(source.moments).length > 0 || degeneratePairs(target.moments).length > 0 ? 'degenerate' : 'distinct';
+  if (protocol === 'aligned-robust' && axes === 'degenerate') {
+    for (const rotation of searchRotations(candidate, reference, source, target)) {
+      representatives.push(candidates.length);
+      candidates.push(centredScaled(source.centre, source.scale, rotation));
+    }
+  }
   return {
     protocol,
     reference: centredScaled(target.centre, target.scale),
     candidates,
     volumes: { candidate: source.volume, reference: target.volume },
     representatives,
+    axes,
   };
 }
 
@@ -488,6 +508,7 @@ export function iou(
       transform: frames.candidates[best],
       ms: 0,
     };
+    if (frames.axes) result.axes = frames.axes;
     if (failedCheck) result.check = failedCheck;
     else if (bestCheck) result.check = { ...bestCheck, rotation: best };
     if (meshes) result.tessellation = { candidate: candidate.tessellationError(), reference: reference.tessellationError() };

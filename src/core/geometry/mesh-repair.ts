@@ -5,7 +5,9 @@
  * 1. Merge vertices within 1e-6 of the bounding-box diagonal (an STL repeats every vertex per
  *    triangle, in float32); drop triangles that collapse and repeated triangles.
  * 2. Close small gaps: if edges are still open, merge again within 1e-4 of the diagonal (the
- *    cracks exporters leave where two faces were triangulated separately).
+ *    cracks exporters leave where two faces were triangulated separately), then fill each
+ *    remaining boundary loop no wider than 1e-2 of the diagonal with a fan of triangles (the
+ *    slivers a T-junction leaves, or a pinhole; an invalid B-rep's tessellation has them).
  * 3. Orient: flip triangles so each edge is used once in each direction (breadth-first over
  *    neighbours, per connected piece), then each piece outward: positive volume, or negative
  *    for a piece that lies inside an odd number of others (a cavity).
@@ -25,6 +27,8 @@ export interface RepairReport {
   flipped: number;
   /** The merge distance that closed the mesh, relative to the diagonal. */
   weld: number;
+  /** Small boundary loops filled. */
+  filled: number;
 }
 
 export function repairMesh(input: TriangleMesh, name: string): { mesh: TriangleMesh; report: RepairReport } {
@@ -37,6 +41,13 @@ export function repairMesh(input: TriangleMesh, name: string): { mesh: TriangleM
   if (edges.boundary > 0) {
     weld = 1e-4;
     mesh = dedupe(weldVertices(input.positions, input.indices, weld * diagonal));
+    edges = edgeUse(mesh);
+  }
+  let filled = 0;
+  if (edges.boundary > 0) {
+    const closed = fillSmallLoops(mesh, 1e-2 * diagonal);
+    filled = closed.filled;
+    mesh = closed.mesh;
     edges = edgeUse(mesh);
   }
   if (edges.boundary > 0) {
@@ -54,8 +65,74 @@ export function repairMesh(input: TriangleMesh, name: string): { mesh: TriangleM
       dropped: input.indices.length / 3 - mesh.indices.length / 3,
       flipped,
       weld,
+      filled,
     },
   };
+}
+
+/**
+ * Fills each boundary loop whose bounding box is at most `width` wide with a fan from its first
+ * vertex, wound against the loop's existing triangles. Loops are followed along boundary
+ * half-edges (a→b used by one triangle only); the new triangles use b→a.
+ */
+function fillSmallLoops(mesh: TriangleMesh, width: number): { mesh: TriangleMesh; filled: number } {
+  const t = mesh.indices;
+  const p = mesh.positions;
+  const n = p.length / 3;
+  const directed = new Map<number, number>();
+  for (let i = 0; i < t.length; i += 3) {
+    for (let k = 0; k < 3; k++) {
+      const a = t[i + k];
+      const b = t[i + ((k + 1) % 3)];
+      directed.set(a * n + b, (directed.get(a * n + b) ?? 0) + 1);
+    }
+  }
+  // Boundary half-edges: a→b with no b→a (in either winding, an edge used once).
+  const next = new Map<number, number[]>();
+  for (const key of directed.keys()) {
+    const a = Math.floor(key / n);
+    const b = key - a * n;
+    if (directed.has(b * n + a)) continue;
+    const list = next.get(b);
+    // The fill runs b→a: from b the loop continues to a.
+    if (list) list.push(a);
+    else next.set(b, [a]);
+  }
+  const added: number[] = [];
+  let filled = 0;
+  for (const start of [...next.keys()]) {
+    const loop = [start];
+    let at = start;
+    let ok = false;
+    for (let step = 0; step < 10000; step++) {
+      const list = next.get(at);
+      if (!list || list.length === 0) break;
+      const to = list.shift()!;
+      if (to === start) {
+        ok = true;
+        break;
+      }
+      loop.push(to);
+      at = to;
+    }
+    if (!ok || loop.length < 3) continue;
+    const lo = [Infinity, Infinity, Infinity];
+    const hi = [-Infinity, -Infinity, -Infinity];
+    for (const v of loop) {
+      for (let k = 0; k < 3; k++) {
+        lo[k] = Math.min(lo[k], p[3 * v + k]);
+        hi[k] = Math.max(hi[k], p[3 * v + k]);
+      }
+    }
+    if (Math.max(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]) > width) continue;
+    for (let k = 1; k + 1 < loop.length; k++) added.push(loop[0], loop[k], loop[k + 1]);
+    filled++;
+  }
+  if (added.length === 0) return { mesh, filled: 0 };
+  const indices = new Uint32Array(t.length + added.length);
+  indices.set(t);
+  indices.set(added, t.length);
+  return { mesh: { positions: p, indices }, filled };
 }
 
 /** Drops repeated triangles (same three vertices, either winding). */

@@ -9,11 +9,14 @@
  *   sampling and for the point-membership check;
  * - `booleanMesh()`: for mesh booleans against a mesh, finer (2e-4 of the extent, 0.05 rad); its
  *   volume error against the exact B-rep is measured and reported (`tessellationError`).
- * A mesh is its own surface and boolean mesh.
+ * A mesh is its own surface and boolean mesh. A tessellation that is not closed (an invalid B-rep:
+ * overlapping solids, a sliver face) goes through the mesh repair (mesh-repair.ts); the boolean
+ * mesh of a B-rep that stays open is an error naming the shape.
  */
 import { CadError } from '../errors';
 import { boundingBox, massProperties, shapeVolume, type BBox, type MassProperties, type ShapeLike } from './measure';
 import { MeshClassifier } from './membership';
+import { repairMesh } from './mesh-repair';
 import { meshBoundingBox, meshMassProperties, tessellate, type TriangleMesh } from './triangle-mesh';
 
 export const SURFACE_TESSELLATION = { relativeTolerance: 1e-3, angularTolerance: 0.1 };
@@ -77,13 +80,26 @@ export class PreparedSolid {
 
   /** The surface for sampling and classification (see the top of this file). */
   surface(): TriangleMesh {
-    this.surfaceMesh ??= this.mesh ?? tessellate(this.shape, this.extent(), SURFACE_TESSELLATION);
+    if (!this.surfaceMesh) {
+      const raw = this.mesh ?? tessellate(this.shape, this.extent(), SURFACE_TESSELLATION);
+      this.surfaceMesh = raw;
+      if (!this.mesh && !isClosed(raw)) {
+        try {
+          this.surfaceMesh = repairMesh(raw, this.name).mesh;
+        } catch {
+          // Sampling and classification still work on an open surface, a little less well.
+        }
+      }
+    }
     return this.surfaceMesh;
   }
 
   /** The mesh that mesh booleans use (see the top of this file). */
   booleanMesh(): TriangleMesh {
-    this.fineMesh ??= this.mesh ?? tessellate(this.shape, this.extent(), BOOLEAN_TESSELLATION);
+    if (!this.fineMesh) {
+      const raw = this.mesh ?? tessellate(this.shape, this.extent(), BOOLEAN_TESSELLATION);
+      this.fineMesh = this.mesh || isClosed(raw) ? raw : repairMesh(raw, `${this.name} (its tessellation: the B-rep is not a closed solid)`).mesh;
+    }
     return this.fineMesh;
   }
 
@@ -98,4 +114,21 @@ export class PreparedSolid {
     this.classifierCache ??= new MeshClassifier(this.surface());
     return this.classifierCache;
   }
+}
+
+/** Whether every edge of the mesh has two triangles (one each way is checked by manifold itself). */
+function isClosed(mesh: TriangleMesh): boolean {
+  const n = mesh.positions.length / 3;
+  const count = new Map<number, number>();
+  const t = mesh.indices;
+  for (let i = 0; i < t.length; i += 3) {
+    for (let k = 0; k < 3; k++) {
+      const a = t[i + k];
+      const b = t[i + ((k + 1) % 3)];
+      const key = a < b ? a * n + b : b * n + a;
+      count.set(key, (count.get(key) ?? 0) + 1);
+    }
+  }
+  for (const c of count.values()) if (c !== 2) return false;
+  return true;
 }
