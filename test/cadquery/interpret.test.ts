@@ -242,6 +242,22 @@ test('def: defaults, keywords, *args/**kwargs, closures, recursion, return None'
   expectFailure('def f(x):\n    return x / 0\ny = f(1)', 'runtime', /division by zero/, 2, 14);
 });
 
+test('lambda: defaults, *args/**kwargs, closures over the defining scope, as key functions and callbacks', () => {
+  const src = [
+    'k = 3',
+    'f = lambda x, y=2: x * y + k',
+    'g = lambda: [f(i) for i in range(3)]',
+    'h = lambda *a, **kw: (len(a), sorted(kw))',
+    'adders = [lambda x, n=n: x + n for n in range(3)]',
+    'def scale(s):',
+    '    return lambda v: v * s',
+    'r = (f(1), g(), h(1, 2, z=1), sorted([3, 1, 2], key=lambda v: -v), [a(10) for a in adders], scale(4)(2), (lambda: None)())',
+  ].join('\n');
+  assert.equal(value(src), "(5, [3, 5, 7], (2, ['z']), [3, 2, 1], [10, 11, 12], 8, None)");
+  expectFailure('f = lambda a: a\nf()', 'runtime', /<lambda>\(\) missing required argument: 'a'/, 2);
+  expectFailure('f = lambda a: a / 0\ny = f(1)', 'runtime', /division by zero/, 1);
+});
+
 test('builtins', () => {
   const cases: [string, string][] = [
     ['len([1, 2]), len("abc"), len({"a": 1}), len(range(10**9)), len((1,))', '(2, 3, 1, 1000000000, 1)'],

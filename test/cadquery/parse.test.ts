@@ -64,6 +64,31 @@ test('backslash continuations and comments inside calls', () => {
   assert.equal(call.line, 3);
   const f = (body[1] as A.ExprStatement).value as A.Call;
   assert.equal(f.args.length, 2);
+  // A continuation onto a blank line ends the statement, as in Python (CadQuery's free-func docs).
+  const joined = parseProgram('s = f(1)\\\n\nt = 2\n').body;
+  assert.deepEqual(
+    joined.map((st) => [st.type, st.line]),
+    [
+      ['Assign', 1],
+      ['Assign', 3],
+    ],
+  );
+});
+
+test('lambda: parsed as the def it stands for, with its parameters and one return', () => {
+  const l = onlyExpr('lambda x, y=2, *a, **k: x + y') as A.Lambda;
+  assert.equal(l.type, 'Lambda');
+  assert.deepEqual(
+    l.def.params.map((p) => [p.name, p.kind, p.default !== null]),
+    [
+      ['x', 'normal', false],
+      ['y', 'normal', true],
+      ['a', 'varargs', false],
+      ['k', 'kwargs', false],
+    ],
+  );
+  assert.equal(l.def.body[0].type, 'Return');
+  assert.equal((onlyExpr('lambda: 1') as A.Lambda).def.params.length, 0);
 });
 
 test('numbers: ints, floats, exponents, underscores, hex and Python-only forms like 1. and 1.e3', () => {
@@ -252,7 +277,6 @@ test('each construct outside the subset is refused as unsupported at its line', 
   const cases: [string, RegExp, number][] = [
     ['x = 1\nwhile x:\n    pass\n', /while loops are not supported/, 2],
     ['class A:\n    pass\n', /class definitions are not supported/, 1],
-    ['f = lambda x: x\n', /lambda is not supported/, 1],
     ['try:\n    pass\nexcept Exception:\n    pass\n', /try\/except is not supported/, 1],
     ['with open("f") as fh:\n    pass\n', /with statements are not supported/, 1],
     ['@dec\ndef f():\n    pass\n', /decorators are not supported/, 1],

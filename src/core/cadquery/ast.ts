@@ -162,6 +162,12 @@ export interface DictComp extends Position {
   clauses: ComprehensionClause[];
 }
 
+/** `lambda params: body`, kept as the `def` it is equivalent to (a body of one `return`). */
+export interface Lambda extends Position {
+  type: 'Lambda';
+  def: FunctionDef;
+}
+
 export type Expr =
   | NumberLiteral
   | StringLiteral
@@ -182,7 +188,8 @@ export type Expr =
   | Compare
   | IfExp
   | ListComp
-  | DictComp;
+  | DictComp
+  | Lambda;
 
 // ---- Statements ---------------------------------------------------------------------------
 

@@ -638,6 +638,11 @@ class Interpreter implements Runtime {
           });
           return dict;
         }
+        case 'Lambda': {
+          const def = expr.def;
+          const defaults = def.params.map((p) => (p.default ? this.eval(p.default, scope) : undefined));
+          return new UserFunction(def, defaults, scope, this);
+        }
         case 'Slice':
           throw new CadError('syntax', 'a slice is only allowed inside [ ]');
         case 'Starred':

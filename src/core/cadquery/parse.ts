@@ -13,9 +13,10 @@ export function parseProgram(source: string): A.Program {
   try {
     let text = source.includes('\r') ? source.replace(/\r\n?/g, '\n') : source;
     let tree = parser.parse(text);
-    // Python accepts `1.` and `1.e3`; lezer does not. Rewrite them in place (same length, so
-    // every position stays put) and parse again — rare, so the second parse costs nothing usually.
-    const patched = patchTrailingDotNumbers(text, tree);
+    // Python accepts `1.` and `1.e3`, and a `\` continuation onto a blank line; lezer does not.
+    // Rewrite them in place (same length, so every position stays put) and parse again — rare, so
+    // the second parse costs nothing usually.
+    const patched = patchContinuationsBeforeBlankLines(patchTrailingDotNumbers(text, tree), tree);
     if (patched !== text) {
       text = patched;
       tree = parser.parse(text);
@@ -65,6 +66,23 @@ function splitOnCommas(nodes: SyntaxNode[]): { groups: SyntaxNode[][]; trailingC
   return { groups, trailingComma };
 }
 
+/**
+ * `x = f()\` followed by a blank line: Python joins the blank line and ends the statement; lezer
+ * marks an error after it. The backslash of such an error becomes a space.
+ */
+function patchContinuationsBeforeBlankLines(text: string, tree: Tree): string {
+  let out = text;
+  tree.iterate({
+    enter(node) {
+      if (!node.type.isError) return;
+      let i = node.from - 1;
+      while (i >= 0 && (out[i] === ' ' || out[i] === '\t' || out[i] === '\n')) i--;
+      if (out[i] === '\\' && out[i + 1] === '\n' && /^[ \t]*\n/.test(out.slice(i + 2))) out = `${out.slice(0, i)} ${out.slice(i + 1)}`;
+    },
+  });
+  return out;
+}
+
 function patchTrailingDotNumbers(text: string, tree: Tree): string {
   let patches: number[] | undefined;
   tree.iterate({
@@ -109,7 +127,6 @@ const UNSUPPORTED_STATEMENTS: Record<string, string> = {
 };
 
 const UNSUPPORTED_EXPRESSIONS: Record<string, string> = {
-  LambdaExpression: 'lambda is not supported (use def)',
   SetExpression: 'sets are not supported (use a list)',
   SetComprehensionExpression: 'set comprehensions are not supported (use a list comprehension)',
   AwaitExpression: 'await is not supported',
@@ -543,11 +560,23 @@ class Converter {
     if (kids.some((k) => k.name === 'TypeParamList')) {
       throw this.unsupported('generic type parameters are not supported', node);
     }
-    const paramList = kids.find((k) => k.name === 'ParamList')!;
+    const params = this.parameters(kids.find((k) => k.name === 'ParamList')!, true);
+    const saved = this.loopDepth;
+    this.loopDepth = 0;
+    this.functionDepth++;
+    const body = this.body(kids.find((k) => k.name === 'Body')!);
+    this.functionDepth--;
+    this.loopDepth = saved;
+    return { type: 'FunctionDef', ...this.at(node.from), name: this.src(nameNode), params, body };
+  }
+
+  /** A `def`'s (parenthesized) or a `lambda`'s parameter list. */
+  private parameters(paramList: SyntaxNode, parenthesized: boolean): A.Parameter[] {
     const params: A.Parameter[] = [];
     let keywordOnly = false;
     const seen = new Set<string>();
-    for (const group of splitOnCommas(childrenOf(paramList).filter((n) => n.name !== '(' && n.name !== ')')).groups) {
+    const inner = childrenOf(paramList).filter((n) => !parenthesized || (n.name !== '(' && n.name !== ')'));
+    for (const group of splitOnCommas(inner).groups) {
       const first = group[0];
       if (first.name === '/') continue; // positional-only marker: every parameter here binds positionally anyway
       let kind: A.Parameter['kind'] = 'normal';
@@ -572,13 +601,25 @@ class Converter {
       params.push({ ...this.at(nameAt.from), name, default: defaultValue, kind, keywordOnly });
       if (kind === 'varargs') keywordOnly = true;
     }
-    const saved = this.loopDepth;
-    this.loopDepth = 0;
-    this.functionDepth++;
-    const body = this.body(kids.find((k) => k.name === 'Body')!);
-    this.functionDepth--;
-    this.loopDepth = saved;
-    return { type: 'FunctionDef', ...this.at(node.from), name: this.src(nameNode), params, body };
+    return params;
+  }
+
+  /** `lambda params: expr` → the function `def <lambda>(params): return expr`. */
+  private lambda(node: SyntaxNode): A.Lambda {
+    const kids = childrenOf(node);
+    const pos = this.at(node.from);
+    const paramList = kids.find((k) => k.name === 'ParamList');
+    const params = paramList ? this.parameters(paramList, false) : [];
+    const colon = kids.findIndex((k) => k.name === ':');
+    const value = this.single(kids.slice(colon + 1), node);
+    const def: A.FunctionDef = {
+      type: 'FunctionDef',
+      ...pos,
+      name: '<lambda>',
+      params,
+      body: [{ type: 'Return', ...this.at(kids[colon + 1]?.from ?? node.to), value }],
+    };
+    return { type: 'Lambda', ...pos, def };
   }
 
   // ---- expressions ----
@@ -679,6 +720,8 @@ class Converter {
       }
       case 'CallExpression':
         return this.call(node);
+      case 'LambdaExpression':
+        return this.lambda(node);
       case 'MemberExpression':
         return this.member(node);
       case 'UnaryExpression': {
