@@ -24,7 +24,7 @@ function cube(s = 2, x0 = 0, inward = false): TriangleMesh {
   const t: number[] = [];
   for (const [a, b, c, d] of quads) t.push(a, b, c, a, c, d);
   const mesh = { positions: Float64Array.from(v), indices: Uint32Array.from(t) };
-  return inward ? { positions: mesh.positions, indices: mesh.indices.map((x, i) => mesh.indices[i - (i % 3) + [0, 2, 1][i % 3]]) } : mesh;
+  return inward ? { positions: mesh.positions, indices: mesh.indices.map((_, i) => mesh.indices[i - (i % 3) + [0, 2, 1][i % 3]]) } : mesh;
 }
 
 function asciiStl(mesh: TriangleMesh): Uint8Array {
