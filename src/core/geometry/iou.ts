@@ -480,6 +480,8 @@ export function iou(
     }
     // The reported placement gets the full check; the others a quarter of the points, enough to
     // see a boolean that lost a placement scoring higher (a silent zero there would lower the IoU).
+    // A lower placement whose boolean is wrong but whose estimate stays below the reported IoU
+    // cannot change the result: its check is recorded on it, and the status stays ok.
     let failedCheck: (ConsistencyCheck & { rotation: number }) | undefined;
     if (options.check !== false) {
       const points = options.checkPoints ?? CHECK_POINTS;
@@ -493,7 +495,9 @@ export function iou(
         });
         tried[p.index].check = check;
         for (const [i, c] of tried.entries()) if (c.sameAs === p.index) tried[i].check = check;
-        if (!check.ok && !failedCheck) failedCheck = { ...check, rotation: p.index };
+        // A placement below the reported one matters only if its true IoU could beat it.
+        const matters = p.index === best || check.iou + check.tolerance >= bestIou;
+        if (!check.ok && matters && !failedCheck) failedCheck = { ...check, rotation: p.index };
       }
     }
     const bestCheck = tried[best].check;
