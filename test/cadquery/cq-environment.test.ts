@@ -40,4 +40,23 @@ test('CadQuery names not implemented here fail as unsupported, naming them', asy
   fails('w = cq.Wire.makeHelix(1, 2, 3)', 'unsupported', /cq\.Wire is not supported/);
   fails('result = cq.Workplane().placeSketch(cq.Sketch().trapezoid(4, 3, 90)).extrude(1)', 'unsupported', /Sketch\.trapezoid\(\) is not supported/);
   fails('result = cq.Workplane().box(2, 2, 2).faces(">Z").workplane().rect(1, 1).cutBlind("last")', 'unsupported', /cutBlind\(\): cutting up to a face/);
+  fails('from cadquery.func import *\nresult = text("a", 1)', 'unsupported', /cadquery\.func\.text is not supported/);
+  fails('from cadquery.func import box\nresult = box(1, 1, 1).trim(0, 1)', 'unsupported', /Solid\.trim\(\) is not supported/);
+  fails('from cadquery.func import shell, box\nb = box(1, 1, 1)\nresult = shell(b.faces(), ctx=b)', 'unsupported', /shell\(\): local sewing/);
+});
+
+test('cq.Workplane plugins: a function assigned to the class is a method of every workplane of the run', async () => {
+  await loadOpenCascade();
+  const s = runCadQuery(
+    [
+      'def twice(self, d):',
+      '    return self.box(d, d, d).translate((2 * d, 0, 0)).union(self.box(d, d, d))',
+      'cq.Workplane.twice = twice',
+      'result = cq.Workplane().twice(1)',
+    ].join('\n'),
+  );
+  assert.ok(Math.abs(volumeOf(s) - 2) < 1e-9);
+  // A new module (a new run) starts without them.
+  fails('result = cq.Workplane().twice(1)', 'runtime', /'Workplane' object has no attribute 'twice'/);
+  fails('cq.Workplane.box = None', 'unsupported', /replacing Workplane\.box is not supported/);
 });

@@ -129,6 +129,11 @@ class UserFunction implements Callable {
     return this.def.name;
   }
 
+  /** As CadQuery's get_arity: positional parameters less those with defaults. */
+  get arity(): number {
+    return this.def.params.filter((p) => p.kind === 'normal' && !p.keywordOnly && !p.default).length;
+  }
+
   call(args: Value[], kwargs: Kwargs): Value {
     return this.interpreter.callUser(this, args, kwargs);
   }
@@ -397,6 +402,10 @@ class Interpreter implements Runtime {
       }
       case 'Attribute': {
         const obj = this.eval(target.object, scope);
+        if ((isHost(obj) || isCallable(obj)) && obj.setAttr) {
+          obj.setAttr(target.name, value);
+          return;
+        }
         throw new CadError('runtime', `cannot set attribute '${target.name}' of '${typeName(obj)}' object`, target.line, target.col);
       }
     }

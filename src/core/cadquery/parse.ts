@@ -75,9 +75,9 @@ function patchContinuationsBeforeBlankLines(text: string, tree: Tree): string {
   tree.iterate({
     enter(node) {
       if (!node.type.isError) return;
-      let i = node.from - 1;
-      while (i >= 0 && (out[i] === ' ' || out[i] === '\t' || out[i] === '\n')) i--;
-      if (out[i] === '\\' && out[i + 1] === '\n' && /^[ \t]*\n/.test(out.slice(i + 2))) out = `${out.slice(0, i)} ${out.slice(i + 1)}`;
+      // The last `\` before the error, with only blank and comment lines between them.
+      const i = out.lastIndexOf('\\\n', node.from);
+      if (i >= 0 && /^\n[ \t]*\n([ \t]*(#[^\n]*)?\n)*[ \t]*$/.test(out.slice(i + 1, node.from))) out = `${out.slice(0, i)} ${out.slice(i + 1)}`;
     },
   });
   return out;

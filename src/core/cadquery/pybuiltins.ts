@@ -476,6 +476,7 @@ export function getItem(obj: Value, index: Value | PySlice): Value {
     return obj.at(sequenceIndex(index, obj.length, 'range'));
   }
   if (isHost(obj)) {
+    if (index instanceof PySlice && obj.sliceItems) return obj.sliceItems((n) => sliceIndices(index, n));
     const get = hostMethod(obj, '__getitem__');
     if (get && !(index instanceof PySlice)) return get.call([index], {});
   }

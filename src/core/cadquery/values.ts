@@ -32,6 +32,10 @@ export interface Callable {
   call(args: Value[], kwargs: Kwargs): Value;
   /** A callable with attributes, as a class is (`cq.Plane(...)` and `cq.Plane.XY()`). */
   getAttr?(name: string): Value | undefined;
+  /** `Class.name = value` (a CadQuery plugin added to `cq.Workplane`); absent when read-only. */
+  setAttr?(name: string, value: Value): void;
+  /** Positional parameters without a default (Python's co_argcount − defaults), when known. */
+  readonly arity?: number;
 }
 
 export function builtin(name: string, fn: (args: Value[], kwargs: Kwargs) => Value): Callable {
@@ -49,6 +53,10 @@ export interface HostObject {
   getAttr(name: string): Value | undefined;
   /** `self OP other` (or `other OP self` when `reflected`); undefined when unsupported. */
   binaryOp?(op: BinaryOperator, other: Value, reflected: boolean): Value | undefined;
+  /** `obj.name = value`; absent when the object's attributes are read-only. */
+  setAttr?(name: string, value: Value): void;
+  /** `self[a:b:c]`: given a function from the length to the indices picked. */
+  sliceItems?(pick: (length: number) => number[]): Value;
 }
 
 export type BinaryOperator = '+' | '-' | '*' | '/' | '//' | '%' | '**' | '&' | '|' | '^';

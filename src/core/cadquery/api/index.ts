@@ -9,8 +9,10 @@ import { as3D, boxSolid, compoundOf, cylinderSolid, shapeKind, sphereSolid, subS
 import { namedPlaneFunction, PLANE_NAMES, planeConstructor, planeNamedFunction, PlaneObj } from './plane';
 import { ShapeObj } from './shapes';
 import { SketchObj } from './sketch';
+import { locationConstructor } from './location';
+import { createFuncModule } from './func';
 import { toVec3, Vec3, vectorConstructor, VectorObj } from './vec';
-import { LocationObj, Workplane, workplaneConstructor } from './workplane';
+import { LocationObj, Workplane, createWorkplaneClass } from './workplane';
 import { namedFrame } from './plane';
 
 export { Workplane, LocationObj } from './workplane';
@@ -85,18 +87,17 @@ export function createCadQueryModule(): HostObject {
   // a no-op here (`gift run --step/--stl` writes files).
   const exportNoOp = builtin('exporters.export', () => null);
   const exporters = hostModule('module', { export: exportNoOp, exportShape: exportNoOp });
+  const func = createFuncModule({ Plane: plane as Value, Solid: hostModule('type', solidStatics) });
   const module = hostModule('module', {
     exporters,
-    Workplane: workplaneConstructor,
+    func,
+    occ_impl: hostModule('module', { shapes: func }),
+    Workplane: createWorkplaneClass(),
     Plane: plane as Value,
     Vector: vectorConstructor,
     Sketch: builtin('Sketch', () => new SketchObj(null)),
     Solid: hostModule('type', solidStatics),
-    Location: builtin('Location', (a, k) => {
-      const b = bindArgs('Location', ['t='], a, k);
-      const t = b.t === undefined ? Vec3.ZERO : toVec3('Location', 't', b.t);
-      return new LocationObj(namedFrame('XY', t));
-    }),
+    Location: locationConstructor,
   });
   // CadQuery's names that are not implemented: an `unsupported` error naming them, not a missing attribute.
   return {
@@ -116,8 +117,6 @@ const CQ_UNSUPPORTED = new Set([
   'Color',
   'selectors',
   'importers',
-  'func',
-  'occ_impl',
   'Matrix',
   'BoundBox',
   'Selector',

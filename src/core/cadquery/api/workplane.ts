@@ -15,10 +15,10 @@ import {
   isCallable,
   isHost,
   PyList,
-  PyTuple,
   sequenceItems,
   typeName,
   type BinaryOperator,
+  type Callable,
   type HostObject,
   type Kwargs,
   type Value,
@@ -62,31 +62,20 @@ import {
   type BooleanKind,
   type TopoKind,
 } from './geom';
+import { composeFrames, IDENTITY, inverseFrame, LocationObj } from './location';
+import { childrenOf, makeCompound } from './shape-ops';
+import { pyLess, truthy } from '../pybuiltins';
 import { Frame, namedFrame, PlaneObj, rotateAbout } from './plane';
 import { parseSelector, type Selector } from './selectors';
-import { mirrorNormal, ShapeObj } from './shapes';
+import { mirrorNormal, movedCopy, ShapeObj } from './shapes';
 import { SketchObj } from './sketch';
 import { asVec3, toVec3, Vec3, VectorObj } from './vec';
-
-/** A location on the stack (from polarArray or pushPoints of Locations): a world frame. */
-export class LocationObj implements HostObject {
-  readonly kind = 'host';
-  readonly typeName = 'Location';
-  constructor(readonly frame: Frame) {}
-  getAttr(name: string): Value | undefined {
-    if (name === 'toTuple') {
-      return builtin('Location.toTuple', () => {
-        const o = this.frame.origin;
-        return new PyTuple([new PyTuple([o.x, o.y, o.z]), new PyTuple([0, 0, 0])]);
-      });
-    }
-    return undefined;
-  }
-}
 
 export type StackItem = Vec3 | LocationObj | AnyShape | SketchObj;
 
 class Context {
+  /** Methods a program added to `cq.Workplane` (CadQuery plugins), shared by every chain of the run. */
+  constructor(readonly plugins: Map<string, Value> = new Map()) {}
   pendingWires: Wire[] = [];
   pendingEdges: Edge[] = [];
   /** Local coordinates of the first point of the open sketch. */
@@ -156,6 +145,12 @@ export class Workplane implements HostObject {
       case 'parent':
         return this.parent;
     }
+    const plugin = this.ctx.plugins.get(name);
+    if (plugin !== undefined) {
+      // A function assigned to the class: a method, called with the workplane as `self`.
+      if (!isCallable(plugin)) return plugin;
+      return builtin(`Workplane.${name}`, (args, kwargs) => plugin.call([this, ...args], kwargs));
+    }
     const m = METHODS[name];
     if (m) return builtin(`Workplane.${name}`, (args, kwargs) => m(this, args, kwargs));
     if (UNSUPPORTED.has(name)) {
@@ -164,6 +159,11 @@ export class Workplane implements HostObject {
       });
     }
     return undefined;
+  }
+
+  /** `wp[a:b]`: a workplane with those objects. */
+  sliceItems(pick: (length: number) => number[]): Value {
+    return this.newObject(pick(this.objects.length).map((i) => this.objects[i]));
   }
 
   binaryOp(op: BinaryOperator, other: Value, reflected: boolean): Value | undefined {
@@ -1232,12 +1232,88 @@ const METHODS: Record<string, Method> = {
     return w.newObject(results);
   },
   eachpoint: (w, a, k) => {
-    const b = bindArgs('eachpoint', ['callback', 'useLocalCoordinates=', 'combine=', 'clean='], a, k);
-    const cb = b.callback!;
-    if (!isCallable(cb)) throw new CadError('runtime', 'eachpoint(): callback must be callable');
-    const results = w.locations().map((f) => fromPy('eachpoint', cb.call([new LocationObj(f)], {})));
-    for (const r of results) if (r instanceof Wire) w.ctx.pendingWires.push(r);
-    return w.newObject(results);
+    const method = 'eachpoint';
+    const b = bindArgs(method, ['arg', 'useLocalCoordinates=', 'combine=', 'clean='], a, k);
+    const local = expectBool(method, 'useLocalCoordinates', b.useLocalCoordinates, false);
+    const loc = w.plane;
+    const toLocal = inverseFrame(loc);
+    // cq.py: the plane's location inverted times the plane at each object's centre; Locations as they are.
+    const pnts: Frame[] = w.objects.length
+      ? w.objects.map((o) => {
+          if (o instanceof LocationObj) return o.frame;
+          const c = o instanceof Vec3 ? o : o instanceof SketchObj ? centerOf(compoundOf(o.locatedFaces())) : centerOf(o);
+          return composeFrames(toLocal, loc.withOrigin(c));
+        })
+      : [IDENTITY];
+    const arg = b.arg!;
+    let res: AnyShape[];
+    const place = (shape: AnyShape, p: Frame) => movedCopy(shape, local ? composeFrames(loc, p) : composeFrames(p, loc));
+    if (arg instanceof Workplane) {
+      const shapes = arg.objects.filter(isShape);
+      res = shapes.flatMap((v) => pnts.map((p) => place(v, p)));
+    } else if (arg instanceof ShapeObj) {
+      res = pnts.map((p) => place(arg.shape, p));
+    } else if (isCallable(arg)) {
+      res = [];
+      for (const p of pnts) {
+        const r = arg.call([new LocationObj(local ? p : composeFrames(p, loc))], {});
+        if (r === null) continue; // nothing to add, as each() does for None
+        const item = fromPy(method, r);
+        if (!isShape(item)) throw new CadError('runtime', `${method}(): the callback must return a Shape, not ${typeName(r)}`);
+        res.push(local ? movedCopy(item, loc) : item);
+      }
+    } else throw new CadError('runtime', `${method}(): ${typeName(arg)} is not supported: pass a Shape, a Workplane or a callable`);
+    for (const r of res) if (r instanceof Wire) w.ctx.pendingWires.push(r);
+    const clean = expectBool(method, 'clean', b.clean, true);
+    const mode = b.combine ?? false;
+    if (mode === false || mode === null || res.length === 0) return w.newObject(res.map((r) => (isSolidLike(r) ? markClean(r, clean) : r)));
+    return w.combineWithBase(method, as3D(method, res.length === 1 ? res[0] : makeCompound(res)), mode, clean);
+  },
+  invoke: (w, a, k) => {
+    const f = bindArgs('invoke', ['f'], a, k).f!;
+    if (!isCallable(f)) throw new CadError('runtime', `invoke(): ${typeName(f)} is not callable`);
+    const arity = f.arity ?? 1;
+    if (arity === 0) {
+      f.call([], {});
+      return w;
+    }
+    if (arity > 1) throw new CadError('runtime', `invoke(): ${f.name} accepts too many arguments`);
+    const r = f.call([w], {});
+    return r === null || r === undefined ? w : r;
+  },
+  filter: (w, a, k) => {
+    const f = bindArgs('filter', ['f'], a, k).f!;
+    if (!isCallable(f)) throw new CadError('runtime', `filter(): ${typeName(f)} is not callable`);
+    return w.newObject(w.objects.filter((o) => truthy(f.call([toPy(o)], {}))));
+  },
+  map: (w, a, k) => {
+    const f = bindArgs('map', ['f'], a, k).f!;
+    if (!isCallable(f)) throw new CadError('runtime', `map(): ${typeName(f)} is not callable`);
+    return w.newObject(w.objects.map((o) => fromPy('map', f.call([toPy(o)], {}))));
+  },
+  sort: (w, a, k) => {
+    const key = bindArgs('sort', ['key'], a, k).key!;
+    if (!isCallable(key)) throw new CadError('runtime', `sort(): ${typeName(key)} is not callable`);
+    const keyed = w.objects.map((o) => ({ o, key: key.call([toPy(o)], {}) }));
+    // A stable sort, as Python's sorted().
+    keyed.sort((x, y) => (pyLess(x.key, y.key) ? -1 : pyLess(y.key, x.key) ? 1 : 0));
+    return w.newObject(keyed.map((x) => x.o));
+  },
+  __getitem__: (w, a) => {
+    const i = a[0];
+    const items = sequenceItems(i);
+    if (items) return w.newObject(items.map((j) => w.objects[stackIndex(w, expectNumber('__getitem__', 'item', j))]));
+    return w.newObject([w.objects[stackIndex(w, expectNumber('__getitem__', 'item', i))]]);
+  },
+  __iter__: (w) => {
+    w.ensureClean();
+    const out: Value[] = [];
+    for (const o of w.objects) {
+      if (o instanceof Compound) out.push(...childrenOf(o).map((c) => new ShapeObj(c)));
+      else if (o instanceof SketchObj) out.push(...o.locatedFaces().map((f) => new ShapeObj(f)));
+      else if (isShape(o)) out.push(new ShapeObj(o));
+    }
+    return new PyList(out);
   },
   sketch: (w) => new SketchObj(w, w.sketchLocations()),
   placeSketch: (w, a) => {
@@ -1268,6 +1344,12 @@ const UNSUPPORTED = new Set([
   'cutEach',
   'wedge',
 ]);
+
+function stackIndex(w: Workplane, i: number): number {
+  const idx = i < 0 ? w.objects.length + i : i;
+  if (!Number.isInteger(idx) || idx < 0 || idx >= w.objects.length) throw new CadError('runtime', 'IndexError: list index out of range');
+  return idx;
+}
 
 function select(w: Workplane, method: string, kind: TopoKind, a: Value[], k: Kwargs): Workplane {
   const b = bindArgs(method, ['selector=', 'tag='], a, k);
@@ -1334,22 +1416,36 @@ function mirrorInPlane(w: Workplane, axis: 'X' | 'Y'): Workplane {
 
 // ---- construction from Python -------------------------------------------------------------
 
-/** `cq.Workplane(inPlane='XY', origin=(0,0,0), obj=None)`. */
-export const workplaneConstructor = builtin('Workplane', (args, kwargs) => {
-  const b = bindArgs('Workplane', ['inPlane=', 'origin=', 'obj='], args, kwargs);
-  const origin = b.origin === undefined || b.origin === null ? Vec3.ZERO : toVec3('Workplane', 'origin', b.origin);
-  let plane: Frame;
-  let obj: StackItem | undefined;
-  const p = b.inPlane;
-  if (p === undefined) plane = namedFrame('XY', origin);
-  else if (p instanceof PlaneObj) plane = p.frame;
-  else if (typeof p === 'string') plane = namedFrame(p, origin);
-  else if (p instanceof ShapeObj || p instanceof VectorObj || p instanceof LocationObj) {
-    plane = namedFrame('XY', origin);
-    obj = fromPy('Workplane', p);
-  } else throw new CadError('runtime', `Workplane(): ${typeName(p)} is not a valid work plane: use a Plane or one of 'XY', 'YZ', 'XZ', …`);
-  if (b.obj !== undefined && b.obj !== null) obj = fromPy('Workplane', b.obj);
-  return new Workplane(plane, obj ? [obj] : []);
-});
+/**
+ * The `cq.Workplane` class of one program run: `cq.Workplane(inPlane='XY', origin=(0,0,0), obj=None)`,
+ * and `cq.Workplane.name = function` to add a plugin method (cq.py's documented extension point).
+ */
+export function createWorkplaneClass(): Callable {
+  const plugins = new Map<string, Value>();
+  const construct = builtin('Workplane', (args, kwargs) => {
+    const b = bindArgs('Workplane', ['inPlane=', 'origin=', 'obj='], args, kwargs);
+    const origin = b.origin === undefined || b.origin === null ? Vec3.ZERO : toVec3('Workplane', 'origin', b.origin);
+    let plane: Frame;
+    let obj: StackItem | undefined;
+    const p = b.inPlane;
+    if (p === undefined) plane = namedFrame('XY', origin);
+    else if (p instanceof PlaneObj) plane = p.frame;
+    else if (typeof p === 'string') plane = namedFrame(p, origin);
+    else if (p instanceof ShapeObj || p instanceof VectorObj || p instanceof LocationObj) {
+      plane = namedFrame('XY', origin);
+      obj = fromPy('Workplane', p);
+    } else throw new CadError('runtime', `Workplane(): ${typeName(p)} is not a valid work plane: use a Plane or one of 'XY', 'YZ', 'XZ', …`);
+    if (b.obj !== undefined && b.obj !== null) obj = fromPy('Workplane', b.obj);
+    return new Workplane(plane, obj ? [obj] : [], new Context(plugins));
+  });
+  return {
+    ...construct,
+    getAttr: (name: string) => plugins.get(name),
+    setAttr: (name: string, value: Value) => {
+      if (Object.hasOwn(METHODS, name)) throw new CadError('unsupported', `replacing Workplane.${name} is not supported`);
+      plugins.set(name, value);
+    },
+  };
+}
 
-export { rotateAbout, arcPoints, circleThrough, isHost };
+export { rotateAbout, arcPoints, circleThrough, isHost, LocationObj };

@@ -1,0 +1,341 @@
+/**
+ * Operations on whole shapes, as CadQuery's free functions (occ_impl/shapes.py, `cadquery.func`)
+ * and Shape methods do them: a compound's children, `_compound_or_shape` normalisation, booleans
+ * and splitting that keep faces and edges (not only solids), wires and faces from edges, sewing,
+ * solids from faces, prisms/revolutions of any shape, lofts and 2D offsets.
+ *
+ * This OpenCascade build has no TopoDS_Iterator, so a compound's children are what we put in it
+ * (recorded when we build it) or, for compounds OpenCascade made, its top-level solids, shells,
+ * faces, wires, edges and vertices found by exploring each kind while avoiding the next one up.
+ */
+import { cast, Compound, Edge, Face, Shell, Solid, Vertex, Wire, type AnyShape } from 'replicad';
+import { CadError } from '../../errors';
+import { circleWire, facesFromWires, geometryError, LENGTH_EPS, lineEdge, occ, shapeKind, subShapes, wireFromEdges, wireOutline } from './geom';
+import { defaultXDir, Frame } from './plane';
+import { Vec3 } from './vec';
+
+// ---- children and normalisation ----------------------------------------------------------------
+
+const compoundChildren = new WeakMap<object, AnyShape[]>();
+
+/** A compound of exactly these shapes (also of one, or none), which remembers them as its children. */
+export function makeCompound(shapes: AnyShape[]): Compound {
+  const c = occ('compound', (oc, keep) => {
+    const builder = keep(new oc.TopoDS_Builder());
+    const comp = new oc.TopoDS_Compound();
+    builder.MakeCompound(comp);
+    for (const s of shapes) builder.Add(comp, s.wrapped);
+    return new Compound(comp);
+  });
+  compoundChildren.set(c, shapes.slice());
+  return c;
+}
+
+/** Records `children` as the children of compound `c` (a moved copy of a known compound). */
+export function recordChildren(c: AnyShape, children: AnyShape[]): void {
+  if (c instanceof Compound) compoundChildren.set(c, children);
+}
+
+export function knownChildren(c: AnyShape): AnyShape[] | undefined {
+  return compoundChildren.get(c);
+}
+
+/** What iterating a shape gives in CadQuery (TopoDS_Iterator): its direct children. */
+export function childrenOf(shape: AnyShape): AnyShape[] {
+  if (shape instanceof Compound) return compoundChildren.get(shape) ?? exploredChildren(shape);
+  if (shape instanceof Wire) return subShapes(shape, 'edge');
+  if (shape instanceof Face) return subShapes(shape, 'wire');
+  if (shape instanceof Shell) return subShapes(shape, 'face');
+  if (shape instanceof Solid) return subShapes(shape, 'shell');
+  if (shape instanceof Edge) return subShapes(shape, 'vertex');
+  return [];
+}
+
+function exploredChildren(shape: AnyShape): AnyShape[] {
+  return occ('children', (oc, keep) => {
+    const e = oc.TopAbs_ShapeEnum;
+    const levels: [unknown, unknown][] = [
+      [e.TopAbs_SOLID, e.TopAbs_COMPSOLID],
+      [e.TopAbs_SHELL, e.TopAbs_SOLID],
+      [e.TopAbs_FACE, e.TopAbs_SHELL],
+      [e.TopAbs_WIRE, e.TopAbs_FACE],
+      [e.TopAbs_EDGE, e.TopAbs_WIRE],
+      [e.TopAbs_VERTEX, e.TopAbs_EDGE],
+    ];
+    const out: AnyShape[] = [];
+    for (const [kind, avoid] of levels) {
+      const explorer = keep(new oc.TopExp_Explorer(shape.wrapped, kind, avoid));
+      for (; explorer.More(); explorer.Next()) out.push(cast(explorer.Current()));
+    }
+    return out;
+  });
+}
+
+/** CadQuery's `_normalize`: a one-face open shell is its face, a one-child compound its child. */
+export function normalized(shape: AnyShape): AnyShape {
+  if (shape instanceof Shell) {
+    const faces = subShapes(shape, 'face');
+    if (faces.length === 1 && !occ('normalize', (oc) => oc.BRep_Tool.IsClosed(shape.wrapped))) return faces[0];
+    return shape;
+  }
+  if (shape instanceof Compound) {
+    const children = childrenOf(shape);
+    if (children.length === 1) return children[0];
+  }
+  return shape;
+}
+
+/** CadQuery's `_compound_or_shape`: one result normalised, several in a compound. */
+export function compoundOrShape(shapes: AnyShape[]): AnyShape {
+  if (shapes.length === 1) return normalized(shapes[0]);
+  return makeCompound(shapes.map(normalized));
+}
+
+// ---- sub-shape gathering (CadQuery's _get_edges, _get_wires, _get) ------------------------------
+
+/** Edges of edges, wires and compounds of them. */
+export function edgesOf(method: string, shapes: AnyShape[]): Edge[] {
+  const out: Edge[] = [];
+  for (const s of shapes) {
+    if (s instanceof Edge) out.push(s);
+    else if (s instanceof Wire) out.push(...(subShapes(s, 'edge') as Edge[]));
+    else if (s instanceof Compound) out.push(...edgesOf(method, childrenOf(s)));
+    else throw new CadError('runtime', `${method}(): required type(s): Edge, Wire; encountered ${shapeKind(s)}`);
+  }
+  return out;
+}
+
+/** Wires of wires, edges (each its own wire) and compounds of them. */
+export function wiresOf(method: string, shape: AnyShape): Wire[] {
+  if (shape instanceof Wire) return [shape];
+  if (shape instanceof Edge) return [wireFromEdges(method, [shape])];
+  if (shape instanceof Compound) return childrenOf(shape).flatMap((c) => wiresOf(method, c));
+  throw new CadError('runtime', `${method}(): required type(s): Edge, Wire; encountered ${shapeKind(shape)}`);
+}
+
+/** The shape itself when of one of `kinds`, else the children of a compound (which must all be). */
+export function ofKinds(method: string, shape: AnyShape, kinds: string[]): AnyShape[] {
+  const k = shapeKind(shape);
+  if (kinds.includes(k)) return [shape];
+  if (k === 'Compound') {
+    return childrenOf(shape).map((c) => {
+      if (!kinds.includes(shapeKind(c))) throw new CadError('runtime', `${method}(): required type(s): ${kinds.join(', ')}; encountered ${shapeKind(c)}`);
+      return c;
+    });
+  }
+  throw new CadError('runtime', `${method}(): required type(s): ${kinds.join(', ')}; encountered ${k}`);
+}
+
+// ---- booleans ----------------------------------------------------------------------------------
+
+export type BoolKind = 'fuse' | 'cut' | 'intersect' | 'split';
+
+/** A boolean of any shapes (solids, faces, edges), the result normalised as CadQuery's func does. */
+export function booleanShapes(method: string, kind: BoolKind, base: AnyShape, tools: AnyShape[]): AnyShape {
+  return occ(method, (oc, keep) => {
+    const algo = keep(
+      kind === 'fuse'
+        ? new oc.BRepAlgoAPI_Fuse()
+        : kind === 'cut'
+          ? new oc.BRepAlgoAPI_Cut()
+          : kind === 'intersect'
+            ? new oc.BRepAlgoAPI_Common()
+            : new oc.BRepAlgoAPI_Splitter(),
+    );
+    const args = keep(new oc.NCollection_List_TopoDS_Shape());
+    args.Append(base.wrapped);
+    const toolList = keep(new oc.NCollection_List_TopoDS_Shape());
+    for (const t of tools) toolList.Append(t.wrapped);
+    algo.SetArguments(args);
+    algo.SetTools(toolList);
+    algo.Build();
+    if (!algo.IsDone() || algo.HasErrors?.()) throw geometryError(method, `the ${kind} failed`);
+    return normalized(cast(algo.Shape()));
+  });
+}
+
+// ---- construction ------------------------------------------------------------------------------
+
+/** BRepBuilderAPI_MakeWire over a list of edges (in any order, as long as they connect). */
+export function wireOfEdges(method: string, edges: Edge[]): Wire {
+  if (edges.length === 0) throw geometryError(method, 'no edges to make a wire from');
+  return occ(method, (oc, keep) => {
+    const list = keep(new oc.NCollection_List_TopoDS_Shape());
+    for (const e of edges) list.Append(e.wrapped);
+    const builder = keep(new oc.BRepBuilderAPI_MakeWire());
+    builder.Add(list);
+    if (!builder.IsDone()) throw geometryError(method, 'the edges do not connect into a wire');
+    return new Wire(builder.Wire());
+  });
+}
+
+/** A polyline through the points (closed: back to the first), as BRepBuilderAPI_MakePolygon. */
+export function polylineWire(method: string, points: Vec3[], closed: boolean): Wire {
+  const pts = points.filter((p, i) => i === 0 || p.distance(points[i - 1]) > LENGTH_EPS);
+  if (closed && pts.length > 1 && pts[0].distance(pts[pts.length - 1]) <= LENGTH_EPS) pts.pop();
+  if (pts.length < 2) throw geometryError(method, 'needs at least two distinct points');
+  const edges: Edge[] = [];
+  for (let i = 0; i + 1 < pts.length; i++) edges.push(lineEdge(method, pts[i], pts[i + 1]));
+  if (closed && pts.length > 2) edges.push(lineEdge(method, pts[pts.length - 1], pts[0]));
+  return wireFromEdges(method, edges);
+}
+
+/** A circle edge of radius r about the z axis through the origin (func.circle). */
+export function circleEdge(method: string, r: number): Edge {
+  const w = circleWire(method, Vec3.ZERO, new Vec3(0, 0, 1), new Vec3(1, 0, 0), r);
+  return subShapes(w, 'edge')[0] as Edge;
+}
+
+export function ellipseEdge(method: string, r1: number, r2: number): Edge {
+  if (!(r1 > LENGTH_EPS && r2 > LENGTH_EPS)) throw geometryError(method, 'radii must be positive');
+  // gp_Elips: the first radius is the major one (CadQuery fails the same way otherwise).
+  if (r1 < r2) throw geometryError(method, `the first radius must not be smaller than the second (${r1} < ${r2})`);
+  return occ(method, (oc, keep) => {
+    const ax = keep(new oc.gp_Ax2(keep(new oc.gp_Pnt(0, 0, 0)), keep(new oc.gp_Dir(0, 0, 1))));
+    return new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(keep(new oc.gp_Elips(ax, r1, r2)))).Edge());
+  });
+}
+
+/** A finite rectangle face w × l on the XY plane centred at the origin, or (no size) a huge one. */
+export function planeFace(method: string, w?: number, l?: number): Face {
+  const INF = 1e60;
+  const [u, v] = w === undefined || l === undefined ? [INF, INF] : [w / 2, l / 2];
+  return occ(method, (oc, keep) => {
+    const pln = keep(new oc.gp_Pln(keep(new oc.gp_Pnt(0, 0, 0)), keep(new oc.gp_Dir(0, 0, 1))));
+    return new Face(keep(new oc.BRepBuilderAPI_MakeFace(pln, -u, u, -v, v)).Face());
+  });
+}
+
+/** The plane of planar wires: normal by Newell's method on the largest one, in its running direction. */
+function wiresFrame(method: string, wires: Wire[]): Frame {
+  let best: { n: Vec3; area: number; p: Vec3 } | undefined;
+  for (const w of wires) {
+    const pts = wireOutline(w);
+    let n = Vec3.ZERO;
+    for (let i = 0; i < pts.length; i++) {
+      const a = pts[i];
+      const b = pts[(i + 1) % pts.length];
+      n = n.add(new Vec3((a.y - b.y) * (a.z + b.z), (a.z - b.z) * (a.x + b.x), (a.x - b.x) * (a.y + b.y)));
+    }
+    if (!best || n.length > best.area) best = { n, area: n.length, p: pts[0] };
+  }
+  if (!best || best.area < 1e-14) throw geometryError(method, 'the wires do not enclose an area (or are not planar)');
+  const n = best.n.normalized();
+  return new Frame(best.p, defaultXDir(n), n);
+}
+
+/** Faces from closed planar wires (BOPAlgo_Tools::WiresToFaces): the normal follows the outer wire's direction. */
+export function facesOfWires(method: string, wires: Wire[]): Face[] {
+  return facesFromWires(method, wires, wiresFrame(method, wires));
+}
+
+/** BRepBuilderAPI_Sewing of faces into shells (func.shell); a closed single face becomes a shell too. */
+export function sewFaces(method: string, faces: Face[], tol = 1e-6, manifold = true, context: AnyShape[] = []): AnyShape {
+  return occ(method, (oc, keep) => {
+    const sewing = keep(new oc.BRepBuilderAPI_Sewing(tol, true, true, true, !manifold));
+    for (const c of context) sewing.Load(c.wrapped);
+    for (const f of faces) sewing.Add(f.wrapped);
+    sewing.Perform(keep(new oc.Message_ProgressRange()));
+    const sewed = cast(sewing.SewedShape());
+    const parts = sewed instanceof Compound ? childrenOf(sewed) : [sewed];
+    const shells: AnyShape[] = [];
+    for (const p of parts) {
+      if (p instanceof Shell) shells.push(p);
+      else if (p instanceof Face) shells.push(shellOf([p]));
+      else throw geometryError(method, `sewing gave a ${shapeKind(p)}`);
+    }
+    return compoundOrShape(shells);
+  });
+}
+
+/** A shell holding exactly these faces, unsewn. */
+export function shellOf(faces: Face[]): Shell {
+  return occ('shell', (oc, keep) => {
+    const builder = keep(new oc.TopoDS_Builder());
+    const shell = new oc.TopoDS_Shell();
+    builder.MakeShell(shell);
+    for (const f of faces) builder.Add(shell, f.wrapped);
+    return new Shell(shell);
+  });
+}
+
+/** func.solid(s1, *sn): the shells given, or the faces sewn into one, each made a solid by ShapeFix_Solid. */
+export function solidOf(method: string, parts: AnyShape[], tol = 1e-6): AnyShape {
+  const items = parts.flatMap((p) => ofKinds(method, p, ['Shell', 'Face']));
+  let shells = items.filter((s): s is Shell => s instanceof Shell);
+  if (shells.length === 0) {
+    const sewn = sewFaces(method, items as Face[], tol);
+    shells = ofKinds(method, sewn, ['Shell']) as Shell[];
+  }
+  return occ(method, (oc, keep) => {
+    const fix = keep(new oc.ShapeFix_Solid());
+    return compoundOrShape(shells.map((s) => cast(fix.SolidFromShell(s.wrapped))));
+  });
+}
+
+/** func.extrude: a prism of each vertex, edge, wire or face along `d` (both: from −d to +d). */
+export function extrudeShape(method: string, shape: AnyShape, d: Vec3, both: boolean): AnyShape {
+  if (d.length < LENGTH_EPS) throw geometryError(method, 'the extrusion vector must not be zero');
+  const parts = ofKinds(method, shape, ['Vertex', 'Edge', 'Wire', 'Face']);
+  return occ(method, (oc, keep) => {
+    const results = parts.map((p) => {
+      let src = p.wrapped;
+      let v = d;
+      if (both) {
+        const t = keep(new oc.gp_Trsf());
+        t.SetTranslation(keep(new oc.gp_Vec(-d.x, -d.y, -d.z)));
+        src = keep(new oc.BRepBuilderAPI_Transform(p.wrapped, t, true, false)).Shape();
+        v = d.scale(2);
+      }
+      const maker = keep(new oc.BRepPrimAPI_MakePrism(src, keep(new oc.gp_Vec(v.x, v.y, v.z)), false, true));
+      return cast(maker.Shape());
+    });
+    return compoundOrShape(results);
+  });
+}
+
+/** func.revolve: each vertex, edge, wire or face about the axis through p along d, by `degrees`. */
+export function revolveShape(method: string, shape: AnyShape, p: Vec3, d: Vec3, degrees: number): AnyShape {
+  if (d.length < LENGTH_EPS) throw geometryError(method, 'the axis direction must not be zero');
+  const parts = ofKinds(method, shape, ['Vertex', 'Edge', 'Wire', 'Face']);
+  return occ(method, (oc, keep) => {
+    const axis = keep(new oc.gp_Ax1(keep(new oc.gp_Pnt(p.x, p.y, p.z)), keep(new oc.gp_Dir(d.x, d.y, d.z))));
+    return compoundOrShape(parts.map((s) => cast(keep(new oc.BRepPrimAPI_MakeRevol(s.wrapped, axis, (degrees * Math.PI) / 180, false)).Shape())));
+  });
+}
+
+/**
+ * BRepOffsetAPI_ThruSections through wires (and a vertex at either end): a solid when `solid`.
+ * The parametrisation stays OpenCascade's default (this build has no Approx_ParametrizationType);
+ * with two sections, or ruled, it does not matter.
+ */
+export function loftWires(method: string, sections: (Wire | Vertex)[], solid: boolean, ruled: boolean, maxDegree?: number): AnyShape {
+  if (sections.length < 2) throw geometryError(method, 'more than one wire is required');
+  return occ(method, (oc, keep) => {
+    const builder = keep(new oc.BRepOffsetAPI_ThruSections(solid, ruled, 1e-6));
+    if (maxDegree !== undefined) builder.SetMaxDegree(maxDegree);
+    builder.CheckCompatibility(true);
+    for (const s of sections) {
+      if (s instanceof Vertex) builder.AddVertex(s.wrapped);
+      else builder.AddWire(s.wrapped);
+    }
+    builder.Build(keep(new oc.Message_ProgressRange()));
+    if (!builder.IsDone()) throw geometryError(method, 'could not loft through the sections');
+    return cast(builder.Shape());
+  });
+}
+
+/** BRepOffsetAPI_MakeOffset of planar wires: `kind` arc / intersection / tangent joins. */
+export function offsetWires(method: string, wires: Wire[], d: number, kind: string, closed = true): AnyShape {
+  const joins: Record<string, string> = { arc: 'GeomAbs_Arc', intersection: 'GeomAbs_Intersection', tangent: 'GeomAbs_Tangent' };
+  const join = joins[kind];
+  if (!join) throw new CadError('runtime', `${method}(): kind must be 'arc', 'intersection' or 'tangent', not '${kind}'`);
+  return occ(method, (oc, keep) => {
+    const builder = keep(new oc.BRepOffsetAPI_MakeOffset());
+    builder.Init(oc.GeomAbs_JoinType[join], !closed);
+    for (const w of wires) builder.AddWire(w.wrapped);
+    builder.Perform(d, 0);
+    if (!builder.IsDone()) throw geometryError(method, `could not offset by ${d}`);
+    return normalized(cast(builder.Shape()));
+  });
+}
