@@ -16,6 +16,7 @@ import {
   formatBucket,
   formatLength,
   formatMetric,
+  formatSizeRatio,
   iouGrade,
   isHostMessage,
   webviewCommand,
@@ -70,6 +71,7 @@ const TOGGLE_UI: Record<ToggleName, { icon: string; title: string }> = {
   transparent: { icon: 'eye', title: 'Transparent' },
   clip: { icon: 'split-horizontal', title: 'Clipping plane' },
   reference: { icon: 'references', title: 'Reference overlay' },
+  rawFrame: { icon: 'pin', title: 'Reference where it is (raw frame); off: placed as the IoU protocol compared it' },
 };
 
 const app = document.getElementById('app')!;
@@ -154,15 +156,22 @@ const imagePane = el('figure', { id: 'image-pane', hidden: '' }, sourceImage, so
 const viewport = el('div', { id: 'viewport' });
 const emptyState = el('div', { id: 'empty' }, el('vscode-progress-ring'), el('span', {}, 'Running the CadQuery program…'));
 
-function row(label: string, id: string): HTMLElement {
-  return el('div', { class: 'row' }, el('dt', {}, label), el('dd', { id }, '—'));
+function row(label: string, id: string, title?: string): HTMLElement {
+  return el('div', { class: 'row' }, el('dt', title ? { title } : {}, label), el('dd', { id }, '—'));
 }
 const info = el(
   'dl',
   { id: 'info', 'aria-label': 'Shape' },
   row('IoU', 'metric-iou'),
-  row('Chamfer ×1000', 'metric-chamfer'),
   row('Protocol', 'metric-protocol'),
+  // Scale-aware, beside the protocol's IoU (which normalises size away): "same shape, wrong size" shows here.
+  row(
+    'Centred IoU',
+    'metric-centred',
+    'Raw IoU after moving the centre of mass of the program onto the reference’s: no scaling, no rotation, so size and orientation count.',
+  ),
+  row('Size / reference', 'metric-size-ratio', 'Size of the program over the reference’s: the cube root of their volumes (×0.5: half the size).'),
+  row('Chamfer ×1000', 'metric-chamfer'),
   row('Bucket', 'metric-bucket'),
   row('Volume', 'metric-volume'),
   row('Size', 'metric-bbox'),
@@ -256,6 +265,13 @@ function renderInfo(): void {
     : `IoU (${metrics.protocol ?? settings.iouProtocol})${computing ? ', computing' : ''}${metrics.ms !== undefined ? `, ${metrics.ms} ms` : ''} — ${thresholds}`;
   $('metric-chamfer').textContent = failed ? '—' : formatMetric(metrics.chamfer);
   $('metric-protocol').textContent = referenceName === null ? '—' : (metrics.protocol ?? settings.iouProtocol);
+  const centred = $('metric-centred');
+  centred.textContent = failed && metrics.centredIou == null ? '—' : formatMetric(metrics.centredIou);
+  centred.dataset.grade = iouGrade(metrics.centredIou ?? null, settings.thresholds);
+  const size = $('metric-size-ratio');
+  size.textContent = formatSizeRatio(metrics.sizeRatio);
+  // More than 1 % off in size: worth a glance, whatever the protocol's IoU says.
+  size.dataset.grade = metrics.sizeRatio == null || Math.abs(metrics.sizeRatio - 1) <= 0.01 ? 'none' : 'low';
   const bucket = $('metric-bucket');
   bucket.textContent = failed ? '—' : formatBucket(metrics.iou, metrics.bucket, settings.thresholds);
   bucket.dataset.grade = metrics.bucket === 'srs' ? 'valid' : metrics.bucket === 'fda' ? 'low' : 'none';
@@ -310,6 +326,7 @@ function syncToggleButtons(): void {
   clipControls.hidden = !viewer.toggles.clip;
   // The overlay toggle and the flags (which need the IoU against it) mean nothing until a reference is set.
   $('toggle-reference').hidden = referenceName === null;
+  $('toggle-rawFrame').hidden = referenceName === null;
   $('flag-srs').hidden = referenceName === null;
   $('flag-fda').hidden = referenceName === null;
 }
@@ -332,7 +349,13 @@ function sceneInfo(): SceneInfo {
       protocol: $('metric-protocol').textContent ?? '',
       bucket: $('metric-bucket').textContent ?? '',
       iouError: iouError.hidden ? null : iouError.textContent,
+      centredIou: $('metric-centred').textContent ?? '',
+      sizeRatio: $('metric-size-ratio').textContent ?? '',
     },
+    overlay:
+      referenceName === null
+        ? null
+        : { frame: viewer.referenceFrame === 'placed' ? (metrics.protocol ?? settings.iouProtocol) : 'raw', box: viewer.referenceBox() },
     candidate: candidates.current,
     candidateOrder: candidates.order ?? null,
     candidateLabel: candidateLabel.title,
@@ -423,6 +446,7 @@ function handle(m: HostMessage): void {
       return;
     case 'metrics':
       metrics = m.params;
+      viewer.setReferencePlacement(metrics.overlay);
       renderInfo();
       return;
     case 'sourceImage':

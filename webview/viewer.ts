@@ -1,6 +1,8 @@
 /**
  * The 3D view: the solid with its B-rep edges, an optional ghost reference, a clipping plane and
- * an axes triad. Renders on demand (camera moves, new data, resize), not in a loop: a preview tab
+ * an axes triad. The ghost is drawn where the IoU protocol compared it (`setReferencePlacement`:
+ * the reference's map into the candidate's coordinates, scaled and turned for the aligned
+ * protocols), or where it is when the `rawFrame` toggle is on or no placement is known. Renders on demand (camera moves, new data, resize), not in a loop: a preview tab
  * left open should cost nothing.
  */
 import {
@@ -31,9 +33,10 @@ import {
   Vector3,
   WebGLRenderer,
   Box3,
+  Matrix4,
 } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
-import type { PreviewMesh, ToggleName, CameraView } from '../src/protocol/messages';
+import type { Affine, BoundingBox, CameraView, PreviewMesh, ToggleName } from '../src/protocol/messages';
 
 export type ClipAxis = 'x' | 'y' | 'z';
 
@@ -67,6 +70,8 @@ export class Viewer {
   private shapeEdges?: LineSegments;
   private referenceMesh?: Mesh;
   private referenceEdges?: LineSegments;
+  /** The reference's map into the candidate's coordinates under the IoU's protocol, when known. */
+  private referencePlacement?: Affine;
   private readonly shapeMaterial = new MeshStandardMaterial({
     roughness: 0.55,
     metalness: 0.05,
@@ -89,7 +94,7 @@ export class Viewer {
   private lastView: CameraView | 'custom' = 'iso';
   private hasFitted = false;
   private renderQueued = false;
-  readonly toggles: Record<ToggleName, boolean> = { wireframe: false, edges: true, transparent: false, clip: false, reference: true };
+  readonly toggles: Record<ToggleName, boolean> = { wireframe: false, edges: true, transparent: false, clip: false, reference: true, rawFrame: false };
 
   constructor(private readonly container: HTMLElement) {
     try {
@@ -100,6 +105,7 @@ export class Viewer {
       this.failure = `WebGL is not available here (${(e as Error).message}); the 3D view is off.`;
     }
     this.camera.up.set(0, 0, 1);
+    this.referenceGroup.matrixAutoUpdate = false;
     this.scene.add(this.shapeGroup, this.referenceGroup, new HemisphereLight(0xffffff, 0x555560, 1.1), new AmbientLight(0xffffff, 0.25));
     // The key light rides with the camera, so the face you look at is always lit.
     this.camera.add(this.headLight);
@@ -169,6 +175,27 @@ export class Viewer {
       this.setView('iso');
     }
     this.requestRender();
+  }
+
+  /** Where the IoU protocol put the reference, in the candidate's coordinates (undefined: unknown, drawn where it is). */
+  setReferencePlacement(placement: Affine | undefined): void {
+    this.referencePlacement = placement;
+    this.placeReference();
+    this.requestRender();
+  }
+
+  /** The frame the ghost is drawn in: the protocol's placement, or raw. */
+  get referenceFrame(): 'placed' | 'raw' {
+    return this.referencePlacement && !this.toggles.rawFrame ? 'placed' : 'raw';
+  }
+
+  /** The ghost's bounding box as drawn (null without a reference). */
+  referenceBox(): BoundingBox | null {
+    if (!this.referenceMesh) return null;
+    this.referenceGroup.updateMatrixWorld(true);
+    // Precise: from the vertices, not the transformed corners of each geometry's box (a turned box is larger).
+    const box = new Box3().setFromObject(this.referenceGroup, true);
+    return box.isEmpty() ? null : [box.min.x, box.min.y, box.min.z, box.max.x, box.max.y, box.max.z];
   }
 
   setToggle(name: ToggleName, on: boolean): void {
@@ -288,8 +315,18 @@ export class Viewer {
     // The back faces seen through the cut, drawn flat, read as the section's cap.
     if (this.shapeCap) this.shapeCap.visible = t.clip && !t.wireframe && !t.transparent;
     this.referenceGroup.visible = t.reference;
+    this.placeReference();
     this.updateClipPlane();
     this.requestRender();
+  }
+
+  private placeReference(): void {
+    const p = this.referenceFrame === 'placed' ? this.referencePlacement : undefined;
+    const m = p?.matrix;
+    const t = p?.translation;
+    if (m && t) this.referenceGroup.matrix.copy(new Matrix4().set(m[0], m[1], m[2], t[0], m[3], m[4], m[5], t[1], m[6], m[7], m[8], t[2], 0, 0, 0, 1));
+    else this.referenceGroup.matrix.identity();
+    this.referenceGroup.matrixWorldNeedsUpdate = true;
   }
 
   private updateClipPlane(): void {

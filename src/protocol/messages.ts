@@ -10,9 +10,10 @@
 
 import type { Bucket } from '../core/dataset/thresholds';
 import type { CadErrorInfo } from '../core/errors';
+import type { Affine } from '../core/geometry/linalg';
 import type { IouProtocol } from '../core/geometry/protocols';
 
-export type { CadErrorInfo, IouProtocol };
+export type { Affine, CadErrorInfo, IouProtocol };
 
 export const PROTOCOL_VERSION = 1;
 
@@ -73,6 +74,16 @@ export interface Metrics {
   error?: string;
   /** Milliseconds the IoU job took. */
   ms?: number;
+  /**
+   * The scale-aware figures beside `iou` (the same job, protocol `centred`): the raw IoU after
+   * moving the candidate's centre of mass onto the reference's (no scaling, no rotation), and the
+   * size ratio candidate / reference as the cube root of their volumes. A copy at half the size:
+   * iou ≈ 1 under the aligned protocols, centredIou 1/8, sizeRatio 0.5.
+   */
+  centredIou?: number | null;
+  sizeRatio?: number | null;
+  /** Where `protocol` compared the reference, in the candidate's coordinates (the ghost is drawn there unless the raw frame is on). */
+  overlay?: Affine;
 }
 
 export interface SceneInfo {
@@ -86,7 +97,23 @@ export interface SceneInfo {
   notice: string | null;
   view: CameraView | 'custom';
   toggles: Record<ToggleName, boolean>;
-  metrics: { iou: string; chamfer: string; volume: string; bbox: string; protocol: string; bucket: string; iouError: string | null };
+  metrics: {
+    iou: string;
+    chamfer: string;
+    volume: string;
+    bbox: string;
+    protocol: string;
+    bucket: string;
+    iouError: string | null;
+    /** The raw IoU after centring, and the size ratio (candidate / reference, e.g. "×0.500"), as shown. */
+    centredIou: string;
+    sizeRatio: string;
+  };
+  /**
+   * The ghost as drawn: in which frame (the IoU protocol's, or `raw`: the reference where it is) and
+   * its bounding box in the candidate's coordinates; null without a reference.
+   */
+  overlay: { frame: IouProtocol | 'raw'; box: BoundingBox | null } | null;
   candidate: number;
   candidates: number;
   /** The order the candidates are in, and the shown one's label, as the panel says them. */
@@ -162,8 +189,9 @@ export function isPanelRestoreState(value: unknown): value is PanelRestoreState 
   );
 }
 
-export type ToggleName = 'wireframe' | 'edges' | 'transparent' | 'clip' | 'reference';
-export const TOGGLE_NAMES: readonly ToggleName[] = ['wireframe', 'edges', 'transparent', 'clip', 'reference'];
+/** rawFrame: draw the reference where it is, instead of where the IoU protocol placed it. */
+export type ToggleName = 'wireframe' | 'edges' | 'transparent' | 'clip' | 'reference' | 'rawFrame';
+export const TOGGLE_NAMES: readonly ToggleName[] = ['wireframe', 'edges', 'transparent', 'clip', 'reference', 'rawFrame'];
 
 // ---------- host → webview ----------
 
@@ -323,6 +351,11 @@ export function formatLength(value: number): string {
   const abs = Math.abs(value);
   if (abs !== 0 && (abs < 1e-3 || abs >= 1e5)) return value.toExponential(3);
   return Number(value.toPrecision(4)).toString();
+}
+
+/** A size ratio as the panel shows it: "×0.500". */
+export function formatSizeRatio(value: number | null | undefined): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '—' : `×${value.toFixed(3)}`;
 }
 
 /** The bucket as the panel shows it: SRS / FDA, or why neither. */

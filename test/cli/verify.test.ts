@@ -229,7 +229,9 @@ test('iou --json: one line {ok, iou, chamfer, protocol, status, method, check}, 
   assert.equal(raw.code, 0, raw.stderr);
   assert.equal(raw.stdout.trim().split('\n').length, 1);
   const ok = JSON.parse(raw.stdout);
-  assert.deepEqual(Object.keys(ok), ['ok', 'iou', 'chamfer', 'protocol', 'status', 'method', 'check']);
+  assert.deepEqual(Object.keys(ok), ['ok', 'iou', 'chamfer', 'protocol', 'status', 'method', 'sizeRatio', 'check']);
+  // Size ratio: the cube root of the volumes, 1×2×3 against 1×2×3.3.
+  assert.ok(Math.abs(ok.sizeRatio - Math.cbrt(6 / 6.6)) < 1e-9, String(ok.sizeRatio));
   assert.equal(ok.ok, true);
   assert.equal(ok.status, 'ok');
   assert.equal(ok.method, 'brep');

@@ -35,6 +35,36 @@ test('iou job: several protocols and the Chamfer distance for code against code'
   assert.ok(out.results[1].chamfer && out.results[1].chamfer.chamferX1000 > 0);
 });
 
+test('iou job: a cylinder against one twice its size: aligned-robust ≈ 1, centred 1/8, size ratio 0.5, the reference placed on the candidate', async () => {
+  const cylinder = (r: number, h: number, at: string): ShapeSource => ({
+    kind: 'code',
+    source: `import cadquery as cq\nsolid = cq.Workplane("XY").circle(${r}).extrude(${h}).translate(${at})\n`,
+  });
+  const out = (await jobHandlers['shape.iou'](
+    { candidate: cylinder(5, 4, '(0, 0, 0)'), reference: cylinder(10, 8, '(30, -20, 5)'), protocol: ['aligned-robust', 'centred', 'raw'] },
+    { oc },
+  )) as IouJobResult;
+  const [robust, centred, raw] = out.results;
+  assert.ok(robust.iou > 0.99, String(robust.iou));
+  // The small one lies inside the big one once their centres of mass meet: (5² · 4) / (10² · 8).
+  assert.ok(Math.abs(centred.iou - 1 / 8) < 1e-6, String(centred.iou));
+  assert.equal(centred.status, 'ok');
+  assert.equal(raw.iou, 0);
+  for (const r of out.results) assert.ok(Math.abs(r.sizeRatio - 0.5) < 1e-9, `${r.protocol}: ${r.sizeRatio}`);
+  // referenceInCandidate puts the reference where the protocol compared it, in the candidate's coordinates.
+  const place = (m: { matrix: number[]; translation: number[] }, p: number[]) =>
+    [0, 1, 2].map((i) => m.matrix[3 * i] * p[0] + m.matrix[3 * i + 1] * p[1] + m.matrix[3 * i + 2] * p[2] + m.translation[i]);
+  const close = (a: number[], b: number[], tol: number) => a.every((v, i) => Math.abs(v - b[i]) < tol);
+  // The reference's centre of mass (30, -20, 9) lands on the candidate's (0, 0, 2): scaled by ½ aligned, moved only when centred.
+  assert.ok(close(place(robust.referenceInCandidate, [30, -20, 9]), [0, 0, 2], 1e-6), JSON.stringify(robust.referenceInCandidate));
+  assert.ok(close(place(centred.referenceInCandidate, [30, -20, 9]), [0, 0, 2], 1e-9));
+  assert.ok(close(place(centred.referenceInCandidate, [40, -20, 13]), [10, 0, 6], 1e-9));
+  assert.ok(close(place(raw.referenceInCandidate, [40, -20, 13]), [40, -20, 13], 1e-12));
+  // Aligned: a point on the reference's rim ends on the candidate's rim (radius 5), its top at z = 4 or 0.
+  const rim = place(robust.referenceInCandidate, [40, -20, 13]);
+  assert.ok(Math.abs(Math.hypot(rim[0], rim[1]) - 5) < 1e-6 && (Math.abs(rim[2] - 4) < 1e-6 || Math.abs(rim[2]) < 1e-6), JSON.stringify(rim));
+});
+
 test('iou job: a STEP file against itself, aligned by default', async () => {
   const out = (await jobHandlers['shape.iou']({ candidate: stepSource(), reference: stepSource() }, { oc })) as IouJobResult;
   assert.equal(out.results.length, 1);

@@ -11,6 +11,7 @@ import { datasetSuite } from './dataset.suite';
 import { editorSuite } from './editor.suite';
 import { modelSuite } from './model.suite';
 import { trainingSuite } from './training.suite';
+import { verifierSuite } from './verifier.suite';
 
 const EXTENSION_ID = 'gift-cad.gift-cad';
 const COMMANDS = [
@@ -104,7 +105,7 @@ suite('GIFT CAD in VS Code', () => {
       samples: 4,
       'kernel.timeoutMs': 10000,
       'kernel.workers': 2,
-      'iou.protocol': 'aligned',
+      'iou.protocol': 'aligned-robust',
       'preview.tessellation': 0,
       'preview.autoOpen': true,
       'thresholds.low': 0.5,
@@ -302,3 +303,4 @@ editorSuite(() => api, workspaceFile, waitFor);
 datasetSuite(() => api, workspaceFile, waitFor);
 modelSuite(() => api, workspaceFile, waitFor);
 trainingSuite(() => api, workspaceFile, waitFor);
+verifierSuite(() => api, workspaceFile, waitFor);

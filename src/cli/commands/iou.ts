@@ -60,6 +60,7 @@ export async function iouCommand(argv: string[]): Promise<number> {
                 protocol,
                 status: best!.status,
                 method: best!.method,
+                sizeRatio: best!.sizeRatio,
                 check: best!.check ? { iou: best!.check.iou, tolerance: best!.check.tolerance, reason: best!.check.reason } : null,
                 ...(best!.axes ? { axes: best!.axes } : {}),
               }
@@ -70,7 +71,7 @@ export async function iouCommand(argv: string[]): Promise<number> {
       const b = best!;
       const axes = b.axes === 'degenerate' ? ', axes degenerate: two principal moments are equal, so rounding picked the rotation' : '';
       console.log(
-        `IoU ${b.iou.toFixed(6)}  Chamfer×1000 ${b.chamfer?.chamferX1000.toFixed(4) ?? '—'}  (${protocol}, ${b.method === 'mesh' ? 'mesh booleans' : 'B-rep booleans'}${axes})`,
+        `IoU ${b.iou.toFixed(6)}  Chamfer×1000 ${b.chamfer?.chamferX1000.toFixed(4) ?? '—'}  size ×${b.sizeRatio.toFixed(3)}  (${protocol}, ${b.method === 'mesh' ? 'mesh booleans' : 'B-rep booleans'}${axes})`,
       );
       if (b.status !== 'ok') console.error(`inconsistent: ${b.check?.reason ?? 'the check failed'}`);
     } else {

@@ -55,7 +55,20 @@
  * - `unit-cube` — cadrille / CAD-Recode: each shape's bounding box is centred at the origin and
  *   scaled by 1 / (its largest extent); no rotation. (They shift by +0.5 into [0,1]³ afterwards,
  *   which does not change IoU, and compute it on meshes; we use the B-rep.)
+ * - `centred` — each shape translated by its centre of mass, nothing else: the raw IoU after
+ *   centring, so size counts and pose does not move anything but the centre. The preview shows it
+ *   beside the configured protocol's IoU, with `sizeRatio`, so "same shape, wrong size" shows at a
+ *   glance (a copy at half the size: aligned ≈ 1, centred 1/8, size ×0.5). Centres of mass rather
+ *   than bounding-box centres: they do not move when a shape is rotated, and the aligned protocols
+ *   use them too.
  * - `raw` — the shapes where they are.
+ *
+ * ## Size and frame
+ * Every result says `sizeRatio` = (V_candidate / V_reference)^(1/3), of the shapes as given (the
+ * cube root of the volumes rather than the bounding boxes' diagonals: it does not change with a
+ * rotation), and `referenceInCandidate`: the map that puts the reference where this protocol
+ * compared it, in the candidate's own coordinates (T_candidate⁻¹ ∘ T_reference for the best
+ * placement): the preview draws its ghost with it.
  *
  * ## Axes
  * Aligned results say `axes: degenerate` when two principal moments of either shape are closer
@@ -88,7 +101,7 @@
 import { getOC } from 'replicad';
 import { CadError } from '../errors';
 import { occtErrorMessage } from '../occt/occt';
-import { apply3, det3, eigh3, identity3, multiply3, scaleColumns3, transpose3, type Affine, type Mat3, type Vec3 } from './linalg';
+import { apply3, composeAffine, det3, eigh3, identity3, invertAffine, multiply3, scaleColumns3, transpose3, type Affine, type Mat3, type Vec3 } from './linalg';
 import { deleteAll, manifoldIntersectionVolume, toManifold, transformManifold, type ManifoldSolid } from './manifold';
 import { shapeVolume, unwrapShape, type ShapeLike } from './measure';
 import { checkIou, type ConsistencyCheck } from './membership';
@@ -160,6 +173,10 @@ export interface IouResult {
   candidates: IouCandidate[];
   /** The best candidate's transform into the common frame. */
   transform: Affine;
+  /** The reference placed as this protocol compared it, in the candidate's coordinates: transform⁻¹ ∘ the reference's frame. */
+  referenceInCandidate: Affine;
+  /** (V_candidate / V_reference)^(1/3) of the shapes as given: 0.5 for a copy at half the size. */
+  sizeRatio: number;
   ms: number;
 }
 
@@ -238,6 +255,16 @@ export function normalisation(
   if (protocol === 'raw') return { protocol, reference: IDENTITY, candidates: [IDENTITY], representatives: [0] };
   if (protocol === 'unit-cube') {
     return { protocol, reference: unitCubeFrame(reference, 'reference'), candidates: [unitCubeFrame(candidate, 'candidate')], representatives: [0] };
+  }
+  if (protocol === 'centred') {
+    const frame = (solid: PreparedSolid, role: string) => {
+      const { volume, centre } = solid.massProperties();
+      if (!(volume > 0) || !Number.isFinite(volume)) throw new CadError('geometry', `the ${role} has no volume (${volume}); IoU needs a solid`);
+      return { volume, affine: centredScaled(centre, 1) };
+    };
+    const c = frame(candidate, 'candidate');
+    const r = frame(reference, 'reference');
+    return { protocol, reference: r.affine, candidates: [c.affine], volumes: { candidate: c.volume, reference: r.volume }, representatives: [0] };
   }
   const source = inertiaFrame(candidate, 'candidate');
   const target = inertiaFrame(reference, 'reference');
@@ -510,6 +537,8 @@ export function iou(
       best,
       candidates: tried,
       transform: frames.candidates[best],
+      referenceInCandidate: composeAffine(invertAffine(frames.candidates[best]), frames.reference),
+      sizeRatio: Math.cbrt(volumes.candidate / volumes.reference),
       ms: 0,
     };
     if (frames.axes) result.axes = frames.axes;

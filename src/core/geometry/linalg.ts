@@ -75,6 +75,12 @@ export function invertAffine(a: Affine): Affine {
   return { matrix, translation: [-t[0], -t[1], -t[2]] };
 }
 
+/** a ∘ b: the affine map p ↦ a(b(p)). */
+export function composeAffine(a: Affine, b: Affine): Affine {
+  const t = apply3(a.matrix, b.translation);
+  return { matrix: multiply3(a.matrix, b.matrix), translation: [t[0] + a.translation[0], t[1] + a.translation[1], t[2] + a.translation[2]] };
+}
+
 export interface SymmetricEigen {
   /** Ascending, like numpy.linalg.eigh. */
   values: Vec3;

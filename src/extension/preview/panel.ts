@@ -348,7 +348,9 @@ export class PreviewPanel {
     this.iouRunner = new LiveRunner<IouInput, { input: IouInput; result: JobResult<IouJobResult> }>({
       delayMs: 0,
       run: async (input, signal) => {
-        const payload: IouPayload = { candidate: { kind: 'code', source: input.source }, reference: input.reference, protocol: input.protocol, chamfer: true };
+        // The configured protocol, and `centred` beside it (one more boolean): the scale-aware figures.
+        const protocol: IouProtocol[] = input.protocol === 'centred' ? ['centred'] : [input.protocol, 'centred'];
+        const payload: IouPayload = { candidate: { kind: 'code', source: input.source }, reference: input.reference, protocol, chamfer: true };
         // Four aligned booleans plus Chamfer sampling take longer than one run of the program.
         const timeoutMs = readSettings().kernel.timeoutMs * 3;
         return { input, result: await this.deps.kernel.run('shape.iou', payload, { signal, timeoutMs }) };
@@ -659,7 +661,9 @@ export class PreviewPanel {
   private measureAgainstReference(): void {
     if (!this.reference || this.lastShapeSource === undefined || this.disposed) return;
     const protocol = readSettings().iouProtocol;
-    this.setMetrics({ ...this.metrics, protocol, state: 'computing', error: undefined });
+    // The previous numbers stay while this one runs; a placement from another protocol does not.
+    const overlay = this.metrics.protocol === protocol ? this.metrics.overlay : undefined;
+    this.setMetrics({ ...this.metrics, protocol, overlay, state: 'computing', error: undefined });
     void this.iouRunner.runNow({ source: this.lastShapeSource, reference: this.reference.input, referenceUri: this.reference.uri, protocol });
   }
 
@@ -673,18 +677,32 @@ export class PreviewPanel {
       return;
     }
     const first = result.value.results[0];
+    const centred = result.value.results.find((r) => r.protocol === 'centred');
     const chamfer = first.chamfer?.chamferX1000 ?? null;
+    // Size after centring: each figure only when its own check passed.
+    const scale = { centredIou: centred?.status === 'ok' ? centred.iou : null, sizeRatio: first.sizeRatio };
     if (first.status !== 'ok') {
       // The boolean disagrees with the point check: show both numbers, never a bucket.
       this.measured = undefined;
       const error = `IoU ${first.iou.toFixed(4)} is inconsistent: ${first.check?.reason ?? 'the point check disagrees'}`;
-      this.setMetrics({ iou: null, chamfer, protocol: input.protocol, state: 'error', error, ms: result.ms });
+      this.setMetrics({ iou: null, chamfer, protocol: input.protocol, state: 'error', error, ms: result.ms, ...scale });
       log().warn(`${this.title}: ${error}`);
       return;
     }
     this.measured = { iou: first.iou, chamfer, protocol: input.protocol, source: input.source, reference: input.referenceUri };
-    this.setMetrics({ iou: first.iou, chamfer, protocol: input.protocol, bucket: bucketOf(first.iou), state: 'done', ms: result.ms });
-    log().debug(`${this.title}: IoU ${first.iou.toFixed(4)} (${input.protocol}) against ${this.reference.name} in ${result.ms} ms`);
+    this.setMetrics({
+      iou: first.iou,
+      chamfer,
+      protocol: input.protocol,
+      bucket: bucketOf(first.iou),
+      state: 'done',
+      ms: result.ms,
+      ...scale,
+      overlay: first.referenceInCandidate,
+    });
+    log().debug(
+      `${this.title}: IoU ${first.iou.toFixed(4)} (${input.protocol}), centred ${scale.centredIou?.toFixed(4) ?? '—'}, size ×${first.sizeRatio.toFixed(3)} against ${this.reference.name} in ${result.ms} ms`,
+    );
   }
 
   private applyResult(result: JobResult<ExecuteResult>, version: number, source?: string): void {
