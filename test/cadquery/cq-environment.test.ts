@@ -38,7 +38,7 @@ test('CQ-editor environment: cq predefined, typing, exporters, Plane.XY(), __cq_
 test('CadQuery names not implemented here fail as unsupported, naming them', async () => {
   await loadOpenCascade();
   fails('w = cq.Wire.makeHelix(1, 2, 3)', 'unsupported', /cq\.Wire is not supported/);
-  fails('result = cq.Workplane().placeSketch(cq.Sketch().trapezoid(4, 3, 90)).extrude(1)', 'unsupported', /Sketch\.trapezoid\(\) is not supported/);
+  fails('result = cq.Workplane().placeSketch(cq.Sketch().rect(4, 3).hull()).extrude(1)', 'unsupported', /Sketch\.hull\(\) is not supported/);
   fails('result = cq.Workplane().box(2, 2, 2).faces(">Z").workplane().rect(1, 1).cutBlind("last")', 'unsupported', /cutBlind\(\): cutting up to a face/);
   fails('from cadquery.func import *\nresult = text("a", 1)', 'unsupported', /cadquery\.func\.text is not supported/);
   fails('from cadquery.func import box\nresult = box(1, 1, 1).trim(0, 1)', 'unsupported', /Solid\.trim\(\) is not supported/);

@@ -7,7 +7,7 @@
  * `_compound_or_shape` does. Names this module has in CadQuery but we lack fail as `unsupported`,
  * naming them.
  */
-import { cast, Edge, type Face, type AnyShape, type Solid, Vertex, type Wire } from 'replicad';
+import { cast, type Face, type AnyShape, type Solid, Vertex, type Wire } from 'replicad';
 import { CadError } from '../../errors';
 import { bindArgs, builtin, expectBool, expectNumber, expectString, hostModule, sequenceItems, type HostObject, type Kwargs, type Value } from '../values';
 import { as3D, boxSolid, cleanShape, cylinderSolid, geometryError, LENGTH_EPS, lineEdge, occ, sphereSolid, subShapes } from './geom';
@@ -29,6 +29,7 @@ import {
   planeFace,
   polylineWire,
   revolveShape,
+  splineEdge,
   sewFaces,
   solidOf,
   wireOfEdges,
@@ -104,9 +105,13 @@ const FUNCTIONS: Record<string, Fn> = {
       const b = bindArgs('spline', ['pts', 'tgts=', 'params=', 'tol=', 'periodic=', 'scale='], a, k);
       const tgts = b.tgts === undefined || b.tgts === null ? undefined : points('spline', sequenceItems(b.tgts) ?? []);
       const params = b.params === undefined || b.params === null ? undefined : (sequenceItems(b.params) ?? []).map((v) => num('spline', 'params', v));
+      const pts = points('spline', sequenceItems(b.pts)!);
+      // func.spline: tangents at the ends unless there is one per point.
+      const ends = tgts && tgts.length !== pts.length;
       return wrap(
-        splineEdge('spline', points('spline', sequenceItems(b.pts)!), {
-          tangents: tgts,
+        splineEdge('spline', pts, {
+          endTangents: ends ? [tgts[0], tgts[1]] : undefined,
+          tangents: ends ? undefined : tgts,
           params,
           tol: num('spline', 'tol', b.tol, 1e-6),
           periodic: expectBool('spline', 'periodic', b.periodic, false),
@@ -287,46 +292,6 @@ function wireLists(method: string, shapes: AnyShape[]): (Wire | Vertex)[][] {
       });
   });
   return lists;
-}
-
-/** GeomAPI_Interpolate through the points (with end or per-point tangents, parameters). */
-function splineEdge(method: string, pts: Vec3[], o: { tangents?: Vec3[]; params?: number[]; tol: number; periodic: boolean; scale: boolean }): Edge {
-  if (pts.length < 2) throw geometryError(method, 'a spline needs at least two points');
-  return occ(method, (oc, keep) => {
-    // The H(andle)Arrays of this build have no SetValue: fill an Array1 and copy it.
-    const plain = keep(new oc.NCollection_Array1_gp_Pnt(1, pts.length));
-    pts.forEach((p, i) => {
-      plain.SetValue(i + 1, keep(new oc.gp_Pnt(p.x, p.y, p.z)));
-    });
-    const arr = keep(new oc.NCollection_HArray1_gp_Pnt(plain));
-    // biome-ignore lint/suspicious/noExplicitAny: the OpenCascade module is typed loosely on purpose
-    let builder: any;
-    if (o.params) {
-      const plainParams = keep(new oc.NCollection_Array1_double(1, o.params.length));
-      o.params.forEach((v, i) => {
-        plainParams.SetValue(i + 1, v);
-      });
-      const params = keep(new oc.NCollection_HArray1_double(plainParams));
-      builder = keep(new oc.GeomAPI_Interpolate(arr, params, o.periodic, o.tol));
-    } else builder = keep(new oc.GeomAPI_Interpolate(arr, o.periodic, o.tol));
-    const t = o.tangents;
-    if (t) {
-      if (t.length !== pts.length) {
-        builder.Load(keep(new oc.gp_Vec(t[0].x, t[0].y, t[0].z)), keep(new oc.gp_Vec(t[1].x, t[1].y, t[1].z)), o.scale);
-      } else {
-        const vecs = keep(new oc.NCollection_Array1_gp_Vec(1, t.length));
-        const plainFlags = keep(new oc.NCollection_Array1_bool(1, t.length));
-        t.forEach((v, i) => {
-          vecs.SetValue(i + 1, keep(new oc.gp_Vec(v.x, v.y, v.z)));
-          plainFlags.SetValue(i + 1, true);
-        });
-        builder.Load(vecs, keep(new oc.NCollection_HArray1_bool(plainFlags)), o.scale);
-      }
-    }
-    builder.Perform();
-    if (!builder.IsDone()) throw geometryError(method, 'could not interpolate a spline through the points');
-    return new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(builder.Curve())).Edge());
-  });
 }
 
 /**

@@ -309,12 +309,14 @@ export function revolveShape(method: string, shape: AnyShape, p: Vec3, d: Vec3, 
  * The parametrisation stays OpenCascade's default (this build has no Approx_ParametrizationType);
  * with two sections, or ruled, it does not matter.
  */
-export function loftWires(method: string, sections: (Wire | Vertex)[], solid: boolean, ruled: boolean, maxDegree?: number): AnyShape {
+export function loftWires(method: string, sections: (Wire | Vertex)[], solid: boolean, ruled: boolean, maxDegree = 3): AnyShape {
   if (sections.length < 2) throw geometryError(method, 'more than one wire is required');
   return occ(method, (oc, keep) => {
+    // As cadquery.func.loft sets it up (all but the parametrisation).
     const builder = keep(new oc.BRepOffsetAPI_ThruSections(solid, ruled, 1e-6));
-    if (maxDegree !== undefined) builder.SetMaxDegree(maxDegree);
+    builder.SetMaxDegree(maxDegree);
     builder.CheckCompatibility(true);
+    builder.SetCriteriumWeight(1, 1, 1);
     for (const s of sections) {
       if (s instanceof Vertex) builder.AddVertex(s.wrapped);
       else builder.AddWire(s.wrapped);
@@ -337,5 +339,109 @@ export function offsetWires(method: string, wires: Wire[], d: number, kind: stri
     builder.Perform(d, 0);
     if (!builder.IsDone()) throw geometryError(method, `could not offset by ${d}`);
     return normalized(cast(builder.Shape()));
+  });
+}
+
+// ---- splines and sweeps ------------------------------------------------------------------------
+
+/**
+ * GeomAPI_Interpolate through the points: with start and end tangents (`endTangents`), a tangent
+ * per point (null: unconstrained there), and/or a parameter per point.
+ */
+export function splineEdge(
+  method: string,
+  pts: Vec3[],
+  o: { endTangents?: [Vec3, Vec3]; tangents?: (Vec3 | null)[]; params?: number[]; tol?: number; periodic?: boolean; scale?: boolean },
+): Edge {
+  if (pts.length < 2) throw geometryError(method, 'a spline needs at least two points');
+  const periodic = o.periodic ?? false;
+  if (o.params && o.params.length !== pts.length + (periodic ? 1 : 0)) {
+    throw new CadError('runtime', `${method}(): there must be one parameter for each point (plus one if periodic)`);
+  }
+  if (o.tangents && o.tangents.length !== pts.length)
+    throw new CadError('runtime', `${method}(): there must be one tangent for each point, or just two end tangents`);
+  return occ(method, (oc, keep) => {
+    // The H(andle)Arrays of this build have no SetValue: fill an Array1 and copy it.
+    const plain = keep(new oc.NCollection_Array1_gp_Pnt(1, pts.length));
+    pts.forEach((p, i) => {
+      plain.SetValue(i + 1, keep(new oc.gp_Pnt(p.x, p.y, p.z)));
+    });
+    const arr = keep(new oc.NCollection_HArray1_gp_Pnt(plain));
+    const tol = o.tol ?? 1e-6;
+    // biome-ignore lint/suspicious/noExplicitAny: the OpenCascade module is typed loosely on purpose
+    let builder: any;
+    if (o.params) {
+      const plainParams = keep(new oc.NCollection_Array1_double(1, o.params.length));
+      o.params.forEach((v, i) => {
+        plainParams.SetValue(i + 1, v);
+      });
+      builder = keep(new oc.GeomAPI_Interpolate(arr, keep(new oc.NCollection_HArray1_double(plainParams)), periodic, tol));
+    } else builder = keep(new oc.GeomAPI_Interpolate(arr, periodic, tol));
+    const vec = (v: Vec3) => keep(new oc.gp_Vec(v.x, v.y, v.z));
+    const scale = o.scale ?? true;
+    if (o.endTangents) builder.Load(vec(o.endTangents[0]), vec(o.endTangents[1]), scale);
+    else if (o.tangents) {
+      const vecs = keep(new oc.NCollection_Array1_gp_Vec(1, o.tangents.length));
+      const flags = keep(new oc.NCollection_Array1_bool(1, o.tangents.length));
+      o.tangents.forEach((v, i) => {
+        vecs.SetValue(i + 1, vec(v ?? Vec3.ZERO));
+        flags.SetValue(i + 1, v !== null);
+      });
+      builder.Load(vecs, keep(new oc.NCollection_HArray1_bool(flags)), scale);
+    }
+    builder.Perform();
+    if (!builder.IsDone()) throw geometryError(method, 'could not interpolate a spline through the points');
+    return new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(builder.Curve())).Edge());
+  });
+}
+
+export type Transition = 'transformed' | 'round' | 'right';
+
+export interface SweepOptions {
+  makeSolid: boolean;
+  isFrenet: boolean;
+  transition: Transition;
+  /** A wire the binormal follows (Workplane.sweep's auxSpine). */
+  auxSpine?: Wire;
+}
+
+/** BRepOffsetAPI_MakePipeShell of each profile (one builder, several sections when `profiles` > 1). */
+export function pipeShell(method: string, profiles: Wire[], path: Wire, o: SweepOptions): AnyShape {
+  const modes: Record<Transition, string> = {
+    transformed: 'BRepBuilderAPI_Transformed',
+    round: 'BRepBuilderAPI_RoundCorner',
+    right: 'BRepBuilderAPI_RightCorner',
+  };
+  return occ(method, (oc, keep) => {
+    const builder = keep(new oc.BRepOffsetAPI_MakePipeShell(path.wrapped));
+    if (o.auxSpine) builder.SetMode(o.auxSpine.wrapped, true, oc.BRepFill_TypeOfContact.BRepFill_NoContact);
+    else builder.SetMode(o.isFrenet);
+    builder.SetTransitionMode(oc.BRepBuilderAPI_TransitionMode[modes[o.transition]]);
+    for (const p of profiles) builder.Add(p.wrapped, false, false);
+    builder.Build(keep(new oc.Message_ProgressRange()));
+    if (!builder.IsDone()) throw geometryError(method, 'could not sweep the profile along the path');
+    if (o.makeSolid) builder.MakeSolid();
+    return cast(builder.Shape());
+  });
+}
+
+/** Solid.sweep(face, path): the outer wire swept, less each inner wire swept. */
+export function sweepFace(method: string, face: Face, path: Wire, o: SweepOptions): AnyShape {
+  const outer = occ(method, (oc) => new Wire(oc.BRepTools.OuterWire(face.wrapped)));
+  const inner = subShapes(face, 'wire').filter((w) => !w.isSame(outer)) as Wire[];
+  const shell = pipeShell(method, [outer], path, o);
+  if (inner.length === 0) return shell;
+  const holes = inner.map((w) => pipeShell(method, [w], path, o));
+  return occ(method, (oc, keep) => {
+    const algo = keep(new oc.BRepAlgoAPI_Cut());
+    const args = keep(new oc.NCollection_List_TopoDS_Shape());
+    args.Append(shell.wrapped);
+    const tools = keep(new oc.NCollection_List_TopoDS_Shape());
+    for (const h of holes) tools.Append(h.wrapped);
+    algo.SetArguments(args);
+    algo.SetTools(tools);
+    algo.Build();
+    if (!algo.IsDone()) throw geometryError(method, 'could not cut the swept holes');
+    return cast(algo.Shape());
   });
 }

@@ -1,8 +1,11 @@
 /**
- * CadQuery's `Sketch` (sketch.py), the subset CAD-Recode / cadrille programs use: face-based
- * rect / circle / polygon / regularPolygon / push with modes 'a' (add), 's' (subtract),
- * 'i' (intersect), 'r' (replace), 'c' (construction), and edge-based segment / arc / close /
- * assemble; finalize() returns to the workplane, which extrudes the sketch's faces.
+ * CadQuery's `Sketch` (sketch.py): face-based rect / circle / polygon / regularPolygon / trapezoid /
+ * slot with modes 'a' (add), 's' (subtract), 'i' (intersect), 'r' (replace), 'c' (construction),
+ * placed at the selected locations (push, rarray, parray) or selected shapes' centres; selection of
+ * faces / wires / edges / vertices (by selector or tag), tag / select / reset / delete; fillet and
+ * chamfer of selected vertices (corners between straight edges), clean, offset of selected wires;
+ * copy / moved / located; edge-based segment / arc / close / assemble; finalize() returns to the
+ * workplane, which extrudes the sketch's faces.
  *
  * Geometry lives in the sketch's local XY; `locs` are where it goes (CadQuery's Sketch.locs): the
  * identity for `cq.Sketch()`, and for `Workplane.sketch()` / `placeSketch(s)` the workplane's
@@ -10,12 +13,13 @@
  * shape on the stack, else the plane itself). `locatedFaces()` is CadQuery's iteration over a sketch:
  * every face at every location.
  */
-import type { Edge, Face } from 'replicad';
+import { Edge, Face, Vertex, Wire, type AnyShape } from 'replicad';
 import { CadError } from '../../errors';
-import { bindArgs, builtin, expectNumber, expectString, sequenceItems, type HostObject, type Kwargs, type Value } from '../values';
+import { bindArgs, builtin, expectBool, expectNumber, expectString, sequenceItems, typeName, type HostObject, type Kwargs, type Value } from '../values';
 import {
   booleanOp,
   boundsOf,
+  centerOf,
   circleWire,
   cleanShape,
   compoundOf,
@@ -29,9 +33,13 @@ import {
   subShapes,
   threePointArcEdge,
   wireFromEdges,
+  type TopoKind,
 } from './geom';
+import { composeFrames, LocationObj, locationFromArgs, toLocation } from './location';
 import { Frame, namedFrame } from './plane';
-import { toVec3, Vec3 } from './vec';
+import { parseSelector } from './selectors';
+import { makeCompound, offsetWires } from './shape-ops';
+import { asVec3, toVec3, Vec3 } from './vec';
 
 /**
  * What a sketch needs of the Workplane it was started from. An interface, so that this file does
@@ -46,34 +54,16 @@ const LOCAL = namedFrame('XY');
 
 /** CadQuery's Sketch methods not implemented here: an `unsupported` error naming them, not a missing attribute. */
 const SKETCH_UNSUPPORTED = new Set([
-  'trapezoid',
-  'slot',
   'ellipse',
-  'parray',
-  'rarray',
   'distribute',
   'each',
   'hull',
-  'offset',
-  'fillet',
-  'chamfer',
-  'clean',
   'face',
   'importDXF',
-  'tag',
-  'select',
-  'faces',
-  'wires',
-  'edges',
-  'vertices',
-  'delete',
   'spline',
   'bezier',
   'constrain',
   'solve',
-  'located',
-  'moved',
-  'copy',
   'val',
   'vals',
   'add',
@@ -83,14 +73,18 @@ const SKETCH_UNSUPPORTED = new Set([
 
 type Mode = 'a' | 's' | 'i' | 'r' | 'c';
 
+/** What a sketch can have selected: locations (push, rarray, parray) or shapes (faces(), vertices() …). */
+type Selected = Frame | AnyShape;
+
 export class SketchObj implements HostObject {
   readonly kind = 'host';
   readonly typeName = 'Sketch';
   faces: Face[] = [];
   /** Edges drawn with segment()/arc() so far (read by the builtins below). */
   edges: Edge[] = [];
-  /** Local points the next face-based element is placed at (CadQuery's _selection of locations, set by push). */
-  selection: Vec3[] = [Vec3.ZERO];
+  /** CadQuery's _selection: null (or empty) places face elements at the sketch's origin. */
+  selection: Selected[] | null = null;
+  tags = new Map<string, Selected[]>();
 
   /** Where the sketch is placed: world frames, each receiving a copy of the faces. */
   locs: Frame[] = [LOCAL];
@@ -144,9 +138,29 @@ export class SketchObj implements HostObject {
     this.faces = subShapes(cleanShape(result), 'face') as Face[];
   }
 
-  pointsFor(): Vec3[] {
-    return this.selection;
+  /** Where face elements go (CadQuery's each()): each selected location, or selected shape's centre; else the origin. */
+  elementFrames(ignoreSelection = false): Frame[] {
+    if (!this.selection?.length || ignoreSelection) return [LOCAL];
+    return this.selection.map((el) => (el instanceof Frame ? el : LOCAL.withOrigin(centerOf(el))));
   }
+}
+
+/** Sketch.fillet / chamfer: each face's selected vertices rounded (sketch.py's _matchFacesToVertices). */
+function roundSelected(s: SketchObj, kind: 'fillet' | 'chamfer', d: number): SketchObj {
+  if (!s.selection?.length) throw new CadError('runtime', `Sketch.${kind}(): a selection is needed`);
+  const points = s.selection.filter((el): el is Vertex => el instanceof Vertex).map((v) => centerOf(v));
+  s.faces = s.faces.map((f) => {
+    const mine = points.filter((p) => subShapes(f, 'vertex').some((v) => centerOf(v).distance(p) < 1e-7));
+    return mine.length ? roundCorners(`Sketch.${kind}`, f, mine, d, kind) : f;
+  });
+  return s;
+}
+
+/** Sketch.moved(...): the placements as Shape.moved takes them (one or several). */
+function movedLocationsFor(method: string, a: Value[], k: Kwargs): { frames: Frame[] } {
+  if (a.every((v) => typeof v === 'number' || typeof v === 'boolean')) return { frames: [locationFromArgs(method, a, k)] };
+  const items = a.length === 1 && !(a[0] instanceof LocationObj) && !asVec3(a[0]) ? sequenceItems(a[0]) : undefined;
+  return { frames: (items ?? a).map((v) => toLocation(method, 'loc', v)) };
 }
 
 function overlaps(a: Face[], b: Face[]): boolean {
@@ -165,11 +179,129 @@ function modeOf(method: string, v: Value | undefined): Mode {
 
 type SketchMethod = (s: SketchObj, args: Value[], kwargs: Kwargs) => Value;
 
-function faceElement(s: SketchObj, method: string, mode: Mode, angle: number, build: (f: Frame) => Face[]): SketchObj {
-  const faces = s.pointsFor().flatMap((p) => build(LOCAL.withOrigin(p).rotatedAboutZ(angle)));
+function faceElement(s: SketchObj, method: string, mode: Mode, angle: number, build: (f: Frame) => Face[], tag?: Value, ignoreSelection = false): SketchObj {
+  const faces = s.elementFrames(ignoreSelection).flatMap((f) => build(f.rotatedAboutZ(angle)));
+  if (tag !== undefined && tag !== null) s.tags.set(expectString(`Sketch.${method}`, 'tag', tag), faces);
   s.applyMode(method, faces, mode);
   return s;
 }
+
+/** Sketch.faces() / wires() / edges() / vertices(): from a tag, the selection, or everything. */
+function selectIn(s: SketchObj, method: string, kind: TopoKind, a: Value[], k: Kwargs): SketchObj {
+  const b = bindArgs(`Sketch.${method}`, ['s=', 'tag='], a, k);
+  let found: AnyShape[] = [];
+  if (b.tag !== undefined && b.tag !== null) {
+    const tagged = s.tags.get(expectString(`Sketch.${method}`, 'tag', b.tag));
+    if (!tagged) throw new CadError('runtime', `Sketch.${method}(): no tag '${String(b.tag)}'`);
+    for (const el of tagged) if (!(el instanceof Frame)) found.push(...subShapes(el, kind));
+  } else if (s.selection?.length) {
+    for (const el of s.selection) if (!(el instanceof Frame)) found.push(...subShapes(el, kind));
+  } else {
+    for (const f of s.faces) found.push(...subShapes(f, kind));
+    for (const e of s.edges) found.push(...subShapes(e, kind));
+  }
+  if (b.s !== undefined && b.s !== null && b.s !== '') {
+    if (typeof b.s !== 'string') throw new CadError('unsupported', `Sketch.${method}(): only string selectors are supported, not ${typeName(b.s)}`);
+    found = parseSelector(b.s)(found);
+  }
+  const unique: AnyShape[] = [];
+  for (const f of found) if (!unique.some((u) => u.isSame(f))) unique.push(f);
+  s.selection = unique;
+  return s;
+}
+
+/** Locations of push(): Locations as they are, points as translations. */
+function locationOf(method: string, v: Value): Frame {
+  if (v instanceof LocationObj) return v.frame;
+  return LOCAL.withOrigin(toVec3(method, 'locs', v));
+}
+
+/** rarray / parray: each new location combined with each selected one (or the origin). */
+function combineWithSelection(s: SketchObj, locs: Frame[]): Frame[] {
+  const selected = s.selection?.length ? s.selection.map((el) => (el instanceof Frame ? el : LOCAL.withOrigin(centerOf(el)))) : [LOCAL];
+  return locs.flatMap((l) => selected.map((el) => composeFrames(l, el)));
+}
+
+/**
+ * Face.fillet2D / chamfer2D on the corners at `points`: each corner between two straight edges
+ * becomes a tangent arc of radius d (fillet) or a straight cut d from the corner along both edges
+ * (chamfer), as BRepFilletAPI_MakeFillet2d makes them (which this OpenCascade build lacks).
+ */
+function roundCorners(method: string, face: Face, points: Vec3[], d: number, kind: 'fillet' | 'chamfer'): Face {
+  if (!(d > LENGTH_EPS)) throw geometryError(method, `the ${kind === 'fillet' ? 'radius' : 'distance'} must be positive (got ${d})`);
+  const wires = subShapes(face, 'wire') as Wire[];
+  const rebuilt = wires.map((w) => {
+    const corners = polygonCorners(method, w);
+    if (!corners.some((c) => points.some((p) => p.distance(c) < 1e-6))) return w;
+    const n = corners.length;
+    // Per corner: where the incoming edge now ends and the outgoing one starts (and the arc's midpoint).
+    const cut = corners.map((c, i) => {
+      if (!points.some((p) => p.distance(c) < 1e-6)) return { a: c, b: c, mid: undefined as Vec3 | undefined };
+      const u = corners[(i + n - 1) % n].sub(c).normalized();
+      const v = corners[(i + 1) % n].sub(c).normalized();
+      const half = Math.acos(Math.max(-1, Math.min(1, u.dot(v)))) / 2;
+      if (!(half > 1e-9) || Math.abs(half - Math.PI / 2) < 1e-12) return { a: c, b: c, mid: undefined };
+      const t = kind === 'fillet' ? d / Math.tan(half) : d;
+      const a = c.add(u.scale(t));
+      const b = c.add(v.scale(t));
+      if (kind === 'chamfer') return { a, b, mid: undefined };
+      const bis = u.add(v).normalized();
+      const center = c.add(bis.scale(d / Math.sin(half)));
+      return { a, b, mid: center.sub(bis.scale(d)) };
+    });
+    const edges: Edge[] = [];
+    for (let i = 0; i < n; i++) {
+      const here = cut[i];
+      const next = cut[(i + 1) % n];
+      if (here.a.distance(here.b) > LENGTH_EPS) edges.push(here.mid ? threePointArcEdge(method, here.a, here.mid, here.b) : lineEdge(method, here.a, here.b));
+      if (here.b.distance(next.a) <= LENGTH_EPS) throw geometryError(method, `the ${kind} is too large for the corner`);
+      edges.push(lineEdge(method, here.b, next.a));
+    }
+    return wireFromEdges(method, edges);
+  });
+  const result = facesFromWires(method, rebuilt, LOCAL);
+  if (result.length !== 1) throw geometryError(method, `could not ${kind} the face`);
+  return result[0];
+}
+
+/** The corners of a wire of straight edges, in order around it; other curves are not supported yet. */
+function polygonCorners(method: string, w: Wire): Vec3[] {
+  const edges = subShapes(w, 'edge') as Edge[];
+  if (edges.some((e) => (e.geomType as string) !== 'LINE')) {
+    throw new CadError('unsupported', `${method}(): only corners between straight edges can be rounded yet`);
+  }
+  // Chain the edges end to start (their own orientation does not matter).
+  const ends = edges.map((e) => edgeEndpoints(e));
+  const used = ends.map(() => false);
+  const out: Vec3[] = [ends[0][0]];
+  let current = ends[0][1];
+  used[0] = true;
+  for (let step = 1; step < ends.length; step++) {
+    const j = ends.findIndex((e, i) => !used[i] && (e[0].distance(current) < 1e-7 || e[1].distance(current) < 1e-7));
+    if (j < 0) throw geometryError(method, 'the wire is not a closed chain of edges');
+    used[j] = true;
+    out.push(current);
+    current = ends[j][0].distance(current) < 1e-7 ? ends[j][1] : ends[j][0];
+  }
+  return out;
+}
+
+/** A closed polygon face through local points (the first point may repeat at the end). */
+function polygonFace(method: string, f: Frame, pts: Vec3[]): Face[] {
+  const p = pts.length > 1 && pts[0].distance(pts[pts.length - 1]) < LENGTH_EPS ? pts.slice(0, -1) : pts;
+  return facesFromWires(
+    method,
+    [
+      polygonWire(
+        method,
+        p.map((q) => f.toWorld(q.x, q.y)),
+      ),
+    ],
+    LOCAL,
+  );
+}
+
+const angleOf = (m: string, v: Value | undefined) => (v === undefined ? 0 : expectNumber(m, 'angle', v));
 
 const SKETCH_METHODS: Record<string, SketchMethod> = {
   rect: (s, a, k) => {
@@ -178,19 +310,21 @@ const SKETCH_METHODS: Record<string, SketchMethod> = {
     const w = expectNumber(m, 'w', b.w);
     const h = expectNumber(m, 'h', b.h);
     if (!(Math.abs(w) > LENGTH_EPS && Math.abs(h) > LENGTH_EPS)) throw geometryError(`Sketch.${m}`, 'width and height must not be zero');
-    return faceElement(s, m, modeOf(m, b.mode), b.angle === undefined ? 0 : expectNumber(m, 'angle', b.angle), (f) =>
-      facesFromWires(
-        `Sketch.${m}`,
-        [polygonWire(`Sketch.${m}`, [f.toWorld(-w / 2, -h / 2), f.toWorld(w / 2, -h / 2), f.toWorld(w / 2, h / 2), f.toWorld(-w / 2, h / 2)])],
-        LOCAL,
-      ),
-    );
+    const pts = [new Vec3(-w / 2, -h / 2, 0), new Vec3(w / 2, -h / 2, 0), new Vec3(w / 2, h / 2, 0), new Vec3(-w / 2, h / 2, 0)];
+    return faceElement(s, m, modeOf(m, b.mode), angleOf(m, b.angle), (f) => polygonFace(`Sketch.${m}`, f, pts), b.tag);
   },
   circle: (s, a, k) => {
     const m = 'circle';
     const b = bindArgs(m, ['r', 'mode=', 'tag='], a, k);
     const r = expectNumber(m, 'r', b.r);
-    return faceElement(s, m, modeOf(m, b.mode), 0, (f) => facesFromWires(`Sketch.${m}`, [circleWire(`Sketch.${m}`, f.origin, f.zDir, f.xDir, r)], LOCAL));
+    return faceElement(
+      s,
+      m,
+      modeOf(m, b.mode),
+      0,
+      (f) => facesFromWires(`Sketch.${m}`, [circleWire(`Sketch.${m}`, f.origin, f.zDir, f.xDir, r)], LOCAL),
+      b.tag,
+    );
   },
   regularPolygon: (s, a, k) => {
     const m = 'regularPolygon';
@@ -198,41 +332,169 @@ const SKETCH_METHODS: Record<string, SketchMethod> = {
     const r = expectNumber(m, 'r', b.r);
     const n = expectNumber(m, 'n', b.n);
     if (!Number.isInteger(n) || n < 3) throw geometryError(`Sketch.${m}`, 'n must be an integer >= 3');
-    const pts = (f: Frame) => Array.from({ length: n }, (_, i) => f.toWorld(r * Math.cos((2 * Math.PI * i) / n), r * Math.sin((2 * Math.PI * i) / n)));
-    return faceElement(s, m, modeOf(m, b.mode), b.angle === undefined ? 0 : expectNumber(m, 'angle', b.angle), (f) =>
-      facesFromWires(`Sketch.${m}`, [polygonWire(`Sketch.${m}`, pts(f))], LOCAL),
-    );
+    // sketch.py: the first corner on the +y axis (x = r·sin, y = r·cos).
+    const pts = Array.from({ length: n }, (_, i) => new Vec3(r * Math.sin((2 * Math.PI * i) / n), r * Math.cos((2 * Math.PI * i) / n), 0));
+    return faceElement(s, m, modeOf(m, b.mode), angleOf(m, b.angle), (f) => polygonFace(`Sketch.${m}`, f, pts), b.tag);
   },
   polygon: (s, a, k) => {
     const m = 'polygon';
     const b = bindArgs(m, ['pts', 'angle=', 'mode=', 'tag='], a, k);
     const items = sequenceItems(b.pts);
     if (!items) throw new CadError('runtime', `Sketch.polygon(): 'pts' must be a list of points`);
-    let pts = items.map((p) => toVec3(`Sketch.${m}`, 'pts', p));
-    if (pts.length > 1 && pts[0].distance(pts[pts.length - 1]) < LENGTH_EPS) pts = pts.slice(0, -1);
-    return faceElement(s, m, modeOf(m, b.mode), b.angle === undefined ? 0 : expectNumber(m, 'angle', b.angle), (f) =>
-      facesFromWires(
-        `Sketch.${m}`,
-        [
-          polygonWire(
-            `Sketch.${m}`,
-            pts.map((p) => f.toWorld(p.x, p.y)),
-          ),
-        ],
-        LOCAL,
-      ),
+    const pts = items.map((p) => toVec3(`Sketch.${m}`, 'pts', p));
+    return faceElement(s, m, modeOf(m, b.mode), angleOf(m, b.angle), (f) => polygonFace(`Sketch.${m}`, f, pts), b.tag);
+  },
+  trapezoid: (s, a, k) => {
+    const m = 'trapezoid';
+    const b = bindArgs(m, ['w', 'h', 'a1', 'a2=', 'angle=', 'mode=', 'tag='], a, k);
+    const w = expectNumber(m, 'w', b.w);
+    const h = expectNumber(m, 'h', b.h);
+    const a1 = (expectNumber(m, 'a1', b.a1) * Math.PI) / 180;
+    const a2 = b.a2 === undefined || b.a2 === null || b.a2 === 0 ? a1 : (expectNumber(m, 'a2', b.a2) * Math.PI) / 180;
+    const pts = [
+      new Vec3(-w / 2, -h / 2, 0),
+      new Vec3(w / 2, -h / 2, 0),
+      new Vec3(w / 2 - h / Math.tan(a2), h / 2, 0),
+      new Vec3(-w / 2 + h / Math.tan(a1), h / 2, 0),
+    ];
+    return faceElement(s, m, modeOf(m, b.mode), angleOf(m, b.angle), (f) => polygonFace(`Sketch.${m}`, f, pts), b.tag);
+  },
+  slot: (s, a, k) => {
+    const m = 'slot';
+    const b = bindArgs(m, ['w', 'h', 'angle=', 'mode=', 'tag='], a, k);
+    const w = expectNumber(m, 'w', b.w);
+    const h = expectNumber(m, 'h', b.h);
+    const method = `Sketch.${m}`;
+    return faceElement(
+      s,
+      m,
+      modeOf(m, b.mode),
+      angleOf(m, b.angle),
+      (f) => {
+        const p = (x: number, y: number) => f.toWorld(x, y);
+        const e1 = lineEdge(method, p(-w / 2, h / 2), p(w / 2, h / 2));
+        const e2 = threePointArcEdge(method, p(w / 2, h / 2), p(w / 2 + h / 2, 0), p(w / 2, -h / 2));
+        const e3 = lineEdge(method, p(w / 2, -h / 2), p(-w / 2, -h / 2));
+        const e4 = threePointArcEdge(method, p(-w / 2, -h / 2), p(-w / 2 - h / 2, 0), p(-w / 2, h / 2));
+        return facesFromWires(method, [wireFromEdges(method, [e1, e2, e3, e4])], LOCAL);
+      },
+      b.tag,
     );
   },
   push: (s, a, k) => {
     const b = bindArgs('push', ['locs', 'tag='], a, k);
     const items = sequenceItems(b.locs);
-    if (!items) throw new CadError('runtime', "Sketch.push(): 'locs' must be a list of points");
-    s.selection = items.map((p) => toVec3('Sketch.push', 'locs', p));
+    if (!items) throw new CadError('runtime', "Sketch.push(): 'locs' must be a list of points or Locations");
+    s.selection = items.map((p) => locationOf('Sketch.push', p));
+    if (b.tag !== undefined && b.tag !== null) s.tags.set(expectString('Sketch.push', 'tag', b.tag), [...s.selection]);
+    return s;
+  },
+  rarray: (s, a, k) => {
+    const m = 'Sketch.rarray';
+    const b = bindArgs('rarray', ['xs', 'ys', 'nx', 'ny'], a, k);
+    const xs = expectNumber(m, 'xs', b.xs);
+    const ys = expectNumber(m, 'ys', b.ys);
+    const nx = expectNumber(m, 'nx', b.nx);
+    const ny = expectNumber(m, 'ny', b.ny);
+    if (nx < 1 || ny < 1) throw geometryError(m, `at least 1 element required, requested ${nx}, ${ny}`);
+    const locs: Frame[] = [];
+    for (let i = 0; i < nx; i++)
+      for (let j = 0; j < ny; j++) locs.push(LOCAL.withOrigin(new Vec3(i * xs - ((nx - 1) * xs) / 2, j * ys - ((ny - 1) * ys) / 2, 0)));
+    s.selection = combineWithSelection(s, locs);
+    return s;
+  },
+  parray: (s, a, k) => {
+    const m = 'Sketch.parray';
+    const b = bindArgs('parray', ['r', 'a1', 'da', 'n', 'rotate='], a, k);
+    const r = expectNumber(m, 'r', b.r);
+    const a1 = expectNumber(m, 'a1', b.a1);
+    const da = expectNumber(m, 'da', b.da);
+    const n = expectNumber(m, 'n', b.n);
+    if (n < 1) throw geometryError(m, `at least 1 element required, requested ${n}`);
+    const rotate = expectBool(m, 'rotate', b.rotate, true);
+    // Python's math.remainder(da, 360) ≈ 0: a full circle, n steps; else n − 1 steps across da.
+    const full = Math.abs(da - 360 * Math.round(da / 360)) < 1e-6;
+    const step = full ? da / n : n > 1 ? da / (n - 1) : a1;
+    const selected = s.selection?.length ? s.selection.map((el) => (el instanceof Frame ? el : LOCAL.withOrigin(centerOf(el)))) : [LOCAL];
+    const out: Frame[] = [];
+    for (let i = 0; i < n; i++) {
+      const phi = a1 + step * i;
+      const rad = (phi * Math.PI) / 180;
+      const l = LOCAL.withOrigin(new Vec3(r * Math.cos(rad), r * Math.sin(rad), 0));
+      for (const el of selected) out.push(composeFrames(composeFrames(l, el), LOCAL.rotatedAboutZ(rotate ? phi : 0)));
+    }
+    s.selection = out;
     return s;
   },
   reset: (s) => {
-    s.selection = [Vec3.ZERO];
+    s.selection = null;
     return s;
+  },
+  faces: (s, a, k) => selectIn(s, 'faces', 'face', a, k),
+  wires: (s, a, k) => selectIn(s, 'wires', 'wire', a, k),
+  edges: (s, a, k) => selectIn(s, 'edges', 'edge', a, k),
+  vertices: (s, a, k) => selectIn(s, 'vertices', 'vertex', a, k),
+  tag: (s, a, k) => {
+    const name = expectString('Sketch.tag', 'tag', bindArgs('tag', ['tag'], a, k).tag);
+    if (!s.selection?.length) throw new CadError('runtime', 'Sketch.tag(): a selection is needed to tag');
+    s.tags.set(name, [...s.selection]);
+    return s;
+  },
+  select: (s, a) => {
+    s.selection = [];
+    for (const t of a) {
+      const tagged = s.tags.get(expectString('Sketch.select', 'tag', t));
+      if (!tagged) throw new CadError('runtime', `Sketch.select(): no tag '${String(t)}'`);
+      s.selection.push(...tagged);
+    }
+    return s;
+  },
+  delete: (s) => {
+    if (!s.selection?.length) throw new CadError('runtime', 'Sketch.delete(): a selection is needed to delete');
+    for (const el of s.selection) {
+      if (el instanceof Face) s.faces = s.faces.filter((f) => !f.isSame(el));
+      else if (el instanceof Edge) s.edges = s.edges.filter((e) => !e.isSame(el));
+      else throw new CadError('runtime', 'Sketch.delete(): only faces and edges can be deleted');
+    }
+    s.selection = null;
+    return s;
+  },
+  fillet: (s, a, k) => roundSelected(s, 'fillet', expectNumber('Sketch.fillet', 'd', bindArgs('fillet', ['d'], a, k).d)),
+  chamfer: (s, a, k) => roundSelected(s, 'chamfer', expectNumber('Sketch.chamfer', 'd', bindArgs('chamfer', ['d'], a, k).d)),
+  clean: (s) => {
+    if (s.faces.length) s.faces = subShapes(cleanShape(makeCompound(s.faces)), 'face') as Face[];
+    return s;
+  },
+  offset: (s, a, k) => {
+    const m = 'offset';
+    const b = bindArgs(m, ['d', 'mode=', 'tag='], a, k);
+    const d = expectNumber(`Sketch.${m}`, 'd', b.d);
+    if (!s.selection?.length) throw new CadError('runtime', 'Sketch.offset(): a selection is needed to offset');
+    const mode = modeOf(m, b.mode);
+    const wires = s.selection.filter((el): el is Wire => el instanceof Wire);
+    for (const w of wires) {
+      const r = offsetWires(`Sketch.${m}`, [w], d, 'arc');
+      for (const ow of subShapes(r, 'wire') as Wire[]) faceElement(s, m, mode, 0, () => facesFromWires(`Sketch.${m}`, [ow], LOCAL), b.tag, true);
+    }
+    return s;
+  },
+  copy: (s) => {
+    const c = new SketchObj(null);
+    c.faces = s.faces;
+    return c;
+  },
+  moved: (s, a, k) => {
+    const c = new SketchObj(null);
+    const { frames } = movedLocationsFor('Sketch.moved', a, k);
+    c.faces = frames.flatMap((f) => s.faces.map((face) => relocate(face, LOCAL, f)));
+    return c;
+  },
+  located: (s, a, k) => {
+    const loc = bindArgs('located', ['loc'], a, k).loc;
+    if (!(loc instanceof LocationObj)) throw new CadError('runtime', `Sketch.located(): expected a Location, not ${typeName(loc!)}`);
+    const c = new SketchObj(null, [loc.frame]);
+    c.faces = s.faces;
+    return c;
   },
   segment: (s, a, k) => {
     const m = 'Sketch.segment';

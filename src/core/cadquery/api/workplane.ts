@@ -63,7 +63,7 @@ import {
   type TopoKind,
 } from './geom';
 import { composeFrames, IDENTITY, inverseFrame, LocationObj } from './location';
-import { childrenOf, makeCompound } from './shape-ops';
+import { booleanShapes, childrenOf, loftWires, makeCompound, offsetWires, pipeShell, splineEdge, sweepFace, wireOfEdges, type Transition } from './shape-ops';
 import { pyLess, truthy } from '../pybuiltins';
 import { Frame, namedFrame, PlaneObj, rotateAbout } from './plane';
 import { parseSelector, type Selector } from './selectors';
@@ -865,6 +865,56 @@ const METHODS: Record<string, Method> = {
   mirrorY: (w) => mirrorInPlane(w, 'Y'),
   mirrorX: (w) => mirrorInPlane(w, 'X'),
 
+  spline: (w, a, k) => {
+    const method = 'spline';
+    const b = bindArgs(
+      method,
+      ['listOfXYTuple', 'tangents=', 'periodic=', 'parameters=', 'scale=', 'tol=', 'forConstruction=', 'includeCurrent=', 'makeWire='],
+      a,
+      k,
+    );
+    let pts = points2D(method, 'listOfXYTuple', b.listOfXYTuple).map((p) => w.plane.toWorldVec(p));
+    if (expectBool(method, 'includeCurrent', b.includeCurrent, false)) pts = [w.currentPoint(method), ...pts];
+    const tangentItems = b.tangents === undefined || b.tangents === null ? undefined : sequenceItems(b.tangents);
+    // Tangents are directions in the plane: toWorldCoords(t) - origin.
+    const tangents = tangentItems?.map((t) => (t === null ? null : w.plane.dirToWorld(toVec3(method, 'tangents', t))));
+    const ends = tangents && tangents.length === 2 && pts.length !== 2;
+    const params =
+      b.parameters === undefined || b.parameters === null ? undefined : (sequenceItems(b.parameters) ?? []).map((v) => num(method, 'parameters', v));
+    const edge = splineEdge(method, pts, {
+      endTangents: ends ? [tangents[0] ?? Vec3.ZERO, tangents[1] ?? Vec3.ZERO] : undefined,
+      tangents: ends || !tangents?.length ? undefined : tangents,
+      params,
+      periodic: expectBool(method, 'periodic', b.periodic, false),
+      scale: expectBool(method, 'scale', b.scale, true),
+      tol: b.tol === undefined || b.tol === null || b.tol === 0 ? undefined : num(method, 'tol', b.tol),
+    });
+    const fc = expectBool(method, 'forConstruction', b.forConstruction, false);
+    if (expectBool(method, 'makeWire', b.makeWire, false)) {
+      const wire = wireFromEdges(method, [edge]);
+      if (!fc) w.ctx.pendingWires.push(wire);
+      return w.newObject([wire]);
+    }
+    if (!fc) w.addPendingEdge(edge, pts[0]);
+    return w.newObject([edge]);
+  },
+  offset2D: (w, a, k) => {
+    const method = 'offset2D';
+    const b = bindArgs(method, ['d', 'kind=', 'forConstruction='], a, k);
+    const d = num(method, 'd', b.d);
+    const kind = b.kind === undefined ? 'arc' : expectString(method, 'kind', b.kind);
+    // cq.py's _consolidateWires: the pending wires, and the pending edges joined into wires.
+    const wires = [...w.ctx.pendingWires];
+    if (w.ctx.pendingEdges.length) wires.push(wireOfEdges(method, w.ctx.pendingEdges));
+    const rv = wires.flatMap((wire) => {
+      const r = offsetWires(method, [wire], d, kind);
+      return r instanceof Compound ? childrenOf(r) : [r];
+    }) as Wire[];
+    w.ctx.pendingEdges = [];
+    w.ctx.pendingWires = expectBool(method, 'forConstruction', b.forConstruction, false) ? [] : rv;
+    return w.newObject(rv);
+  },
+
   // ---- 3D ----
   extrude: (w, a, k) => {
     const method = 'extrude';
@@ -1016,6 +1066,92 @@ const METHODS: Record<string, Method> = {
       expectBool(method, 'clean', b.clean, true),
     );
   },
+  loft: (w, a, k) => {
+    const method = 'loft';
+    const b = bindArgs(method, ['ruled=', 'combine=', 'clean='], a, k);
+    let sections: (Wire | Vertex)[];
+    if (w.ctx.pendingWires.length) sections = w.ctx.popPendingWires(method);
+    else {
+      sections = [];
+      for (const o of w.objects) {
+        const items = o instanceof SketchObj ? o.locatedFaces() : o instanceof Compound ? childrenOf(o) : isShape(o) ? [o] : [];
+        for (const i of items) {
+          if (i instanceof Vertex) sections.push(i);
+          else if (i instanceof Face) sections.push(outerWireOf(i));
+        }
+      }
+    }
+    if (sections.length === 0) throw geometryError(method, 'nothing to loft');
+    if (sections.length === 1) throw geometryError(method, 'more than one wire or face is required');
+    const r = as3D(method, loftWires(method, sections, true, expectBool(method, 'ruled', b.ruled, false)));
+    return w.combineWithBase(method, r, b.combine, expectBool(method, 'clean', b.clean, true));
+  },
+  sweep: (w, a, k) => {
+    const method = 'sweep';
+    const b = bindArgs(
+      method,
+      ['path', 'multisection=', 'sweepAlongWires=', 'makeSolid=', 'isFrenet=', 'combine=', 'clean=', 'transition=', 'normal=', 'auxSpine='],
+      a,
+      k,
+    );
+    if (b.normal !== undefined && b.normal !== null) throw new CadError('unsupported', `${method}(): a fixed normal (normal=) is not supported yet`);
+    let path: Value | undefined = b.path;
+    if (path instanceof Workplane) path = METHODS.wire(path, [], {}) as Workplane;
+    const p = path instanceof Workplane ? path.objects[0] : path instanceof ShapeObj ? path.shape : undefined;
+    if (!(p instanceof Wire || p instanceof Edge)) throw geometryError(method, 'the path must be a Wire or an Edge');
+    const spine = p instanceof Wire ? p : wireFromEdges(method, [p]);
+    let auxSpine: Wire | undefined;
+    if (b.auxSpine !== undefined && b.auxSpine !== null) {
+      const aux = b.auxSpine instanceof Workplane ? b.auxSpine.objects[0] : undefined;
+      if (!(aux instanceof Wire || aux instanceof Edge)) throw geometryError(method, 'auxSpine must hold a Wire or an Edge');
+      auxSpine = aux instanceof Wire ? aux : wireFromEdges(method, [aux]);
+    }
+    const transition = b.transition === undefined ? 'right' : expectString(method, 'transition', b.transition);
+    if (!['right', 'round', 'transformed'].includes(transition))
+      throw new CadError('runtime', `${method}(): transition must be 'right', 'round' or 'transformed'`);
+    const o = {
+      makeSolid: expectBool(method, 'makeSolid', b.makeSolid, true),
+      isFrenet: expectBool(method, 'isFrenet', b.isFrenet, false),
+      transition: transition as Transition,
+      auxSpine,
+    };
+    const multi = expectBool(method, 'multisection', b.multisection ?? b.sweepAlongWires, false);
+    let results: AnyShape[];
+    if (!multi) results = w.getFaces(method).map((f) => sweepFace(method, f, spine, o));
+    else {
+      const sections = w.ctx.pendingWires.length ? w.ctx.popPendingWires(method) : w.getFaces(method).map(outerWireOf);
+      results = [pipeShell(method, sections, spine, o)];
+    }
+    return w.combineWithBase(method, makeCompound(results) as Shape3D, b.combine, expectBool(method, 'clean', b.clean, true));
+  },
+  split: (w, a, k) => {
+    const method = 'split';
+    const solid = w.requireSolid(method);
+    if (a.length === 1 && (a[0] instanceof Workplane || a[0] instanceof ShapeObj) && Object.keys(k).length === 0) {
+      const arg = a[0];
+      const tools = arg instanceof ShapeObj ? [arg.shape] : arg.objects.filter(isShape);
+      return w.newObject([booleanShapes(method, 'split', solid, tools)]);
+    }
+    const b = bindArgs(method, ['keepTop=', 'keepBottom='], a, k);
+    const keepTop = expectBool(method, 'keepTop', b.keepTop, false);
+    const keepBottom = expectBool(method, 'keepBottom', b.keepBottom, false);
+    if (!keepTop && !keepBottom) throw new CadError('runtime', `${method}(): you have to keep at least one half`);
+    // cq.py: boxes 10× the solid's diagonal on either side of the workplane, each cut away.
+    const maxDim = boundsDiagonal(solid) * 10;
+    const box = (sign: number) =>
+      w.locations().map((f) => {
+        const wire = polygonAt(method, f, [
+          [-maxDim / 2, -maxDim / 2],
+          [maxDim / 2, -maxDim / 2],
+          [maxDim / 2, maxDim / 2],
+          [-maxDim / 2, maxDim / 2],
+        ]);
+        return prism(method, facesFromWires(method, [wire], w.plane)[0], w.plane.zDir.scale(sign * maxDim));
+      });
+    const top = keepTop ? booleanOp(method, 'cut', solid, box(-1)) : undefined;
+    const bottom = keepBottom ? booleanOp(method, 'cut', solid, box(1)) : undefined;
+    return w.newObject([top, bottom].filter((x): x is Shape3D => x !== undefined));
+  },
   union: (w, a, k) => {
     const b = bindArgs('union', ['toUnion=', 'clean=', 'glue=', 'tol='], a, k);
     return w.union('union', b.toUnion, expectBool('union', 'clean', b.clean, true));
@@ -1110,10 +1246,13 @@ const METHODS: Record<string, Method> = {
 
   // ---- transforms ----
   translate: (w, a, k) => {
+    // A transformed copy is a new shape: clean what awaits CadQuery's clean() first, or it never is.
+    w.ensureClean();
     const v = toVec3('translate', 'vec', bindArgs('translate', ['vec'], a, k).vec);
     return w.newObject(w.objects.map((o) => (isShape(o) ? translateShape(o, v) : o)));
   },
   rotate: (w, a, k) => {
+    w.ensureClean();
     const b = bindArgs('rotate', ['axisStartPoint', 'axisEndPoint', 'angleDegrees'], a, k);
     const s = toVec3('rotate', 'axisStartPoint', b.axisStartPoint);
     const e = toVec3('rotate', 'axisEndPoint', b.axisEndPoint);
@@ -1121,6 +1260,7 @@ const METHODS: Record<string, Method> = {
     return w.newObject(w.objects.map((o) => (isShape(o) ? rotateShape(o, s, e, deg) : o)));
   },
   rotateAboutCenter: (w, a, k) => {
+    w.ensureClean();
     const b = bindArgs('rotateAboutCenter', ['axisEndPoint', 'angleDegrees'], a, k);
     const e = toVec3('rotateAboutCenter', 'axisEndPoint', b.axisEndPoint);
     const deg = num('rotateAboutCenter', 'angleDegrees', b.angleDegrees);
@@ -1133,6 +1273,7 @@ const METHODS: Record<string, Method> = {
     );
   },
   mirror: (w, a, k) => {
+    w.ensureClean();
     const method = 'mirror';
     const b = bindArgs(method, ['mirrorPlane=', 'basePointVector=', 'union='], a, k);
     let normal: Vec3;
@@ -1328,15 +1469,10 @@ const METHODS: Record<string, Method> = {
 };
 
 const UNSUPPORTED = new Set([
-  'spline',
   'splineApprox',
   'ellipse',
   'ellipseArc',
-  'loft',
-  'sweep',
   'twistExtrude',
-  'offset2D',
-  'split',
   'text',
   'interpPlate',
   'parametricCurve',
@@ -1344,6 +1480,10 @@ const UNSUPPORTED = new Set([
   'cutEach',
   'wedge',
 ]);
+
+function outerWireOf(f: Face): Wire {
+  return occ('outerWire', (oc) => new Wire(oc.BRepTools.OuterWire(f.wrapped)));
+}
 
 function stackIndex(w: Workplane, i: number): number {
   const idx = i < 0 ? w.objects.length + i : i;
