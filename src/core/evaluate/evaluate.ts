@@ -4,6 +4,8 @@
  * in the shared kernel pool (generate/rank.ts does the running: identical programs run once).
  * Images are pipelined: while the kernel checks one image's samples the model samples the next.
  * Every finished image is handed to `onResult` (the CLI appends it to a resumable log).
+ * Each sample's IoU is measured under the main protocol and, in the same job, under the paper's
+ * `aligned` and `aligned-robust` (whichever of them is not the main one): reports show both.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,6 +23,8 @@ export interface EvaluateOptions {
   /** K samples per image. */
   samples: number;
   protocol: IouProtocol;
+  /** More protocols measured in the same job (default: `companionProtocols(protocol)`). */
+  alsoProtocols?: readonly IouProtocol[];
   /** Sampling temperature (default: the backend's for K > 1). */
   temperature?: number;
   /** The same seed for every image, so one image's samples can be reproduced with `gift generate --seed`. */
@@ -31,9 +35,16 @@ export interface EvaluateOptions {
   onResult?: (result: ImageResult, item: EvalItem) => void;
 }
 
+/** The paper's `aligned` and `aligned-robust`, less the main protocol: what a report shows beside it. */
+export function companionProtocols(protocol: IouProtocol): IouProtocol[] {
+  return (['aligned', 'aligned-robust'] as const).filter((p) => p !== protocol);
+}
+
 export async function evaluateImage(item: EvalItem, options: EvaluateOptions): Promise<ImageResult> {
   const started = performance.now();
+  const also = options.alsoProtocols ?? companionProtocols(options.protocol);
   const result: ImageResult = { id: item.id, ious: [], ran: [], scores: [], sampleMs: 0, checkMs: 0 };
+  if (also.length) result.iousByProtocol = Object.fromEntries(also.map((p) => [p, [] as number[]]));
   let image: Uint8Array;
   let programs: Awaited<ReturnType<typeof samplePrograms>>;
   try {
@@ -56,6 +67,7 @@ export async function evaluateImage(item: EvalItem, options: EvaluateOptions): P
     pool: options.pool,
     reference: referenceSource(item.reference),
     protocol: options.protocol,
+    alsoProtocols: also,
     image,
     imageName: path.basename(item.image),
     signal: options.signal,
@@ -65,6 +77,7 @@ export async function evaluateImage(item: EvalItem, options: EvaluateOptions): P
   for (const c of inOrder) {
     result.ran.push(c.ok);
     result.ious.push(c.ok && c.iou !== undefined ? c.iou : 0);
+    for (const p of also) result.iousByProtocol![p].push(c.ok ? (c.iouByProtocol?.[p] ?? 0) : 0);
     result.scores.push(c.ok && c.score !== undefined ? c.score : null);
   }
   result.checkMs = performance.now() - checkStarted;

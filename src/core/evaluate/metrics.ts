@@ -9,12 +9,19 @@
  *  - expected@k: the unbiased estimate of E[best IoU among k samples] from all K samples of an image
  *    (Chen et al.'s pass@k estimator, for a continuous score): the same quantity as pass@k, with
  *    much less sampling noise (expected@1 is the mean IoU of every sample, not of the first only).
+ * Each is computed for the main protocol's IoUs and, by `metricsUnder`, for another protocol's
+ * (the ranker's pick does not depend on the protocol: it is the same sample, scored otherwise).
  */
 
 export interface ImageResult {
   id: string;
   /** IoU of each sample against the ground truth, in sampling order; 0 for a sample that failed. */
   ious: number[];
+  /**
+   * The same samples' IoUs under other protocols (the paper's `aligned` and `aligned-robust`
+   * beside the main one), from the same job; 0 where a sample failed or its check did not pass.
+   */
+  iousByProtocol?: Record<string, number[]>;
   /** Whether each sample ran (built a solid). */
   ran: boolean[];
   /** The GT-free ranking key of each sample (image score), null where it could not be computed. */
@@ -117,4 +124,21 @@ export function evalMetrics(results: readonly ImageResult[], k: number): EvalMet
     gap: (pass[k] - p1) / p1,
     ranked_gain: (ranked[k] - p1) / p1,
   };
+}
+
+/** The metrics under another protocol than the main one (VSR does not depend on it). */
+export type ProtocolMetrics = Omit<EvalMetrics, 'vsr'>;
+
+/**
+ * evalMetrics over the IoUs measured under `protocol` (ImageResult.iousByProtocol), for the images
+ * that have them (`n` says how many); undefined when none has.
+ */
+export function metricsUnder(results: readonly ImageResult[], k: number, protocol: string): ProtocolMetrics | undefined {
+  const under = results.flatMap((r) => {
+    const ious = r.iousByProtocol?.[protocol];
+    return ious && ious.length === r.ious.length ? [{ ...r, ious }] : [];
+  });
+  if (under.length === 0) return undefined;
+  const { vsr: _vsr, ...metrics } = evalMetrics(under, k);
+  return metrics;
 }

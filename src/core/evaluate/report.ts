@@ -3,11 +3,15 @@
  * report.md in the paper's table layout (mean IoU at budgets 1…10, ranked and oracle; pass@1 /
  * pass@5 / pass@10 and the gap), and two SVG plots (pass@k curves, IoU histogram). Several
  * reports compare side by side (`gift eval compare`), with the paper's own rows for reference.
+ * Each table has a row per report for its main protocol (`--protocol`) and one per other protocol
+ * it measured (`by_protocol`: the paper's `aligned` and `aligned-robust`, whichever is not the
+ * main one), marked "· protocol"; Δ compares rows of the same protocol. Reports written before
+ * `by_protocol` existed have the main rows only.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors';
-import { budgets, evalMetrics, expectedBest, type EvalMetrics, type ImageResult } from './metrics';
+import { budgets, evalMetrics, expectedBest, metricsUnder, type EvalMetrics, type ImageResult, type ProtocolMetrics } from './metrics';
 
 export interface EvalSetting {
   /** A name for tables: the model's (onnx:compact, openai:…) unless given. */
@@ -27,19 +31,72 @@ export interface EvalReport extends EvalMetrics {
   seconds: number;
   samples_per_second: number;
   created: string;
-  per_image: { id: string; ious: number[]; ran: boolean[]; scores: (number | null)[]; error?: string }[];
+  /** The same metrics under the other protocols measured beside `setting.protocol` (absent in older reports). */
+  by_protocol?: Record<string, ProtocolMetrics>;
+  per_image: {
+    id: string;
+    /** Under `setting.protocol`. */
+    ious: number[];
+    /** The same samples under each protocol of `by_protocol`. */
+    ious_by_protocol?: Record<string, number[]>;
+    ran: boolean[];
+    scores: (number | null)[];
+    error?: string;
+  }[];
 }
 
 export function buildReport(setting: EvalSetting, results: readonly ImageResult[], seconds: number): EvalReport {
   const samples = results.reduce((n, r) => n + r.ious.length, 0);
+  const protocols = [...new Set(results.flatMap((r) => Object.keys(r.iousByProtocol ?? {})))].filter((p) => p !== setting.protocol);
+  const byProtocol: Record<string, ProtocolMetrics> = {};
+  for (const p of protocols) {
+    const m = metricsUnder(results, setting.samples, p);
+    if (m) byProtocol[p] = m;
+  }
   return {
     setting,
     ...evalMetrics(results, setting.samples),
     seconds,
     samples_per_second: seconds > 0 ? samples / seconds : Number.NaN,
     created: new Date().toISOString(),
-    per_image: results.map((r) => ({ id: r.id, ious: r.ious, ran: r.ran, scores: r.scores, ...(r.error ? { error: r.error } : {}) })),
+    ...(Object.keys(byProtocol).length ? { by_protocol: byProtocol } : {}),
+    per_image: results.map((r) => ({
+      id: r.id,
+      ious: r.ious,
+      ...(r.iousByProtocol && Object.keys(r.iousByProtocol).length ? { ious_by_protocol: r.iousByProtocol } : {}),
+      ran: r.ran,
+      scores: r.scores,
+      ...(r.error ? { error: r.error } : {}),
+    })),
   };
+}
+
+/** One table row's numbers: a report under its main protocol or under one of `by_protocol`. */
+interface Row {
+  report: EvalReport;
+  protocol: string;
+  /** The model's name, marked "· protocol" for the other protocols. */
+  label: string;
+  metrics: ProtocolMetrics;
+  /** That protocol's IoUs of an image (undefined when the image has none). */
+  ious: (image: EvalReport['per_image'][number]) => number[] | undefined;
+}
+
+/** The report's rows: its main protocol first, then each of `by_protocol`. */
+function rowsOf(report: EvalReport): Row[] {
+  const main = report.setting.protocol;
+  return [
+    { report, protocol: main, label: report.setting.label, metrics: report, ious: (im) => im.ious },
+    ...Object.entries(report.by_protocol ?? {})
+      .filter(([p]) => p !== main)
+      .map(([protocol, metrics]) => ({
+        report,
+        protocol,
+        label: `${report.setting.label} · ${protocol}`,
+        metrics,
+        ious: (im: EvalReport['per_image'][number]) => im.ious_by_protocol?.[protocol],
+      })),
+  ];
 }
 
 export function readReport(file: string): EvalReport {
@@ -71,16 +128,26 @@ function ks(reports: readonly EvalReport[]): number[] {
   return budgets(Math.max(...reports.map((r) => r.setting.samples)));
 }
 
-/** Markdown tables comparing reports: mean IoU by budget (ranked, oracle) and pass@1/5/10 + gap, each Δ vs the first. */
+/**
+ * Markdown tables comparing reports: mean IoU by budget (ranked, oracle) and pass@1/5/10 + gap, each
+ * Δ vs the first report's row of the same protocol; a row per report and protocol (`rowsOf`).
+ */
 export function compareMarkdown(reports: readonly EvalReport[]): string {
   const k = ks(reports).filter((b) => b !== 5);
   const base = reports[0];
+  const rows = reports.flatMap(rowsOf);
+  /** The first report's row of the same protocol: what a row's Δ is against (none for the first report's own). */
+  const baseOf = (row: Row) => (row.report === base ? undefined : rows.find((r) => r.report === base && r.protocol === row.protocol));
   const delta = (x: number | undefined, y: number | undefined) =>
     x === undefined || y === undefined || !Number.isFinite(x) || !Number.isFinite(y) ? '' : ` (${x >= y ? '+' : ''}${((x / y - 1) * 100).toFixed(1)}%)`;
   const lines: string[] = [];
   const s = base.setting;
+  const others = [...new Set(rows.filter((r) => r.protocol !== s.protocol).map((r) => r.protocol))];
+  const protocols = others.length
+    ? `IoU protocol: ${s.protocol} (rows marked · ${others.join(' / ')}: the same samples under that protocol)`
+    : `IoU protocol: ${s.protocol}`;
   lines.push(
-    `Input: ${s.input} (${base.n} images), reference: ${s.reference}, IoU protocol: ${s.protocol}, K = ${s.samples}, temperature ${s.temperature}, seed ${s.seed ?? '—'}.`,
+    `Input: ${s.input} (${base.n} images), reference: ${s.reference}, ${protocols}, K = ${s.samples}, temperature ${s.temperature}, seed ${s.seed ?? '—'}.`,
   );
   lines.push('');
   lines.push(
@@ -89,44 +156,51 @@ export function compareMarkdown(reports: readonly EvalReport[]): string {
   lines.push('');
   lines.push(`| model | pick | ${k.map((b) => `k=${b}`).join(' | ')} |`);
   lines.push(`|---|---|${k.map(() => '---').join('|')}|`);
-  for (const r of reports) {
-    const ranked = k.map((b) => `${f3(r.ranked_at_k[b])}${r === base ? '' : delta(r.ranked_at_k[b], base.ranked_at_k[b])}`);
-    const oracle = k.map((b) => `${f3(r.pass_at_k[b])}${r === base ? '' : delta(r.pass_at_k[b], base.pass_at_k[b])}`);
-    lines.push(`| ${r.setting.label} | ranked | ${ranked.join(' | ')} |`);
-    lines.push(`| ${r.setting.label} | oracle | ${oracle.join(' | ')} |`);
+  for (const row of rows) {
+    const b = baseOf(row)?.metrics;
+    const m = row.metrics;
+    const ranked = k.map((x) => `${f3(m.ranked_at_k[x])}${b ? delta(m.ranked_at_k[x], b.ranked_at_k[x]) : ''}`);
+    const oracle = k.map((x) => `${f3(m.pass_at_k[x])}${b ? delta(m.pass_at_k[x], b.pass_at_k[x]) : ''}`);
+    lines.push(`| ${row.label} | ranked | ${ranked.join(' | ')} |`);
+    lines.push(`| ${row.label} | oracle | ${oracle.join(' | ')} |`);
   }
   lines.push('');
   lines.push('**Table 2: pass@k and the amortisation gap** (gap = (pass@K − pass@1) / pass@1).');
   lines.push('');
   lines.push('| model | VSR | pass@1 | pass@5 | pass@10 | gap | ranked@K | samples/s |');
   lines.push('|---|---|---|---|---|---|---|---|');
-  for (const r of reports) {
+  for (const row of rows) {
+    const r = row.report;
+    const m = row.metrics;
     const K = r.setting.samples;
+    const main = row.protocol === r.setting.protocol;
     lines.push(
-      `| ${r.setting.label} | ${pct(r.vsr)} | ${f3(r.pass_at_k[1])} | ${f3(r.pass_at_k[5])} | ${f3(r.pass_at_k[10])} | ${pct(r.gap)} | ${f3(r.ranked_at_k[K])} | ${f3(r.samples_per_second)} |`,
+      `| ${row.label} | ${pct(r.vsr)} | ${f3(m.pass_at_k[1])} | ${f3(m.pass_at_k[5])} | ${f3(m.pass_at_k[10])} | ${pct(m.gap)} | ${f3(m.ranked_at_k[K])} | ${main ? f3(r.samples_per_second) : ''} |`,
     );
   }
   for (const p of [PAPER_ROWS.sft, PAPER_ROWS.gift]) lines.push(`| ${p.label} | | ${f3(p.pass1)} | | ${f3(p.passK)} | ${pct(p.gap)} | | |`);
   lines.push('');
-  lines.push(`The paper's rows: ${PAPER_ROWS.note}; its pass@10 is best-of-10.`);
+  lines.push(`The paper's rows: ${PAPER_ROWS.note}; its pass@10 is best-of-10, under aligned.`);
   if (reports.some((r) => r.expected_at_k)) {
     const kk = k.filter((b) => reports.every((r) => r.setting.samples >= b));
     lines.push('');
     lines.push(
-      "**Table 3: expected@k**, the unbiased estimate of the best IoU among k samples from all K samples of each image (expected@1 = mean IoU of every sample): the same quantity as pass@k with less sampling noise. Δ vs the first row: paired over the same images, ± one standard error.",
+      "**Table 3: expected@k**, the unbiased estimate of the best IoU among k samples from all K samples of each image (expected@1 = mean IoU of every sample): the same quantity as pass@k with less sampling noise. Δ vs the first report's row of the same protocol: paired over the same images, ± one standard error.",
     );
     lines.push('');
     lines.push(`| model | ${kk.map((b) => `k=${b}`).join(' | ')} | gap |`);
     lines.push(`|---|${kk.map(() => '---').join('|')}|---|`);
-    for (const r of reports) {
-      const e = r.expected_at_k ?? {};
+    for (const row of rows) {
+      const e = row.metrics.expected_at_k ?? {};
+      const against = baseOf(row);
       const cells = kk.map((b) => {
-        const d = r === base ? undefined : pairedDelta(base, r, b);
-        const rel = d && Number.isFinite(base.expected_at_k?.[b]) ? ` (${d.delta >= 0 ? '+' : ''}${((d.delta / base.expected_at_k[b]) * 100).toFixed(1)}%)` : '';
+        const d = against ? pairedRowDelta(against, row, b) : undefined;
+        const be = against?.metrics.expected_at_k?.[b];
+        const rel = d && be !== undefined && Number.isFinite(be) ? ` (${d.delta >= 0 ? '+' : ''}${((d.delta / be) * 100).toFixed(1)}%)` : '';
         return `${f3(e[b])}${d ? ` ${d.delta >= 0 ? '+' : '−'}${Math.abs(d.delta).toFixed(3)} ± ${d.se.toFixed(3)}${rel}` : ''}`;
       });
       const K = Math.max(...kk);
-      lines.push(`| ${r.setting.label} | ${cells.join(' | ')} | ${pct((e[K] - e[1]) / e[1])} |`);
+      lines.push(`| ${row.label} | ${cells.join(' | ')} | ${pct((e[K] - e[1]) / e[1])} |`);
     }
   }
   return `${lines.join('\n')}\n`;
@@ -135,14 +209,20 @@ export function compareMarkdown(reports: readonly EvalReport[]): string {
 /**
  * Paired difference of expected@k (B − A) over the images both reports hold, with its standard
  * error across images (sd of the per-image differences / √n): the comparison's noise, since the
- * two models see the same images.
+ * two models see the same images. Under each report's main protocol.
  */
 export function pairedDelta(a: EvalReport, b: EvalReport, k: number): { n: number; delta: number; se: number } | undefined {
-  const other = new Map(b.per_image.map((im) => [im.id, im]));
+  return pairedRowDelta(rowsOf(a)[0], rowsOf(b)[0], k);
+}
+
+function pairedRowDelta(a: Row, b: Row, k: number): { n: number; delta: number; se: number } | undefined {
+  const other = new Map(b.report.per_image.map((im) => [im.id, im]));
   const d: number[] = [];
-  for (const im of a.per_image) {
+  for (const im of a.report.per_image) {
     const o = other.get(im.id);
-    if (o && im.ious.length >= k && o.ious.length >= k) d.push(expectedBest(o.ious, k) - expectedBest(im.ious, k));
+    const x = a.ious(im);
+    const y = o && b.ious(o);
+    if (x && y && x.length >= k && y.length >= k) d.push(expectedBest(y, k) - expectedBest(x, k));
   }
   if (d.length < 2) return undefined;
   const mean = d.reduce((x, y) => x + y, 0) / d.length;

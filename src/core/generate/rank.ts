@@ -25,8 +25,10 @@ export interface RankedCandidate {
   code: string;
   /** The program ran and gave a solid. */
   ok: boolean;
-  /** IoU against the reference (when one was given). */
+  /** IoU against the reference (when one was given), under `protocol`: the ranking key. */
   iou?: number;
+  /** The IoU under each of `alsoProtocols` whose check passed (measured in the same job; never a ranking key). */
+  iouByProtocol?: Partial<Record<IouProtocol, number>>;
   /** Render-vs-image score in [0, 1] (whenever an image was given). */
   score?: number;
   /** Silhouette IoU and edge F-score behind `score`. */
@@ -50,6 +52,8 @@ export interface RankOptions {
   reference?: ShapeSource;
   /** Default DEFAULT_BUCKET_PROTOCOL (aligned-robust). */
   protocol?: IouProtocol;
+  /** More protocols to measure in the same shape.iou job (shapes built once), reported in `iouByProtocol`. */
+  alsoProtocols?: readonly IouProtocol[];
   /** Rank by render-vs-image score against these image bytes when there is no reference. */
   image?: Uint8Array;
   imageName?: string;
@@ -96,10 +100,16 @@ async function evaluate(code: string, options: RankOptions, by: RankBy): Promise
     if (scoreError && by === 'score') base.rankError = scoreError;
   }
   if (by === 'iou') {
-    const payload: IouPayload = { candidate: input, reference: options.reference!, protocol: options.protocol ?? DEFAULT_BUCKET_PROTOCOL, maxSteps };
+    const protocol = options.protocol ?? DEFAULT_BUCKET_PROTOCOL;
+    const also = (options.alsoProtocols ?? []).filter((p) => p !== protocol);
+    const payload: IouPayload = { candidate: input, reference: options.reference!, protocol: [protocol, ...also], maxSteps };
     const result = await pool.run('shape.iou', payload, { timeoutMs, signal });
     base.ms += result.workMs ?? result.ms;
     const measured = result.ok ? result.value.results[0] : undefined;
+    if (result.ok && also.length) {
+      base.iouByProtocol = {};
+      for (const r of result.value.results.slice(1)) if (r.status === 'ok') base.iouByProtocol[r.protocol] = r.iou;
+    }
     if (measured?.status === 'ok') base.iou = measured.iou;
     else if (measured) base.rankError = { kind: 'geometry', message: `the IoU is inconsistent: ${measured.check?.reason ?? 'its check failed'}` };
     else if (!result.ok) base.rankError = result.error;
