@@ -250,13 +250,18 @@ function loopInside(a: Loop, b: Loop): boolean {
  * container; the rest are outer boundaries (islands inside holes become faces of their own).
  * Faces are built on the frame's plane so their normals follow the workplane's z direction.
  */
-export function facesFromWires(method: string, wires: Wire[], frame: Frame): Face[] {
+export function facesFromWires(method: string, wires: Wire[], workplane: Frame): Face[] {
+  // Wires drawn at stack points off the plane (faces(">Z").rect(…) without workplane()) lie in a
+  // parallel plane: CadQuery makes the faces where the wires are.
+  const first = wires.length ? wireOutline(wires[0])[0] : undefined;
+  const offset = first ? workplane.toLocal(first).z : 0;
+  const frame = Math.abs(offset) > LENGTH_EPS ? workplane.withOrigin(workplane.origin.add(workplane.zDir.scale(offset))) : workplane;
   const loops: Loop[] = wires.map((wire) => {
     if (!isClosedWire(wire)) throw geometryError(method, 'the sketch has an open wire; close() it before making a solid');
     const pts = wireOutline(wire).map((p) => {
       const l = frame.toLocal(p);
       if (Math.abs(l.z) > 1e-4 * Math.max(1, Math.abs(l.x), Math.abs(l.y))) {
-        throw geometryError(method, 'a wire does not lie in the workplane');
+        throw geometryError(method, 'the wires do not lie in one plane parallel to the workplane');
       }
       return [l.x, l.y] as [number, number];
     });

@@ -176,7 +176,7 @@ export function polylineWire(method: string, points: Vec3[], closed: boolean): W
   if (pts.length < 2) throw geometryError(method, 'needs at least two distinct points');
   const edges: Edge[] = [];
   for (let i = 0; i + 1 < pts.length; i++) edges.push(lineEdge(method, pts[i], pts[i + 1]));
-  if (closed && pts.length > 2) edges.push(lineEdge(method, pts[pts.length - 1], pts[0]));
+  if (closed) edges.push(lineEdge(method, pts[pts.length - 1], pts[0]));
   return wireFromEdges(method, edges);
 }
 

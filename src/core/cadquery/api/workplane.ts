@@ -63,7 +63,19 @@ import {
   type TopoKind,
 } from './geom';
 import { composeFrames, IDENTITY, inverseFrame, LocationObj } from './location';
-import { booleanShapes, childrenOf, loftWires, makeCompound, offsetWires, pipeShell, splineEdge, sweepFace, wireOfEdges, type Transition } from './shape-ops';
+import {
+  booleanShapes,
+  childrenOf,
+  loftWires,
+  makeCompound,
+  offsetWires,
+  pipeShell,
+  polylineWire,
+  splineEdge,
+  sweepFace,
+  wireOfEdges,
+  type Transition,
+} from './shape-ops';
 import { pyLess, truthy } from '../pybuiltins';
 import { Frame, namedFrame, PlaneObj, rotateAbout } from './plane';
 import { parseSelector, type Selector } from './selectors';
@@ -737,7 +749,8 @@ const METHODS: Record<string, Method> = {
     const b = bindArgs(method, ['xLen', 'yLen', 'centered=', 'forConstruction='], a, k);
     const xl = num(method, 'xLen', b.xLen);
     const yl = num(method, 'yLen', b.yLen);
-    if (Math.abs(xl) < LENGTH_EPS || Math.abs(yl) < LENGTH_EPS) throw geometryError(method, 'width and height must not be zero');
+    // A zero width (or height) makes CadQuery's polygon a segment there and back: its two vertices are still useful for construction.
+    if (Math.abs(xl) < LENGTH_EPS && Math.abs(yl) < LENGTH_EPS) throw geometryError(method, 'width and height must not both be zero');
     const [cx, cy] = centeredFlags(method, b.centered, 2);
     const ox = cx ? 0 : xl / 2;
     const oy = cy ? 0 : yl / 2;
@@ -747,7 +760,20 @@ const METHODS: Record<string, Method> = {
       [xl / 2 + ox, yl / 2 + oy],
       [-xl / 2 + ox, yl / 2 + oy],
     ];
-    return eachWire(w, method, (f) => polygonAt(method, f, pts), expectBool(method, 'forConstruction', b.forConstruction, false));
+    const degenerate = Math.abs(xl) < LENGTH_EPS || Math.abs(yl) < LENGTH_EPS;
+    return eachWire(
+      w,
+      method,
+      (f) =>
+        degenerate
+          ? polylineWire(
+              method,
+              pts.map(([x, y]) => f.toWorld(x, y)),
+              true,
+            )
+          : polygonAt(method, f, pts),
+      expectBool(method, 'forConstruction', b.forConstruction, false),
+    );
   },
   circle: (w, a, k) => {
     const b = bindArgs('circle', ['radius', 'forConstruction='], a, k);
