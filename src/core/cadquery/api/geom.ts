@@ -503,7 +503,7 @@ export function fuseAll(method: string, shapes: AnyShape[]): Shape3D {
 export function cleanShape<T extends AnyShape>(shape: T): T {
   try {
     return occ('clean', (oc, keep) => {
-      const u = keep(new oc.ShapeUpgrade_UnifySameDomain(shape.wrapped, true, true, false));
+      const u = keep(new oc.ShapeUpgrade_UnifySameDomain(shape.wrapped, true, true, true));
       u.AllowInternalEdges(false);
       u.Build();
       return cast(u.Shape()) as T;

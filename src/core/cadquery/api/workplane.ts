@@ -945,24 +945,31 @@ const METHODS: Record<string, Method> = {
   extrude: (w, a, k) => {
     const method = 'extrude';
     const b = bindArgs(method, ['until', 'combine=', 'clean=', 'both=', 'taper='], a, k);
-    if (typeof b.until !== 'number') {
-      throw new CadError('unsupported', `${method}(): only numeric distances are supported (got ${typeName(b.until!)})`);
-    }
     if (b.taper !== undefined && b.taper !== null && b.taper !== 0) throw new CadError('unsupported', `${method}(): taper is not supported yet`);
     const clean = expectBool(method, 'clean', b.clean, true);
-    const r = w.extrudeFaces(method, b.until, expectBool(method, 'both', b.both, false));
+    const both = expectBool(method, 'both', b.both, false);
+    const until = untilArg(method, b.until);
+    if (typeof until !== 'number') {
+      const mode = b.combine ?? true;
+      if (mode === 'cut' || mode === 's') return cutUntil(w, method, until, both, clean);
+      if (mode === false || mode === null) throw new CadError('runtime', `${method}(): combine can't be False when extruding until a face`);
+      if (mode !== true && mode !== 'a') throw new CadError('runtime', `${method}(): combine must be True, False, 'a', 's' or 'cut'`);
+      // cq.py fuses the feature (which holds the context solid already) with the context solid again.
+      return w.combineWithBase(method, extrudeUntil(w, method, until, both, true), mode, clean);
+    }
+    const r = w.extrudeFaces(method, until, both);
     return w.combineWithBase(method, r, b.combine, clean);
   },
   cutBlind: (w, a, k) => {
     const method = 'cutBlind';
     const b = bindArgs(method, ['until', 'clean=', 'both=', 'taper='], a, k);
-    if (typeof b.until !== 'number') {
-      throw new CadError('unsupported', `${method}(): cutting up to a face ('next', 'last' or a Face) is not supported yet (got ${typeName(b.until!)})`);
-    }
-    const d = num(method, 'until', b.until);
-    const r = w.extrudeFaces(method, d, expectBool(method, 'both', b.both, false));
+    const until = untilArg(method, b.until);
+    const clean = expectBool(method, 'clean', b.clean, true);
+    const both = expectBool(method, 'both', b.both, false);
+    if (typeof until !== 'number') return cutUntil(w, method, until, both, clean);
+    const r = w.extrudeFaces(method, until, both);
     const base = w.requireSolid(method);
-    return w.newObject([markClean(booleanOp(method, 'cut', base, [r]), expectBool(method, 'clean', b.clean, true))]);
+    return w.newObject([markClean(booleanOp(method, 'cut', base, [r]), clean)]);
   },
   cutThruAll: (w, a, k) => {
     const method = 'cutThruAll';
@@ -1509,6 +1516,107 @@ const UNSUPPORTED = new Set([
 
 function outerWireOf(f: Face): Wire {
   return occ('outerWire', (oc) => new Wire(oc.BRepTools.OuterWire(f.wrapped)));
+}
+
+/** extrude/cutBlind's `until`: a distance, 'next', 'last' or a Face. */
+function untilArg(method: string, v: Value | undefined): number | 'next' | 'last' | Face {
+  if (typeof v === 'number') return num(method, 'until', v);
+  if (v === 'next' || v === 'last') return v;
+  if (v instanceof ShapeObj && v.shape instanceof Face) return v.shape;
+  if (v instanceof Workplane && v.objects[0] instanceof Face) return v.objects[0];
+  throw new CadError('runtime', `${method}(): until must be a distance, 'next', 'last' or a Face, not ${describe(v ?? null)}`);
+}
+
+function cutUntil(w: Workplane, method: string, until: 'next' | 'last' | Face, both: boolean, clean: boolean): Workplane {
+  return w.newObject([markClean(extrudeUntil(w, method, until, both, false), clean)]);
+}
+
+/**
+ * cq.py's _extrude up to a face: each profile face a BRepFeat_MakeDPrism on the context solid,
+ * until the given face, or the next / last face the line from the face's centre along the plane
+ * normal crosses ("next" from a profile inside the solid: the one after).
+ */
+function extrudeUntil(w: Workplane, method: string, until: 'next' | 'last' | Face, both: boolean, additive: boolean): Shape3D {
+  let res: Shape3D = w.requireSolid(method);
+  const faces = w.getFaces(method);
+  const axis = w.plane.zDir;
+  const facesAlong = (f: Face, dir: Vec3): Face[] => {
+    let list = facesCrossedByLine(method, w.findSolid()!, centerOf(f), dir, additive ? 'along' : 'opposite');
+    if (list.length === 0 && both) throw geometryError(method, "couldn't find a face to extrude/cut to in one of the two directions");
+    if (list.length === 0) list = facesCrossedByLine(method, w.findSolid()!, centerOf(f), dir.scale(-1), additive ? 'along' : 'opposite');
+    if (list.length === 0) throw geometryError(method, "couldn't find a face to extrude/cut to: check the workplane's orientation");
+    return list;
+  };
+  let index = until === 'next' ? 0 : -1;
+  for (const f of faces) {
+    let limit: Face;
+    if (until instanceof Face) limit = until;
+    else {
+      const list = facesAlong(f, axis);
+      const outer = occ(method, (oc) => new Wire(oc.BRepTools.OuterWire(f.wrapped)));
+      if (additive && index === 0 && pointInside(method, w.findSolid()!, centerOf(outer))) index = 1;
+      limit = list.at(index) ?? throwNoFace(method);
+    }
+    res = dprism(method, res, f, limit, additive);
+    if (both) {
+      const list2 = until instanceof Face ? [until] : facesAlong(f, axis.scale(-1));
+      res = dprism(method, res, f, until instanceof Face ? until : (list2.at(index) ?? throwNoFace(method)), additive);
+    }
+  }
+  return res;
+}
+
+function throwNoFace(method: string): never {
+  throw geometryError(method, "couldn't find a face to extrude/cut to");
+}
+
+function dprism(method: string, base: Shape3D, face: Face, until: Face, additive: boolean): Shape3D {
+  return occ(method, (oc, keep) => {
+    const feat = keep(new oc.BRepFeat_MakeDPrism(base.wrapped, face.wrapped, keep(new oc.TopoDS_Face()), 0, additive ? 1 : 0, false));
+    feat.Perform(until.wrapped);
+    if (!feat.IsDone()) throw geometryError(method, 'could not extrude up to the face');
+    return as3D(method, castShape(feat.Shape()));
+  });
+}
+
+/**
+ * Solid.facesIntersectedByLine(point, axis, direction): the faces the line crosses on the given
+ * side of the point (more than 0.01 away, as its squared-distance tolerance makes it), nearest
+ * first. This build has no BRepIntCurveSurface_Inter: each face is sectioned with a long segment.
+ */
+function facesCrossedByLine(method: string, solid: Shape3D, point: Vec3, axis: Vec3, side: 'along' | 'opposite'): Face[] {
+  const hits = lineHits(method, solid, point, axis)
+    .filter(([, t]) => t * t > 1e-4 && (side === 'along' ? t > 0 : t < 0))
+    .sort((a, b) => a[1] * a[1] - b[1] * b[1]);
+  return hits.map(([f]) => f);
+}
+
+/** Where the line through `point` along `axis` crosses each face: (face, signed distance along the unit axis). */
+function lineHits(method: string, solid: Shape3D, point: Vec3, axis: Vec3): [Face, number][] {
+  const dir = axis.normalized();
+  const reach = boundsDiagonal(solid) + boundsCenter(solid).distance(point) + 1;
+  const line = lineEdge(method, point.sub(dir.scale(reach)), point.add(dir.scale(reach)));
+  const hits: [Face, number][] = [];
+  for (const f of subShapes(solid, 'face') as Face[]) {
+    const points = occ(method, (oc, keep) => {
+      const section = keep(new oc.BRepAlgoAPI_Section(f.wrapped, line.wrapped, false));
+      section.Build();
+      if (!section.IsDone()) return [];
+      return subShapes(castShape(section.Shape()), 'vertex').map((v) => centerOf(v));
+    });
+    for (const p of points) hits.push([f, p.sub(point).dot(dir)]);
+  }
+  return hits;
+}
+
+/**
+ * Whether a point is inside the solid or on its boundary (BRepClass3d_SolidClassifier, which this
+ * build lacks): on a face, or an odd number of crossings of a ray in a direction unlikely to graze an edge.
+ */
+function pointInside(method: string, solid: Shape3D, p: Vec3): boolean {
+  const hits = lineHits(method, solid, p, new Vec3(0.5773, 0.5774, 0.5775));
+  if (hits.some(([, t]) => Math.abs(t) < 1e-6)) return true;
+  return hits.filter(([, t]) => t > 0).length % 2 === 1;
 }
 
 function stackIndex(w: Workplane, i: number): number {
