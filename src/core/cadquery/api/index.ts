@@ -11,6 +11,7 @@ import { ShapeObj } from './shapes';
 import { SketchObj } from './sketch';
 import { locationConstructor } from './location';
 import { createFuncModule } from './func';
+import { createSelectorsModule } from './selector-classes';
 import { toVec3, Vec3, vectorConstructor, VectorObj } from './vec';
 import { LocationObj, Workplane, createWorkplaneClass } from './workplane';
 import { namedFrame } from './plane';
@@ -88,7 +89,22 @@ export function createCadQueryModule(): HostObject {
   const exportNoOp = builtin('exporters.export', () => null);
   const exporters = hostModule('module', { export: exportNoOp, exportShape: exportNoOp });
   const func = createFuncModule({ Plane: plane as Value, Solid: hostModule('type', solidStatics) });
+  const selectors = createSelectorsModule();
+  const topSelectors: Record<string, Value> = {};
+  for (const n of [
+    'NearestToPointSelector',
+    'ParallelDirSelector',
+    'DirectionSelector',
+    'PerpendicularDirSelector',
+    'TypeSelector',
+    'DirectionMinMaxSelector',
+    'StringSyntaxSelector',
+  ]) {
+    topSelectors[n] = selectors.getAttr(n)!;
+  }
   const module = hostModule('module', {
+    ...topSelectors,
+    selectors,
     exporters,
     func,
     occ_impl: hostModule('module', { shapes: func }),
@@ -115,13 +131,10 @@ const CQ_UNSUPPORTED = new Set([
   'Vertex',
   'Assembly',
   'Color',
-  'selectors',
   'importers',
   'Matrix',
   'BoundBox',
   'Selector',
-  'StringSyntaxSelector',
-  'NearestToPointSelector',
   'Workplane2D',
 ]);
 

@@ -205,9 +205,9 @@ export function parseSelector(src: string): Selector {
           return centerNth(d, index ?? -1, max, false);
         }
         case '|':
-          return dirSelector(direction(), (v, d) => d.cross(v).length < TOLERANCE);
+          return parallelTo(direction());
         case '#':
-          return dirSelector(direction(), (v, d) => Math.abs(d.angle(v) - Math.PI / 2) < TOLERANCE);
+          return perpendicularTo(direction());
         case '+':
           return directionOnly(direction());
         case '-':
@@ -276,7 +276,7 @@ function dirSelector(d: Vec3, test: (v: Vec3, d: Vec3) => boolean): Selector {
 }
 
 function directionOnly(d: Vec3): Selector {
-  return dirSelector(d, (v, dd) => dd.angle(v) < TOLERANCE);
+  return sameDirection(d);
 }
 
 function typeSelector(type: string): Selector {
@@ -289,22 +289,22 @@ function centerKey(o: AnyShape, d: Vec3): number {
 }
 
 /**
- * CadQuery's _NthSelector: sort by the centre's projection on `d`, cluster keys within the
- * tolerance, pick cluster `n` (ascending for '>', descending for '<'; negative n from the end).
- * `parallelOnly` is DirectionNthSelector's pre-filter (planar faces / linear edges parallel to d).
+ * CadQuery's _NthSelector: sort by `key` (objects without one are dropped), cluster keys within
+ * the tolerance, pick cluster `n` (ascending when `max`, else descending; negative n from the end).
  */
-function centerNth(d: Vec3, n: number, max: boolean, parallelOnly: boolean): Selector {
+export function nthSelector(key: (o: AnyShape) => number | undefined, n: number, max: boolean, tolerance = TOLERANCE): Selector {
   return (objs) => {
-    let list = objs;
-    if (parallelOnly) list = dirSelector(d, (v, dd) => dd.cross(v).length < TOLERANCE)(list);
-    if (list.length === 0) {
-      if (parallelOnly || objs.length === 0) throw new CadError('geometry', 'selector: cannot take the Nth element of an empty list');
+    if (objs.length === 0) throw new CadError('geometry', 'selector: cannot take the Nth element of an empty list');
+    const keyed: { o: AnyShape; k: number }[] = [];
+    for (const o of objs) {
+      const k = key(o);
+      if (k !== undefined) keyed.push({ o, k });
     }
-    const keyed = list.map((o) => ({ o, k: centerKey(o, d) })).sort((a, b) => a.k - b.k);
+    keyed.sort((a, b) => a.k - b.k);
     const clusters: AnyShape[][] = [];
     let start = Number.NaN;
     for (const { o, k } of keyed) {
-      if (clusters.length && Math.abs(k - start) <= TOLERANCE) clusters[clusters.length - 1].push(o);
+      if (clusters.length && Math.abs(k - start) <= tolerance) clusters[clusters.length - 1].push(o);
       else {
         clusters.push([o]);
         start = k;
@@ -318,3 +318,32 @@ function centerNth(d: Vec3, n: number, max: boolean, parallelOnly: boolean): Sel
     return clusters[idx];
   };
 }
+
+/**
+ * Sort by the centre's projection on `d` (CadQuery's CenterNthSelector).
+ * `parallelOnly` is DirectionNthSelector's pre-filter (planar faces / linear edges parallel to d).
+ */
+export function centerNth(d: Vec3, n: number, max: boolean, parallelOnly: boolean, tolerance = TOLERANCE): Selector {
+  const nth = nthSelector((o) => centerKey(o, d), n, max, tolerance);
+  return (objs) => {
+    const list = parallelOnly ? parallelTo(d, tolerance)(objs) : objs;
+    return nth(list);
+  };
+}
+
+/** ParallelDirSelector: planar faces whose normal, linear edges whose direction is parallel to d. */
+export function parallelTo(d: Vec3, tolerance = TOLERANCE): Selector {
+  return dirSelector(d, (v, dd) => dd.cross(v).length < tolerance);
+}
+
+/** PerpendicularDirSelector. */
+export function perpendicularTo(d: Vec3, tolerance = TOLERANCE): Selector {
+  return dirSelector(d, (v, dd) => Math.abs(dd.angle(v) - Math.PI / 2) < tolerance);
+}
+
+/** DirectionSelector: pointing the same way as d. */
+export function sameDirection(d: Vec3, tolerance = TOLERANCE): Selector {
+  return dirSelector(d, (v, dd) => dd.angle(v) < tolerance);
+}
+
+export { typeSelector, GEOM_TYPES };

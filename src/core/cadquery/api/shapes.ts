@@ -40,7 +40,7 @@ import {
 } from './geom';
 import { asLocation, IDENTITY, locatedShape, locationFromArgs, movedShape, toLocation } from './location';
 import type { Frame } from './plane';
-import { parseSelector } from './selectors';
+import { selectorOf } from './selector-classes';
 import {
   booleanShapes,
   childrenOf,
@@ -162,13 +162,7 @@ const selectOne =
 function selectSub(method: string, shape: AnyShape, kind: TopoKind, selector: Value | undefined): AnyShape[] {
   const all = subShapes(shape, kind);
   if (selector === undefined || selector === null || selector === '') return all;
-  if (typeof selector !== 'string') throw new CadError('unsupported', `${method}(): only string selectors are supported, not ${typeName(selector)}`);
-  try {
-    return parseSelector(selector)(all);
-  } catch (e) {
-    if (e instanceof CadError) throw new CadError(e.kind, `${method}(): ${e.message}`);
-    throw e;
-  }
+  return selectorOf(method, selector)(all);
 }
 
 /** The placements a moved()/move() call asks for, as CadQuery's multimethod dispatches them. */

@@ -37,7 +37,7 @@ import {
 } from './geom';
 import { composeFrames, LocationObj, locationFromArgs, toLocation } from './location';
 import { Frame, namedFrame } from './plane';
-import { parseSelector } from './selectors';
+import { selectorOf } from './selector-classes';
 import { makeCompound, offsetWires } from './shape-ops';
 import { asVec3, toVec3, Vec3 } from './vec';
 
@@ -200,10 +200,7 @@ function selectIn(s: SketchObj, method: string, kind: TopoKind, a: Value[], k: K
     for (const f of s.faces) found.push(...subShapes(f, kind));
     for (const e of s.edges) found.push(...subShapes(e, kind));
   }
-  if (b.s !== undefined && b.s !== null && b.s !== '') {
-    if (typeof b.s !== 'string') throw new CadError('unsupported', `Sketch.${method}(): only string selectors are supported, not ${typeName(b.s)}`);
-    found = parseSelector(b.s)(found);
-  }
+  if (b.s !== undefined && b.s !== null && b.s !== '') found = selectorOf(`Sketch.${method}`, b.s)(found);
   const unique: AnyShape[] = [];
   for (const f of found) if (!unique.some((u) => u.isSame(f))) unique.push(f);
   s.selection = unique;

@@ -78,7 +78,8 @@ import {
 } from './shape-ops';
 import { pyLess, truthy } from '../pybuiltins';
 import { Frame, namedFrame, PlaneObj, rotateAbout } from './plane';
-import { parseSelector, type Selector } from './selectors';
+import { selectorOf } from './selector-classes';
+import type { Selector } from './selectors';
 import { mirrorNormal, movedCopy, ShapeObj } from './shapes';
 import { SketchObj } from './sketch';
 import { asVec3, toVec3, Vec3, VectorObj } from './vec';
@@ -485,15 +486,7 @@ function solidsOf(method: string, v: Value | undefined): AnyShape[] {
 }
 
 function toSelector(method: string, v: Value): Selector {
-  if (typeof v === 'string') {
-    try {
-      return parseSelector(v);
-    } catch (e) {
-      if (e instanceof CadError) throw new CadError(e.kind, `${method}(): ${e.message}`);
-      throw e;
-    }
-  }
-  throw new CadError('unsupported', `${method}(): only string selectors are supported, not ${typeName(v)}`);
+  return selectorOf(method, v);
 }
 
 function describe(v: Value): string {
