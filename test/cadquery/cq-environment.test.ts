@@ -37,7 +37,7 @@ test('CQ-editor environment: cq predefined, typing, exporters, Plane.XY(), __cq_
 
 test('CadQuery names not implemented here fail as unsupported, naming them', async () => {
   await loadOpenCascade();
-  fails('w = cq.Wire.makeHelix(1, 2, 3)', 'unsupported', /cq\.Wire is not supported/);
+  fails('e = cq.Edge.makeLine((0, 0, 0), (1, 0, 0))', 'unsupported', /cq\.Edge is not supported/);
   fails('result = cq.Workplane().placeSketch(cq.Sketch().rect(4, 3).hull()).extrude(1)', 'unsupported', /Sketch\.hull\(\) is not supported/);
   fails('result = cq.Workplane().rect(1, 1).extrude(1, taper=5)', 'unsupported', /extrude\(\): taper is not supported/);
   fails('from cadquery.func import *\nresult = text("a", 1)', 'unsupported', /cadquery\.func\.text is not supported/);

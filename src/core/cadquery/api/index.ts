@@ -10,7 +10,7 @@ import { namedPlaneFunction, PLANE_NAMES, planeConstructor, planeNamedFunction, 
 import { ShapeObj } from './shapes';
 import { SketchObj } from './sketch';
 import { locationConstructor } from './location';
-import { createFuncModule } from './func';
+import { createFuncModule, createWireClass } from './func';
 import { createSelectorsModule } from './selector-classes';
 import { toVec3, Vec3, vectorConstructor, VectorObj } from './vec';
 import { LocationObj, Workplane, createWorkplaneClass } from './workplane';
@@ -88,7 +88,8 @@ export function createCadQueryModule(): HostObject {
   // a no-op here (`gift run --step/--stl` writes files).
   const exportNoOp = builtin('exporters.export', () => null);
   const exporters = hostModule('module', { export: exportNoOp, exportShape: exportNoOp });
-  const func = createFuncModule({ Plane: plane as Value, Solid: hostModule('type', solidStatics) });
+  const wireClass = createWireClass();
+  const func = createFuncModule({ Plane: plane as Value, Solid: hostModule('type', solidStatics), Wire: wireClass });
   const selectors = createSelectorsModule();
   const topSelectors: Record<string, Value> = {};
   for (const n of [
@@ -105,6 +106,7 @@ export function createCadQueryModule(): HostObject {
   const module = hostModule('module', {
     ...topSelectors,
     selectors,
+    Wire: wireClass,
     exporters,
     func,
     occ_impl: hostModule('module', { shapes: func }),
@@ -123,7 +125,6 @@ export function createCadQueryModule(): HostObject {
 }
 
 const CQ_UNSUPPORTED = new Set([
-  'Wire',
   'Edge',
   'Face',
   'Shell',
