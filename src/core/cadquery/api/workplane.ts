@@ -967,11 +967,18 @@ const METHODS: Record<string, Method> = {
   cutThruAll: (w, a, k) => {
     const method = 'cutThruAll';
     const b = bindArgs(method, ['clean=', 'taper='], a, k);
-    const base = w.requireSolid(method);
-    const bb = boundsOf(base);
-    const reach = bb.max.sub(bb.min).length + bb.min.add(bb.max).scale(0.5).distance(w.plane.origin) + 1;
-    const r = w.extrudeFaces(method, reach, true);
-    return w.newObject([markClean(booleanOp(method, 'cut', base, [r]), expectBool(method, 'clean', b.clean, true))]);
+    if (b.taper !== undefined && b.taper !== null && b.taper !== 0) throw new CadError('unsupported', `${method}(): taper is not supported yet`);
+    // cq.py: a BRepFeat_MakeDPrism through all of the context solid per profile face.
+    let s: Shape3D = w.requireSolid(method);
+    for (const f of w.getFaces(method)) {
+      s = occ(method, (oc, keep) => {
+        const feat = keep(new oc.BRepFeat_MakeDPrism(s.wrapped, f.wrapped, keep(new oc.TopoDS_Face()), 0, 0, false));
+        feat.PerformThruAll();
+        if (!feat.IsDone()) throw geometryError(method, 'could not cut through the solid');
+        return as3D(method, castShape(feat.Shape()));
+      });
+    }
+    return w.newObject([markClean(s, expectBool(method, 'clean', b.clean, true))]);
   },
   revolve: (w, a, k) => {
     const method = 'revolve';
