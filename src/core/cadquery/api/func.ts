@@ -7,7 +7,7 @@
  * `_compound_or_shape` does. Names this module has in CadQuery but we lack fail as `unsupported`,
  * naming them.
  */
-import { cast, type Face, type AnyShape, type Solid, Vertex, Wire } from 'replicad';
+import { cast, type Face, type AnyShape, type Solid, Vertex, type Wire } from 'replicad';
 import { CadError } from '../../errors';
 import { bindArgs, builtin, expectBool, expectNumber, expectString, hostModule, sequenceItems, type HostObject, type Kwargs, type Value } from '../values';
 import { as3D, boxSolid, circleWire, cleanShape, cylinderSolid, geometryError, LENGTH_EPS, lineEdge, occ, sphereSolid, subShapes } from './geom';
@@ -20,6 +20,7 @@ import {
   edgesOf,
   ellipseEdge,
   extrudeShape,
+  helixWire,
   facesOfWires,
   loftWires,
   makeCompound,
@@ -307,24 +308,6 @@ function revolutionCone(method: string, r1: number, r2: number, h: number): Soli
     const { returnValue: line, First: first, Last: last } = oc.BRep_Tool.Curve(edge.wrapped, 0, 0);
     const ax = keep(new oc.gp_Ax2(keep(new oc.gp_Pnt(0, 0, 0)), keep(new oc.gp_Dir(0, 0, 1)), keep(new oc.gp_Dir(1, 0, 0))));
     return as3D(method, cast(keep(new oc.BRepPrimAPI_MakeRevolution(ax, line, first, last, 2 * Math.PI)).Shape())) as Solid;
-  });
-}
-
-/** Wire.makeHelix: a line in the (u, v) space of a cylinder, its 3D curve built as CadQuery does. */
-function helixWire(method: string, pitch: number, height: number, radius: number, center: Vec3, dir: Vec3, lefthand: boolean): Wire {
-  if (!(pitch > LENGTH_EPS && height > LENGTH_EPS && radius > LENGTH_EPS)) throw geometryError(method, 'pitch, height and radius must be positive');
-  return occ(method, (oc, keep) => {
-    const line = keep(new oc.Geom2d_Line(keep(new oc.gp_Pnt2d(0, 0)), keep(new oc.gp_Dir2d(lefthand ? -2 * Math.PI : 2 * Math.PI, pitch))));
-    const turns = height / pitch;
-    const start = keep(line.Value(0));
-    const stop = keep(line.Value(turns * Math.sqrt((2 * Math.PI) ** 2 + pitch ** 2)));
-    const seg = keep(new oc.GC_MakeSegment2d(start, stop));
-    const ax = keep(new oc.gp_Ax3(keep(new oc.gp_Pnt(center.x, center.y, center.z)), keep(new oc.gp_Dir(dir.x, dir.y, dir.z))));
-    const surface = new oc.Geom_CylindricalSurface(ax, radius);
-    const edge = keep(new oc.BRepBuilderAPI_MakeEdge(seg.Value(), surface)).Edge();
-    const wire = keep(new oc.BRepBuilderAPI_MakeWire(edge)).Wire();
-    oc.BRepLib.BuildCurves3d(wire, 1e-6, oc.GeomAbs_Shape.GeomAbs_C1, 14, 2000);
-    return new Wire(wire);
   });
 }
 

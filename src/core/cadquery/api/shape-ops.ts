@@ -445,3 +445,40 @@ export function sweepFace(method: string, face: Face, path: Wire, o: SweepOption
     return cast(algo.Shape());
   });
 }
+
+/** Edge.makeSplineApprox: GeomAPI_PointsToBSpline (with smoothing weights: the variational form). */
+export function approxSplineEdge(method: string, pts: Vec3[], o: { tol: number; smoothing?: [number, number, number]; minDeg: number; maxDeg: number }): Edge {
+  if (pts.length < 2) throw geometryError(method, 'needs at least two points');
+  return occ(method, (oc, keep) => {
+    const arr = keep(new oc.NCollection_Array1_gp_Pnt(1, pts.length));
+    pts.forEach((p, i) => {
+      arr.SetValue(i + 1, keep(new oc.gp_Pnt(p.x, p.y, p.z)));
+    });
+    const C2 = oc.GeomAbs_Shape.GeomAbs_C2;
+    const builder = keep(
+      o.smoothing
+        ? new oc.GeomAPI_PointsToBSpline(arr, o.smoothing[0], o.smoothing[1], o.smoothing[2], o.maxDeg, C2, o.tol)
+        : new oc.GeomAPI_PointsToBSpline(arr, o.minDeg, o.maxDeg, C2, o.tol),
+    );
+    if (!builder.IsDone()) throw geometryError(method, 'B-spline approximation failed');
+    return new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(builder.Curve())).Edge());
+  });
+}
+
+/** Wire.makeHelix: a line in the (u, v) space of a cylinder, its 3D curve built as CadQuery does. */
+export function helixWire(method: string, pitch: number, height: number, radius: number, center: Vec3, dir: Vec3, lefthand: boolean): Wire {
+  if (!(Math.abs(pitch) > LENGTH_EPS && height > LENGTH_EPS && radius > LENGTH_EPS)) throw geometryError(method, 'pitch must not be zero, height and radius must be positive');
+  return occ(method, (oc, keep) => {
+    const line = keep(new oc.Geom2d_Line(keep(new oc.gp_Pnt2d(0, 0)), keep(new oc.gp_Dir2d(lefthand ? -2 * Math.PI : 2 * Math.PI, pitch))));
+    const turns = height / pitch;
+    const start = keep(line.Value(0));
+    const stop = keep(line.Value(turns * Math.sqrt((2 * Math.PI) ** 2 + pitch ** 2)));
+    const seg = keep(new oc.GC_MakeSegment2d(start, stop));
+    const ax = keep(new oc.gp_Ax3(keep(new oc.gp_Pnt(center.x, center.y, center.z)), keep(new oc.gp_Dir(dir.x, dir.y, dir.z))));
+    const surface = new oc.Geom_CylindricalSurface(ax, radius);
+    const edge = keep(new oc.BRepBuilderAPI_MakeEdge(seg.Value(), surface)).Edge();
+    const wire = keep(new oc.BRepBuilderAPI_MakeWire(edge)).Wire();
+    oc.BRepLib.BuildCurves3d(wire, 1e-6, oc.GeomAbs_Shape.GeomAbs_C1, 14, 2000);
+    return new Wire(wire);
+  });
+}

@@ -64,8 +64,10 @@ import {
 } from './geom';
 import { composeFrames, IDENTITY, inverseFrame, LocationObj } from './location';
 import {
+  approxSplineEdge,
   booleanShapes,
   childrenOf,
+  helixWire,
   loftWires,
   makeCompound,
   offsetWires,
@@ -917,6 +919,69 @@ const METHODS: Record<string, Method> = {
     if (!fc) w.addPendingEdge(edge, pts[0]);
     return w.newObject([edge]);
   },
+  parametricCurve: (w, a, k) => {
+    const method = 'parametricCurve';
+    const b = bindArgs(method, ['func', 'N=', 'start=', 'stop=', 'tol=', 'minDeg=', 'maxDeg=', 'smoothing=', 'makeWire='], a, k);
+    const f = b.func!;
+    if (!isCallable(f)) throw new CadError('runtime', `${method}(): func must be callable`);
+    const n = num(method, 'N', b.N, 400);
+    if (!Number.isInteger(n) || n < 1) throw geometryError(method, 'N must be a positive integer');
+    const start = num(method, 'start', b.start, 0);
+    const stop = num(method, 'stop', b.stop, 1);
+    const pts: Vec3[] = [];
+    for (let t = 0; t <= n; t++) pts.push(w.plane.toWorldVec(toVec3(method, 'func', f.call([start + ((stop - start) * t) / n], {}))));
+    let smoothing: [number, number, number] | undefined = [1, 1, 1];
+    if (b.smoothing === null) smoothing = undefined;
+    else if (b.smoothing !== undefined) {
+      const items = sequenceItems(b.smoothing);
+      if (items?.length !== 3) throw new CadError('runtime', `${method}(): smoothing must be 3 weights or None`);
+      smoothing = items.map((v) => num(method, 'smoothing', v)) as [number, number, number];
+    }
+    const edge = approxSplineEdge(method, pts, {
+      tol: num(method, 'tol', b.tol, 1e-6),
+      smoothing,
+      minDeg: num(method, 'minDeg', b.minDeg, 1),
+      maxDeg: num(method, 'maxDeg', b.maxDeg, 6),
+    });
+    if (expectBool(method, 'makeWire', b.makeWire, true)) {
+      const wire = wireFromEdges(method, [edge]);
+      w.ctx.pendingWires.push(wire);
+      return w.newObject([wire]);
+    }
+    w.addPendingEdge(edge, pts[0]);
+    return w.newObject([edge]);
+  },
+  twistExtrude: (w, a, k) => {
+    const method = 'twistExtrude';
+    const b = bindArgs(method, ['distance', 'angleDegrees', 'combine=', 'clean='], a, k);
+    const distance = num(method, 'distance', b.distance);
+    const angle = num(method, 'angleDegrees', b.angleDegrees);
+    if (Math.abs(distance) < LENGTH_EPS) throw geometryError(method, 'distance must not be zero');
+    if (Math.abs(angle) < 1e-9) throw geometryError(method, 'angleDegrees must not be zero (use extrude)');
+    const dir = w.plane.zDir.scale(distance);
+    const center = w.plane.origin;
+    // Solid.extrudeLinearWithRotation: each wire swept along the axis, its binormal following a helix of radius 1.
+    const spine = wireFromEdges(method, [lineEdge(method, center, center.add(dir))]);
+    const aux = helixWire(method, (360 / angle) * dir.length, dir.length, 1, center, dir, false);
+    const sweep = (wire: Wire) =>
+      occ(method, (oc, keep) => {
+        const builder = keep(new oc.BRepOffsetAPI_MakePipeShell(spine.wrapped));
+        builder.SetMode(aux.wrapped, false, oc.BRepFill_TypeOfContact.BRepFill_NoContact);
+        builder.Add(wire.wrapped, false, false);
+        builder.Build(keep(new oc.Message_ProgressRange()));
+        if (!builder.IsDone()) throw geometryError(method, 'could not twist the profile along the axis');
+        builder.MakeSolid();
+        return castShape(builder.Shape());
+      });
+    const shapes = w.getFaces(method).map((f) => {
+      const outer = outerWireOf(f);
+      const inner = subShapes(f, 'wire').filter((x) => !x.isSame(outer)) as Wire[];
+      const solid = sweep(outer);
+      return inner.length ? booleanOp(method, 'cut', solid, inner.map(sweep)) : as3D(method, solid);
+    });
+    const r = shapes.length === 1 ? shapes[0] : fuseAll(method, shapes);
+    return w.combineWithBase(method, r, b.combine, expectBool(method, 'clean', b.clean, true));
+  },
   offset2D: (w, a, k) => {
     const method = 'offset2D';
     const b = bindArgs(method, ['d', 'kind=', 'forConstruction='], a, k);
@@ -1501,18 +1566,7 @@ const METHODS: Record<string, Method> = {
   },
 };
 
-const UNSUPPORTED = new Set([
-  'splineApprox',
-  'ellipse',
-  'ellipseArc',
-  'twistExtrude',
-  'text',
-  'interpPlate',
-  'parametricCurve',
-  'parametricSurface',
-  'cutEach',
-  'wedge',
-]);
+const UNSUPPORTED = new Set(['splineApprox', 'ellipse', 'ellipseArc', 'text', 'interpPlate', 'parametricSurface', 'cutEach', 'wedge']);
 
 function outerWireOf(f: Face): Wire {
   return occ('outerWire', (oc) => new Wire(oc.BRepTools.OuterWire(f.wrapped)));
