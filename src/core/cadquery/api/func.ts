@@ -7,7 +7,7 @@
  * `_compound_or_shape` does. Names this module has in CadQuery but we lack fail as `unsupported`,
  * naming them.
  */
-import { cast, type Face, type AnyShape, type Solid, Vertex, type Wire } from 'replicad';
+import { cast, type Edge, type Face, type AnyShape, type Solid, Vertex, Wire } from 'replicad';
 import { CadError } from '../../errors';
 import { bindArgs, builtin, expectBool, expectNumber, expectString, hostModule, sequenceItems, type HostObject, type Kwargs, type Value } from '../values';
 import { as3D, boxSolid, circleWire, cleanShape, cylinderSolid, geometryError, LENGTH_EPS, lineEdge, occ, sphereSolid, subShapes } from './geom';
@@ -26,6 +26,9 @@ import {
   makeCompound,
   normalized,
   offsetWires,
+  pipeShell,
+  sweepFace,
+  type Transition,
   ofKinds,
   planeFace,
   polylineWire,
@@ -187,9 +190,10 @@ const FUNCTIONS: Record<string, Fn> = {
   },
   shell: (a, k) => {
     noKwargsBut('shell', k, ['tol', 'manifold', 'ctx', 'history', 'name']);
-    if (k.ctx !== undefined && k.ctx !== null) throw new CadError('unsupported', 'shell(): local sewing (ctx=) is not supported yet');
     const faces = shapesOf('shell', a).flatMap((s) => ofKinds('shell', s, ['Face'])) as Face[];
-    return wrap(sewFaces('shell', faces, num('shell', 'tol', k.tol, 1e-6), expectBool('shell', 'manifold', k.manifold, true)));
+    // ctx: local sewing — the context is loaded into the sewing and comes out sewn with the faces.
+    const ctx = k.ctx === undefined || k.ctx === null ? [] : k.ctx instanceof ShapeObj ? [k.ctx.shape] : [makeCompound(shapesOf('shell', [k.ctx]))];
+    return wrap(sewFaces('shell', faces, num('shell', 'tol', k.tol, 1e-6), expectBool('shell', 'manifold', k.manifold, true), ctx));
   },
   solid: (a, k) => {
     noKwargsBut('solid', k, ['tol', 'inner', 'history', 'name']);
@@ -242,6 +246,76 @@ const FUNCTIONS: Record<string, Fn> = {
         expectBool('offset2D', 'closed', b.closed, true),
       ),
     );
+  },
+  fill: (a, k) => {
+    const b = bindArgs('fill', ['s', 'constraints='], a, k);
+    const edges = edgesOf('fill', [shapeArg('fill', b.s)]);
+    const constraints = b.constraints === undefined || b.constraints === null ? [] : (sequenceItems(b.constraints) ?? []);
+    return wrap(
+      occ('fill', (oc, keep) => {
+        const builder = keep(new oc.BRepOffsetAPI_MakeFilling(3, 15, 2, false, 1e-5, 1e-4, 1e-2, 0.1, 8, 9));
+        const C0 = oc.GeomAbs_Shape.GeomAbs_C0;
+        for (const e of edges) builder.Add(e.wrapped, C0, true);
+        for (const c of constraints) {
+          if (c instanceof ShapeObj) for (const e of edgesOf('fill', [c.shape])) builder.Add(e.wrapped, C0, false);
+          else {
+            const p = toVec3('fill', 'constraints', c);
+            builder.Add(keep(new oc.gp_Pnt(p.x, p.y, p.z)));
+          }
+        }
+        builder.Build(keep(new oc.Message_ProgressRange()));
+        if (!builder.IsDone()) throw geometryError('fill', 'could not fill the edges');
+        return normalized(cast(builder.Shape()));
+      }),
+    );
+  },
+  cap: (a, k) => {
+    const b = bindArgs('cap', ['s', 'ctx', 'constraints='], a, k);
+    const edges = edgesOf('cap', [shapeArg('cap', b.s)]);
+    const ctxFaces = subShapes(shapeArg('cap', b.ctx), 'face') as Face[];
+    const constraints = b.constraints === undefined || b.constraints === null ? [] : (sequenceItems(b.constraints) ?? []);
+    return wrap(
+      occ('cap', (oc, keep) => {
+        const builder = keep(new oc.BRepOffsetAPI_MakeFilling(3, 15, 2, false, 1e-5, 1e-4, 1e-2, 0.1, 8, 9));
+        builder.SetResolParam(2, 15, 5, false);
+        for (const e of edges) {
+          // The face of the context the edge bounds (Shape.ancestors), joined tangentially (G1).
+          const f = ctxFaces.find((face) => subShapes(face, 'edge').some((fe) => fe.isSame(e)));
+          if (!f) throw geometryError('cap', 'an edge does not bound a face of the context shape');
+          builder.Add(e.wrapped, f.wrapped, oc.GeomAbs_Shape.GeomAbs_G1, true);
+        }
+        for (const c of constraints) {
+          if (c instanceof ShapeObj) for (const e of edgesOf('cap', [c.shape])) builder.Add(e.wrapped, oc.GeomAbs_Shape.GeomAbs_C0, false);
+          else {
+            const p = toVec3('cap', 'constraints', c);
+            builder.Add(keep(new oc.gp_Pnt(p.x, p.y, p.z)));
+          }
+        }
+        builder.Build(keep(new oc.Message_ProgressRange()));
+        if (!builder.IsDone()) throw geometryError('cap', 'could not fill the edges');
+        return normalized(cast(builder.Shape()));
+      }),
+    );
+  },
+  sweep: (a, k) => {
+    const b = bindArgs('sweep', ['s', 'path', 'aux=', 'cap=', 'transition=', 'history=', 'name='], a, k);
+    if (b.s !== undefined && !(b.s instanceof ShapeObj)) throw new CadError('unsupported', 'sweep(): sweeping several sections (a list) is not supported yet');
+    const s = shapeArg('sweep', b.s);
+    const path = ofKinds('sweep', shapeArg('sweep', b.path), ['Wire', 'Edge'])[0];
+    const spine = path instanceof Wire ? path : wireOfEdges('sweep', [path as Edge]);
+    let auxSpine: Wire | undefined;
+    if (b.aux !== undefined && b.aux !== null) {
+      const aux = ofKinds('sweep', shapeArg('sweep', b.aux), ['Wire', 'Edge'])[0];
+      auxSpine = aux instanceof Wire ? aux : wireOfEdges('sweep', [aux as Edge]);
+    }
+    const transition = b.transition === undefined ? 'transformed' : expectString('sweep', 'transition', b.transition);
+    if (!['right', 'round', 'transformed'].includes(transition)) throw new CadError('runtime', "sweep(): transition must be 'transformed', 'round' or 'right'");
+    const faces = subShapes(s, 'face') as Face[];
+    const o = { makeSolid: true, isFrenet: false, transition: transition as Transition, auxSpine };
+    // Faces: each made a solid (outer sweep less the inner ones); else each wire swept, capped when asked.
+    if (faces.length) return wrap(compoundOrShape(faces.map((f) => sweepFace('sweep', f, spine, o))));
+    const cap = expectBool('sweep', 'cap', b.cap, false);
+    return wrap(compoundOrShape(wiresOf('sweep', s).map((w) => pipeShell('sweep', [w], spine, { ...o, makeSolid: cap }))));
   },
   fillet: (a, k) => edgeFeature('fillet', a, k),
   chamfer: (a, k) => edgeFeature('chamfer', a, k),
@@ -359,10 +433,7 @@ const FUNC_UNSUPPORTED = [
   'faceOn',
   'text',
   'imprint',
-  'fill',
-  'cap',
   'offset',
-  'sweep',
   'check',
   'closest',
   'setThreads',

@@ -467,7 +467,8 @@ export function approxSplineEdge(method: string, pts: Vec3[], o: { tol: number; 
 
 /** Wire.makeHelix: a line in the (u, v) space of a cylinder, its 3D curve built as CadQuery does. */
 export function helixWire(method: string, pitch: number, height: number, radius: number, center: Vec3, dir: Vec3, lefthand: boolean): Wire {
-  if (!(Math.abs(pitch) > LENGTH_EPS && height > LENGTH_EPS && radius > LENGTH_EPS)) throw geometryError(method, 'pitch must not be zero, height and radius must be positive');
+  if (!(Math.abs(pitch) > LENGTH_EPS && height > LENGTH_EPS && radius > LENGTH_EPS))
+    throw geometryError(method, 'pitch must not be zero, height and radius must be positive');
   return occ(method, (oc, keep) => {
     const line = keep(new oc.Geom2d_Line(keep(new oc.gp_Pnt2d(0, 0)), keep(new oc.gp_Dir2d(lefthand ? -2 * Math.PI : 2 * Math.PI, pitch))));
     const turns = height / pitch;

@@ -305,6 +305,14 @@ const SHAPE_METHODS: Record<string, ShapeMethod> = {
         a.map((w) => shapeArg('addHole', w)),
       ),
     ),
+  replace: (o, a) => {
+    if (a.length < 1) throw new CadError('runtime', 'replace() needs the sub-shape to replace');
+    const news = a.slice(1).flatMap((v) => {
+      const n = shapeArg('replace', v);
+      return n instanceof Compound ? childrenOf(n) : [n];
+    });
+    return new ShapeObj(replaceFaces('replace', o.shape, shapeArg('replace', a[0]), news));
+  },
   remove: (o, a) =>
     new ShapeObj(
       removeSubShapes(
@@ -359,6 +367,22 @@ function addHoles(f: Face, holes: AnyShape[]): Face {
     const fix = keep(new oc.ShapeFix_Face(maker.Face()));
     fix.FixOrientation();
     return new Face(oc.TopoDS.Face(fix.Face()));
+  });
+}
+
+/** Shape.replace(old, *new) of a face of a solid or shell: its shells rebuilt with the new faces in its place (BRepTools_ReShape's result). */
+function replaceFaces(method: string, shape: AnyShape, old: AnyShape, news: AnyShape[]): AnyShape {
+  if (!(old instanceof Face) || !news.every((n) => n instanceof Face))
+    throw new CadError('unsupported', `${method}(): only replacing faces by faces is supported yet`);
+  const rebuild = (sh: AnyShape) => shellOf((subShapes(sh, 'face') as Face[]).flatMap((f) => (f.isSame(old) ? (news as Face[]) : [f])));
+  if (shape instanceof Shell) return rebuild(shape);
+  if (!(shape instanceof Solid)) throw new CadError('unsupported', `${method}(): replacing in a ${shapeKind(shape)} is not supported yet`);
+  return occ(method, (oc, keep) => {
+    const builder = keep(new oc.TopoDS_Builder());
+    const solid = new oc.TopoDS_Solid();
+    builder.MakeSolid(solid);
+    for (const sh of subShapes(shape, 'shell')) builder.Add(solid, rebuild(sh).wrapped);
+    return new Solid(solid);
   });
 }
 
