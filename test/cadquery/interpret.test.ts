@@ -258,6 +258,48 @@ test('lambda: defaults, *args/**kwargs, closures over the defining scope, as key
   expectFailure('f = lambda a: a / 0\ny = f(1)', 'runtime', /division by zero/, 1);
 });
 
+test('classes: __init__, methods, class attributes, operators and the special methods builtins use', () => {
+  const src = [
+    'class Point(object):',
+    '    "A 2D point."',
+    '    dims = 2',
+    '    def __init__(self, x, y=0):',
+    '        self.x = x',
+    '        self.y = y',
+    '    def __add__(self, other):',
+    '        return Point(self.x + other.x, self.y + other.y)',
+    '    def __len__(self):',
+    '        return 2',
+    '    def __getitem__(self, i):',
+    '        return (self.x, self.y)[i]',
+    '    def __str__(self):',
+    '        return "({}, {})".format(self.x, self.y)',
+    '    def scaled(self, k):',
+    '        return Point(self.x * k, self.y * k)',
+    'p = Point(1, 2) + Point(3)',
+    'p += Point(0, 1)',
+    'Point.dims = 3',
+    'r = (str(p), len(p), p[1], list(p), str(p.scaled(2)), Point.dims, p.dims)',
+  ].join('\n');
+  assert.equal(value(src), "('(4, 3)', 2, 3, [4, 3], '(8, 6)', 3, 3)");
+  expectFailure('class A:\n    pass\na = A(1)', 'runtime', /A\(\) takes no arguments/, 3);
+  expectFailure('class A:\n    pass\nb = A().missing', 'runtime', /'A' object has no attribute 'missing'/, 3);
+});
+
+test('namedtuple, raise, ord and chr', () => {
+  const src = [
+    'from collections import namedtuple',
+    'Cell = namedtuple("Cell", ("w", "h"))',
+    'Pair = namedtuple("Pair", "a b")',
+    'c = Cell(2, h=3)',
+    'r = (c.w * c.h, len(c), list(Pair(1, 2)), ord("⠁") - ord("⠀"), chr(65))',
+  ].join('\n');
+  assert.equal(value(src), "(6, 2, [1, 2], 1, 'A')");
+  expectFailure('if 1 < 2:\n    raise ValueError("Base too thin: {}".format(2))', 'runtime', /^ValueError: Base too thin: 2$/, 2);
+  expectFailure('raise RuntimeError', 'runtime', /^RuntimeError$/, 1);
+  expectFailure('raise 5', 'runtime', /exceptions must derive from BaseException/, 1);
+});
+
 test('builtins', () => {
   const cases: [string, string][] = [
     ['len([1, 2]), len("abc"), len({"a": 1}), len(range(10**9)), len((1,))', '(2, 3, 1, 1000000000, 1)'],
@@ -375,7 +417,10 @@ test('imports other than math and the given modules are refused before anything 
     }
     assert.ok(error instanceof CadError);
     assert.equal(error.kind, 'unsupported');
-    assert.match(error.message, /import of '(os|subprocess|socket)' is not allowed: only cadquery and math can be imported \(and typing\)/);
+    assert.match(
+      error.message,
+      /import of '(os|subprocess|socket)' is not allowed: only cadquery and math can be imported \(and typing, collections.namedtuple\)/,
+    );
     assert.ok(error.line! >= 3);
   }
   assert.equal(log.length, 0, 'nothing ran');

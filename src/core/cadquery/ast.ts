@@ -285,7 +285,36 @@ export interface Assert extends Position {
   message: Expr | null;
 }
 
-export type Stmt = Assign | AugAssign | ExprStatement | If | For | FunctionDef | Return | Pass | Break | Continue | Import | ImportFrom | Assert;
+/** `class Name(object): body` — a namespace whose functions become methods. */
+export interface ClassDef extends Position {
+  type: 'ClassDef';
+  name: string;
+  bases: Expr[];
+  body: Stmt[];
+}
+
+/** `raise value` (or a bare `raise`, value null). */
+export interface Raise extends Position {
+  type: 'Raise';
+  value: Expr | null;
+}
+
+export type Stmt =
+  | Assign
+  | AugAssign
+  | ExprStatement
+  | If
+  | For
+  | FunctionDef
+  | ClassDef
+  | Return
+  | Pass
+  | Break
+  | Continue
+  | Import
+  | ImportFrom
+  | Assert
+  | Raise;
 
 /** A module import anywhere in the program, for checking before anything runs. */
 export interface ImportUse extends Position {

@@ -7,6 +7,7 @@
 import type * as A from './ast';
 import { CadError } from '../errors';
 import { parseProgram } from './parse';
+import { createCollectionsModule, PyClass, raisedError } from './pyclass';
 import {
   FORBIDDEN_NAMES,
   PyRange,
@@ -74,23 +75,26 @@ export function interpret(source: string, options: InterpretOptions): InterpretR
 
 let mathModule: HostObject | undefined;
 let typingModule: HostObject | undefined;
+let collectionsModule: HostObject | undefined;
 
 /** Runs an already parsed program (parse once, run many times). */
 export function runProgram(program: A.Program, options: InterpretOptions): InterpretResult {
   mathModule ??= createMathModule(); // stateless, so shared by every run
   typingModule ??= createTypingModule();
+  collectionsModule ??= createCollectionsModule();
   const modules = new Map<string, HostObject>([
     ['math', mathModule],
     ['typing', typingModule],
+    ['collections', collectionsModule],
   ]);
   for (const [name, module] of Object.entries(options.modules)) modules.set(name, module);
   // Refuse forbidden imports before anything runs.
   for (const use of program.imports) {
     if (!modules.has(use.module)) {
-      const allowed = [...modules.keys()].filter((m) => m !== 'math' && m !== 'typing').concat('math');
+      const allowed = [...modules.keys()].filter((m) => m !== 'math' && m !== 'typing' && m !== 'collections').concat('math');
       throw new CadError(
         'unsupported',
-        `import of '${use.module}' is not allowed: only ${allowed.join(' and ')} can be imported (and typing)`,
+        `import of '${use.module}' is not allowed: only ${allowed.join(' and ')} can be imported (and typing, collections.namedtuple)`,
         use.line,
         use.col,
       );
@@ -271,6 +275,12 @@ class Interpreter implements Runtime {
           scope.vars.set(stmt.name, new UserFunction(stmt, defaults, scope, this));
           return Flow.Normal;
         }
+        case 'ClassDef':
+          scope.vars.set(stmt.name, this.defineClass(stmt, scope));
+          return Flow.Normal;
+        case 'Raise':
+          if (!stmt.value) throw new CadError('runtime', 'RuntimeError: No active exception to reraise');
+          throw raisedError(this.eval(stmt.value, scope), pyRepr);
         case 'Return':
           this.returnValue = stmt.value ? this.eval(stmt.value, scope) : null;
           return Flow.Return;
@@ -465,6 +475,13 @@ class Interpreter implements Runtime {
       return current;
     }
     return binaryOp(this, op, current, operand);
+  }
+
+  /** `class Name(object): body` (bases checked by the parser): the body runs in its own namespace, which becomes the class's attributes. */
+  private defineClass(stmt: A.ClassDef, scope: Scope): PyClass {
+    const body = new Scope(scope);
+    this.execBlock(stmt.body, body);
+    return new PyClass(stmt.name, new Map(body.vars));
   }
 
   // ---- functions ----

@@ -7,6 +7,7 @@ import { parser } from '@lezer/python';
 import type { SyntaxNode, Tree } from '@lezer/common';
 import { CadError } from '../errors';
 import type * as A from './ast';
+import { SPECIAL_METHODS } from './pyclass';
 
 export function parseProgram(source: string): A.Program {
   let converter: Converter | null = null;
@@ -114,14 +115,12 @@ function patchTrailingDotNumbers(text: string, tree: Tree): string {
 
 const UNSUPPORTED_STATEMENTS: Record<string, string> = {
   WhileStatement: 'while loops are not supported (use a for loop over range())',
-  ClassDefinition: 'class definitions are not supported',
   TryStatement: 'try/except is not supported',
   WithStatement: 'with statements are not supported',
   DecoratedStatement: 'decorators are not supported',
   MatchStatement: 'match statements are not supported',
   DeleteStatement: 'del is not supported',
   ScopeStatement: 'global and nonlocal declarations are not supported',
-  RaiseStatement: 'raise is not supported',
   YieldStatement: 'generators (yield) are not supported',
   TypeDefinition: 'type aliases are not supported',
 };
@@ -149,6 +148,7 @@ class Converter {
   private readonly lineStarts: number[] = [0];
   private loopDepth = 0;
   private functionDepth = 0;
+  private classDepth = 0;
   private lastOffset = 0;
   private readonly imports: A.ImportUse[] = [];
 
@@ -339,6 +339,7 @@ class Converter {
           this.checkIndentation(stmt.orelse, false);
           break;
         case 'FunctionDef':
+        case 'ClassDef':
           this.checkIndentation(stmt.body, false);
           break;
       }
@@ -429,6 +430,16 @@ class Converter {
       case 'FunctionDefinition':
         out.push(this.functionDefinition(node));
         return;
+      case 'ClassDefinition':
+        out.push(this.classDefinition(node));
+        return;
+      case 'RaiseStatement': {
+        const rest = childrenOf(node).slice(1);
+        const fromAt = rest.findIndex((n) => n.name === 'from');
+        const value = fromAt >= 0 ? rest.slice(0, fromAt) : rest;
+        out.push({ type: 'Raise', ...pos, value: value.length ? this.expressionList(value, node) : null });
+        return;
+      }
       case 'PrintStatement':
         throw this.error('syntax', "Missing parentheses in call to 'print'. Did you mean print(...)?", node.from);
     }
@@ -552,11 +563,38 @@ class Converter {
     return { type: 'For', ...this.at(node.from), target, iter, body, orelse };
   }
 
+  private classDefinition(node: SyntaxNode): A.ClassDef {
+    const kids = childrenOf(node);
+    const nameNode = kids[1];
+    this.checkIdentifier(nameNode);
+    const argList = kids.find((k) => k.name === 'ArgList');
+    const bases = argList ? splitOnCommas(childrenOf(argList).filter((n) => n.name !== '(' && n.name !== ')')).groups.map((g) => this.single(g, node)) : [];
+    for (const base of bases) {
+      if (!(base.type === 'Name' && base.id === 'object')) {
+        throw new CadError('unsupported', 'class inheritance is not supported (only `object` as a base)', base.line, base.col);
+      }
+    }
+    const saved = this.loopDepth;
+    this.loopDepth = 0;
+    this.classDepth++;
+    const body = this.body(kids.find((k) => k.name === 'Body')!);
+    this.classDepth--;
+    this.loopDepth = saved;
+    for (const st of body) {
+      if (st.type !== 'FunctionDef' && st.type !== 'Assign' && st.type !== 'Pass' && st.type !== 'Expr') {
+        throw new CadError('unsupported', 'a class body may only define methods and attributes', st.line, st.col);
+      }
+    }
+    return { type: 'ClassDef', ...this.at(node.from), name: this.src(nameNode), bases, body };
+  }
+
   private functionDefinition(node: SyntaxNode): A.FunctionDef {
     const kids = childrenOf(node);
     if (kids[0].name === 'async') throw this.unsupported('async functions are not supported', node);
     const nameNode = kids[1];
-    this.checkIdentifier(nameNode);
+    // A class may define the special methods the builtins and operators call (__init__, __add__ …).
+    const special = this.classDepth > 0 && this.functionDepth === 0 && SPECIAL_METHODS.has(this.src(nameNode));
+    if (!special) this.checkIdentifier(nameNode);
     if (kids.some((k) => k.name === 'TypeParamList')) {
       throw this.unsupported('generic type parameters are not supported', node);
     }

@@ -8,6 +8,7 @@
  * (returning a list or tuple), `__neg__()`, `__eq__(other)`, `__str__()`, `__repr__()`.
  */
 import { CadError } from '../errors';
+import { EXCEPTION_NAMES, PyException } from './pyclass';
 import {
   PyDict,
   PyList,
@@ -1428,6 +1429,20 @@ export function makeBuiltins(rt: Runtime): Map<string, Value> {
       rt.print(args.map(pyStr).join(sep) + end);
       return null;
     },
+    ord(args, kwargs) {
+      noKwargs('ord', kwargs);
+      argCount('ord', args, 1, 1);
+      const c = args[0];
+      if (typeof c !== 'string' || Array.from(c).length !== 1) throw runtimeError(`ord() expected a character, but got ${typeName(c)}`);
+      return c.codePointAt(0)!;
+    },
+    chr(args, kwargs) {
+      noKwargs('chr', kwargs);
+      argCount('chr', args, 1, 1);
+      const n = args[0];
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0x10ffff) throw runtimeError('chr() arg not in range(0x110000)');
+      return String.fromCodePoint(n);
+    },
     show_object(args, kwargs) {
       argCount('show_object', args, 1, 3);
       for (const k in kwargs) {
@@ -1439,6 +1454,12 @@ export function makeBuiltins(rt: Runtime): Map<string, Value> {
   };
   const table = new Map<string, Value>();
   for (const [name, fn] of Object.entries(fns)) table.set(name, builtin(name, fn));
+  // The exceptions `raise` takes: ValueError("message") and friends.
+  for (const name of EXCEPTION_NAMES)
+    table.set(
+      name,
+      builtin(name, (args) => new PyException(name, args.map((a) => pyStr(a)).join(', '))),
+    );
   table.set(
     'debug',
     builtin('debug', () => null),
