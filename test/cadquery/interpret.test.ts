@@ -286,7 +286,7 @@ test('classes: __init__, methods, class attributes, operators and the special me
   expectFailure('class A:\n    pass\nb = A().missing', 'runtime', /'A' object has no attribute 'missing'/, 3);
 });
 
-test('namedtuple, raise, ord and chr', () => {
+test('namedtuple, raise, ord and chr, iter and next', () => {
   const src = [
     'from collections import namedtuple',
     'Cell = namedtuple("Cell", ("w", "h"))',
@@ -298,6 +298,8 @@ test('namedtuple, raise, ord and chr', () => {
   expectFailure('if 1 < 2:\n    raise ValueError("Base too thin: {}".format(2))', 'runtime', /^ValueError: Base too thin: 2$/, 2);
   expectFailure('raise RuntimeError', 'runtime', /^RuntimeError$/, 1);
   expectFailure('raise 5', 'runtime', /exceptions must derive from BaseException/, 1);
+  assert.equal(value('it = iter([1, 2])\nr = (next(it), next(it), next(it, "done"), next(iter(range(5))))'), "(1, 2, 'done', 0)");
+  expectFailure('it = iter([])\nx = next(it)', 'runtime', /StopIteration/, 2);
 });
 
 test('builtins', () => {

@@ -1233,8 +1233,6 @@ export const FORBIDDEN_NAMES: Record<string, string> = {
   bytes: 'bytes is not supported',
   set: 'sets are not supported (use a list)',
   frozenset: 'sets are not supported (use a list)',
-  iter: 'iter() is not supported',
-  next: 'next() is not supported',
   isinstance: 'isinstance() is not supported',
   issubclass: 'issubclass() is not supported',
   id: 'id() is not supported',
@@ -1428,6 +1426,23 @@ export function makeBuiltins(rt: Runtime): Map<string, Value> {
       if (typeof sep !== 'string' || typeof end !== 'string') throw runtimeError('print(): sep and end must be strings');
       rt.print(args.map(pyStr).join(sep) + end);
       return null;
+    },
+    iter(args, kwargs) {
+      noKwargs('iter', kwargs);
+      argCount('iter', args, 1, 1);
+      if (args[0] instanceof PyIterator) return args[0];
+      return new PyIterator(`${typeName(args[0])}_iterator`, iterate(args[0])[Symbol.iterator]());
+    },
+    next(args, kwargs) {
+      noKwargs('next', kwargs);
+      argCount('next', args, 1, 2);
+      const it = args[0];
+      if (!(it instanceof PyIterator)) throw runtimeError(`'${typeName(it)}' object is not an iterator`);
+      rt.tick();
+      const r = it.iterator.next();
+      if (!r.done) return r.value;
+      if (args.length === 2) return args[1];
+      throw runtimeError('StopIteration');
     },
     ord(args, kwargs) {
       noKwargs('ord', kwargs);

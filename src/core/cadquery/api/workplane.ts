@@ -65,6 +65,7 @@ import {
 import { composeFrames, IDENTITY, inverseFrame, LocationObj } from './location';
 import {
   approxSplineEdge,
+  ellipseWire,
   booleanShapes,
   childrenOf,
   helixWire,
@@ -774,6 +775,14 @@ const METHODS: Record<string, Method> = {
     const b = bindArgs('circle', ['radius', 'forConstruction='], a, k);
     const r = num('circle', 'radius', b.radius);
     return eachWire(w, 'circle', (f) => circleWire('circle', f.origin, f.zDir, f.xDir, r), expectBool('circle', 'forConstruction', b.forConstruction, false));
+  },
+  ellipse: (w, a, k) => {
+    const method = 'ellipse';
+    const b = bindArgs(method, ['x_radius', 'y_radius', 'rotation_angle=', 'forConstruction='], a, k);
+    const rx = num(method, 'x_radius', b.x_radius);
+    const ry = num(method, 'y_radius', b.y_radius);
+    const angle = num(method, 'rotation_angle', b.rotation_angle, 0);
+    return eachWire(w, method, (f) => ellipseWire(method, f.rotatedAboutZ(angle), rx, ry), expectBool(method, 'forConstruction', b.forConstruction, false));
   },
   polygon: (w, a, k) => {
     const method = 'polygon';
@@ -1566,7 +1575,7 @@ const METHODS: Record<string, Method> = {
   },
 };
 
-const UNSUPPORTED = new Set(['splineApprox', 'ellipse', 'ellipseArc', 'text', 'interpPlate', 'parametricSurface', 'cutEach', 'wedge']);
+const UNSUPPORTED = new Set(['splineApprox', 'ellipseArc', 'text', 'interpPlate', 'parametricSurface', 'cutEach', 'wedge']);
 
 function outerWireOf(f: Face): Wire {
   return occ('outerWire', (oc) => new Wire(oc.BRepTools.OuterWire(f.wrapped)));
