@@ -38,7 +38,7 @@ import {
 import { composeFrames, LocationObj, locationFromArgs, toLocation } from './location';
 import { Frame, namedFrame } from './plane';
 import { selectorOf } from './selector-classes';
-import { makeCompound, offsetWires } from './shape-ops';
+import { ellipseWire, makeCompound, offsetWires } from './shape-ops';
 import { asVec3, toVec3, Vec3 } from './vec';
 
 /**
@@ -54,7 +54,6 @@ const LOCAL = namedFrame('XY');
 
 /** CadQuery's Sketch methods not implemented here: an `unsupported` error naming them, not a missing attribute. */
 const SKETCH_UNSUPPORTED = new Set([
-  'ellipse',
   'distribute',
   'each',
   'hull',
@@ -320,6 +319,20 @@ const SKETCH_METHODS: Record<string, SketchMethod> = {
       modeOf(m, b.mode),
       0,
       (f) => facesFromWires(`Sketch.${m}`, [circleWire(`Sketch.${m}`, f.origin, f.zDir, f.xDir, r)], LOCAL),
+      b.tag,
+    );
+  },
+  ellipse: (s, a, k) => {
+    const m = 'ellipse';
+    const b = bindArgs(m, ['a1', 'a2', 'angle=', 'mode=', 'tag='], a, k);
+    const a1 = expectNumber(m, 'a1', b.a1);
+    const a2 = expectNumber(m, 'a2', b.a2);
+    return faceElement(
+      s,
+      m,
+      modeOf(m, b.mode),
+      angleOf(m, b.angle),
+      (f) => facesFromWires(`Sketch.${m}`, [ellipseWire(`Sketch.${m}`, f, a1, a2)], LOCAL),
       b.tag,
     );
   },
