@@ -1,6 +1,7 @@
 /**
- * The silent-wrong-geometry bugs of issue #15, each a program with real CadQuery 2.8's result
- * recorded beside it (regressions.json, made by run_cadquery.py): ours must agree with the record
+ * The silent-wrong-geometry bugs of issue #15 and the CadQuery features added for its corpus, each a
+ * program with real CadQuery 2.8's result recorded beside it (regressions.json, made with
+ * record.ts through run_cadquery.py): ours must agree with the record
  * (oracle.ts's rule), always; where the oracle is installed, the record must still be what
  * CadQuery says.
  */
