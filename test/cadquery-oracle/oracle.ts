@@ -145,8 +145,15 @@ export interface Summary {
 }
 
 /** Runs both sides (concurrently: CadQuery in its process, ours in the pool) and compares. */
-export async function differential(programs: Program[], options: { workers?: number; timeoutMs?: number } = {}): Promise<Summary> {
-  const [theirs, ours] = await Promise.all([runOracle(programs, { timeoutS: (options.timeoutMs ?? 30_000) / 1000 }), runOurs(programs, options)]);
+/**
+ * CadQuery's own deadline per program. It only guards against a hang: CadQuery is the reference, so it
+ * gets far longer than ours. The docs' connector-hole panel (cq-docs/examples-39) takes 16 s alone on
+ * one core here, and ran past 30 s in CI while our pool shared the two cores.
+ */
+export const ORACLE_TIMEOUT_S = 240;
+
+export async function differential(programs: Program[], options: { workers?: number; timeoutMs?: number; oracleTimeoutS?: number } = {}): Promise<Summary> {
+  const [theirs, ours] = await Promise.all([runOracle(programs, { timeoutS: options.oracleTimeoutS ?? ORACLE_TIMEOUT_S }), runOurs(programs, options)]);
   const comparisons = programs.map((p): Comparison => {
     const o = ours.get(p.id)!;
     const t = theirs.get(p.id)!;

@@ -305,7 +305,14 @@ function startDatasetBuild(workspace) {
     await imagePreview.locator('#metric-volume').filter({ hasNotText: before }).waitFor({ timeout: 60000 });
     await page.keyboard.press('Control+S');
     await page.waitForTimeout(800);
-    if (await tab.locator('.dirty-indicator, .codicon-circle-filled').first().isVisible().catch(() => false)) throw new Error(`${programName} is still unsaved after Ctrl+S`);
+    if (
+      await tab
+        .locator('.dirty-indicator, .codicon-circle-filled')
+        .first()
+        .isVisible()
+        .catch(() => false)
+    )
+      throw new Error(`${programName} is still unsaved after Ctrl+S`);
     const saved = await volume();
     // After the save, one more edit still reaches the preview (its tab focuses the editor again).
     await tab.click();

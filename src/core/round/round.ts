@@ -249,7 +249,7 @@ async function trainOnCluster(
       upload = path.join(o.out, 'upload');
       fs.rmSync(upload, { recursive: true, force: true });
       fs.cpSync(at.dataDir, upload, { recursive: true });
-      extra.forEach((dir, i) => fs.cpSync(dir, path.join(upload, `extra-${i}`), { recursive: true }));
+      for (const [i, dir] of extra.entries()) fs.cpSync(dir, path.join(upload, `extra-${i}`), { recursive: true });
       // A later --data wins in argparse: list the export and the extras together.
       if (extra.length) extraArgs.push('--data', 'data', ...extra.map((_, i) => `data/extra-${i}`));
       if (o.train.init) {
