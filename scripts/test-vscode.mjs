@@ -58,7 +58,7 @@ step('bundle tests', () => {
 
 // 3. A scratch workspace: test100 programs as .py files, a STEP reference and a source image.
 const workspace = path.join(work, 'vscode-workspace');
-step('prepare workspace', () => {
+function prepareWorkspace() {
   fs.rmSync(workspace, { recursive: true, force: true });
   const parts = path.join(workspace, 'parts');
   fs.mkdirSync(parts, { recursive: true });
@@ -77,7 +77,8 @@ step('prepare workspace', () => {
     fs.copyFileSync(path.join(fixtures, 'images', sample.image), path.join(parts, sample.image));
     fs.copyFileSync(path.join(fixtures, 'gt_steps', `${stem}.step`), path.join(parts, `${stem}.step`));
   }
-});
+}
+step('prepare workspace', prepareWorkspace);
 
 let failed = false;
 
@@ -108,6 +109,8 @@ if (!args.has('--e2e-only')) {
 
 // 5. The e2e screenshot.
 if (!args.has('--no-e2e')) {
+  // A fresh workspace: the suites above leave generated programs (00442545_0.py …) and a dataset in it.
+  if (!args.has('--e2e-only')) step('prepare workspace again for the e2e', prepareWorkspace);
   const started = Date.now();
   const r = spawnSync(process.execPath, [path.join(root, 'test', 'vscode', 'e2e.js'), workspace, path.join(work, 'preview.png')], {
     cwd: root,

@@ -151,9 +151,15 @@ export interface Summary {
  * one core here, and ran past 30 s in CI while our pool shared the two cores.
  */
 export const ORACLE_TIMEOUT_S = 240;
+/**
+ * Ours' deadline per program in the differential run: the suite checks agreement, not speed (speed is
+ * bench/), and the two sides share the machine's cores, so that one program alone on a core is much
+ * faster than here (examples-39 ran past 30 s beside CadQuery).
+ */
+export const OURS_TIMEOUT_MS = 120_000;
 
 export async function differential(programs: Program[], options: { workers?: number; timeoutMs?: number; oracleTimeoutS?: number } = {}): Promise<Summary> {
-  const [theirs, ours] = await Promise.all([runOracle(programs, { timeoutS: options.oracleTimeoutS ?? ORACLE_TIMEOUT_S }), runOurs(programs, options)]);
+  const [theirs, ours] = await Promise.all([runOracle(programs, { timeoutS: options.oracleTimeoutS ?? ORACLE_TIMEOUT_S }), runOurs(programs, { ...options, timeoutMs: options.timeoutMs ?? OURS_TIMEOUT_MS })]);
   const comparisons = programs.map((p): Comparison => {
     const o = ours.get(p.id)!;
     const t = theirs.get(p.id)!;

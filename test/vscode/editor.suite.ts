@@ -12,7 +12,9 @@ import type { SceneInfo } from '../../src/protocol/messages';
 
 type Waiter = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs?: number) => Promise<T>;
 
-const IMAGE = ['parts', '00442545_0.png'];
+// Its own copy of the image, in a folder of its own: other suites' Image to CAD runs leave their
+// programs beside parts/00442545_0.png, and this suite asserts the names it gets.
+const IMAGE = ['editor', '00442545_0.png'];
 
 export function editorSuite(getApi: () => GiftApi, workspaceFile: (...parts: string[]) => vscode.Uri, waitFor: Waiter): void {
   suite('The editor: real files, a preview that follows them', () => {
@@ -35,6 +37,9 @@ export function editorSuite(getApi: () => GiftApi, workspaceFile: (...parts: str
     suiteSetup(async () => {
       api = getApi() ?? (await vscode.extensions.getExtension<GiftApi>('gift-cad.gift-cad')!.activate());
       source = fs.readFileSync(workspaceFile('parts', 'block_111911.py').fsPath, 'utf8');
+      for (const folder of ['editor', 'generated']) fs.rmSync(workspaceFile(folder).fsPath, { recursive: true, force: true });
+      fs.mkdirSync(workspaceFile('editor').fsPath);
+      fs.copyFileSync(workspaceFile('parts', '00442545_0.png').fsPath, workspaceFile(...IMAGE).fsPath);
       // Candidates in a known order: the test backend's scores are not the image score, so ranking is by the
       // pipeline; each candidate's thickness says which one it is.
       registration = api.registerImageToCadBackend({
@@ -56,14 +61,14 @@ export function editorSuite(getApi: () => GiftApi, workspaceFile: (...parts: str
     test('Image to CAD writes <image>.py beside the image, never over an existing file', async () => {
       const first = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile(...IMAGE));
       assert.ok(first.ok && first.uri, JSON.stringify(first));
-      assert.equal(first.uri.fsPath, workspaceFile('parts', '00442545_0.py').fsPath);
+      assert.equal(first.uri.fsPath, workspaceFile('editor', '00442545_0.py').fsPath);
       const document = await vscode.workspace.openTextDocument(first.uri);
       assert.equal(document.isUntitled, false);
       assert.equal(document.isDirty, false, 'the program is saved as written');
       assert.equal(fs.readFileSync(first.uri.fsPath, 'utf8'), document.getText());
       const second = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile(...IMAGE));
       assert.ok(second.ok && second.uri);
-      assert.equal(second.uri.fsPath, workspaceFile('parts', '00442545_0-2.py').fsPath);
+      assert.equal(second.uri.fsPath, workspaceFile('editor', '00442545_0-2.py').fsPath);
       // gift.imageToCad.folder (workspace-relative) puts it there instead.
       await config().update('imageToCad.folder', 'generated', vscode.ConfigurationTarget.Global);
       const third = await vscode.commands.executeCommand<CommandOutcome>('gift.imageToCad', workspaceFile(...IMAGE));
