@@ -17,6 +17,10 @@
  *        [--eval-k 10] [--eval-limit N] [--model models/compact] [--eval test/fixtures/gencad-test100] [--arms sft,gift,…]
  *        [--sampler bundled|sft] [--fda-per-image N] [--fda-min-iou X] [--seed S] [--init MODEL] [--extra DIR]
  *        [--name-suffix S]   (arm folders arm-NAME-S: another variant beside the same D)
+ *        [--sampler DIR --round-tag T --all-rounds]   (a further round, below)
+ * A further round (the paper iterates): --sampler DIR samples D's images with that model (e.g. the
+ * previous round's OUT/arm-rej/model), tagging its SRS/FDA records T (default exp, the first
+ * round's); --all-rounds trains on every round's SRS/FDA, not only T's.
  * --init MODEL: every arm continues from MODEL's weights (e.g. models/compact: SFT vs GIFT as a
  * further round of the bundled model); --extra DIR: a training folder every arm also trains on.
  * --seed S trains every arm with seed S into OUT/arm-NAME-sS (seed 0: OUT/arm-NAME), sharing D and
@@ -66,6 +70,10 @@ async function main() {
   const suffix = process.argv.includes('--name-suffix') ? `-${option('name-suffix', '')}` : '';
   const init = process.argv.includes('--init') ? path.resolve(option('init', '')) : undefined;
   const extra = process.argv.includes('--extra') ? path.resolve(option('extra', '')) : undefined;
+  const roundTag = option('round-tag', 'exp');
+  const allRounds = process.argv.includes('--all-rounds');
+  if (sampler !== 'bundled' && sampler !== 'sft' && !fs.existsSync(path.join(path.resolve(sampler), 'model.json')))
+    throw new Error(`--sampler ${sampler}: expected bundled, sft or a model folder (with model.json)`);
   const armDir = (arm: string) => path.join(out, `arm-${arm}${seed ? `-s${seed}` : ''}${suffix}`);
   const log = (line: string) => console.error(`${new Date().toISOString().slice(11, 19)} ${line}`);
   fs.mkdirSync(out, { recursive: true });
@@ -107,14 +115,21 @@ async function main() {
         if (made.status !== 0) throw new Error('make_dataset.ts failed');
         extraData.push(fresh);
       }
-      const variant = [seed ? `seed ${seed}` : '', fdaMinIou !== undefined ? `FDA IoU ≥ ${fdaMinIou}` : ''].filter(Boolean).join(', ');
+      const variant = [
+        roundTag !== 'exp' ? `round ${roundTag}${allRounds ? ', all rounds' : ''}` : '',
+        seed ? `seed ${seed}` : '',
+        fdaMinIou !== undefined ? `FDA IoU ≥ ${fdaMinIou}` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
       const label = variant ? `${spec.label}, ${variant}` : spec.label;
       log(`arm ${arm}: ${label}`);
       const result = await runRound({
         dataset,
         out: armDir(arm),
-        model: sampler === 'sft' && arm !== 'sft' ? path.join(out, 'arm-sft', 'model') : model,
-        tag: 'exp',
+        model: sampler === 'bundled' ? model : sampler === 'sft' ? (arm !== 'sft' ? path.join(out, 'arm-sft', 'model') : model) : path.resolve(sampler),
+        tag: roundTag,
+        onlyThisRound: !allRounds,
         perSource: fdaPerImage === undefined ? undefined : { fda: fdaPerImage },
         minIou: fdaMinIou === undefined ? undefined : { fda: fdaMinIou },
         pool,
