@@ -159,7 +159,10 @@ export const ORACLE_TIMEOUT_S = 240;
 export const OURS_TIMEOUT_MS = 120_000;
 
 export async function differential(programs: Program[], options: { workers?: number; timeoutMs?: number; oracleTimeoutS?: number } = {}): Promise<Summary> {
-  const [theirs, ours] = await Promise.all([runOracle(programs, { timeoutS: options.oracleTimeoutS ?? ORACLE_TIMEOUT_S }), runOurs(programs, { ...options, timeoutMs: options.timeoutMs ?? OURS_TIMEOUT_MS })]);
+  const [theirs, ours] = await Promise.all([
+    runOracle(programs, { timeoutS: options.oracleTimeoutS ?? ORACLE_TIMEOUT_S }),
+    runOurs(programs, { ...options, timeoutMs: options.timeoutMs ?? OURS_TIMEOUT_MS }),
+  ]);
   const comparisons = programs.map((p): Comparison => {
     const o = ours.get(p.id)!;
     const t = theirs.get(p.id)!;
