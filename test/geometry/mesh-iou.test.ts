@@ -62,3 +62,31 @@ test('00904404 (an invalid B-rep: its tessellation has cracks) against its own S
   assert.ok(out.results[0].iou >= 0.98, `IoU ${out.results[0].iou}`);
   assert.equal(out.results[0].status, 'ok');
 });
+
+test('mesh booleans skip a placement whose point bound cannot beat the best: an asymmetric bracket against its own STL', async () => {
+  // An L-bracket with an off-centre hole: no half-turn maps it onto itself, so the four aligned
+  // placements differ and the wrong ones score far below the right one.
+  const code = `import cadquery as cq
+result = (cq.Workplane("XY").polyline([(0, 0), (40, 0), (40, 6), (8, 6), (8, 25), (0, 25)]).close().extrude(18)
+  .faces(">Y").workplane().center(12, 3).hole(5))`;
+  const stl = writeStl(runCadQuery(code));
+  const out = (await jobHandlers['shape.iou'](
+    { candidate: { kind: 'stl', bytes: stl, name: 'bracket.stl' }, reference: { kind: 'stl', bytes: stl, name: 'bracket.stl' }, protocol: 'aligned' },
+    { oc },
+  )) as IouJobResult;
+  const r = out.results[0];
+  assert.equal(r.status, 'ok');
+  assert.ok(r.iou > 0.999, `IoU ${r.iou}`);
+  const skipped = r.candidates.filter((c) => c.bound !== undefined);
+  assert.ok(skipped.length >= 1, `some placement skipped: ${JSON.stringify(r.candidates)}`);
+  for (const c of skipped) {
+    assert.equal(c.iou, null);
+    assert.ok(c.bound! < r.iou, `a skipped placement's bound ${c.bound} lies below the IoU ${r.iou}`);
+  }
+  // The B-rep path intersects every placement: the skipped ones really score lower.
+  const exact = (await jobHandlers['shape.iou'](
+    { candidate: { kind: 'code', source: code }, reference: { kind: 'code', source: code }, protocol: 'aligned', allRotations: true },
+    { oc },
+  )) as IouJobResult;
+  for (const [i, c] of r.candidates.entries()) if (c.bound !== undefined) assert.ok((exact.results[0].candidates[i].iou ?? 0) < c.bound!, `placement ${i}`);
+});

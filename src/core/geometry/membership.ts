@@ -163,16 +163,13 @@ const BOUND_SLACK = 1e-6;
 export const MESH_SLACK = 0.02;
 const SIGMAS = 4;
 
-/** The consistency check of one IoU (see the top of this file). */
-export function checkIou(input: CheckInput): ConsistencyCheck {
-  const n = input.points ?? 4096;
-  const { candidate: vA, reference: vB, intersection: vI } = input.volumes;
-  const vU = vA + vB - vI;
-  const box = commonBox([input.candidate, input.reference]);
+/** Counts of n seeded points in the common box around both shapes: in A, in B, in both, in either. */
+function countPoints(candidate: CheckedShape, reference: CheckedShape, n: number, seed: number) {
+  const box = commonBox([candidate, reference]);
   const boxVolume = (box[3] - box[0]) * (box[4] - box[1]) * (box[5] - box[2]);
-  const toA = invertAffine(input.candidate.toCommon);
-  const toB = invertAffine(input.reference.toCommon);
-  const random = mulberry32(input.seed ?? 0x16);
+  const toA = invertAffine(candidate.toCommon);
+  const toB = invertAffine(reference.toCommon);
+  const random = mulberry32(seed);
   let inA = 0,
     inB = 0,
     both = 0,
@@ -181,17 +178,40 @@ export function checkIou(input: CheckInput): ConsistencyCheck {
     const x = box[0] + random() * (box[3] - box[0]);
     const y = box[1] + random() * (box[4] - box[1]);
     const z = box[2] + random() * (box[5] - box[2]);
-    const a = classify(input.candidate.classifier, toA, x, y, z);
-    const b = classify(input.reference.classifier, toB, x, y, z);
+    const a = classify(candidate.classifier, toA, x, y, z);
+    const b = classify(reference.classifier, toB, x, y, z);
     if (a) inA++;
     if (b) inB++;
     if (a && b) both++;
     if (a || b) either++;
   }
-  const estimate = either > 0 ? both / either : 0;
-  const p = Math.min(1, Math.max(0, input.iou));
+  return { inA, inB, both, either, boxVolume, estimate: either > 0 ? both / either : 0 };
+}
+
+/** The largest |IoU − estimate| the check accepts, for an IoU p and `either` points in the union. */
+function estimateTolerance(p: number, either: number): number {
   const m = Math.max(1, either);
-  const tolerance = SIGMAS * Math.sqrt((p * (1 - p) + 1 / m) / m) + MESH_SLACK;
+  return SIGMAS * Math.sqrt((p * (1 - p) + 1 / m) / m) + MESH_SLACK;
+}
+
+/**
+ * An upper bound on a placement's IoU from the points alone, before any boolean: the estimate plus
+ * the check's own tolerance. Mesh booleans skip a placement whose bound lies below an IoU already
+ * computed (it could not be the best, and the check would accept nothing above the bound).
+ */
+export function iouUpperBound(candidate: CheckedShape, reference: CheckedShape, points = 1024, seed = 0x16): { estimate: number; bound: number } {
+  const { estimate, either } = countPoints(candidate, reference, points, seed);
+  return { estimate, bound: estimate + estimateTolerance(Math.min(1, estimate), either) };
+}
+
+/** The consistency check of one IoU (see the top of this file). */
+export function checkIou(input: CheckInput): ConsistencyCheck {
+  const n = input.points ?? 4096;
+  const { candidate: vA, reference: vB, intersection: vI } = input.volumes;
+  const vU = vA + vB - vI;
+  const { inA, inB, either, both, boxVolume, estimate } = countPoints(input.candidate, input.reference, n, input.seed ?? 0x16);
+  const p = Math.min(1, Math.max(0, input.iou));
+  const tolerance = estimateTolerance(p, either);
   const result: ConsistencyCheck = { ok: true, iou: estimate, tolerance, points: n, union: either };
   const fail = (reason: string): ConsistencyCheck => ({ ...result, ok: false, reason });
   if (!(vI >= -BOUND_SLACK * vU) || !(vI <= Math.min(vA, vB) * (1 + BOUND_SLACK))) {

@@ -137,13 +137,23 @@ function fillSmallLoops(mesh: TriangleMesh, width: number): { mesh: TriangleMesh
 
 /** Drops repeated triangles (same three vertices, either winding). */
 function dedupe(mesh: TriangleMesh): TriangleMesh {
-  const seen = new Set<string>();
+  // Keyed by the two smallest vertex numbers (one exact number), then the largest.
+  const n = mesh.positions.length / 3;
+  const seen = new Map<number, number[]>();
   const out: number[] = [];
   const t = mesh.indices;
   for (let i = 0; i < t.length; i += 3) {
-    const key = [t[i], t[i + 1], t[i + 2]].sort((a, b) => a - b).join(',');
-    if (seen.has(key)) continue;
-    seen.add(key);
+    let a = t[i],
+      b = t[i + 1],
+      c = t[i + 2];
+    if (a > b) [a, b] = [b, a];
+    if (b > c) [b, c] = [c, b];
+    if (a > b) [a, b] = [b, a];
+    const key = a * n + b;
+    const thirds = seen.get(key);
+    if (thirds?.includes(c)) continue;
+    if (thirds) thirds.push(c);
+    else seen.set(key, [c]);
     out.push(t[i], t[i + 1], t[i + 2]);
   }
   return { positions: mesh.positions, indices: Uint32Array.from(out) };

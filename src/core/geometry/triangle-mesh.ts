@@ -122,6 +122,18 @@ export function tessellate(shape: ShapeLike, extent: number, options: Tessellati
  * Merges vertices closer than `tolerance` (a grid of that cell size; neighbours in the 27 cells
  * around are checked) and drops triangles that become degenerate. Returns a new mesh.
  */
+/** The first vertex of `bucket` (indices into `kept`) within √tol2 of (x, y, z), or -1. */
+function keptWithin(bucket: number[] | undefined, kept: number[], x: number, y: number, z: number, tol2: number): number {
+  if (!bucket) return -1;
+  for (const j of bucket) {
+    const ex = kept[3 * j] - x,
+      ey = kept[3 * j + 1] - y,
+      ez = kept[3 * j + 2] - z;
+    if (ex * ex + ey * ey + ez * ez <= tol2) return j;
+  }
+  return -1;
+}
+
 export function weldVertices(positions: Float64Array, indices: Uint32Array, tolerance: number): TriangleMesh {
   const n = positions.length / 3;
   const cell = tolerance > 0 ? tolerance : 1e-12;
@@ -138,21 +150,12 @@ export function weldVertices(positions: Float64Array, indices: Uint32Array, tole
     const gx = Math.floor(x / cell),
       gy = Math.floor(y / cell),
       gz = Math.floor(z / cell);
-    let found = -1;
+    // Its own cell first (an STL repeats each vertex exactly), then the 26 around it.
+    let found = keptWithin(buckets.get(key(gx, gy, gz)), kept, x, y, z, tol2);
     for (let dx = -1; dx <= 1 && found < 0; dx++) {
       for (let dy = -1; dy <= 1 && found < 0; dy++) {
         for (let dz = -1; dz <= 1 && found < 0; dz++) {
-          const bucket = buckets.get(key(gx + dx, gy + dy, gz + dz));
-          if (!bucket) continue;
-          for (const j of bucket) {
-            const ex = kept[3 * j] - x,
-              ey = kept[3 * j + 1] - y,
-              ez = kept[3 * j + 2] - z;
-            if (ex * ex + ey * ey + ez * ez <= tol2) {
-              found = j;
-              break;
-            }
-          }
+          if (dx || dy || dz) found = keptWithin(buckets.get(key(gx + dx, gy + dy, gz + dz)), kept, x, y, z, tol2);
         }
       }
     }
