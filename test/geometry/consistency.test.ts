@@ -2,13 +2,14 @@
  * Pairs with known answers (#16): boxes, offset boxes, a plate with holes, each as B-rep and as
  * mesh on either side, under raw. The right answer is reported `ok`; a deliberately wrong
  * intersection volume (iou.ts `corruptIntersection`) is caught as `inconsistent`, with both the
- * boolean's number and the point estimate.
+ * boolean's number and the point estimate; a B-rep pair that fails is measured again with mesh
+ * booleans (meshFallback).
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeBox, makeCylinder, type Shape3D } from 'replicad';
 import { loadOpenCascade } from '../../src/core/occt/occt';
-import { iou, PreparedSolid } from '../../src/core/geometry/iou';
+import { iou, meshFallback, normalisation, PreparedSolid } from '../../src/core/geometry/iou';
 import { loadManifold } from '../../src/core/geometry/manifold';
 import { checkIou, MeshClassifier } from '../../src/core/geometry/membership';
 import { tessellate } from '../../src/core/geometry/triangle-mesh';
@@ -91,6 +92,25 @@ test('aligned: a boolean that silently loses the best rotation is caught, though
   assert.ok(lost.iou < 0.9, `another rotation is reported: ${lost.iou}`);
   assert.equal(lost.status, 'inconsistent');
   assert.equal(lost.check?.rotation, right.best, 'the check names the rotation whose boolean disagrees');
+});
+
+test('a B-rep pair whose OCCT boolean fails the check is measured again with mesh booleans on its tessellations', () => {
+  const a = PreparedSolid.brep(plate(), 'a');
+  const b = PreparedSolid.brep(plate(5), 'b');
+  const frames = normalisation(a, b, 'raw');
+  const wrong = iou(a, b, 'raw', frames, { corruptIntersection: (v) => v + 10 });
+  assert.equal(wrong.status, 'inconsistent');
+  const fallback = meshFallback(a, b, wrong, frames);
+  assert.ok(fallback, 'a mesh result');
+  assert.equal(fallback.status, 'ok');
+  assert.equal(fallback.method, 'mesh');
+  const expected = (90 - 2 * HOLE) / (150 - 2 * HOLE);
+  assert.ok(Math.abs(fallback.iou - expected) < 2e-3, `IoU ${fallback.iou}, expected ${expected}`);
+  assert.equal(fallback.fallbackFrom?.iou, wrong.iou, 'the failed B-rep number is kept');
+  assert.equal(fallback.fallbackFrom?.check?.ok, false);
+  assert.ok(fallback.tessellation && fallback.tessellation.candidate > 0, 'the tessellation error is reported');
+  // A consistent result is not redone.
+  assert.equal(meshFallback(a, b, iou(a, b, 'raw', frames), frames), undefined);
 });
 
 test('the classifier: inside and outside of a plate with holes, and the volume estimate', () => {

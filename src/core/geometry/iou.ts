@@ -175,6 +175,11 @@ export interface IouResult {
   /** Whose booleans: OCCT's on the B-reps, or manifold's on meshes (either side a mesh). */
   method: 'brep' | 'mesh';
   /**
+   * When OCCT's booleans failed the check and manifold's on the two B-reps' tessellations passed
+   * (`meshFallback`): the B-rep result's failing check, kept beside the mesh result reported.
+   */
+  fallbackFrom?: { method: 'brep'; iou: number; check?: ConsistencyCheck & { rotation: number } };
+  /**
    * For `mesh`: each side's relative volume error from its tessellation (a B-rep side) plus the
    * simplification before the booleans (manifold.ts `forBooleans`), an upper bound.
    */
@@ -467,6 +472,44 @@ function meshEngine(candidate: PreparedSolid, reference: PreparedSolid): Boolean
   } catch (e) {
     deleteAll(owned);
     throw e;
+  }
+}
+
+/**
+ * A B-rep pair whose OCCT booleans failed the consistency check (`inconsistent`), measured again
+ * with manifold's booleans on the two B-reps' tessellations in the same frames (manifold must be
+ * loaded in this thread). Returns that result when it passes the check, with the B-rep result's
+ * failing check in `fallbackFrom` and the tessellations' volume errors in `tessellation`; else
+ * undefined (the inconsistent result stands).
+ */
+export function meshFallback(
+  candidateInput: ShapeLike | PreparedSolid,
+  referenceInput: ShapeLike | PreparedSolid,
+  failed: IouResult,
+  frames: Normalisation,
+  options: IouOptions = {},
+): IouResult | undefined {
+  if (failed.status !== 'inconsistent' || failed.method !== 'brep') return undefined;
+  const candidate = PreparedSolid.of(candidateInput, 'candidate');
+  const reference = PreparedSolid.of(referenceInput, 'reference');
+  try {
+    const result = iou(
+      PreparedSolid.mesh(candidate.booleanMesh(), `${candidate.name} (tessellated)`),
+      PreparedSolid.mesh(reference.booleanMesh(), `${reference.name} (tessellated)`),
+      frames.protocol,
+      frames,
+      options,
+    );
+    if (result.status !== 'ok') return undefined;
+    const simplified = result.tessellation ?? { candidate: 0, reference: 0 };
+    result.tessellation = {
+      candidate: simplified.candidate + candidate.tessellationError(),
+      reference: simplified.reference + reference.tessellationError(),
+    };
+    result.fallbackFrom = { method: 'brep', iou: failed.iou, check: failed.check };
+    return result;
+  } catch {
+    return undefined;
   }
 }
 

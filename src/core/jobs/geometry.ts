@@ -8,7 +8,7 @@
  */
 import { CadError } from '../errors';
 import { chamferDistance, type ChamferOptions, type ChamferResult } from '../geometry/chamfer';
-import { IOU_PROTOCOLS, iou, isIouProtocol, normalisation, type IouProtocol, type IouResult } from '../geometry/iou';
+import { IOU_PROTOCOLS, iou, isIouProtocol, meshFallback, normalisation, type IouProtocol, type IouResult } from '../geometry/iou';
 import { loadManifold } from '../geometry/manifold';
 import { solidFromSource, type ShapeSource } from '../shape/source';
 import type { JobHandler } from './types';
@@ -38,15 +38,21 @@ export const iouJob: JobHandler<IouPayload, IouJobResult> = async (payload) => {
   const reference = withRole('reference', () => solidFromSource(payload.reference, { maxSteps: payload.maxSteps }));
   if (candidate.isMesh || reference.isMesh) await loadManifold();
   const chamferOptions = payload.chamfer === true ? {} : payload.chamfer || undefined;
-  const results = protocols.map((protocol) => {
+  const results: (IouResult & { chamfer?: ChamferResult })[] = [];
+  for (const protocol of protocols) {
     const frames = normalisation(candidate, reference, protocol, { allRotations: payload.allRotations });
-    const result: IouResult & { chamfer?: ChamferResult } = iou(candidate, reference, protocol, frames);
+    let result: IouResult & { chamfer?: ChamferResult } = iou(candidate, reference, protocol, frames);
+    if (result.status === 'inconsistent' && result.method === 'brep') {
+      // OCCT's boolean failed the check: manifold's on the tessellations, where that passes.
+      await loadManifold();
+      result = meshFallback(candidate, reference, result, frames) ?? result;
+    }
     if (chamferOptions) {
       const rotation = protocol.startsWith('aligned') ? (chamferOptions.rotation ?? result.best) : undefined;
       result.chamfer = chamferDistance(candidate, reference, protocol, { ...chamferOptions, rotation, frames });
     }
-    return result;
-  });
+    results.push(result);
+  }
   return { results };
 };
 
