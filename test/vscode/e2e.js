@@ -120,7 +120,8 @@ function startDatasetBuild(workspace) {
     userDataDir,
     extensionsDir: path.join(userDataDir, 'extensions'),
     // The dataset's samples were verified under raw IoU: show the same protocol in the preview.
-    settings: { 'editor.minimap.enabled': false, 'gift.iou.protocol': 'raw', 'files.exclude': { '**/.vscode': true } },
+    // Long generated lines wrap, so the screenshots show the program from its first column.
+    settings: { 'editor.minimap.enabled': false, 'editor.wordWrap': 'on', 'gift.iou.protocol': 'raw', 'files.exclude': { '**/.vscode': true } },
   });
   const browser = await openBrowser({ viewport: { width: 1500, height: 860 } });
   const { page } = browser;
