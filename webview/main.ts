@@ -351,6 +351,7 @@ function sceneInfo(): SceneInfo {
       iouError: iouError.hidden ? null : iouError.textContent,
       centredIou: $('metric-centred').textContent ?? '',
       sizeRatio: $('metric-size-ratio').textContent ?? '',
+      kernel: $('metric-kernel').textContent ?? '',
     },
     overlay:
       referenceName === null

@@ -108,6 +108,8 @@ export interface SceneInfo {
     /** The raw IoU after centring, and the size ratio (candidate / reference, e.g. "×0.500"), as shown. */
     centredIou: string;
     sizeRatio: string;
+    /** The run row: its time, and "invalid solid" for a result that is not a valid B-rep. */
+    kernel: string;
   };
   /**
    * The ghost as drawn: in which frame (the IoU protocol's, or `raw`: the reference where it is) and

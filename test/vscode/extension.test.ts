@@ -3,6 +3,7 @@
 // kernel pool and real test100 programs. Run with: node scripts/test-vscode.mjs
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CommandOutcome, GiftApi } from '../../src/extension/extension';
 import type { PreviewPanel } from '../../src/extension/preview/panel';
@@ -165,6 +166,33 @@ suite('GIFT CAD in VS Code', () => {
     const fixed = await sceneWhere(preview, 'the banner to clear', (s) => s.banner === null);
     assert.ok(fixed.triangles > 0);
     assert.ok(fixed.version > scene.version);
+  });
+
+  test('a result that is not a valid B-rep gets a warning diagnostic, never a quiet ok; a valid one clears it', async () => {
+    const editor = await vscode.window.showTextDocument(document);
+    const root = vscode.extensions.getExtension('gift-cad.gift-cad')!.extensionPath;
+    // test100 00387732: its solids meet along three edges only, and OCCT's checker rejects the result.
+    const sample = fs
+      .readFileSync(path.join(root, 'test', 'fixtures', 'gencad-test100', 'samples.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((s) => s.image === '00387732_0.png');
+    assert.ok(sample, 'the sample is in the fixtures');
+    const original = document.getText();
+    const whole = () => new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length));
+    await editor.edit((e) => e.replace(whole(), sample.ground_truth));
+    await waitFor('an invalid shape', () => preview.shape?.valid === false);
+    const diagnostics = vscode.languages.getDiagnostics(document.uri);
+    assert.equal(diagnostics.length, 1, JSON.stringify(diagnostics));
+    assert.equal(diagnostics[0].severity, vscode.DiagnosticSeverity.Warning);
+    assert.equal(diagnostics[0].code, 'invalid-brep');
+    assert.match(diagnostics[0].message, /not a valid B-rep/);
+    const scene = await sceneWhere(preview, 'the invalid shape in the webview', (s) => s.version === preview.shape?.version);
+    assert.match(scene.metrics.kernel, /invalid solid/);
+    await editor.edit((e) => e.replace(whole(), original));
+    await waitFor('the valid shape', () => preview.shape?.valid === true);
+    await waitFor('the warning to clear', () => vscode.languages.getDiagnostics(document.uri).length === 0);
   });
 
   test('rapid edits: the preview ends on the newest text, never a stale run', async () => {

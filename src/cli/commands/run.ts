@@ -6,6 +6,7 @@ import { KernelPool } from '../../core/pool/pool';
 import { readShapeSource } from '../../core/shape/files';
 import { intOption, parseCommandArgs, UsageError, stringOptions } from '../args';
 import type { ShapeSource } from '../../core/shape/source';
+import { INVALID_BREP_WARNING } from '../../core/jobs/execute';
 
 const help = `usage: gift run FILE... [--json] [--step OUT] [--stl OUT] [--obj OUT] [--ply OUT] [--timeout MS] [--workers N]
 
@@ -26,7 +27,6 @@ export type RunLine =
   | { file: string; ok: false; error: CadErrorInfo };
 
 /** What an ok result with an invalid B-rep says, never a quiet ok: its numbers may be wrong. */
-export const INVALID_BREP_WARNING = 'the result is not a valid B-rep (BRepCheck_Analyzer): its volume and bounding box may be wrong';
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(

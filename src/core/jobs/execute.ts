@@ -11,6 +11,9 @@ import { meshShape, meshTransferables, type MeshData, type MeshOptions } from '.
 import { shapeFromSource, type ShapeSource } from '../shape/source';
 import { withTransfer, type JobHandler } from './types';
 
+/** What `gift run` and the preview say of a result that is not a valid B-rep. */
+export const INVALID_BREP_WARNING = 'the result is not a valid B-rep (BRepCheck_Analyzer): its volume and bounding box may be wrong';
+
 export interface ExecutePayload {
   /** CadQuery code; shorthand for `input: { kind: 'code', source }`. */
   source?: string;

@@ -33,7 +33,7 @@ import {
   type WebviewMessage,
   type WebviewRequests,
 } from '../../protocol/messages';
-import { diagnosticFor } from './diagnostics';
+import { diagnosticFor, invalidShapeDiagnostic } from './diagnostics';
 import type { ExecuteResult, KernelService } from '../kernel';
 import { LiveRunner } from './live-run';
 import { log } from '../log';
@@ -723,7 +723,11 @@ export class PreviewPanel {
       };
       this.lastShapeSource = source;
       this.lastError = undefined;
-      this.deps.diagnostics.delete(this.documentUri);
+      if (value.valid === false && this.document && !this.document.isClosed) {
+        this.deps.diagnostics.set(this.documentUri, [invalidShapeDiagnostic(this.document)]);
+      } else {
+        this.deps.diagnostics.delete(this.documentUri);
+      }
       this.post(hostNotification('shape', this.lastShape));
       log().debug(`${this.title}: run ${version} ok in ${result.ms} ms, volume ${value.volume}`);
       this.measureAgainstReference();
