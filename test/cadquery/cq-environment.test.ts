@@ -39,7 +39,7 @@ test('CadQuery names not implemented here fail as unsupported, naming them', asy
   await loadOpenCascade();
   fails('e = cq.Edge.makeLine((0, 0, 0), (1, 0, 0))', 'unsupported', /cq\.Edge is not supported/);
   fails('result = cq.Workplane().placeSketch(cq.Sketch().rect(4, 3).hull()).extrude(1)', 'unsupported', /Sketch\.hull\(\) is not supported/);
-  fails('result = cq.Workplane().rect(1, 1).extrude(1, taper=5)', 'unsupported', /extrude\(\): taper is not supported/);
+  fails('result = cq.Workplane().rect(1, 1).extrude(1, taper=-5)', 'unsupported', /extrude\(\): a negative taper \(widening\) is not supported/);
   fails('from cadquery.func import *\nresult = text("a", 1)', 'unsupported', /cadquery\.func\.text is not supported/);
   fails('from cadquery.func import box\nresult = box(1, 1, 1).trim(0, 1)', 'unsupported', /Solid\.trim\(\) is not supported/);
   fails('from cadquery.func import History\nh = History()', 'unsupported', /cadquery\.func\.History is not supported/);

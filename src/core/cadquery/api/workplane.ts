@@ -296,6 +296,35 @@ export class Workplane implements HostObject {
     return r;
   }
 
+  /**
+   * extrude/cutBlind with `taper` (degrees; positive narrows along the extrusion): each face's
+   * outer wire lofted (ruled) to its offset by −|distance|·tan(taper) at the far end — the solid
+   * CadQuery's LocOpe_DPrism makes (drafted planes and cones), which this build lacks. Faces with
+   * holes are refused, as CadQuery refuses them.
+   */
+  taperedFaces(method: string, distance: number, both: boolean, taper: number): Shape3D {
+    if (!Number.isFinite(distance)) throw geometryError(method, 'extrude distance must be a finite number');
+    if (Math.abs(distance) < LENGTH_EPS) throw geometryError(method, 'extrude distance must not be zero');
+    if (!Number.isFinite(taper) || Math.abs(taper) >= 90)
+      throw new CadError('runtime', `${method}(): taper must be an angle in degrees between -90 and 90, got ${taper}`);
+    // A widening draft rounds each convex corner into a cone from its apex (the cross-section is the
+    // profile offset with round joins at every height); a loft between two wires cannot make that.
+    if (taper < 0) throw new CadError('unsupported', `${method}(): a negative taper (widening) is not supported yet`);
+    const one = (face: Face, d: number): Shape3D => {
+      const wires = subShapes(face, 'wire') as Wire[];
+      if (wires.length !== 1) throw new CadError('runtime', `${method}(): Inner wires not allowed with tapered extrusion`);
+      const offset = offsetWires(method, wires, -Math.abs(d) * Math.tan((taper * Math.PI) / 180), 'intersection');
+      if (!(offset instanceof Wire)) throw geometryError(method, `the taper of ${taper}° closes the profile before the far end`);
+      const far = translateShape(offset, this.plane.zDir.scale(d)) as Wire;
+      return as3D(method, loftWires(method, [wires[0], far], true, true));
+    };
+    const solids = this.getFaces(method).map((f) => {
+      const s = one(f, distance);
+      return both ? (booleanOp(method, 'fuse', s, [one(f, -distance)]) as Shape3D) : s;
+    });
+    return fuseIfOverlapping(method, solids);
+  }
+
   /** CadQuery's _combineWithBase: fuse (or cut) with the context solid when there is one. */
   combineWithBase(method: string, result: Shape3D, mode: Value | undefined, clean: boolean): Workplane {
     const m = mode === undefined ? true : mode;
@@ -1012,10 +1041,12 @@ const METHODS: Record<string, Method> = {
   extrude: (w, a, k) => {
     const method = 'extrude';
     const b = bindArgs(method, ['until', 'combine=', 'clean=', 'both=', 'taper='], a, k);
-    if (b.taper !== undefined && b.taper !== null && b.taper !== 0) throw new CadError('unsupported', `${method}(): taper is not supported yet`);
+    const taper = b.taper === undefined || b.taper === null ? 0 : num(method, 'taper', b.taper, 0);
     const clean = expectBool(method, 'clean', b.clean, true);
     const both = expectBool(method, 'both', b.both, false);
     const until = untilArg(method, b.until);
+    if (taper !== 0 && typeof until !== 'number') throw new CadError('unsupported', `${method}(): taper with an until face is not supported yet`);
+    if (taper !== 0) return w.combineWithBase(method, w.taperedFaces(method, until as number, both, taper), b.combine, clean);
     if (typeof until !== 'number') {
       const mode = b.combine ?? true;
       if (mode === 'cut' || mode === 's') return cutUntil(w, method, until, both, clean);
@@ -1033,8 +1064,10 @@ const METHODS: Record<string, Method> = {
     const until = untilArg(method, b.until);
     const clean = expectBool(method, 'clean', b.clean, true);
     const both = expectBool(method, 'both', b.both, false);
+    const taper = b.taper === undefined || b.taper === null ? 0 : num(method, 'taper', b.taper, 0);
+    if (taper !== 0 && typeof until !== 'number') throw new CadError('unsupported', `${method}(): taper with an until face is not supported yet`);
     if (typeof until !== 'number') return cutUntil(w, method, until, both, clean);
-    const r = w.extrudeFaces(method, until, both);
+    const r = taper !== 0 ? w.taperedFaces(method, until, both, taper) : w.extrudeFaces(method, until, both);
     const base = w.requireSolid(method);
     return w.newObject([markClean(booleanOp(method, 'cut', base, [r]), clean)]);
   },
