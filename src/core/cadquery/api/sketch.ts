@@ -28,6 +28,7 @@ import {
   geometryError,
   lineEdge,
   LENGTH_EPS,
+  occ,
   polygonWire,
   relocate,
   subShapes,
@@ -54,7 +55,6 @@ const LOCAL = namedFrame('XY');
 
 /** CadQuery's Sketch methods not implemented here: an `unsupported` error naming them, not a missing attribute. */
 const SKETCH_UNSUPPORTED = new Set([
-  'distribute',
   'each',
   'hull',
   'face',
@@ -471,6 +471,30 @@ const SKETCH_METHODS: Record<string, SketchMethod> = {
   },
   fillet: (s, a, k) => roundSelected(s, 'fillet', expectNumber('Sketch.fillet', 'd', bindArgs('fillet', ['d'], a, k).d)),
   chamfer: (s, a, k) => roundSelected(s, 'chamfer', expectNumber('Sketch.chamfer', 'd', bindArgs('chamfer', ['d'], a, k).d)),
+  distribute: (s, a, k) => {
+    const m = 'Sketch.distribute';
+    const b = bindArgs('distribute', ['n', 'start=', 'stop=', 'rotate='], a, k);
+    const n = expectNumber(m, 'n', b.n);
+    if (!Number.isInteger(n) || n < 1) throw new CadError('runtime', `${m}(): at least 1 element required, requested ${n}`);
+    const start = b.start === undefined || b.start === null ? 0 : expectNumber(m, 'start', b.start);
+    const stop = b.stop === undefined || b.stop === null ? 1 : expectNumber(m, 'stop', b.stop);
+    const rotate = expectBool(m, 'rotate', b.rotate, true);
+    if (!s.selection?.length) throw new CadError('runtime', `${m}(): nothing selected to distribute over`);
+    // sketch.py: a closed curve over its whole length gets n steps, else n − 1 from start to stop.
+    const trimmed = !(1 - Math.abs(stop - start) < 1e-6);
+    const range = [...Array(n).keys()];
+    const closedParams = range.map((i) => start + (i * (stop - start)) / n);
+    const openParams = range.map((i) => (n > 1 ? start + (i * (stop - start)) / (n - 1) : start));
+    const locs: Frame[] = [];
+    for (const el of s.selection) {
+      if (!(el instanceof Wire || el instanceof Edge))
+        throw new CadError('runtime', `${m}(): unsupported selection: ${el instanceof Frame ? 'a location' : 'a face or vertex'}`);
+      const wire = el instanceof Wire ? el : wireFromEdges(m, [el]);
+      locs.push(...curveFrames(m, wire, (ds) => (ds.closed && !trimmed ? closedParams : openParams), rotate));
+    }
+    s.selection = locs;
+    return s;
+  },
   clean: (s) => {
     if (s.faces.length) s.faces = subShapes(cleanShape(makeCompound(s.faces)), 'face') as Face[];
     return s;
@@ -561,3 +585,60 @@ const SKETCH_METHODS: Record<string, SketchMethod> = {
 };
 
 export { Frame };
+
+/**
+ * Mixin1D.locations(ds, planar=True) of a wire in the sketch's plane: the points at fractions `ds`
+ * of its length (GCPnts_AbscissaPoint's arc length; this build lacks it: |C′| integrated on the
+ * wire's curvilinear-knot parametrisation, exact for lines and circles), each a frame with x along
+ * z × tangent (planar mode) or the sketch's own axes (`rotate` false: Location(position)).
+ */
+function curveFrames(method: string, wire: Wire, params: (c: { closed: boolean }) => number[], rotate: boolean): Frame[] {
+  return occ(method, (oc, keep) => {
+    const curve = keep(new oc.BRepAdaptor_CompCurve(wire.wrapped, true));
+    const first = curve.FirstParameter();
+    const last = curve.LastParameter();
+    const steps = 4096;
+    const speed = (u: number) => {
+      const d = curve.EvalD1(u);
+      const v = d.D1.Magnitude();
+      d.Point.delete();
+      d.D1.delete();
+      return v;
+    };
+    // Cumulative length at each of steps + 1 parameters (Simpson on each step).
+    const us: number[] = [first];
+    const lengths: number[] = [0];
+    for (let i = 1; i <= steps; i++) {
+      const u0 = first + ((last - first) * (i - 1)) / steps;
+      const u1 = first + ((last - first) * i) / steps;
+      lengths.push(lengths[i - 1] + ((u1 - u0) / 6) * (speed(u0) + 4 * speed((u0 + u1) / 2) + speed(u1)));
+      us.push(u1);
+    }
+    const total = lengths[steps];
+    const paramAt = (d: number): number => {
+      const target = d * total;
+      if (target <= 0) return first;
+      if (target >= total) return last;
+      let lo = 0;
+      let hi = steps;
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (lengths[mid] < target) lo = mid;
+        else hi = mid;
+      }
+      const t = (target - lengths[lo]) / (lengths[hi] - lengths[lo] || 1);
+      return us[lo] + t * (us[hi] - us[lo]);
+    };
+    return params({ closed: curve.IsClosed() }).map((d) => {
+      const r = curve.EvalD1(paramAt(d));
+      const p = new Vec3(r.Point.X(), r.Point.Y(), r.Point.Z());
+      const t = new Vec3(r.D1.X(), r.D1.Y(), r.D1.Z());
+      r.Point.delete();
+      r.D1.delete();
+      if (!rotate) return LOCAL.withOrigin(p);
+      const x = new Vec3(0, 0, 1).cross(t);
+      if (x.length < 1e-12) throw geometryError(method, 'the curve runs along the sketch normal here: no direction to rotate to');
+      return new Frame(p, x, new Vec3(0, 0, 1));
+    });
+  });
+}

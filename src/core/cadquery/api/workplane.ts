@@ -314,7 +314,10 @@ export class Workplane implements HostObject {
       const wires = subShapes(face, 'wire') as Wire[];
       if (wires.length !== 1) throw new CadError('runtime', `${method}(): Inner wires not allowed with tapered extrusion`);
       const offset = offsetWires(method, wires, -Math.abs(d) * Math.tan((taper * Math.PI) / 180), 'intersection');
-      if (!(offset instanceof Wire)) throw geometryError(method, `the taper of ${taper}° closes the profile before the far end`);
+      // OCCT's offset fails on some profiles (arcs meeting at cusps) where CadQuery's drafted prism
+      // does not: unsupported rather than a wrong solid.
+      if (!(offset instanceof Wire))
+        throw new CadError('unsupported', `${method}(): a taper of this profile is not supported yet (its offset at the far end is not one wire)`);
       const far = translateShape(offset, this.plane.zDir.scale(d)) as Wire;
       return as3D(method, loftWires(method, [wires[0], far], true, true));
     };
