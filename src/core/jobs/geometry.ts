@@ -39,6 +39,11 @@ export const iouJob: JobHandler<IouPayload, IouJobResult> = async (payload) => {
   if (candidate.isMesh || reference.isMesh) await loadManifold();
   const chamferOptions = payload.chamfer === true ? {} : payload.chamfer || undefined;
   const results: (IouResult & { chamfer?: ChamferResult })[] = [];
+  // The Chamfer distance samples the surface: made first, the consistency check classifies against it too.
+  if (chamferOptions) {
+    candidate.surface();
+    reference.surface();
+  }
   for (const protocol of protocols) {
     const frames = normalisation(candidate, reference, protocol, { allRotations: payload.allRotations });
     let result: IouResult & { chamfer?: ChamferResult } = iou(candidate, reference, protocol, frames);
