@@ -421,7 +421,7 @@ test('imports other than math and the given modules are refused before anything 
     assert.equal(error.kind, 'unsupported');
     assert.match(
       error.message,
-      /import of '(os|subprocess|socket)' is not allowed: only cadquery and math can be imported \(and typing, collections.namedtuple\)/,
+      /import of '(os|subprocess|socket)' is not allowed: only cadquery and math can be imported \(and typing, collections.namedtuple, types.SimpleNamespace\)/,
     );
     assert.ok(error.line! >= 3);
   }

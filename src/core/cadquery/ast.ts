@@ -253,6 +253,12 @@ export interface Pass extends Position {
   type: 'Pass';
 }
 
+/** `del a, b[i], c[i:j]`: names, and items of lists and dicts. */
+export interface Delete extends Position {
+  type: 'Delete';
+  targets: Expr[];
+}
+
 export interface Break extends Position {
   type: 'Break';
 }
@@ -309,6 +315,7 @@ export type Stmt =
   | ClassDef
   | Return
   | Pass
+  | Delete
   | Break
   | Continue
   | Import

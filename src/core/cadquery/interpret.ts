@@ -7,7 +7,7 @@
 import type * as A from './ast';
 import { CadError } from '../errors';
 import { parseProgram } from './parse';
-import { createCollectionsModule, PyClass, raisedError } from './pyclass';
+import { createCollectionsModule, createTypesModule, PyClass, raisedError } from './pyclass';
 import {
   FORBIDDEN_NAMES,
   PyRange,
@@ -18,6 +18,7 @@ import {
   collect,
   createMathModule,
   createTypingModule,
+  createFutureModule,
   formatValue,
   getItem,
   iterate,
@@ -29,11 +30,12 @@ import {
   pyRepr,
   pyStr,
   setItem,
+  deleteItem,
   truthy,
   unaryOp,
   type Runtime,
 } from './pybuiltins';
-import { PyDict, PyList, PyTuple, isCallable, isHost, typeName, type Callable, type HostObject, type Kwargs, type Value } from './values';
+import { builtin, PyDict, PyList, PyTuple, isCallable, isHost, typeName, type Callable, type HostObject, type Kwargs, type Value } from './values';
 
 export interface InterpretOptions {
   /** importable modules besides `math` (built in here): the caller passes { cadquery: cqModule } */
@@ -76,13 +78,19 @@ export function interpret(source: string, options: InterpretOptions): InterpretR
 let mathModule: HostObject | undefined;
 let typingModule: HostObject | undefined;
 let collectionsModule: HostObject | undefined;
+let futureModule: HostObject | undefined;
+let typesModule: HostObject | undefined;
 
 /** Runs an already parsed program (parse once, run many times). */
 export function runProgram(program: A.Program, options: InterpretOptions): InterpretResult {
   mathModule ??= createMathModule(); // stateless, so shared by every run
   typingModule ??= createTypingModule();
   collectionsModule ??= createCollectionsModule();
+  futureModule ??= createFutureModule();
+  typesModule ??= createTypesModule();
   const modules = new Map<string, HostObject>([
+    ['types', typesModule],
+    ['__future__', futureModule],
     ['math', mathModule],
     ['typing', typingModule],
     ['collections', collectionsModule],
@@ -91,10 +99,10 @@ export function runProgram(program: A.Program, options: InterpretOptions): Inter
   // Refuse forbidden imports before anything runs.
   for (const use of program.imports) {
     if (!modules.has(use.module)) {
-      const allowed = [...modules.keys()].filter((m) => m !== 'math' && m !== 'typing' && m !== 'collections').concat('math');
+      const allowed = [...modules.keys()].filter((m) => !['math', 'typing', 'collections', '__future__', 'types'].includes(m)).concat('math');
       throw new CadError(
         'unsupported',
-        `import of '${use.module}' is not allowed: only ${allowed.join(' and ')} can be imported (and typing, collections.namedtuple)`,
+        `import of '${use.module}' is not allowed: only ${allowed.join(' and ')} can be imported (and typing, collections.namedtuple, types.SimpleNamespace)`,
         use.line,
         use.col,
       );
@@ -286,6 +294,9 @@ class Interpreter implements Runtime {
           return Flow.Return;
         case 'Pass':
           return Flow.Normal;
+        case 'Delete':
+          for (const target of stmt.targets) this.delete(target, scope);
+          return Flow.Normal;
         case 'Break':
           return Flow.Break;
         case 'Continue':
@@ -420,6 +431,34 @@ class Interpreter implements Runtime {
       }
     }
     throw new CadError('syntax', 'invalid assignment target', target.line, target.col);
+  }
+
+  private delete(target: A.Expr, scope: Scope): void {
+    switch (target.type) {
+      case 'Name':
+        if (!scope.vars.delete(target.id)) throw new CadError('runtime', `NameError: name '${target.id}' is not defined`, target.line, target.col);
+        return;
+      case 'Tuple':
+      case 'List':
+        for (const item of target.items) this.delete(item, scope);
+        return;
+      case 'Subscript': {
+        const obj = this.eval(target.object, scope);
+        const index = this.evalIndex(target.index, scope);
+        try {
+          deleteItem(obj, index);
+        } catch (e) {
+          throw this.toCadError(e, target);
+        }
+        return;
+      }
+    }
+    throw new CadError(
+      'unsupported',
+      `del of ${target.type === 'Attribute' ? 'an attribute' : 'this expression'} is not supported (names and items only)`,
+      target.line,
+      target.col,
+    );
   }
 
   private unpack(targets: A.Expr[], value: Value, scope: Scope, at: A.Position): void {
@@ -565,9 +604,25 @@ class Interpreter implements Runtime {
     }
     const b = this.builtins.get(id);
     if (b !== undefined) return b;
+    if (id === 'locals' || id === 'globals') return this.namespace(id, id === 'globals' ? this.globals : scope);
     const forbidden = FORBIDDEN_NAMES[id];
     if (forbidden) throw new CadError('unsupported', `'${id}' is not available: ${forbidden}`, node.line, node.col);
     throw new CadError('runtime', `name '${id}' is not defined`, node.line, node.col);
+  }
+
+  /**
+   * locals() / globals(): a snapshot of the scope's names as a dict (for `"show_object" in
+   * locals()`, CQ-editor's idiom); at module level with CQ-editor's predefined show_object and
+   * debug. Writing to it changes no variable.
+   */
+  private namespace(name: string, scope: Scope): Callable {
+    return builtin(name, (args) => {
+      if (args.length) throw new CadError('runtime', `TypeError: ${name}() takes no arguments (${args.length} given)`);
+      const dict = new PyDict();
+      if (scope === this.globals) for (const predefined of ['show_object', 'debug']) dict.entries.set(predefined, this.builtins.get(predefined) ?? null);
+      for (const [key, value] of scope.vars) dict.entries.set(key, value);
+      return dict;
+    });
   }
 
   private getAttribute(obj: Value, node: A.Attribute): Value {

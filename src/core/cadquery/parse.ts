@@ -119,7 +119,6 @@ const UNSUPPORTED_STATEMENTS: Record<string, string> = {
   WithStatement: 'with statements are not supported',
   DecoratedStatement: 'decorators are not supported',
   MatchStatement: 'match statements are not supported',
-  DeleteStatement: 'del is not supported',
   ScopeStatement: 'global and nonlocal declarations are not supported',
   YieldStatement: 'generators (yield) are not supported',
   TypeDefinition: 'type aliases are not supported',
@@ -395,6 +394,17 @@ class Converter {
       case 'PassStatement':
         out.push({ type: 'Pass', ...pos });
         return;
+      case 'DeleteStatement': {
+        const target = this.expressionList(childrenOf(node).slice(1), node);
+        const targets = target.type === 'Tuple' || target.type === 'List' ? target.items : [target];
+        for (const t of targets) {
+          if (t.type !== 'Name' && t.type !== 'Subscript') {
+            throw this.unsupported(`del of ${t.type === 'Attribute' ? 'an attribute' : 'this expression'} is not supported (names and items only)`, node);
+          }
+        }
+        out.push({ type: 'Delete', ...pos, targets });
+        return;
+      }
       case 'BreakStatement':
       case 'ContinueStatement': {
         const word = node.name === 'BreakStatement' ? 'break' : 'continue';

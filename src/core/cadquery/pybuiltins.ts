@@ -521,6 +521,26 @@ export function setItem(obj: Value, index: Value | PySlice, value: Value): void 
   throw runtimeError(`'${typeName(obj)}' object does not support item assignment`);
 }
 
+/** `del obj[index]`: a list item or slice, a dict key. */
+export function deleteItem(obj: Value, index: Value | PySlice): void {
+  if (obj instanceof PyList) {
+    if (index instanceof PySlice) {
+      const doomed = new Set(sliceIndices(index, obj.items.length));
+      const kept = obj.items.filter((_, i) => !doomed.has(i));
+      obj.items.splice(0, obj.items.length, ...kept);
+      return;
+    }
+    obj.items.splice(sequenceIndex(index, obj.items.length, 'list assignment'), 1);
+    return;
+  }
+  if (obj instanceof PyDict) {
+    if (index instanceof PySlice) throw runtimeError("unhashable type: 'slice'");
+    if (!obj.entries.delete(dictKey(index))) throw runtimeError(`KeyError: ${pyRepr(index)}`);
+    return;
+  }
+  throw runtimeError(`'${typeName(obj)}' object does not support item deletion`);
+}
+
 function sequenceItemsOf(v: Value): Value[] {
   return Array.from(iterate(v));
 }
@@ -1216,8 +1236,6 @@ export const FORBIDDEN_NAMES: Record<string, string> = {
   setattr: 'setattr() is not allowed',
   delattr: 'delattr() is not allowed',
   hasattr: 'hasattr() is not allowed',
-  globals: 'globals() is not allowed',
-  locals: 'locals() is not allowed',
   vars: 'vars() is not allowed',
   dir: 'dir() is not allowed',
   input: 'input() is not allowed: programs cannot read input',
@@ -1543,6 +1561,22 @@ export function createTypingModule(): HostObject {
   attrs.TYPE_CHECKING = false;
   attrs.cast = builtin('typing.cast', (args) => args[1] ?? null);
   return hostModule('module', attrs);
+}
+
+/** `from __future__ import division` and the like: Python 3 has them all already, so each is a no-op. */
+export function createFutureModule(): HostObject {
+  const features = [
+    'division',
+    'print_function',
+    'absolute_import',
+    'unicode_literals',
+    'generators',
+    'nested_scopes',
+    'with_statement',
+    'annotations',
+    'generator_stop',
+  ];
+  return hostModule('module', Object.fromEntries(features.map((f) => [f, true])));
 }
 
 export function createMathModule(): HostObject {

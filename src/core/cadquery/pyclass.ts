@@ -184,6 +184,22 @@ export function createCollectionsModule(): HostObject {
   return hostModule('module', { namedtuple: builtin('namedtuple', namedtuple) });
 }
 
+/** `from types import SimpleNamespace`: an object whose attributes are its keyword arguments, settable. */
+export function createTypesModule(): HostObject {
+  return hostModule('module', {
+    SimpleNamespace: builtin('SimpleNamespace', (args, kwargs) => {
+      if (args.length) throw new CadError('runtime', 'TypeError: SimpleNamespace() takes no positional arguments');
+      const attrs = new Map(Object.entries(kwargs));
+      return {
+        kind: 'host',
+        typeName: 'types.SimpleNamespace',
+        getAttr: (name) => attrs.get(name),
+        setAttr: (name, value) => void attrs.set(name, value),
+      } satisfies HostObject;
+    }),
+  });
+}
+
 // ---- exceptions --------------------------------------------------------------------------------
 
 export class PyException implements HostObject {

@@ -255,16 +255,19 @@ export function facesFromWires(method: string, wires: Wire[], workplane: Frame):
   // parallel plane: CadQuery makes the faces where the wires are.
   const first = wires.length ? wireOutline(wires[0])[0] : undefined;
   const offset = first ? workplane.toLocal(first).z : 0;
-  const frame = Math.abs(offset) > LENGTH_EPS ? workplane.withOrigin(workplane.origin.add(workplane.zDir.scale(offset))) : workplane;
-  const loops: Loop[] = wires.map((wire) => {
-    if (!isClosedWire(wire)) throw geometryError(method, 'the sketch has an open wire; close() it before making a solid');
-    const pts = wireOutline(wire).map((p) => {
-      const l = frame.toLocal(p);
-      if (Math.abs(l.z) > 1e-4 * Math.max(1, Math.abs(l.x), Math.abs(l.y))) {
-        throw geometryError(method, 'the wires do not lie in one plane parallel to the workplane');
-      }
-      return [l.x, l.y] as [number, number];
-    });
+  let frame = Math.abs(offset) > LENGTH_EPS ? workplane.withOrigin(workplane.origin.add(workplane.zDir.scale(offset))) : workplane;
+  for (const wire of wires) if (!isClosedWire(wire)) throw geometryError(method, 'the sketch has an open wire; close() it before making a solid');
+  let local = localOutlines(wires, frame);
+  if (!local) {
+    // Wires drawn before a transformed() that tilted the workplane: CadQuery makes the faces in
+    // the wires' own plane (and extrude() then sweeps them along the new normal, obliquely).
+    const own = wiresPlane(wires, workplane);
+    local = own && localOutlines(wires, own);
+    if (!own || !local) throw geometryError(method, 'the wires do not lie in one plane');
+    frame = own;
+  }
+  const loops: Loop[] = wires.map((wire, i) => {
+    const pts = local[i];
     const area = signedArea(pts);
     if (Math.abs(area) < 1e-12) throw geometryError(method, 'a closed wire encloses zero area');
     return { wire, pts, area };
@@ -307,6 +310,45 @@ export function facesFromWires(method: string, wires: Wire[], workplane: Frame):
     }
     return faces;
   });
+}
+
+/** Each wire's outline in the frame's xy, or undefined when a point lies off the frame's plane. */
+function localOutlines(wires: Wire[], frame: Frame): [number, number][][] | undefined {
+  const out: [number, number][][] = [];
+  for (const wire of wires) {
+    const pts: [number, number][] = [];
+    for (const p of wireOutline(wire)) {
+      const l = frame.toLocal(p);
+      if (Math.abs(l.z) > 1e-4 * Math.max(1, Math.abs(l.x), Math.abs(l.y))) return undefined;
+      pts.push([l.x, l.y]);
+    }
+    out.push(pts);
+  }
+  return out;
+}
+
+/**
+ * The plane of the first wire (Newell's normal of its outline), its normal on the workplane's side
+ * and its x the workplane's x projected onto it; undefined for a wire with no area.
+ */
+function wiresPlane(wires: Wire[], workplane: Frame): Frame | undefined {
+  const pts = wires.length ? wireOutline(wires[0]) : [];
+  let nx = 0,
+    ny = 0,
+    nz = 0;
+  for (let i = 0; i < pts.length; i++) {
+    const a = pts[i];
+    const b = pts[(i + 1) % pts.length];
+    nx += (a.y - b.y) * (a.z + b.z);
+    ny += (a.z - b.z) * (a.x + b.x);
+    nz += (a.x - b.x) * (a.y + b.y);
+  }
+  let normal = new Vec3(nx, ny, nz);
+  if (!(normal.length > 1e-12)) return undefined;
+  if (normal.dot(workplane.zDir) < 0) normal = normal.scale(-1);
+  const n = normal.normalized();
+  const x = Math.abs(workplane.xDir.dot(n)) < 0.999 ? workplane.xDir : workplane.yDir;
+  return new Frame(pts[0], x, n);
 }
 
 /** The loop's wire, reversed when needed so outer loops run counter-clockwise and holes clockwise. */
@@ -475,11 +517,23 @@ export type BooleanKind = 'fuse' | 'cut' | 'intersect';
  * Boolean of `base` with `tools` (all at once, as CadQuery does). No UnifySameDomain here:
  * it never changes volumes; `cleanShape` runs it when topology is queried.
  */
-export function booleanOp(method: string, kind: BooleanKind, base: AnyShape, tools: AnyShape[]): Shape3D {
+/**
+ * CadQuery's Shape.fuse/cut/intersect: `glue` (fuse only) is OCCT's BOPAlgo_GlueShift, meant for
+ * shapes that only touch (on overlapping ones its result is what OCCT makes of it, as CadQuery's);
+ * `tol` the fuzzy value.
+ */
+export interface BooleanOptions {
+  glue?: boolean;
+  tol?: number;
+}
+
+export function booleanOp(method: string, kind: BooleanKind, base: AnyShape, tools: AnyShape[], options: BooleanOptions = {}): Shape3D {
   if (tools.length === 0) return as3D(method, base);
   return occ(method, (oc, keep) => {
     const algo = kind === 'fuse' ? new oc.BRepAlgoAPI_Fuse() : kind === 'cut' ? new oc.BRepAlgoAPI_Cut() : new oc.BRepAlgoAPI_Common();
     keep(algo);
+    if (options.glue && kind === 'fuse') algo.SetGlue(oc.BOPAlgo_GlueEnum.BOPAlgo_GlueShift);
+    if (options.tol) algo.SetFuzzyValue(options.tol);
     const args = keep(new oc.NCollection_List_TopoDS_Shape());
     args.Append(base.wrapped);
     const toolList = keep(new oc.NCollection_List_TopoDS_Shape());
@@ -493,10 +547,10 @@ export function booleanOp(method: string, kind: BooleanKind, base: AnyShape, too
 }
 
 /** Fuses several shapes together (the first with all the others). */
-export function fuseAll(method: string, shapes: AnyShape[]): Shape3D {
+export function fuseAll(method: string, shapes: AnyShape[], options: BooleanOptions = {}): Shape3D {
   if (shapes.length === 0) throw geometryError(method, 'nothing to fuse');
   if (shapes.length === 1) return as3D(method, shapes[0]);
-  return booleanOp(method, 'fuse', shapes[0], shapes.slice(1));
+  return booleanOp(method, 'fuse', shapes[0], shapes.slice(1), options);
 }
 
 /** ShapeUpgrade_UnifySameDomain: merges coplanar faces and collinear edges, as CadQuery's clean(). */

@@ -60,6 +60,7 @@ import {
   translateShape,
   wireFromEdges,
   type BooleanKind,
+  type BooleanOptions,
   type TopoKind,
 } from './geom';
 import { composeFrames, IDENTITY, inverseFrame, LocationObj } from './location';
@@ -79,7 +80,7 @@ import {
   wireOfEdges,
   type Transition,
 } from './shape-ops';
-import { pyLess, truthy } from '../pybuiltins';
+import { iterate, pyLess, truthy } from '../pybuiltins';
 import { Frame, namedFrame, PlaneObj, rotateAbout } from './plane';
 import { selectorOf } from './selector-classes';
 import type { Selector } from './selectors';
@@ -244,18 +245,25 @@ export class Workplane implements HostObject {
     if (this.ctx.firstPoint === null) this.ctx.firstPoint = this.plane.toLocal(start);
   }
 
-  /** Locations for each stack item, as frames in world coordinates (CadQuery's eachpoint). */
+  /**
+   * Locations for each stack item, as frames in world coordinates (CadQuery's eachpoint with
+   * useLocalCoordinates: a Location on the stack, from polarArray or pushPoints, is in the plane's
+   * coordinates).
+   */
   locations(): Frame[] {
     if (this.objects.length === 0) return [this.plane];
     return this.objects.map((o) => {
-      if (o instanceof LocationObj) return o.frame;
+      if (o instanceof LocationObj) return composeFrames(this.plane, o.frame);
       if (o instanceof Vec3) return this.plane.withOrigin(o);
       if (o instanceof SketchObj) return this.plane;
       return this.plane.withOrigin(centerOf(o));
     });
   }
 
-  /** CadQuery's _locs(): the plane at each point or shape centre on the stack, or at each Location; else the plane. */
+  /**
+   * CadQuery's _locs(): the plane at each point or shape centre on the stack, or each Location as
+   * it is (unlike eachpoint, _locs does not put a Location on the plane); else the plane.
+   */
   sketchLocations(): Frame[] {
     const locs: Frame[] = [];
     for (const o of this.objects) {
@@ -345,20 +353,20 @@ export class Workplane implements HostObject {
     return this.newObject([markClean(r, clean)]);
   }
 
-  union(method: string, other: Value | undefined, clean: boolean): Workplane {
+  union(method: string, other: Value | undefined, clean: boolean, options: BooleanOptions = {}): Workplane {
     const shapes = solidsOf(method, other);
     const base = this.findSolid();
     let r: Shape3D;
-    if (base) r = markClean(booleanOp(method, 'fuse', base, shapes), clean);
-    else if (shapes.length > 1) r = markClean(fuseAll(method, shapes), clean);
+    if (base) r = markClean(booleanOp(method, 'fuse', base, shapes, options), clean);
+    else if (shapes.length > 1) r = markClean(fuseAll(method, shapes, options), clean);
     else r = as3D(method, shapes[0]);
     return this.newObject([r]);
   }
 
-  boolean(kind: BooleanKind, method: string, other: Value | undefined, clean: boolean): Workplane {
+  boolean(kind: BooleanKind, method: string, other: Value | undefined, clean: boolean, options: BooleanOptions = {}): Workplane {
     const base = this.requireSolid(method);
     const shapes = solidsOf(method, other);
-    return this.newObject([markClean(booleanOp(method, kind, base, shapes), clean)]);
+    return this.newObject([markClean(booleanOp(method, kind, base, shapes, options), clean)]);
   }
 
   /** Primitives placed at each stack location, then unioned (or returned) as CadQuery does. */
@@ -892,8 +900,9 @@ const METHODS: Record<string, Method> = {
     for (let i = 0; i < count; i++) {
       const phi = start + angle * i;
       const rad = (phi * Math.PI) / 180;
-      // CadQuery's polarArray measures angles from the local x axis (cos for x, sin for y).
-      const f = w.plane.withOrigin(w.plane.toWorld(r * Math.cos(rad), r * Math.sin(rad)));
+      // CadQuery's polarArray measures angles from the local x axis (cos for x, sin for y) and
+      // pushes Locations in the plane's coordinates (eachpoint puts them on the plane).
+      const f = IDENTITY.withOrigin(new Vec3(r * Math.cos(rad), r * Math.sin(rad), 0));
       locs.push(new LocationObj(rotate ? f.rotatedAboutZ(phi) : f));
     }
     return w.newObject(locs);
@@ -1297,21 +1306,22 @@ const METHODS: Record<string, Method> = {
   },
   union: (w, a, k) => {
     const b = bindArgs('union', ['toUnion=', 'clean=', 'glue=', 'tol='], a, k);
-    return w.union('union', b.toUnion, expectBool('union', 'clean', b.clean, true));
+    return w.union('union', b.toUnion, expectBool('union', 'clean', b.clean, true), booleanOptions('union', b));
   },
   cut: (w, a, k) => {
     const b = bindArgs('cut', ['toCut', 'clean=', 'tol='], a, k);
-    return w.boolean('cut', 'cut', b.toCut, expectBool('cut', 'clean', b.clean, true));
+    return w.boolean('cut', 'cut', b.toCut, expectBool('cut', 'clean', b.clean, true), booleanOptions('cut', b));
   },
   intersect: (w, a, k) => {
     const b = bindArgs('intersect', ['toIntersect', 'clean=', 'tol='], a, k);
-    return w.boolean('intersect', 'intersect', b.toIntersect, expectBool('intersect', 'clean', b.clean, true));
+    return w.boolean('intersect', 'intersect', b.toIntersect, expectBool('intersect', 'clean', b.clean, true), booleanOptions('intersect', b));
   },
   combine: (w, a, k) => {
     const b = bindArgs('combine', ['clean=', 'glue=', 'tol='], a, k);
     const shapes = w.objects.filter(isShape);
     if (shapes.length === 0) throw geometryError('combine', 'nothing on the stack to combine');
-    const r = shapes.length > 1 ? markClean(fuseAll('combine', shapes), expectBool('combine', 'clean', b.clean, true)) : shapes[0];
+    const r =
+      shapes.length > 1 ? markClean(fuseAll('combine', shapes, booleanOptions('combine', b)), expectBool('combine', 'clean', b.clean, true)) : shapes[0];
     return w.newObject([r]);
   },
   clean: (w) => w.newObject(w.objects.map((o) => (isShape(o) ? cleanShape(o) : o))),
@@ -1476,6 +1486,11 @@ const METHODS: Record<string, Method> = {
     else w.objects.push(fromPy('add', obj));
     return w;
   },
+  newObject: (w, a, k) => {
+    // CadQuery's newObject(objlist): a workplane on this one's plane whose stack is the list.
+    const list = bindArgs('newObject', ['objlist'], a, k).objlist!;
+    return w.newObject(Array.from(iterate(list), (o) => fromPy('newObject', o)));
+  },
   tag: (w, a, k) => {
     w.setTag(expectString('tag', 'name', bindArgs('tag', ['name'], a, k).name));
     return w;
@@ -1610,6 +1625,12 @@ const METHODS: Record<string, Method> = {
     );
   },
 };
+
+/** union/cut/intersect/combine's glue= and tol= (None: not set). */
+function booleanOptions(method: string, b: Record<string, Value | undefined>): BooleanOptions {
+  const tol = b.tol === undefined || b.tol === null ? undefined : num(method, 'tol', b.tol);
+  return { glue: expectBool(method, 'glue', b.glue, false), ...(tol ? { tol } : {}) };
+}
 
 const UNSUPPORTED = new Set(['splineApprox', 'ellipseArc', 'text', 'interpPlate', 'parametricSurface', 'cutEach', 'wedge']);
 
