@@ -46,6 +46,8 @@ const builds = [
     return;
   }
   await Promise.all(builds.map((b) => esbuild.build(b)));
+  // The real-CadQuery engine's Python side (src/core/shape/python-engine.ts reads it beside the bundle).
+  fs.copyFileSync(path.join(__dirname, 'src/core/shape/cadquery-engine.py'), path.join(__dirname, 'dist/cadquery-engine.py'));
 })().catch((e) => {
   console.error(e.message ?? e);
   process.exit(1);

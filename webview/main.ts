@@ -241,7 +241,7 @@ const viewer = new Viewer(viewport);
 let version = 0;
 let bannerVersion = -1;
 let currentError: CadErrorInfo | null = null;
-let shapeInfo: { volume: number; bbox: BoundingBox; valid: boolean; ms: number } | null = null;
+let shapeInfo: { volume: number; bbox: BoundingBox; valid: boolean; ms: number; engine?: string } | null = null;
 let metrics: Metrics = { iou: null, chamfer: null };
 let settings: PreviewSettings = { thresholds: { low: 0.5, valid: 0.9, match: 0.99 }, iouProtocol: 'aligned' };
 let referenceName: string | null = null;
@@ -282,7 +282,9 @@ function renderInfo(): void {
   $('metric-volume').textContent = shapeInfo ? formatLength(shapeInfo.volume) : '—';
   $('metric-bbox').textContent = formatBoundingBox(shapeInfo?.bbox);
   $('metric-reference').textContent = referenceName ?? 'none';
-  $('metric-kernel').textContent = shapeInfo ? `${shapeInfo.ms} ms${shapeInfo.valid ? '' : ' · invalid solid'}` : '—';
+  $('metric-kernel').textContent = shapeInfo
+    ? `${shapeInfo.ms} ms${shapeInfo.engine ? ` · ${shapeInfo.engine}` : ''}${shapeInfo.valid ? '' : ' · invalid solid'}`
+    : '—';
   $('metric-kernel').dataset.grade = shapeInfo && !shapeInfo.valid ? 'bad' : 'none';
 }
 
@@ -415,7 +417,7 @@ function handle(m: HostMessage): void {
       if (s.version < version) return; // a stale run: a newer one already arrived
       version = s.version;
       viewer.setShape(s.mesh);
-      shapeInfo = { volume: s.volume, bbox: s.bbox, valid: s.valid, ms: s.ms };
+      shapeInfo = { volume: s.volume, bbox: s.bbox, valid: s.valid, ms: s.ms, engine: s.engine };
       emptyState.hidden = true;
       if (bannerVersion <= s.version && viewer.available) {
         currentError = null;

@@ -2,7 +2,10 @@
  * The extension's kernel pool, created on first use (never on activation: OpenCascade costs
  * ≈0.5 s and ~100 MB per worker) and rebuilt when its settings change.
  */
+import { errorMessage } from '../core/errors';
 import type { ExecutePayload, ExecuteResult } from '../core/jobs/execute';
+import { findCadQueryPython, PYTHON_ENGINE_TIMEOUT_MS, runPythonCadQuery, type PythonCadQuery } from '../core/shape/python-engine';
+import type { ShapeSource } from '../core/shape/source';
 import type { JobKind, JobPayload, JobResult, JobValue, KernelPool } from '../core/pool/pool';
 import { log } from './log';
 import { readSettings } from './settings';
@@ -23,13 +26,64 @@ export class KernelService {
     return this.activePool !== undefined;
   }
 
-  async execute(payload: ExecutePayload, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<JobResult<ExecuteResult>> {
+  /**
+   * Runs a program (or loads a file) and measures it. With `gift.cadquery.engine` = python, a
+   * program runs in that Python's CadQuery (python-engine.ts) unless `builtinOnly` (programs a
+   * model wrote, while gift.cadquery.pythonForGenerated is off), and its B-rep is measured here;
+   * `engine` then names it.
+   */
+  async execute(
+    payload: ExecutePayload,
+    options: { signal?: AbortSignal; timeoutMs?: number; builtinOnly?: boolean } = {},
+  ): Promise<JobResult<ExecuteResult> & { engine?: string }> {
     const settings = readSettings();
     const pool = await this.ensurePool();
-    return pool.run('shape.execute', payload, {
+    const run = { signal: options.signal, timeoutMs: options.timeoutMs ?? settings.kernel.timeoutMs };
+    if (payload.source === undefined || settings.cadquery.engine !== 'python' || (options.builtinOnly && !settings.cadquery.generated)) {
+      return pool.run('shape.execute', payload, run);
+    }
+    let python: PythonCadQuery | undefined;
+    try {
+      python = this.python(settings.cadquery.python);
+    } catch (e) {
+      return { ok: false, error: { kind: 'unsupported', message: `gift.cadquery.python: ${errorMessage(e)}` }, ms: 0 };
+    }
+    if (!python) {
+      const message =
+        'gift.cadquery.engine is python, but no Python with CadQuery was found ($GIFT_PYTHON, python3, python): pip install cadquery, or set gift.cadquery.python';
+      return { ok: false, error: { kind: 'unsupported', message }, ms: 0 };
+    }
+    const ran = await runPythonCadQuery(python.python, payload.source, {
       signal: options.signal,
-      timeoutMs: options.timeoutMs ?? settings.kernel.timeoutMs,
+      timeoutMs: Math.max(run.timeoutMs, PYTHON_ENGINE_TIMEOUT_MS),
     });
+    if (!ran.ok) return { ok: false, error: ran.error, ms: ran.ms };
+    const bytes = new TextEncoder().encode(ran.brep);
+    this.lastPython = { source: payload.source, bytes };
+    const { source: _, ...rest } = payload;
+    const result = await pool.run('shape.execute', { ...rest, input: { kind: 'brep', bytes, name: 'python-result.brep' } }, run);
+    const engine = `CadQuery ${python.version} (Python)`;
+    return result.ok ? { ...result, ms: result.ms + ran.ms, engine } : { ...result, engine };
+  }
+
+  /**
+   * What the verifier should compare for this program: the B-rep the Python engine last built from
+   * exactly this source, else the source itself (the built-in engine).
+   */
+  shapeSourceFor(source: string): ShapeSource {
+    if (this.lastPython?.source === source && readSettings().cadquery.engine === 'python') {
+      return { kind: 'brep', bytes: this.lastPython.bytes, name: 'python-result.brep' };
+    }
+    return { kind: 'code', source };
+  }
+
+  private lastPython?: { source: string; bytes: Uint8Array };
+  private pythonProbe?: { configured: string; found: PythonCadQuery | undefined };
+
+  /** The configured or found Python with CadQuery, probed once per setting value. */
+  private python(configured: string): PythonCadQuery | undefined {
+    if (this.pythonProbe?.configured !== configured) this.pythonProbe = { configured, found: findCadQueryPython(configured || undefined) };
+    return this.pythonProbe.found;
   }
 
   /** Runs any kernel job kind ('shape.iou', 'render.image', …) with the configured deadline unless given one. */

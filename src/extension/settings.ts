@@ -18,6 +18,12 @@ export interface GiftSettings {
   /** The 'openai' backend's endpoint and model (the API key lives in SecretStorage, never here). */
   openai: { endpoint: string; model: string | undefined; timeoutMs: number };
   train: { pollSeconds: number };
+  /**
+   * Which CadQuery runs the preview's program: the built-in one, or a Python with CadQuery
+   * (`python`: that interpreter, or '' for $GIFT_PYTHON, python3, python); `generated`: whether
+   * programs Image to CAD wrote may run there too (off: they stay in the built-in engine).
+   */
+  cadquery: { engine: 'builtin' | 'python'; python: string; generated: boolean };
 }
 
 export function readSettings(): GiftSettings {
@@ -46,6 +52,11 @@ export function readSettings(): GiftSettings {
       timeoutMs: clampInt(c.get<number>('openai.timeoutMs', 180_000), 1000, 3_600_000),
     },
     train: { pollSeconds: clampInt(c.get<number>('train.pollSeconds', 10), 1, 3600) },
+    cadquery: {
+      engine: c.get<string>('cadquery.engine', 'builtin') === 'python' ? 'python' : 'builtin',
+      python: c.get<string>('cadquery.python', '').trim(),
+      generated: c.get<boolean>('cadquery.pythonForGenerated', false),
+    },
   };
 }
 

@@ -42,6 +42,8 @@ export interface ShapeUpdate {
   valid: boolean;
   /** Milliseconds the kernel took. */
   ms: number;
+  /** The engine that built it when not the built-in one, e.g. "CadQuery 2.8.0 (Python)" (gift.cadquery.engine). */
+  engine?: string;
 }
 
 export interface Candidate {
@@ -108,7 +110,7 @@ export interface SceneInfo {
     /** The raw IoU after centring, and the size ratio (candidate / reference, e.g. "×0.500"), as shown. */
     centredIou: string;
     sizeRatio: string;
-    /** The run row: its time, and "invalid solid" for a result that is not a valid B-rep. */
+    /** The run row: its time, the engine when not the built-in one, and "invalid solid" for a result that is not a valid B-rep. */
     kernel: string;
   };
   /**

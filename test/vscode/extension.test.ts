@@ -112,6 +112,9 @@ suite('GIFT CAD in VS Code', () => {
       'thresholds.low': 0.5,
       'thresholds.valid': 0.9,
       'thresholds.match': 0.99,
+      'cadquery.engine': 'builtin',
+      'cadquery.python': '',
+      'cadquery.pythonForGenerated': false,
     };
     for (const [key, value] of Object.entries(expected)) {
       assert.deepEqual(config.inspect(key)?.defaultValue, value, `gift.${key} defaults to ${JSON.stringify(value)}`);
@@ -193,6 +196,42 @@ suite('GIFT CAD in VS Code', () => {
     await editor.edit((e) => e.replace(whole(), original));
     await waitFor('the valid shape', () => preview.shape?.valid === true);
     await waitFor('the warning to clear', () => vscode.languages.getDiagnostics(document.uri).length === 0);
+  });
+
+  test('gift.cadquery.engine = python: the preview runs real CadQuery for what the built-in engine lacks, and says so', async function () {
+    const root = vscode.extensions.getExtension('gift-cad.gift-cad')!.extensionPath;
+    const python = path.join(root, '.venv-cadquery', 'bin', 'python');
+    if (!fs.existsSync(python)) this.skip(); // installed by scripts/install-python-cadquery.sh (npm test does)
+    this.timeout(240_000);
+    const editor = await vscode.window.showTextDocument(document);
+    const original = document.getText();
+    const whole = () => new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length));
+    // cadquery.func's History: unsupported in the built-in engine; CadQuery 2.8 makes 6.54406726.
+    const program = fs.readFileSync(path.join(root, 'test', 'fixtures', 'cadquery-corpus', 'cq-docs', 'free-func-06.py'), 'utf8');
+    const config = vscode.workspace.getConfiguration('gift');
+    await config.update('cadquery.python', python, vscode.ConfigurationTarget.Global);
+    await config.update('cadquery.engine', 'python', vscode.ConfigurationTarget.Global);
+    try {
+      await editor.edit((e) => e.replace(whole(), program));
+      const shape = await waitFor('the Python engine’s shape', () => (preview.shape?.engine ? preview.shape : undefined), 120_000);
+      assert.match(shape.engine!, /^CadQuery 2\.\d+\.\d+ \(Python\)$/);
+      assert.ok(Math.abs(shape.volume - 6.54406726) < 1e-6, `volume ${shape.volume}`);
+      const scene = await sceneWhere(preview, 'the engine in the run row', (s) => /CadQuery 2\.\d+\.\d+ \(Python\)/.test(s.metrics.kernel));
+      assert.ok(scene.triangles > 0);
+      assert.equal(vscode.languages.getDiagnostics(document.uri).length, 0);
+    } finally {
+      await config.update('cadquery.engine', undefined, vscode.ConfigurationTarget.Global);
+      await config.update('cadquery.python', undefined, vscode.ConfigurationTarget.Global);
+    }
+    // Back on the built-in engine the same program is reported unsupported, at its line.
+    await editor.edit((e) => e.insert(document.positionAt(document.getText().length), '\n'));
+    const [diagnostic] = await waitFor('the built-in engine’s diagnostic', () => {
+      const d = vscode.languages.getDiagnostics(document.uri);
+      return d.length && /History is not supported/.test(d[0].message) ? d : undefined;
+    });
+    assert.equal(diagnostic.range.start.line + 1, 8);
+    await editor.edit((e) => e.replace(whole(), original));
+    await waitFor('the built-in shape again', () => preview.shape && !preview.shape.engine && vscode.languages.getDiagnostics(document.uri).length === 0);
   });
 
   test('rapid edits: the preview ends on the newest text, never a stale run', async () => {

@@ -18,6 +18,7 @@ const REQUIRED = [
   'extension/package.json',
   'extension/dist/extension.js',
   'extension/dist/kernel-worker.js',
+  'extension/dist/cadquery-engine.py',
   'extension/dist/webview/main.js',
   'extension/dist/webview/main.css',
   'extension/models/smoke/model.onnx',

@@ -1,14 +1,16 @@
-/** `gift run FILE… [--json] [--step OUT] [--stl OUT] [--obj OUT] [--ply OUT]` */
+/** `gift run FILE… [--json] [--step OUT] [--stl OUT] [--obj OUT] [--ply OUT] [--engine builtin|python] [--python PATH]` */
 import fs from 'node:fs';
 import path from 'node:path';
 import { toErrorInfo, type CadErrorInfo, errorMessage, formatError } from '../../core/errors';
 import { KernelPool } from '../../core/pool/pool';
 import { readShapeSource } from '../../core/shape/files';
+import { findCadQueryPython, PYTHON_ENGINE_TIMEOUT_MS, runPythonCadQuery, type PythonCadQuery } from '../../core/shape/python-engine';
 import { intOption, parseCommandArgs, UsageError, stringOptions } from '../args';
 import type { ShapeSource } from '../../core/shape/source';
 import { INVALID_BREP_WARNING } from '../../core/jobs/execute';
 
 const help = `usage: gift run FILE... [--json] [--step OUT] [--stl OUT] [--obj OUT] [--ply OUT] [--timeout MS] [--workers N]
+                [--engine builtin|python] [--python PATH]
 
 Runs each .py file as CadQuery (the result is the variable result, solid or r, or show_object's
 argument), or loads each .step/.stl/.obj/.ply file, and reports volume, bounding box and B-rep validity (a
@@ -18,12 +20,17 @@ result that is not a valid B-rep comes with a warning: its numbers may be wrong)
   --stl OUT      write the result as binary STL (with several inputs OUT is a folder)
   --obj OUT      write the result as OBJ (shared vertices, doubles)
   --ply OUT      write the result as binary PLY (shared vertices, doubles)
-  --timeout MS   per-file limit (default 10000)
+  --timeout MS   per-file limit (default 10000; 60000 for each program under --engine python)
   --workers N    kernel worker threads (default 2)
+  --engine E     builtin (default: GIFT's own CadQuery, nothing to install) or python: run each .py in
+                 a Python with CadQuery installed (pip install cadquery), for code the built-in engine
+                 does not cover; sandboxed (own folder, no network, a deadline), the result read back
+                 as BREP. Python programs can read and write files: run only code you trust
+  --python PATH  the Python for --engine python (default: $GIFT_PYTHON, python3, python on PATH)
 Exit code 0 when every input ran, 1 otherwise.`;
 
 export type RunLine =
-  | { file: string; ok: true; volume: number; bbox: number[]; valid: boolean; warning?: string }
+  | { file: string; ok: true; volume: number; bbox: number[]; valid: boolean; warning?: string; engine?: string }
   | { file: string; ok: false; error: CadErrorInfo };
 
 /** What an ok result with an invalid B-rep says, never a quiet ok: its numbers may be wrong. */
@@ -32,12 +39,25 @@ export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
     {
-      ...stringOptions('step', 'stl', 'obj', 'ply', 'timeout', 'workers'),
+      ...stringOptions('step', 'stl', 'obj', 'ply', 'timeout', 'workers', 'engine', 'python'),
       json: { type: 'boolean' },
     },
     help,
   );
   if (positionals.length === 0) throw new UsageError(`no input files\n\n${help}`);
+  const engineName = values.engine ?? 'builtin';
+  if (engineName !== 'builtin' && engineName !== 'python') throw new UsageError(`--engine: expected builtin or python, not '${engineName}'`);
+  if (values.python && engineName !== 'python') throw new UsageError('--python is for --engine python');
+  let python: PythonCadQuery | undefined;
+  if (engineName === 'python') {
+    try {
+      python = findCadQueryPython(values.python);
+    } catch (e) {
+      throw new UsageError(errorMessage(e)); // a --python that cannot run CadQuery is the caller's to fix
+    }
+    if (!python)
+      throw new UsageError('--engine python: no Python with CadQuery found (tried $GIFT_PYTHON, python3, python); pip install cadquery, or pass --python PATH');
+  }
   const timeoutMs = intOption('timeout', values.timeout, 10_000);
   const workers = intOption('workers', values.workers, 2);
   const outputs: Outputs = { step: values.step, stl: values.stl, obj: values.obj, ply: values.ply };
@@ -48,7 +68,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const pool = new KernelPool({ workers: Math.min(workers, positionals.length), timeoutMs });
   let failures = 0;
   try {
-    const pending = positionals.map((file) => runOne(pool, file, outputs, positionals.length > 1));
+    const engine = python && { python, timeoutMs: values.timeout ? timeoutMs : PYTHON_ENGINE_TIMEOUT_MS };
+    const pending = positionals.map((file) => runOne(pool, file, outputs, positionals.length > 1, engine));
     // Print in input order as soon as each result is known.
     for (const p of pending) {
       const line = await p;
@@ -63,12 +84,24 @@ export async function runCommand(argv: string[]): Promise<number> {
 
 type Outputs = Partial<Record<'step' | 'stl' | 'obj' | 'ply', string>>;
 
-async function runOne(pool: KernelPool, file: string, outputs: Outputs, outIsFolder: boolean): Promise<RunLine> {
+async function runOne(
+  pool: KernelPool,
+  file: string,
+  outputs: Outputs,
+  outIsFolder: boolean,
+  engine?: { python: PythonCadQuery; timeoutMs: number },
+): Promise<RunLine> {
   let input: ShapeSource;
   try {
     input = readShapeSource(file);
   } catch (e) {
     return { file, ok: false, error: toErrorInfo(e) };
+  }
+  const engineLabel = engine && input.kind === 'code' ? `cadquery ${engine.python.version} (${engine.python.python})` : undefined;
+  if (engine && input.kind === 'code') {
+    const ran = await runPythonCadQuery(engine.python.python, input.source, { name: file, timeoutMs: engine.timeoutMs });
+    if (!ran.ok) return { file, ok: false, error: ran.error };
+    input = { kind: 'brep', bytes: new TextEncoder().encode(ran.brep), name: file };
   }
   const result = await pool.run('shape.execute', {
     input,
@@ -86,13 +119,15 @@ async function runOne(pool: KernelPool, file: string, outputs: Outputs, outIsFol
   } catch (e) {
     return { file, ok: false, error: { kind: 'runtime', message: `writing the export failed: ${errorMessage(e)}` } };
   }
-  return valid ? { file, ok: true, volume, bbox, valid } : { file, ok: true, volume, bbox, valid, warning: INVALID_BREP_WARNING };
+  const line: RunLine = valid ? { file, ok: true, volume, bbox, valid } : { file, ok: true, volume, bbox, valid, warning: INVALID_BREP_WARNING };
+  if (engineLabel) line.engine = engineLabel;
+  return line;
 }
 
 function describe(line: RunLine): string {
   if (line.ok) {
     const b = line.bbox.map((v) => +v.toFixed(6));
-    const ok = `${line.file}: ok  volume ${+line.volume.toPrecision(10)}  bbox [${b.join(', ')}]`;
+    const ok = `${line.file}: ok  volume ${+line.volume.toPrecision(10)}  bbox [${b.join(', ')}]${line.engine ? `  (engine: ${line.engine})` : ''}`;
     return line.warning ? `${ok}\n${line.file}: warning: ${line.warning}` : ok;
   }
   return formatError(line.error, line.file);

@@ -11,7 +11,7 @@ import { parseMesh, writeStlMesh, type MeshFormat } from './mesh-io';
 import { repairMesh } from './mesh-repair';
 import { boundingBox, shapeVolume, unwrapShape, type ShapeLike } from './measure';
 
-export type ShapeFormat = 'step' | MeshFormat;
+export type ShapeFormat = 'step' | 'brep' | MeshFormat;
 
 let scratchCounter = 0;
 function scratchPath(extension: string): string {
@@ -49,11 +49,21 @@ export function readShape(bytes: Uint8Array, format: ShapeFormat, name: string):
   const oc = getOC();
   try {
     if (format === 'step') return readStep(oc, bytes, name);
+    if (format === 'brep') return readBrep(oc, bytes, name);
     return readStl(oc, writeStlMesh(repairMesh(parseMesh(bytes, format, name), name).mesh), name);
   } catch (e) {
     if (e instanceof CadError) throw e;
     throw ioError(name, `could not read the ${format.toUpperCase()} data: ${occtErrorMessage(oc, e)}`);
   }
+}
+
+/** OpenCascade's native BREP text (BRepTools::Write; CadQuery's exportBrep, the Python engine's result). */
+function readBrep(oc: any, bytes: Uint8Array, name: string): Shape3D {
+  const text = new TextDecoder('latin1').decode(bytes);
+  if (!text.includes('CASCADE Topology')) throw ioError(name, 'not a BREP file (no "CASCADE Topology" header)');
+  const shape = oc.BRepToolsWrapper.Read(text);
+  if (!shape || shape.IsNull()) throw ioError(name, 'the BREP data holds no shape');
+  return requireSolid(cast(shape), name);
 }
 
 function readStep(oc: any, bytes: Uint8Array, name: string): Shape3D {

@@ -1,5 +1,5 @@
 /**
- * Where a shape comes from: CadQuery code, or the bytes of a STEP, STL, OBJ or PLY file. Every job
+ * Where a shape comes from: CadQuery code, or the bytes of a STEP, BREP, STL, OBJ or PLY file. Every job
  * that takes a shape (execute, IoU, render) takes one of these, so all inputs behave the same
  * everywhere.
  *
@@ -16,7 +16,7 @@ import { parseMesh, type MeshFormat } from '../geometry/mesh-io';
 import { repairMesh } from '../geometry/mesh-repair';
 import { PreparedSolid } from '../geometry/solid';
 
-export type FileFormat = 'step' | MeshFormat;
+export type FileFormat = 'step' | 'brep' | MeshFormat;
 
 export type ShapeSource = { kind: 'code'; source: string; name?: string } | { kind: FileFormat; bytes: Uint8Array; name: string };
 
@@ -25,18 +25,28 @@ export function shapeFromSource(input: ShapeSource, options: { maxSteps?: number
   return readShape(input.bytes, input.kind, input.name);
 }
 
-/** The shape as the verifier compares it: a B-rep for code and STEP, a closed mesh for STL/OBJ/PLY. */
+/** The shape as the verifier compares it: a B-rep for code, STEP and BREP, a closed mesh for STL/OBJ/PLY. */
 export function solidFromSource(input: ShapeSource, options: { maxSteps?: number } = {}): PreparedSolid {
-  if (input.kind === 'code' || input.kind === 'step') return PreparedSolid.brep(shapeFromSource(input, options), input.name ?? 'the program');
+  if (input.kind === 'code' || input.kind === 'step' || input.kind === 'brep')
+    return PreparedSolid.brep(shapeFromSource(input, options), input.name ?? 'the program');
   return PreparedSolid.mesh(repairMesh(parseMesh(input.bytes, input.kind, input.name), input.name).mesh, input.name);
 }
 
-const EXTENSIONS: Record<string, 'code' | FileFormat> = { '.py': 'code', '.step': 'step', '.stp': 'step', '.stl': 'stl', '.obj': 'obj', '.ply': 'ply' };
+const EXTENSIONS: Record<string, 'code' | FileFormat> = {
+  '.py': 'code',
+  '.step': 'step',
+  '.stp': 'step',
+  '.brep': 'brep',
+  '.brp': 'brep',
+  '.stl': 'stl',
+  '.obj': 'obj',
+  '.ply': 'ply',
+};
 
 /** The format a file name implies, or a clear error naming the file. */
 export function formatOfFile(file: string): 'code' | FileFormat {
   const ext = path.extname(file).toLowerCase();
   const format = EXTENSIONS[ext];
-  if (!format) throw new CadError('unsupported', `${file}: unknown file type '${ext || '(none)'}': expected .py, .step, .stp, .stl, .obj or .ply`);
+  if (!format) throw new CadError('unsupported', `${file}: unknown file type '${ext || '(none)'}': expected .py, .step, .stp, .brep, .stl, .obj or .ply`);
   return format;
 }

@@ -332,11 +332,15 @@ export class PreviewPanel {
     panel.iconPath = vscode.Uri.joinPath(deps.context.extensionUri, 'media', 'preview.svg');
     panel.webview.html = previewHtml(panel.webview, deps.context.extensionUri);
     panel.webview.onDidReceiveMessage((m) => this.onMessage(m));
-    this.runner = new LiveRunner<string, { source: string; result: JobResult<ExecuteResult> }>({
+    this.runner = new LiveRunner<string, { source: string; result: JobResult<ExecuteResult> & { engine?: string } }>({
       delayMs: 150,
       run: async (source, signal) => ({
         source,
-        result: await this.deps.kernel.execute({ source, mesh: { tolerance: readSettings().tessellation } }, { signal }),
+        // A program Image to CAD wrote stays in the built-in engine unless gift.cadquery.pythonForGenerated.
+        result: await this.deps.kernel.execute(
+          { source, mesh: { tolerance: readSettings().tessellation } },
+          { signal, builtinOnly: this.candidates.length > 0 },
+        ),
       }),
       onStart: (version) => {
         this.iouRunner.cancel();
@@ -350,7 +354,7 @@ export class PreviewPanel {
       run: async (input, signal) => {
         // The configured protocol, and `centred` beside it (one more boolean): the scale-aware figures.
         const protocol: IouProtocol[] = input.protocol === 'centred' ? ['centred'] : [input.protocol, 'centred'];
-        const payload: IouPayload = { candidate: { kind: 'code', source: input.source }, reference: input.reference, protocol, chamfer: true };
+        const payload: IouPayload = { candidate: this.deps.kernel.shapeSourceFor(input.source), reference: input.reference, protocol, chamfer: true };
         // Four aligned booleans plus Chamfer sampling take longer than one run of the program.
         const timeoutMs = readSettings().kernel.timeoutMs * 3;
         return { input, result: await this.deps.kernel.run('shape.iou', payload, { signal, timeoutMs }) };
@@ -705,7 +709,7 @@ export class PreviewPanel {
     );
   }
 
-  private applyResult(result: JobResult<ExecuteResult>, version: number, source?: string): void {
+  private applyResult(result: JobResult<ExecuteResult> & { engine?: string }, version: number, source?: string): void {
     if (this.disposed) return;
     if (result.ok) {
       const value = result.value;
@@ -720,6 +724,7 @@ export class PreviewPanel {
         bbox: value.bbox as BoundingBox,
         valid: value.valid,
         ms: result.ms,
+        ...(result.engine ? { engine: result.engine } : {}),
       };
       this.lastShapeSource = source;
       this.lastError = undefined;
