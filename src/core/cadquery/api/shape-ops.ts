@@ -131,7 +131,8 @@ export function ofKinds(method: string, shape: AnyShape, kinds: string[]): AnySh
 export type BoolKind = 'fuse' | 'cut' | 'intersect' | 'split';
 
 /** A boolean of any shapes (solids, faces, edges), the result normalised as CadQuery's func does. */
-export function booleanShapes(method: string, kind: BoolKind, base: AnyShape, tools: AnyShape[]): AnyShape {
+/** Shape.fuse/cut/intersect/split; `glue` and `tol` as geom.ts `booleanOp` (CadQuery's keyword arguments). */
+export function booleanShapes(method: string, kind: BoolKind, base: AnyShape, tools: AnyShape[], options: { glue?: boolean; tol?: number } = {}): AnyShape {
   return occ(method, (oc, keep) => {
     const algo = keep(
       kind === 'fuse'
@@ -146,6 +147,8 @@ export function booleanShapes(method: string, kind: BoolKind, base: AnyShape, to
     args.Append(base.wrapped);
     const toolList = keep(new oc.NCollection_List_TopoDS_Shape());
     for (const t of tools) toolList.Append(t.wrapped);
+    if (options.glue && kind === 'fuse') algo.SetGlue(oc.BOPAlgo_GlueEnum.BOPAlgo_GlueShift);
+    if (options.tol) algo.SetFuzzyValue(options.tol);
     algo.SetArguments(args);
     algo.SetTools(toolList);
     algo.Build();

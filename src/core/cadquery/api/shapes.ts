@@ -9,6 +9,7 @@ import { CadError } from '../../errors';
 import {
   bindArgs,
   builtin,
+  expectBool,
   expectNumber,
   PyList,
   PyTuple,
@@ -321,9 +322,9 @@ const SHAPE_METHODS: Record<string, ShapeMethod> = {
         a.map((s) => shapeArg('remove', s)),
       ),
     ),
-  fuse: (o, a, k) => new ShapeObj(booleanShapes('fuse', 'fuse', o.shape, booleanTools('fuse', a, k))),
-  cut: (o, a, k) => new ShapeObj(booleanShapes('cut', 'cut', o.shape, booleanTools('cut', a, k))),
-  intersect: (o, a, k) => new ShapeObj(booleanShapes('intersect', 'intersect', o.shape, booleanTools('intersect', a, k))),
+  fuse: (o, a, k) => new ShapeObj(booleanShapes('fuse', 'fuse', o.shape, booleanTools('fuse', a, k), booleanKwargs('fuse', k))),
+  cut: (o, a, k) => new ShapeObj(booleanShapes('cut', 'cut', o.shape, booleanTools('cut', a, k), booleanKwargs('cut', k))),
+  intersect: (o, a, k) => new ShapeObj(booleanShapes('intersect', 'intersect', o.shape, booleanTools('intersect', a, k), booleanKwargs('intersect', k))),
   split: (o, a, k) => new ShapeObj(booleanShapes('split', 'split', o.shape, booleanTools('split', a, k))),
   __iter__: (o) => listOf(childrenOf(o.shape)),
   __getitem__: (o, a) => {
@@ -342,6 +343,12 @@ function booleanTools(method: string, args: Value[], kwargs: Kwargs): AnyShape[]
   }
   if (args.length === 0) throw new CadError('runtime', `${method}() needs at least one shape`);
   return args.map((s) => shapeArg(method, s));
+}
+
+/** glue= (fuse) and tol= of Shape's booleans; None leaves them unset. */
+function booleanKwargs(method: string, kwargs: Kwargs): { glue?: boolean; tol?: number } {
+  const tol = kwargs.tol === undefined || kwargs.tol === null ? undefined : expectNumber(method, 'tol', kwargs.tol);
+  return { glue: expectBool(method, 'glue', kwargs.glue, false), ...(tol ? { tol } : {}) };
 }
 
 export function shapeArg(method: string, v: Value | undefined): AnyShape {
