@@ -21,6 +21,7 @@ tolerances, validity by BRepCheck_Analyzer, counts of distinct sub-shapes. A vol
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import select
@@ -39,50 +40,18 @@ from OCP.TopAbs import TopAbs_EDGE, TopAbs_FACE, TopAbs_SOLID, TopAbs_VERTEX
 from OCP.TopExp import TopExp
 from OCP.TopTools import TopTools_IndexedMapOfShape
 
-RESULT_NAMES = ("result", "solid", "r")
+# The result is picked by the product's own Python engine (one definition of "the result").
+_spec = importlib.util.spec_from_file_location(
+    "cadquery_engine", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "core", "shape", "cadquery-engine.py")
+)
+ENGINE = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ENGINE)
+Failure = ENGINE.Failure
 DEGENERATE_VOLUME = 1e-12
 
 
-class Failure(Exception):
-    def __init__(self, kind, message):
-        super().__init__(message)
-        self.kind = kind
-
-
-def is_geometry(v):
-    return isinstance(v, (cq.Workplane, cq.Shape, cq.Sketch))
-
-
-def sketch_faces(s):
-    faces = s._faces.Faces() if s._faces is not None else []
-    locs = s.locs or [cq.Location()]
-    return [f.moved(loc) for loc in locs for f in faces]
-
-
-def to_shape(v, what):
-    if isinstance(v, cq.Shape):
-        return v
-    if isinstance(v, cq.Sketch):
-        faces = sketch_faces(v)
-        if not faces:
-            raise Failure("runtime", f"{what} holds no solid geometry")
-        return faces[0] if len(faces) == 1 else cq.Compound.makeCompound(faces)
-    shapes = []
-    for o in v.objects:
-        if isinstance(o, cq.Sketch):
-            shapes.extend(sketch_faces(o))
-        elif isinstance(o, cq.Shape):
-            shapes.append(o)
-    if not shapes:
-        try:
-            return v.findSolid()
-        except ValueError:
-            raise Failure("runtime", f"{what} holds no solid geometry")
-    return shapes[0] if len(shapes) == 1 else cq.Compound.makeCompound(shapes)
-
-
-def to_solid(v, what):
-    s = to_shape(v, what)
+def pick_result(env, shown):
+    s, what = ENGINE.result_shape(cq, env, shown)
     solids = s.Solids()
     if not solids:
         raise Failure("geometry", f"{what} is not a solid (it is a {type(s).__name__})")
@@ -91,17 +60,6 @@ def to_solid(v, what):
     if len(solids) == 1:
         return solids[0]
     return s
-
-
-def pick_result(env, shown):
-    for name in RESULT_NAMES:
-        v = env.get(name)
-        if v is not None and is_geometry(v):
-            return to_solid(v, f"`{name}`")
-    for v in shown:
-        if is_geometry(v):
-            return to_solid(v, "the shown object")
-    raise Failure("runtime", "no result: assign the final shape to `result` (or `solid`), or call show_object(shape)")
 
 
 def count(shape, kind):

@@ -16,6 +16,7 @@ import traceback
 RESULT_NAMES = ("result", "solid", "r")
 
 
+RESULT_NAMES = ("result", "solid", "r")
 NO_NETWORK = "network access is disabled in GIFT CAD's CadQuery engine"
 
 
@@ -23,14 +24,14 @@ def _no_network(*args, **kwargs):
     raise PermissionError(NO_NETWORK)
 
 
-class _NoSocket(socket.socket):
-    def __init__(self, *args, **kwargs):
-        raise PermissionError(NO_NETWORK)
+def close_network():
+    class NoSocket(socket.socket):
+        def __init__(self, *args, **kwargs):
+            raise PermissionError(NO_NETWORK)
 
-
-socket.socket = _NoSocket
-for _name in ("create_connection", "getaddrinfo", "gethostbyname", "socketpair", "fromfd", "create_server"):
-    setattr(socket, _name, _no_network)
+    socket.socket = NoSocket
+    for name in ("create_connection", "getaddrinfo", "gethostbyname", "socketpair", "fromfd", "create_server"):
+        setattr(socket, name, _no_network)
 
 
 class Failure(Exception):
@@ -44,14 +45,11 @@ def emit(obj):
     sys.stdout.flush()
 
 
-def main():
-    request = json.loads(sys.stdin.read())
-    name = request.get("name") or "program.py"
-    try:
-        import cadquery as cq
-    except Exception as e:  # noqa: BLE001
-        emit({"ok": False, "error": {"kind": "unsupported", "message": f"this Python cannot import cadquery ({type(e).__name__}: {e})"}})
-        return
+def result_shape(cq, env, shown):
+    """The program's result as the built-in engine picks it (src/core/cadquery/api/index.ts
+    resultShape): the variable result, solid or r holding geometry, else the first shown object; a
+    Workplane stands for the shapes on its stack (a sketch for its faces), else its chain's solid.
+    Returns (shape, what it was). The differential suite's oracle (test/cadquery-oracle) uses it too."""
 
     def is_geometry(v):
         return isinstance(v, (cq.Workplane, cq.Shape, cq.Sketch))
@@ -81,15 +79,25 @@ def main():
             raise Failure("runtime", f"{what} holds no solid geometry")
         return shapes[0] if len(shapes) == 1 else cq.Compound.makeCompound(shapes)
 
-    def pick(env, shown):
-        for n in RESULT_NAMES:
-            v = env.get(n)
-            if v is not None and is_geometry(v):
-                return to_shape(v, f"`{n}`")
-        for v in shown:
-            if is_geometry(v):
-                return to_shape(v, "the shown object")
-        raise Failure("runtime", "no result: assign the final shape to `result` (or `solid`), or call show_object(shape)")
+    for n in RESULT_NAMES:
+        v = env.get(n)
+        if v is not None and is_geometry(v):
+            return to_shape(v, f"`{n}`"), f"`{n}`"
+    for v in shown:
+        if is_geometry(v):
+            return to_shape(v, "the shown object"), "the shown object"
+    raise Failure("runtime", "no result: assign the final shape to `result` (or `solid`), or call show_object(shape)")
+
+
+def main():
+    close_network()
+    request = json.loads(sys.stdin.read())
+    name = request.get("name") or "program.py"
+    try:
+        import cadquery as cq
+    except Exception as e:  # noqa: BLE001
+        emit({"ok": False, "error": {"kind": "unsupported", "message": f"this Python cannot import cadquery ({type(e).__name__}: {e})"}})
+        return
 
     shown = []
 
@@ -104,7 +112,7 @@ def main():
         return
     try:
         exec(code, env)  # noqa: S102 — running the user's program is this engine's purpose
-        shape = pick(env, shown)
+        shape, _ = result_shape(cq, env, shown)
         if not shape.Solids():
             raise Failure("geometry", f"the result is not a solid (it is a {type(shape).__name__})")
         stream = io.BytesIO()
@@ -120,4 +128,5 @@ def main():
         emit({"ok": False, "error": {"kind": "runtime", "message": f"{type(e).__name__}: {e}", "line": line}})
 
 
-main()
+if __name__ == "__main__":
+    main()
