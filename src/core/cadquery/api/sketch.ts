@@ -55,6 +55,13 @@ const LOCAL = namedFrame('XY');
 
 /** CadQuery's Sketch methods not implemented here: an `unsupported` error naming them, not a missing attribute. */
 const SKETCH_UNSUPPORTED = new Set([
+  // With the rest of CadQuery 2.8's public Sketch API below: unsupported, not "no attribute".
+  'apply',
+  'edge',
+  'filter',
+  'invoke',
+  'map',
+  'sort',
   'each',
   'hull',
   'face',
@@ -495,6 +502,8 @@ const SKETCH_METHODS: Record<string, SketchMethod> = {
     s.selection = locs;
     return s;
   },
+  // Sketch.export writes a file: skipped, as cq.exporters.export is, and the sketch returned.
+  export: (s) => s,
   clean: (s) => {
     if (s.faces.length) s.faces = subShapes(cleanShape(makeCompound(s.faces)), 'face') as Face[];
     return s;

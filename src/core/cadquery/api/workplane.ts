@@ -1486,6 +1486,9 @@ const METHODS: Record<string, Method> = {
     else w.objects.push(fromPy('add', obj));
     return w;
   },
+  // Workplane.export / exportSvg write files: skipped, as cq.exporters.export is (api/index.ts), and the workplane returned.
+  export: (w) => w,
+  exportSvg: (w) => w,
   newObject: (w, a, k) => {
     // CadQuery's newObject(objlist): a workplane on this one's plane whose stack is the list.
     const list = bindArgs('newObject', ['objlist'], a, k).objlist!;
@@ -1632,7 +1635,24 @@ function booleanOptions(method: string, b: Record<string, Value | undefined>): B
   return { glue: expectBool(method, 'glue', b.glue, false), ...(tol ? { tol } : {}) };
 }
 
-const UNSUPPORTED = new Set(['splineApprox', 'ellipseArc', 'text', 'interpPlate', 'parametricSurface', 'cutEach', 'wedge']);
+const UNSUPPORTED = new Set([
+  'splineApprox',
+  'ellipseArc',
+  'text',
+  'interpPlate',
+  'parametricSurface',
+  'cutEach',
+  'wedge',
+  // The rest of CadQuery 2.8's public Workplane API (dir(cq.Workplane)): unsupported, not "no attribute".
+  'ancestors',
+  'apply',
+  'bezier',
+  'consolidateWires',
+  'section',
+  'siblings',
+  'toOCC',
+  'toSvg',
+]);
 
 function outerWireOf(f: Face): Wire {
   return occ('outerWire', (oc) => new Wire(oc.BRepTools.OuterWire(f.wrapped)));
