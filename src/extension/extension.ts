@@ -47,7 +47,7 @@ export interface GiftApi {
 export type { CommandOutcome };
 
 const CADQUERY_CONTEXT_KEY = 'gift.cadqueryEditor';
-const REFERENCE_EXTENSIONS = ['py', 'step', 'stp', 'stl', 'obj', 'ply'];
+const REFERENCE_EXTENSIONS = ['py', 'step', 'stp', 'brep', 'stl', 'obj', 'ply'];
 
 let kernel: KernelService | undefined;
 
@@ -309,7 +309,7 @@ async function setReference(file: vscode.Uri | undefined, target: vscode.Uri | u
       canSelectMany: false,
       openLabel: 'Set Reference',
       title: `Reference shape for ${preview.title}`,
-      filters: { 'CAD (CadQuery, STEP, STL, OBJ, PLY)': REFERENCE_EXTENSIONS },
+      filters: { 'CAD (CadQuery, STEP, BREP, STL, OBJ, PLY)': REFERENCE_EXTENSIONS },
     });
     reference = picked?.[0];
   }

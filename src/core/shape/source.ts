@@ -7,16 +7,15 @@
  * running, measuring, rendering, exporting), `solidFromSource` what the verifier compares (a mesh
  * stays a mesh, repaired and checked closed, so its booleans are mesh booleans: geometry/iou.ts).
  */
-import path from 'node:path';
 import type { Shape3D } from 'replicad';
-import { CadError } from '../errors';
 import { runCadQuery } from './run-cadquery';
 import { readShape } from '../geometry/io';
-import { parseMesh, type MeshFormat } from '../geometry/mesh-io';
+import { parseMesh } from '../geometry/mesh-io';
+import type { FileFormat } from './format';
+
+export { formatOfFile, type FileFormat } from './format';
 import { repairMesh } from '../geometry/mesh-repair';
 import { PreparedSolid } from '../geometry/solid';
-
-export type FileFormat = 'step' | 'brep' | MeshFormat;
 
 export type ShapeSource = { kind: 'code'; source: string; name?: string } | { kind: FileFormat; bytes: Uint8Array; name: string };
 
@@ -30,23 +29,4 @@ export function solidFromSource(input: ShapeSource, options: { maxSteps?: number
   if (input.kind === 'code' || input.kind === 'step' || input.kind === 'brep')
     return PreparedSolid.brep(shapeFromSource(input, options), input.name ?? 'the program');
   return PreparedSolid.mesh(repairMesh(parseMesh(input.bytes, input.kind, input.name), input.name).mesh, input.name);
-}
-
-const EXTENSIONS: Record<string, 'code' | FileFormat> = {
-  '.py': 'code',
-  '.step': 'step',
-  '.stp': 'step',
-  '.brep': 'brep',
-  '.brp': 'brep',
-  '.stl': 'stl',
-  '.obj': 'obj',
-  '.ply': 'ply',
-};
-
-/** The format a file name implies, or a clear error naming the file. */
-export function formatOfFile(file: string): 'code' | FileFormat {
-  const ext = path.extname(file).toLowerCase();
-  const format = EXTENSIONS[ext];
-  if (!format) throw new CadError('unsupported', `${file}: unknown file type '${ext || '(none)'}': expected .py, .step, .stp, .brep, .stl, .obj or .ply`);
-  return format;
 }

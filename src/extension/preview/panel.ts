@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bucketForIou } from '../../core/dataset/thresholds';
 import type { IouJobResult, IouPayload } from '../../core/jobs/geometry';
+import { formatOfFile } from '../../core/shape/format';
 import type { ShapeSource } from '../../core/shape/source';
 import type { JobResult } from '../../core/pool/pool';
 import {
@@ -917,12 +918,10 @@ function bucketOf(iou: number): IouBucket {
 async function shapeSourceOf(uri: vscode.Uri): Promise<ShapeSource> {
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   if (open && path.extname(uri.path).toLowerCase() === '.py') return { kind: 'code' as const, source: open.getText(), name: uri.path };
+  const format = formatOfFile(uri.path); // an unknown extension: an error naming the file and the types
   const bytes = await vscode.workspace.fs.readFile(uri);
-  const ext = path.extname(uri.path).toLowerCase();
-  if (ext === '.py') return { kind: 'code' as const, source: Buffer.from(bytes).toString('utf8'), name: uri.path };
-  if (ext === '.step' || ext === '.stp') return { kind: 'step' as const, bytes, name: uri.path };
-  if (ext === '.stl' || ext === '.obj' || ext === '.ply') return { kind: ext.slice(1) as 'stl' | 'obj' | 'ply', bytes, name: uri.path };
-  throw new Error(`${uri.path}: unknown reference type '${ext}': expected .py, .step, .stp, .stl, .obj or .ply`);
+  if (format === 'code') return { kind: 'code' as const, source: Buffer.from(bytes).toString('utf8'), name: uri.path };
+  return { kind: format, bytes, name: uri.path };
 }
 
 function toPreviewMesh(mesh: { positions: Float32Array; normals?: Float32Array; indices: Uint32Array; edges?: Float32Array }): PreviewMesh {
