@@ -527,13 +527,18 @@ export interface BooleanOptions {
   tol?: number;
 }
 
+/** Applies glue (fuse only) and tol to an OCCT boolean before it is built. */
+export function setBooleanOptions(oc: OC, algo: any, fuse: boolean, options: BooleanOptions): void {
+  if (options.glue && fuse) algo.SetGlue(oc.BOPAlgo_GlueEnum.BOPAlgo_GlueShift);
+  if (options.tol) algo.SetFuzzyValue(options.tol);
+}
+
 export function booleanOp(method: string, kind: BooleanKind, base: AnyShape, tools: AnyShape[], options: BooleanOptions = {}): Shape3D {
   if (tools.length === 0) return as3D(method, base);
   return occ(method, (oc, keep) => {
     const algo = kind === 'fuse' ? new oc.BRepAlgoAPI_Fuse() : kind === 'cut' ? new oc.BRepAlgoAPI_Cut() : new oc.BRepAlgoAPI_Common();
     keep(algo);
-    if (options.glue && kind === 'fuse') algo.SetGlue(oc.BOPAlgo_GlueEnum.BOPAlgo_GlueShift);
-    if (options.tol) algo.SetFuzzyValue(options.tol);
+    setBooleanOptions(oc, algo, kind === 'fuse', options);
     const args = keep(new oc.NCollection_List_TopoDS_Shape());
     args.Append(base.wrapped);
     const toolList = keep(new oc.NCollection_List_TopoDS_Shape());

@@ -10,7 +10,20 @@
  */
 import { cast, Compound, Edge, Face, Shell, Solid, Vertex, Wire, type AnyShape } from 'replicad';
 import { CadError } from '../../errors';
-import { circleWire, facesFromWires, geometryError, LENGTH_EPS, lineEdge, occ, shapeKind, subShapes, wireFromEdges, wireOutline } from './geom';
+import {
+  type BooleanOptions,
+  circleWire,
+  facesFromWires,
+  setBooleanOptions,
+  geometryError,
+  LENGTH_EPS,
+  lineEdge,
+  occ,
+  shapeKind,
+  subShapes,
+  wireFromEdges,
+  wireOutline,
+} from './geom';
 import { defaultXDir, Frame } from './plane';
 import { Vec3 } from './vec';
 
@@ -132,7 +145,7 @@ export type BoolKind = 'fuse' | 'cut' | 'intersect' | 'split';
 
 /** A boolean of any shapes (solids, faces, edges), the result normalised as CadQuery's func does. */
 /** Shape.fuse/cut/intersect/split; `glue` and `tol` as geom.ts `booleanOp` (CadQuery's keyword arguments). */
-export function booleanShapes(method: string, kind: BoolKind, base: AnyShape, tools: AnyShape[], options: { glue?: boolean; tol?: number } = {}): AnyShape {
+export function booleanShapes(method: string, kind: BoolKind, base: AnyShape, tools: AnyShape[], options: BooleanOptions = {}): AnyShape {
   return occ(method, (oc, keep) => {
     const algo = keep(
       kind === 'fuse'
@@ -147,8 +160,7 @@ export function booleanShapes(method: string, kind: BoolKind, base: AnyShape, to
     args.Append(base.wrapped);
     const toolList = keep(new oc.NCollection_List_TopoDS_Shape());
     for (const t of tools) toolList.Append(t.wrapped);
-    if (options.glue && kind === 'fuse') algo.SetGlue(oc.BOPAlgo_GlueEnum.BOPAlgo_GlueShift);
-    if (options.tol) algo.SetFuzzyValue(options.tol);
+    setBooleanOptions(oc, algo, kind === 'fuse', options);
     algo.SetArguments(args);
     algo.SetTools(toolList);
     algo.Build();
