@@ -15,7 +15,7 @@
  *
  *   node --import tsx training/gift_experiment.ts OUT [--n 2000] [--k 4] [--config tiny] [--steps 1500]
  *        [--eval-k 10] [--eval-limit N] [--model models/compact] [--eval test/fixtures/gencad-test100] [--arms sft,gift,…]
- *        [--sampler bundled|sft] [--fda-per-image N] [--fda-min-iou X] [--seed S] [--init MODEL] [--extra DIR]
+ *        [--sampler bundled|sft] [--fda-per-image N] [--fda-min-iou X] [--seed S] [--init MODEL] [--lr X] [--extra DIR]
  *        [--name-suffix S]   (arm folders arm-NAME-S: another variant beside the same D)
  *        [--sampler DIR --round-tag T --all-rounds]   (a further round, below)
  * A further round (the paper iterates): --sampler DIR samples D's images with that model (e.g. the
@@ -69,6 +69,7 @@ async function main() {
   const fdaMinIou = process.argv.includes('--fda-min-iou') ? Number(option('fda-min-iou', '0')) : undefined;
   const suffix = process.argv.includes('--name-suffix') ? `-${option('name-suffix', '')}` : '';
   const init = process.argv.includes('--init') ? path.resolve(option('init', '')) : undefined;
+  const lr = process.argv.includes('--lr') ? Number(option('lr', '0')) : undefined;
   const extra = process.argv.includes('--extra') ? path.resolve(option('extra', '')) : undefined;
   const roundTag = option('round-tag', 'exp');
   const allRounds = process.argv.includes('--all-rounds');
@@ -138,7 +139,7 @@ async function main() {
         protocol: 'aligned',
         collections: spec.collections,
         extraData,
-        train: { python: '/usr/bin/python3', config, steps, batchSize: 32, seed, init },
+        train: { python: '/usr/bin/python3', config, steps, batchSize: 32, seed, init, lr },
         evaluation: { input: evalInput, samples: evalK, limit: evalLimit, label, skipBefore: true },
         log,
       });

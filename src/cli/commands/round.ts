@@ -35,6 +35,7 @@ A rerun with the same --out continues where the last one stopped.
                        from scratch, e.g. --init models/compact: the round refines the model that sampled
   --steps N            optimizer steps (default 2000)
   --batch-size N       (default 32)   --seed N (default 0)   --max-minutes M
+  --lr X               peak learning rate (default the config's; a lower one suits --init, e.g. 2e-4)
   --python PATH        the Python with torch (default /usr/bin/python3)
   --profile FILE       train on this Slurm cluster over SSH (gift train's profile) instead of here; the
                        export, --extra folders and the --init model go up, the model comes back; a rerun
@@ -52,6 +53,7 @@ export async function roundCommand(argv: string[]): Promise<number> {
         'batch-size',
         'seed',
         'max-minutes',
+        'lr',
         'python',
         'eval',
         'eval-samples',
@@ -71,6 +73,10 @@ export async function roundCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`expected one DATASET folder\n\n${help}`);
   if (!values.model) throw new UsageError(`--model DIR is required (the model that samples)\n\n${help}`);
   if (!values.out) throw new UsageError(`--out DIR is required\n\n${help}`);
+  const positiveLr = (lr: number) => {
+    if (!(lr > 0)) throw new UsageError(`--lr must be a positive learning rate, got ${lr}`);
+    return lr;
+  };
   const number = (name: string, v: string | undefined, fallback: number) => {
     if (v === undefined) return fallback;
     const n = Number(v);
@@ -119,6 +125,7 @@ export async function roundCommand(argv: string[]): Promise<number> {
         seed: intOption('seed', values.seed, 0, 0),
         maxMinutes: values['max-minutes'] === undefined ? undefined : number('max-minutes', values['max-minutes'], 0),
         init: values.init,
+        lr: values.lr === undefined ? undefined : positiveLr(number('lr', values.lr, 0)),
       },
       evaluation: values.eval
         ? {

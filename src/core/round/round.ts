@@ -66,7 +66,7 @@ export interface RoundOptions {
   /** More training folders (imagefolder + arrays, e.g. make_dataset.ts output): the fresh-data control. */
   extraData?: string[];
   /** init: start from this model's weights (a model folder with model.onnx, or a .pt) instead of from scratch. */
-  train: { python: string; config: string; steps: number; batchSize?: number; seed?: number; maxMinutes?: number; init?: string };
+  train: { python: string; config: string; steps: number; batchSize?: number; seed?: number; maxMinutes?: number; init?: string; lr?: number };
   /**
    * Train on a Slurm cluster over SSH (the bundled recipe) instead of here: the round's export, the
    * --extra folders and the --init model go up in one folder; the model comes back into OUT/model.
@@ -174,6 +174,7 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
     const args = [script, '--data', dataDir, ...(o.extraData ?? []), '--out', modelDir, '--config', o.train.config, '--steps', String(o.train.steps)];
     args.push('--batch-size', String(o.train.batchSize ?? 32), '--seed', String(o.train.seed ?? 0), '--checkpoint-minutes', '5', '--name', `gift-${tag}`);
     if (o.train.maxMinutes) args.push('--max-minutes', String(o.train.maxMinutes));
+    if (o.train.lr) args.push('--lr', String(o.train.lr));
     if (o.train.init) args.push('--init', path.resolve(o.train.init));
     if (fs.existsSync(path.join(modelDir, 'checkpoint.pt'))) args.push('--resume');
     log(`round ${tag}: ${o.train.python} ${args.join(' ')}`);
@@ -244,6 +245,7 @@ async function trainOnCluster(
     let upload = at.dataDir;
     const extraArgs = ['--seed', String(o.train.seed ?? 0), '--name', `gift-${at.tag}`];
     if (o.train.maxMinutes) extraArgs.push('--max-minutes', String(o.train.maxMinutes));
+    if (o.train.lr) extraArgs.push('--lr', String(o.train.lr));
     const extra = o.extraData ?? [];
     if (extra.length || o.train.init) {
       upload = path.join(o.out, 'upload');
