@@ -540,7 +540,11 @@ export function booleanOp(method: string, kind: BooleanKind, base: AnyShape, too
     keep(algo);
     setBooleanOptions(oc, algo, kind === 'fuse', options);
     const args = keep(new oc.NCollection_List_TopoDS_Shape());
-    args.Append(base.wrapped);
+    // A fuse's base that is a compound (the solids of a stack) goes in as its parts: overlapping
+    // solids inside one argument are a self-interfering shape the boolean mishandles (parts lost),
+    // overlapping arguments are fused as they should be.
+    const parts = kind === 'fuse' && base instanceof Compound ? compoundParts(base) : [base];
+    for (const p of parts) args.Append(p.wrapped);
     const toolList = keep(new oc.NCollection_List_TopoDS_Shape());
     for (const t of tools) toolList.Append(t.wrapped);
     algo.SetArguments(args);
@@ -549,6 +553,14 @@ export function booleanOp(method: string, kind: BooleanKind, base: AnyShape, too
     if (algo.HasErrors() || !algo.IsDone()) throw geometryError(method, `the ${kind} failed`);
     return as3D(method, cast(algo.Shape()));
   });
+}
+
+/** A compound made only of solids, as its solids; anything else as itself. */
+function compoundParts(c: AnyShape): AnyShape[] {
+  const solids = subShapes(c, 'solid');
+  if (solids.length < 2) return [c];
+  const faces = solids.reduce((n, s) => n + subShapes(s, 'face').length, 0);
+  return faces === subShapes(c, 'face').length ? solids : [c];
 }
 
 /** Fuses several shapes together (the first with all the others). */

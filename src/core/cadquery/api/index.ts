@@ -11,6 +11,7 @@ import { ShapeObj } from './shapes';
 import { SketchObj } from './sketch';
 import { locationConstructor } from './location';
 import { createFuncModule, createWireClass } from './func';
+import { createCompoundClass, createEdgeClass, createFaceClass, createShellClass, createVertexClass, solidConstructors, withMissing } from './shape-classes';
 import { createSelectorsModule } from './selector-classes';
 import { toVec3, Vec3, vectorConstructor, VectorObj } from './vec';
 import { LocationObj, Workplane, createWorkplaneClass } from './workplane';
@@ -82,6 +83,7 @@ export function createCadQueryModule(): HostObject {
         ),
       );
     }),
+    ...solidConstructors(),
   };
 
   // cq.exporters: a program that ends by exporting its part runs in a preview; the export itself is
@@ -89,7 +91,16 @@ export function createCadQueryModule(): HostObject {
   const exportNoOp = builtin('exporters.export', () => null);
   const exporters = hostModule('module', { export: exportNoOp, exportShape: exportNoOp });
   const wireClass = createWireClass();
-  const func = createFuncModule({ Plane: plane as Value, Solid: hostModule('type', solidStatics), Wire: wireClass });
+  const shapeClasses: Record<string, Value> = {
+    Solid: withMissing('Solid', hostModule('type', solidStatics), ['makeWedge', 'extrudeLinearWithRotation', 'sweep', 'sweep_multi']),
+    Wire: withMissing('Wire', wireClass, ['combine', 'makeEllipse']),
+    Edge: createEdgeClass(),
+    Face: createFaceClass(),
+    Shell: createShellClass(),
+    Vertex: createVertexClass(),
+    Compound: createCompoundClass(),
+  };
+  const func = createFuncModule({ Plane: plane as Value, ...shapeClasses });
   const selectors = createSelectorsModule();
   const topSelectors: Record<string, Value> = {};
   for (const n of [
@@ -106,7 +117,6 @@ export function createCadQueryModule(): HostObject {
   const module = hostModule('module', {
     ...topSelectors,
     selectors,
-    Wire: wireClass,
     exporters,
     func,
     occ_impl: hostModule('module', { shapes: func }),
@@ -114,7 +124,7 @@ export function createCadQueryModule(): HostObject {
     Plane: plane as Value,
     Vector: vectorConstructor,
     Sketch: builtin('Sketch', () => new SketchObj(null)),
-    Solid: hostModule('type', solidStatics),
+    ...shapeClasses,
     Location: locationConstructor,
   });
   // CadQuery's names that are not implemented: an `unsupported` error naming them, not a missing attribute.
@@ -125,11 +135,6 @@ export function createCadQueryModule(): HostObject {
 }
 
 const CQ_UNSUPPORTED = new Set([
-  'Edge',
-  'Face',
-  'Shell',
-  'Compound',
-  'Vertex',
   'Assembly',
   'Color',
   'importers',

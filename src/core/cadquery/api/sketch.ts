@@ -13,7 +13,7 @@
  * shape on the stack, else the plane itself). `locatedFaces()` is CadQuery's iteration over a sketch:
  * every face at every location.
  */
-import { Edge, Face, Vertex, Wire, type AnyShape } from 'replicad';
+import { cast, Edge, Face, Vertex, Wire, type AnyShape } from 'replicad';
 import { CadError } from '../../errors';
 import { bindArgs, builtin, expectBool, expectNumber, expectString, sequenceItems, typeName, type HostObject, type Kwargs, type Value } from '../values';
 import {
@@ -559,13 +559,36 @@ const SKETCH_METHODS: Record<string, SketchMethod> = {
   arc: (s, a, k) => {
     const m = 'Sketch.arc';
     const edges = (s as unknown as { edges: Edge[] }).edges;
-    const pts = a.filter((v) => typeof v !== 'string').map((p, i) => toVec3(m, `p${i + 1}`, p));
-    void k;
+    // arc(c, r, a, da): about a centre, from angle a through da degrees (a whole circle when |da| ≥ 360);
+    // arc(p1, p2, p3): through three points; arc(p2, p3): on from the last edge's end.
+    if (typeof a[1] === 'number' || 'r' in k) {
+      const b = bindArgs(m, ['c', 'r', 'a', 'da', 'tag=', 'forConstruction='], a, k);
+      const c = toVec3(m, 'c', b.c);
+      const r = expectNumber(m, 'r', b.r);
+      const a0 = expectNumber(m, 'a', b.a);
+      const da = expectNumber(m, 'da', b.da);
+      if (!(r > LENGTH_EPS)) throw geometryError(m, `radius must be positive (got ${r})`);
+      if (Math.abs(da) >= 360) {
+        // Edge.makeCircle(r, c, angle1=a, angle2=a, orientation=da > 0): the whole circle (seam on +x).
+        edges.push(
+          occ(m, (oc, keep) => {
+            const ax = keep(new oc.gp_Ax2(keep(new oc.gp_Pnt(c.x, c.y, c.z)), keep(new oc.gp_Dir(0, 0, 1))));
+            const e = new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(keep(new oc.gp_Circ(ax, r)))).Edge());
+            return da > 0 ? e : (cast(e.wrapped.Reversed()) as Edge);
+          }),
+        );
+      } else {
+        const at = (deg: number) => c.add(new Vec3(Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180), 0).scale(r));
+        edges.push(threePointArcEdge(m, at(a0), at(a0 + da / 2), at(a0 + da)));
+      }
+      return s;
+    }
+    const pts = a.filter((v) => typeof v !== 'string' && typeof v !== 'boolean').map((p, i) => toVec3(m, `p${i + 1}`, p));
     if (pts.length === 3) edges.push(threePointArcEdge(m, pts[0], pts[1], pts[2]));
     else if (pts.length === 2) {
       if (edges.length === 0) throw geometryError(m, 'a two-point arc continues the previous edge, but there is none');
       edges.push(threePointArcEdge(m, edgeEndpoints(edges[edges.length - 1])[1], pts[0], pts[1]));
-    } else throw new CadError('unsupported', 'Sketch.arc(): only three-point arcs (p1, p2, p3) or (p2, p3) are supported');
+    } else throw new CadError('runtime', 'Sketch.arc(): expected (p1, p2, p3), (p2, p3) or (c, r, a, da)');
     return s;
   },
   close: (s) => {

@@ -832,9 +832,12 @@ const METHODS: Record<string, Method> = {
     let d = num(method, 'diameter', b.diameter);
     if (!(d > LENGTH_EPS)) throw geometryError(method, `diameter must be positive (got ${d})`);
     const angle = (2 * Math.PI) / n;
-    if (expectBool(method, 'circumscribed', b.circumscribed, false)) d /= Math.cos(angle / 2);
+    // Circumscribed: about the circle, turned by half a side so an edge's midpoint lies on +x.
+    const circumscribed = expectBool(method, 'circumscribed', b.circumscribed, false);
+    if (circumscribed) d /= Math.cos(angle / 2);
+    const start = circumscribed ? angle / 2 : 0;
     const pts: [number, number][] = [];
-    for (let i = 0; i < n; i++) pts.push([(d / 2) * Math.cos(angle * i), (d / 2) * Math.sin(angle * i)]);
+    for (let i = 0; i < n; i++) pts.push([(d / 2) * Math.cos(start + angle * i), (d / 2) * Math.sin(start + angle * i)]);
     return eachWire(w, method, (f) => polygonAt(method, f, pts), expectBool(method, 'forConstruction', b.forConstruction, false));
   },
   slot2D: (w, a, k) => {
