@@ -627,6 +627,48 @@ test('show_object collects objects in order; print goes to the print option', ()
   assert.ok(!(result.globals.get('a') instanceof PyDict));
 });
 
+test('sets and frozensets: literals, comprehensions, set(), operators, subset order, methods, hashability', () => {
+  assert.equal(value('r = {1, 2, 2, 1.0, True}'), '{1, 2}');
+  assert.equal(value('r = {x % 3 for x in range(7)}'), '{0, 1, 2}');
+  assert.equal(value('a = {1, 2, 3}\nb = set([3, 4])\nr = [sorted(a | b), sorted(a & b), sorted(a - b), sorted(a ^ b)]'), '[[1, 2, 3, 4], [3], [1, 2], [1, 2, 4]]');
+  assert.equal(value('a = {1, 2}\nr = ({1} <= a, {1} < a, a < a, a >= {2}, 2 in a, 5 not in a, len(a), bool(set()))'), '(True, True, False, True, True, True, 2, False)');
+  assert.equal(value('s = set()\ns.add("top")\ns.update(["a", "b"])\ns.discard("a")\nr = ("top" in s, len(s), s == {"b", "top"}, s.issubset({"b", "top", "c"}))'), '(True, 2, True, True)');
+  assert.equal(value('r = frozenset([1, (2, 3)])'), 'frozenset({1, (2, 3)})');
+  assert.throws(() => run('r = {[1]}'), /unhashable type: 'list'/);
+  assert.throws(() => run('s = set()\ns.remove(1)'), /KeyError: 1/);
+  assert.throws(() => run('r = frozenset([1])\nr.add(2)'), /'frozenset' object has no attribute 'add'/);
+});
+
+test('decorators: user functions applied innermost first; staticmethod, classmethod and property in classes', () => {
+  const src = [
+    'def twice(f):',
+    '    return lambda x: f(f(x))',
+    'def plus(n):',
+    '    return lambda f: (lambda x: f(x) + n)',
+    '@plus(10)',
+    '@twice',
+    'def inc(x):',
+    '    return x + 1',
+    'class Gear(object):',
+    '    teeth = 12',
+    '    def __init__(self, m):',
+    '        self.m = m',
+    '    @staticmethod',
+    '    def pcd(m, t):',
+    '        return m * t',
+    '    @classmethod',
+    '    def standard(cls):',
+    '        return cls(2)',
+    '    @property',
+    '    def diameter(self):',
+    '        return Gear.pcd(self.m, self.teeth)',
+    'g = Gear.standard()',
+    'r = (inc(1), g.diameter, g.pcd(1, 3), Gear.standard().m)',
+  ].join('\n');
+  assert.equal(value(src), '(13, 24, 3, 2)');
+  assert.throws(() => run('n = 3\n@n\ndef f():\n    pass'), /'int' object is not callable \(a decorator\)/);
+});
+
 test('assert statements', () => {
   run('assert 1 + 1 == 2, "math works"');
   expectFailure('x = 1\nassert x > 1, f"x is {x}"', 'runtime', /AssertionError: x is 1/, 2);

@@ -58,6 +58,13 @@ export interface ListExpr extends Position {
   items: Expr[];
 }
 
+/** `{a, b}` (items) or `{x for x in …}` (a list comprehension whose items become the set's). */
+export interface SetExpr extends Position {
+  type: 'Set';
+  items?: Expr[];
+  comprehension?: ListComp;
+}
+
 export interface DictExpr extends Position {
   type: 'Dict';
   /** null marks a `**mapping` entry whose value is in `values`. */
@@ -188,6 +195,7 @@ export type Expr =
   | Compare
   | IfExp
   | ListComp
+  | SetExpr
   | DictComp
   | Lambda;
 
@@ -242,6 +250,8 @@ export interface FunctionDef extends Position {
   name: string;
   params: Parameter[];
   body: Stmt[];
+  /** `@expr` lines above the def, outermost first (applied innermost first). */
+  decorators?: Expr[];
 }
 
 export interface Return extends Position {
@@ -297,6 +307,7 @@ export interface ClassDef extends Position {
   name: string;
   bases: Expr[];
   body: Stmt[];
+  decorators?: Expr[];
 }
 
 /** `raise value` (or a bare `raise`, value null). */

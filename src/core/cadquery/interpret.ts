@@ -7,7 +7,8 @@
 import type * as A from './ast';
 import { CadError } from '../errors';
 import { parseProgram } from './parse';
-import { createCollectionsModule, createTypesModule, PyClass, raisedError } from './pyclass';
+import { compareSets, PySet, setConstructor } from './pyset';
+import { createCollectionsModule, createTypesModule, methodDecorators, PyClass, raisedError } from './pyclass';
 import {
   FORBIDDEN_NAMES,
   PyRange,
@@ -185,6 +186,9 @@ class Interpreter implements Runtime {
     this.maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
     this.maxDepth = options.maxCallDepth ?? DEFAULT_MAX_CALL_DEPTH;
     this.builtins = makeBuiltins(this);
+    this.builtins.set('set', setConstructor(false));
+    this.builtins.set('frozenset', setConstructor(true));
+    for (const [name, fn] of Object.entries(methodDecorators())) this.builtins.set(name, fn);
     for (const [name, module] of modules) this.moduleNames.set(module, name);
     // CQ-editor's name for the script it runs: `if __name__ == "__main__":` blocks (exports, tests) do not run there.
     this.builtins.set('__name__', '__cq_main__');
@@ -280,11 +284,11 @@ class Interpreter implements Runtime {
           return this.execFor(stmt, scope);
         case 'FunctionDef': {
           const defaults = stmt.params.map((p) => (p.default ? this.eval(p.default, scope) : undefined));
-          scope.vars.set(stmt.name, new UserFunction(stmt, defaults, scope, this));
+          scope.vars.set(stmt.name, this.decorate(stmt.decorators, new UserFunction(stmt, defaults, scope, this), scope));
           return Flow.Normal;
         }
         case 'ClassDef':
-          scope.vars.set(stmt.name, this.defineClass(stmt, scope));
+          scope.vars.set(stmt.name, this.decorate(stmt.decorators, this.defineClass(stmt, scope), scope));
           return Flow.Normal;
         case 'Raise':
           if (!stmt.value) throw new CadError('runtime', 'RuntimeError: No active exception to reraise');
@@ -517,6 +521,18 @@ class Interpreter implements Runtime {
   }
 
   /** `class Name(object): body` (bases checked by the parser): the body runs in its own namespace, which becomes the class's attributes. */
+  /** Applies `@` decorators to a new function or class, the one nearest the definition first. */
+  private decorate(decorators: A.Expr[] | undefined, value: Value, scope: Scope): Value {
+    if (!decorators) return value;
+    let v = value;
+    for (const d of [...decorators].reverse()) {
+      const fn = this.eval(d, scope);
+      if (!isCallable(fn)) throw new CadError('runtime', `'${typeName(fn)}' object is not callable (a decorator)`, d.line, d.col);
+      v = fn.call([v], {});
+    }
+    return v;
+  }
+
   private defineClass(stmt: A.ClassDef, scope: Scope): PyClass {
     const body = new Scope(scope);
     this.execBlock(stmt.body, body);
@@ -689,6 +705,8 @@ class Interpreter implements Runtime {
           return new PyTuple(this.evalItems(expr.items, scope));
         case 'List':
           return new PyList(this.evalItems(expr.items, scope));
+        case 'Set':
+          return new PySet(expr.items ? this.evalItems(expr.items, scope) : (this.eval(expr.comprehension!, scope) as PyList).items);
         case 'Dict': {
           const dict = new PyDict();
           for (let i = 0; i < expr.keys.length; i++) {
@@ -877,6 +895,8 @@ function collectAt(rt: Runtime, value: Value, at: A.Position): Value[] {
 }
 
 function compare(op: A.CompareOp, a: Value, b: Value): boolean {
+  const subset = compareSets(op, a, b);
+  if (subset !== undefined) return subset;
   switch (op) {
     case '==':
       return pyEquals(a, b);

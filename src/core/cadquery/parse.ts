@@ -117,7 +117,6 @@ const UNSUPPORTED_STATEMENTS: Record<string, string> = {
   WhileStatement: 'while loops are not supported (use a for loop over range())',
   TryStatement: 'try/except is not supported',
   WithStatement: 'with statements are not supported',
-  DecoratedStatement: 'decorators are not supported',
   MatchStatement: 'match statements are not supported',
   ScopeStatement: 'global and nonlocal declarations are not supported',
   YieldStatement: 'generators (yield) are not supported',
@@ -125,8 +124,6 @@ const UNSUPPORTED_STATEMENTS: Record<string, string> = {
 };
 
 const UNSUPPORTED_EXPRESSIONS: Record<string, string> = {
-  SetExpression: 'sets are not supported (use a list)',
-  SetComprehensionExpression: 'set comprehensions are not supported (use a list comprehension)',
   AwaitExpression: 'await is not supported',
   YieldExpression: 'generators (yield) are not supported',
   NamedExpression: 'the walrus operator := is not supported',
@@ -443,6 +440,18 @@ class Converter {
       case 'ClassDefinition':
         out.push(this.classDefinition(node));
         return;
+      case 'DecoratedStatement': {
+        // @dec … def/class: the definition, then each decorator applied from the innermost out.
+        const kids = childrenOf(node);
+        const def = kids[kids.length - 1];
+        const decorators = kids
+          .filter((k) => k.name === 'Decorator')
+          .map((d) => this.decorator(d));
+        if (def.name === 'FunctionDefinition') out.push({ ...this.functionDefinition(def), ...this.at(node.from), decorators });
+        else if (def.name === 'ClassDefinition') out.push({ ...this.classDefinition(def), ...this.at(node.from), decorators });
+        else throw this.unsupported('this decorated statement is not supported', node);
+        return;
+      }
       case 'RaiseStatement': {
         const rest = childrenOf(node).slice(1);
         const fromAt = rest.findIndex((n) => n.name === 'from');
@@ -747,6 +756,16 @@ class Converter {
       }
       case 'DictionaryExpression':
         return this.dictionary(node);
+      case 'SetExpression': {
+        const inner = childrenOf(node).filter((c) => c.name !== '{' && c.name !== '}');
+        return { type: 'Set', ...pos, items: splitOnCommas(inner).groups.map((g) => this.single(g, node)) };
+      }
+      case 'SetComprehensionExpression': {
+        const inner = childrenOf(node).slice(1, -1);
+        const forIndex = inner.findIndex((c) => c.name === 'for' || c.name === 'async');
+        const element = this.single(inner.slice(0, forIndex), node);
+        return { type: 'Set', ...pos, comprehension: { type: 'ListComp', ...pos, element, clauses: this.comprehensionClauses(inner.slice(forIndex)) } };
+      }
       case 'ArrayComprehensionExpression':
       case 'ComprehensionExpression': {
         const inner = childrenOf(node).slice(1, -1);
@@ -952,6 +971,29 @@ class Converter {
   private call(node: SyntaxNode): A.Call {
     const [funcNode, argList] = childrenOf(node);
     const func = this.expression(funcNode);
+    return this.callWith(func, funcNode, argList);
+  }
+
+  /** `@name`, `@a.b`, `@name(args)`: the decorator's parts come flat (a name, `.`-names, an ArgList). */
+  private decorator(d: SyntaxNode): A.Expr {
+    const parts = childrenOf(d).filter((c) => c.name !== 'At');
+    if (parts[0]?.name !== 'VariableName') throw this.unsupported('this decorator expression is not supported', d);
+    let expr: A.Expr = this.expression(parts[0]);
+    for (let i = 1; i < parts.length; i++) {
+      const p = parts[i];
+      if (p.name === '.' && parts[i + 1]) {
+        const nameNode = parts[++i];
+        const name = this.src(nameNode);
+        if (name.startsWith('__')) throw this.unsupported(`access to attribute '${name}' is not allowed`, nameNode);
+        expr = { type: 'Attribute', ...this.at(nameNode.from), object: expr, name };
+      } else if (p.name === 'ArgList' && i === parts.length - 1) {
+        expr = this.callWith(expr, parts[0], p);
+      } else throw this.unsupported('this decorator expression is not supported', d);
+    }
+    return expr;
+  }
+
+  private callWith(func: A.Expr, funcNode: SyntaxNode, argList: SyntaxNode): A.Call {
     const args: A.Expr[] = [];
     const keywords: A.Keyword[] = [];
     const inner = childrenOf(argList).filter((c) => c.name !== '(' && c.name !== ')');

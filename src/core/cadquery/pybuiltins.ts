@@ -1249,8 +1249,6 @@ export const FORBIDDEN_NAMES: Record<string, string> = {
   memoryview: 'memoryview is not supported',
   bytearray: 'bytearray is not supported',
   bytes: 'bytes is not supported',
-  set: 'sets are not supported (use a list)',
-  frozenset: 'sets are not supported (use a list)',
   isinstance: 'isinstance() is not supported',
   issubclass: 'issubclass() is not supported',
   id: 'id() is not supported',

@@ -52,6 +52,63 @@ export const SPECIAL_METHODS = new Set([
   ...Object.values(OPERATOR_METHODS).flat(),
 ]);
 
+/** `@staticmethod`: a function of the class that binds neither instance nor class. */
+export class StaticMethod implements Callable {
+  readonly kind = 'callable';
+  readonly name: string;
+  constructor(readonly fn: Callable) {
+    this.name = fn.name;
+  }
+  call(args: Value[], kwargs: Kwargs): Value {
+    return this.fn.call(args, kwargs);
+  }
+}
+
+/** `@classmethod`: bound to the class, through the class or an instance. */
+export class ClassMethod implements HostObject {
+  readonly kind = 'host';
+  readonly typeName = 'classmethod';
+  constructor(readonly fn: Callable) {}
+  getAttr(): Value | undefined {
+    return undefined;
+  }
+  bound(cls: PyClass): Callable {
+    return builtin(`${cls.name}.${this.fn.name}`, (a, k) => this.fn.call([cls, ...a], k));
+  }
+}
+
+/** `@property`: read through an instance, the getter called with it (read-only here). */
+export class PyProperty implements HostObject {
+  readonly kind = 'host';
+  readonly typeName = 'property';
+  constructor(readonly getter: Callable) {}
+  getAttr(name: string): Value | undefined {
+    if (name === 'setter' || name === 'deleter') {
+      return builtin(`property.${name}`, () => {
+        throw new CadError('unsupported', `property setters and deleters are not supported`);
+      });
+    }
+    return undefined;
+  }
+}
+
+function wrapperOf(name: string, make: (fn: Callable) => Value): Callable {
+  return builtin(name, (args, kwargs) => {
+    const { fn } = bindArgs(name, ['fn'], args, kwargs);
+    if (fn === undefined || !isCallable(fn)) throw new CadError('runtime', `${name}() expects a function`);
+    return make(fn);
+  });
+}
+
+/** The decorator builtins: staticmethod, classmethod, property. */
+export function methodDecorators(): Record<string, Callable> {
+  return {
+    staticmethod: wrapperOf('staticmethod', (fn) => new StaticMethod(fn)),
+    classmethod: wrapperOf('classmethod', (fn) => new ClassMethod(fn)),
+    property: wrapperOf('property', (fn) => new PyProperty(fn)),
+  };
+}
+
 export class PyClass implements Callable {
   readonly kind = 'callable';
   constructor(
@@ -72,7 +129,10 @@ export class PyClass implements Callable {
   }
 
   getAttr(name: string): Value | undefined {
-    return this.attrs.get(name);
+    const v = this.attrs.get(name);
+    if (v instanceof ClassMethod) return v.bound(this);
+    if (v instanceof StaticMethod) return v.fn;
+    return v;
   }
 
   setAttr(name: string, value: Value): void {
@@ -94,6 +154,9 @@ export class PyInstance implements HostObject {
     if (own !== undefined) return own;
     const v = this.cls.attrs.get(name);
     if (v === undefined && name === '__iter__') return this.sequenceIterator();
+    if (v instanceof StaticMethod) return v.fn;
+    if (v instanceof ClassMethod) return v.bound(this.cls);
+    if (v instanceof PyProperty) return v.getter.call([this], {});
     // Functions of the class are methods: bound to this instance.
     if (v !== undefined && isCallable(v) && !(v instanceof PyClass)) return builtin(`${this.cls.name}.${name}`, (a, k) => v.call([this, ...a], k));
     return v;
