@@ -27,6 +27,7 @@ import {
   arcPoints,
   as3D,
   booleanOp,
+  edgeGeomType,
   boundsOf,
   boxSolid,
   centerOf,
@@ -130,6 +131,9 @@ function isShape(o: unknown): o is AnyShape {
 function isSolidLike(o: unknown): o is Shape3D {
   return o instanceof Solid || o instanceof Compound || (o !== null && typeof o === 'object' && o.constructor?.name === 'CompSolid');
 }
+
+/** Edge kinds whose extruded sides ShapeUpgrade_UnifySameDomain does not merge. */
+const FREEFORM_EDGES = new Set(['BSPLINE_CURVE', 'BEZIER_CURVE', 'OFFSET_CURVE', 'OTHER_CURVE']);
 
 export class Workplane implements HostObject {
   readonly kind = 'host';
@@ -298,7 +302,16 @@ export class Workplane implements HostObject {
     if (Math.abs(distance) < LENGTH_EPS) throw geometryError(method, 'extrude distance must not be zero');
     const faces = this.getFaces(method);
     const dir = this.plane.zDir.scale(distance);
-    const solids = faces.map((f) => (both ? prism(method, translateShape(f, dir.scale(-1)), dir.scale(2)) : prism(method, f, dir)));
+    const solids = faces.map((f) => {
+      if (!both) return prism(method, f, dir);
+      // CadQuery extrudes both ways as two prisms glued together, then cleans: the same as one
+      // prism where the halves' side faces merge (planes, cylinders …), but freeform sides
+      // (splines) stay split at the sketch plane — so they are made that way here too.
+      if (subShapes(f, 'edge').some((e) => FREEFORM_EDGES.has(edgeGeomType(e as Edge)))) {
+        return booleanOp(method, 'fuse', prism(method, f, dir), [prism(method, f, dir.scale(-1))], { glue: true });
+      }
+      return prism(method, translateShape(f, dir.scale(-1)), dir.scale(2));
+    });
     const r = fuseIfOverlapping(method, solids);
     if (solids.length === 1 && !faceMayMerge(faces[0])) alreadyClean.add(r);
     return r;
