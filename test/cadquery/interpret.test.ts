@@ -421,7 +421,7 @@ test('imports other than math and the given modules are refused before anything 
     assert.equal(error.kind, 'unsupported');
     assert.match(
       error.message,
-      /import of '(os|subprocess|socket)' is not allowed: only cadquery and math can be imported \(and typing, collections.namedtuple, types.SimpleNamespace\)/,
+      /import of '(os|subprocess|socket)' is not allowed: only cadquery and math can be imported \(and a subset of numpy, typing, collections.namedtuple, types.SimpleNamespace\)/,
     );
     assert.ok(error.line! >= 3);
   }
@@ -667,6 +667,20 @@ test('decorators: user functions applied innermost first; staticmethod, classmet
   ].join('\n');
   assert.equal(value(src), '(13, 24, 3, 2)');
   assert.throws(() => run('n = 3\n@n\ndef f():\n    pass'), /'int' object is not callable \(a decorator\)/);
+});
+
+test('numpy subset: arrays, broadcasting, indexing and assignment with slices, module functions; the rest unsupported by name', () => {
+  const np = (body: string) => value(`import numpy as np\n${body}`);
+  assert.equal(np('r = (np.array([(0, 0), (10, 0)]) + [5, 5]).tolist()'), '[[5, 5], [15, 5]]');
+  assert.equal(np('a = np.arange(6).reshape(2, 3)\nr = (a.shape, a[1, 2], a[:, 1].tolist(), a.T.shape, len(a), a.sum(), a.sum(axis=0).tolist())'), '((2, 3), 5, [1, 4], (3, 2), 2, 15, [3, 5, 7])');
+  assert.equal(np('a = np.zeros((4, 2))\na[::2, 0] += 1.5\na[1] = [7, 8]\nr = a.tolist()'), '[[1.5, 0], [7, 8], [1.5, 0], [0, 0]]');
+  assert.equal(np('r = np.linspace(0, 1, 5).tolist()'), '[0, 0.25, 0.5, 0.75, 1]');
+  assert.equal(np('x, y = np.meshgrid([1, 2, 3], [10, 20])\nr = (x.shape, x.flatten().tolist(), y.flatten().tolist())'), '((2, 3), [1, 2, 3, 1, 2, 3], [10, 10, 10, 20, 20, 20])');
+  assert.equal(np('r = np.unique(np.array([[1, 2], [0, 5], [1, 2]]), axis=0).tolist()'), '[[0, 5], [1, 2]]');
+  assert.equal(np('r = [round(float(v), 6) for v in np.cos(np.radians([0, 90, 180]))]'), '[1, 0, -1]');
+  assert.equal(np('r = (np.pi == 3.141592653589793, [tuple(p) for p in 2 * np.ones((2, 2))], np.dot([1, 2], [3, 4]), np.linalg.norm([3, 4]))'), '(True, [(2, 2), (2, 2)], 11, 5)');
+  assert.throws(() => run('import numpy as np\nr = np.fft.fft([1])'), /numpy\.fft is not supported/);
+  assert.throws(() => run('import numpy as np\nr = np.array([1, 2]) + [1, 2, 3]'), /could not be broadcast/);
 });
 
 test('assert statements', () => {

@@ -8,6 +8,7 @@ import type * as A from './ast';
 import { CadError } from '../errors';
 import { parseProgram } from './parse';
 import { compareSets, PySet, setConstructor } from './pyset';
+import { createNumpyModule } from './pynumpy';
 import { createCollectionsModule, createTypesModule, methodDecorators, PyClass, raisedError } from './pyclass';
 import {
   FORBIDDEN_NAMES,
@@ -83,6 +84,7 @@ let futureModule: HostObject | undefined;
 let typesModule: HostObject | undefined;
 
 /** Runs an already parsed program (parse once, run many times). */
+let numpyModule: HostObject | undefined;
 export function runProgram(program: A.Program, options: InterpretOptions): InterpretResult {
   mathModule ??= createMathModule(); // stateless, so shared by every run
   typingModule ??= createTypingModule();
@@ -93,6 +95,7 @@ export function runProgram(program: A.Program, options: InterpretOptions): Inter
     ['types', typesModule],
     ['__future__', futureModule],
     ['math', mathModule],
+    ['numpy', (numpyModule ??= createNumpyModule())],
     ['typing', typingModule],
     ['collections', collectionsModule],
   ]);
@@ -100,10 +103,10 @@ export function runProgram(program: A.Program, options: InterpretOptions): Inter
   // Refuse forbidden imports before anything runs.
   for (const use of program.imports) {
     if (!modules.has(use.module)) {
-      const allowed = [...modules.keys()].filter((m) => !['math', 'typing', 'collections', '__future__', 'types'].includes(m)).concat('math');
+      const allowed = [...modules.keys()].filter((m) => !['math', 'numpy', 'typing', 'collections', '__future__', 'types'].includes(m)).concat('math');
       throw new CadError(
         'unsupported',
-        `import of '${use.module}' is not allowed: only ${allowed.join(' and ')} can be imported (and typing, collections.namedtuple, types.SimpleNamespace)`,
+        `import of '${use.module}' is not allowed: only ${allowed.join(' and ')} can be imported (and a subset of numpy, typing, collections.namedtuple, types.SimpleNamespace)`,
         use.line,
         use.col,
       );
@@ -792,6 +795,10 @@ class Interpreter implements Runtime {
         index.upper ? this.eval(index.upper, scope) : null,
         index.step ? this.eval(index.step, scope) : null,
       );
+    }
+    // a[i, j:k]: a tuple of indices and slices (for numpy arrays)
+    if (index.type === 'Tuple' && index.items.some((i) => i.type === 'Slice')) {
+      return new PyTuple(index.items.map((i) => this.evalIndex(i, scope) as Value));
     }
     return this.eval(index, scope);
   }

@@ -419,7 +419,7 @@ function toIndex(v: Value, what: string): number {
   throw runtimeError(`${what} indices must be integers or slices, not ${typeName(v)}`);
 }
 
-function sliceIndices(s: PySlice, length: number): number[] {
+export function sliceIndices(s: PySlice, length: number): number[] {
   const step = s.step === null ? 1 : toIndex(s.step, 'slice');
   if (step === 0) throw runtimeError('slice step cannot be zero');
   const clamp = (v: Value, fallback: number): number => {
@@ -477,6 +477,9 @@ export function getItem(obj: Value, index: Value | PySlice): Value {
     return obj.at(sequenceIndex(index, obj.length, 'range'));
   }
   if (isHost(obj)) {
+    // A host with its own indexing (numpy arrays: ints, slices and tuples of them) gets it whole.
+    const own = (obj as { getItem?: (i: Value | PySlice) => Value }).getItem;
+    if (typeof own === 'function') return own.call(obj, index);
     if (index instanceof PySlice && obj.sliceItems) return obj.sliceItems((n) => sliceIndices(index, n));
     const get = hostMethod(obj, '__getitem__');
     if (get && !(index instanceof PySlice)) return get.call([index], {});
@@ -516,6 +519,11 @@ export function setItem(obj: Value, index: Value | PySlice, value: Value): void 
   if (obj instanceof PyDict) {
     if (index instanceof PySlice) throw runtimeError("unhashable type: 'slice'");
     obj.entries.set(dictKey(index), value);
+    return;
+  }
+  const own = isHost(obj) ? (obj as { setItem?: (i: Value | PySlice, v: Value) => void }).setItem : undefined;
+  if (typeof own === 'function') {
+    own.call(obj, index, value);
     return;
   }
   throw runtimeError(`'${typeName(obj)}' object does not support item assignment`);

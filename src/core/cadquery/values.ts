@@ -152,5 +152,8 @@ export function expectBool(fname: string, arg: string, v: Value | undefined, fal
 /** Items of a list or tuple, or undefined when `v` is neither. */
 export function sequenceItems(v: Value | undefined): readonly Value[] | undefined {
   if (v instanceof PyList || v instanceof PyTuple) return v.items;
+  // A host that is a sequence of values (a numpy array: its rows).
+  const seq = v !== undefined && isHost(v) ? (v as { asSequence?: () => Value[] }).asSequence : undefined;
+  if (typeof seq === 'function') return seq.call(v);
   return undefined;
 }
