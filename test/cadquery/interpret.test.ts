@@ -630,9 +630,18 @@ test('show_object collects objects in order; print goes to the print option', ()
 test('sets and frozensets: literals, comprehensions, set(), operators, subset order, methods, hashability', () => {
   assert.equal(value('r = {1, 2, 2, 1.0, True}'), '{1, 2}');
   assert.equal(value('r = {x % 3 for x in range(7)}'), '{0, 1, 2}');
-  assert.equal(value('a = {1, 2, 3}\nb = set([3, 4])\nr = [sorted(a | b), sorted(a & b), sorted(a - b), sorted(a ^ b)]'), '[[1, 2, 3, 4], [3], [1, 2], [1, 2, 4]]');
-  assert.equal(value('a = {1, 2}\nr = ({1} <= a, {1} < a, a < a, a >= {2}, 2 in a, 5 not in a, len(a), bool(set()))'), '(True, True, False, True, True, True, 2, False)');
-  assert.equal(value('s = set()\ns.add("top")\ns.update(["a", "b"])\ns.discard("a")\nr = ("top" in s, len(s), s == {"b", "top"}, s.issubset({"b", "top", "c"}))'), '(True, 2, True, True)');
+  assert.equal(
+    value('a = {1, 2, 3}\nb = set([3, 4])\nr = [sorted(a | b), sorted(a & b), sorted(a - b), sorted(a ^ b)]'),
+    '[[1, 2, 3, 4], [3], [1, 2], [1, 2, 4]]',
+  );
+  assert.equal(
+    value('a = {1, 2}\nr = ({1} <= a, {1} < a, a < a, a >= {2}, 2 in a, 5 not in a, len(a), bool(set()))'),
+    '(True, True, False, True, True, True, 2, False)',
+  );
+  assert.equal(
+    value('s = set()\ns.add("top")\ns.update(["a", "b"])\ns.discard("a")\nr = ("top" in s, len(s), s == {"b", "top"}, s.issubset({"b", "top", "c"}))'),
+    '(True, 2, True, True)',
+  );
   assert.equal(value('r = frozenset([1, (2, 3)])'), 'frozenset({1, (2, 3)})');
   assert.throws(() => run('r = {[1]}'), /unhashable type: 'list'/);
   assert.throws(() => run('s = set()\ns.remove(1)'), /KeyError: 1/);
@@ -672,13 +681,22 @@ test('decorators: user functions applied innermost first; staticmethod, classmet
 test('numpy subset: arrays, broadcasting, indexing and assignment with slices, module functions; the rest unsupported by name', () => {
   const np = (body: string) => value(`import numpy as np\n${body}`);
   assert.equal(np('r = (np.array([(0, 0), (10, 0)]) + [5, 5]).tolist()'), '[[5, 5], [15, 5]]');
-  assert.equal(np('a = np.arange(6).reshape(2, 3)\nr = (a.shape, a[1, 2], a[:, 1].tolist(), a.T.shape, len(a), a.sum(), a.sum(axis=0).tolist())'), '((2, 3), 5, [1, 4], (3, 2), 2, 15, [3, 5, 7])');
+  assert.equal(
+    np('a = np.arange(6).reshape(2, 3)\nr = (a.shape, a[1, 2], a[:, 1].tolist(), a.T.shape, len(a), a.sum(), a.sum(axis=0).tolist())'),
+    '((2, 3), 5, [1, 4], (3, 2), 2, 15, [3, 5, 7])',
+  );
   assert.equal(np('a = np.zeros((4, 2))\na[::2, 0] += 1.5\na[1] = [7, 8]\nr = a.tolist()'), '[[1.5, 0], [7, 8], [1.5, 0], [0, 0]]');
   assert.equal(np('r = np.linspace(0, 1, 5).tolist()'), '[0, 0.25, 0.5, 0.75, 1]');
-  assert.equal(np('x, y = np.meshgrid([1, 2, 3], [10, 20])\nr = (x.shape, x.flatten().tolist(), y.flatten().tolist())'), '((2, 3), [1, 2, 3, 1, 2, 3], [10, 10, 10, 20, 20, 20])');
+  assert.equal(
+    np('x, y = np.meshgrid([1, 2, 3], [10, 20])\nr = (x.shape, x.flatten().tolist(), y.flatten().tolist())'),
+    '((2, 3), [1, 2, 3, 1, 2, 3], [10, 10, 10, 20, 20, 20])',
+  );
   assert.equal(np('r = np.unique(np.array([[1, 2], [0, 5], [1, 2]]), axis=0).tolist()'), '[[0, 5], [1, 2]]');
   assert.equal(np('r = [round(float(v), 6) for v in np.cos(np.radians([0, 90, 180]))]'), '[1, 0, -1]');
-  assert.equal(np('r = (np.pi == 3.141592653589793, [tuple(p) for p in 2 * np.ones((2, 2))], np.dot([1, 2], [3, 4]), np.linalg.norm([3, 4]))'), '(True, [(2, 2), (2, 2)], 11, 5)');
+  assert.equal(
+    np('r = (np.pi == 3.141592653589793, [tuple(p) for p in 2 * np.ones((2, 2))], np.dot([1, 2], [3, 4]), np.linalg.norm([3, 4]))'),
+    '(True, [(2, 2), (2, 2)], 11, 5)',
+  );
   assert.throws(() => run('import numpy as np\nr = np.fft.fft([1])'), /numpy\.fft is not supported/);
   assert.throws(() => run('import numpy as np\nr = np.array([1, 2]) + [1, 2, 3]'), /could not be broadcast/);
 });

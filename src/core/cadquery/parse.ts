@@ -444,9 +444,7 @@ class Converter {
         // @dec … def/class: the definition, then each decorator applied from the innermost out.
         const kids = childrenOf(node);
         const def = kids[kids.length - 1];
-        const decorators = kids
-          .filter((k) => k.name === 'Decorator')
-          .map((d) => this.decorator(d));
+        const decorators = kids.filter((k) => k.name === 'Decorator').map((d) => this.decorator(d));
         if (def.name === 'FunctionDefinition') out.push({ ...this.functionDefinition(def), ...this.at(node.from), decorators });
         else if (def.name === 'ClassDefinition') out.push({ ...this.classDefinition(def), ...this.at(node.from), decorators });
         else throw this.unsupported('this decorated statement is not supported', node);

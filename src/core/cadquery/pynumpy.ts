@@ -53,10 +53,12 @@ export class NdArray implements HostObject {
 
   toValue(): Value {
     if (this.ndim === 0) return this.data[0];
-    return new PyList(Array.from({ length: this.shape[0] }, (_, i) => {
-      const r = this.row(i);
-      return r instanceof NdArray ? r.toValue() : r;
-    }));
+    return new PyList(
+      Array.from({ length: this.shape[0] }, (_, i) => {
+        const r = this.row(i);
+        return r instanceof NdArray ? r.toValue() : r;
+      }),
+    );
   }
 
   /** As a sequence for CadQuery's point lists (polyline(pts), pushPoints(…)). */
@@ -82,7 +84,7 @@ export class NdArray implements HostObject {
       const p = parts[axis];
       const n = this.shape[axis];
       let picks: number[];
-      if (p === undefined || (p instanceof PySlice)) {
+      if (p === undefined || p instanceof PySlice) {
         picks = p === undefined ? Array.from({ length: n }, (_, i) => i) : sliceIndices(p, n);
         shape.push(picks.length);
       } else if (typeof p === 'number' && Number.isInteger(p)) {
@@ -100,7 +102,10 @@ export class NdArray implements HostObject {
   getItem(index: Value | PySlice): Value {
     const { positions, shape } = this.select(index);
     if (shape.length === 0) return this.data[positions[0]];
-    return new NdArray(positions.map((p) => this.data[p]), shape);
+    return new NdArray(
+      positions.map((p) => this.data[p]),
+      shape,
+    );
   }
 
   setItem(index: Value | PySlice, value: Value): void {
@@ -129,7 +134,10 @@ export class NdArray implements HostObject {
       case '__getitem__':
         return m(([i]) => this.getItem(i));
       case '__setitem__':
-        return m(([i, v]) => (this.setItem(i, v), null));
+        return m(([i, v]) => {
+          this.setItem(i, v);
+          return null;
+        });
       case '__neg__':
         return m(() => map(this, (x) => -x));
       case '__abs__':
@@ -199,7 +207,10 @@ export function toArray(v: Value): NdArray {
     if (rows.length === 0) return new NdArray([], [0]);
     const shape = rows[0].shape;
     for (const r of rows) if (r.shape.join() !== shape.join()) fail('setting an array element with a sequence: the rows differ in shape');
-    return new NdArray(rows.flatMap((r) => r.data), [rows.length, ...shape]);
+    return new NdArray(
+      rows.flatMap((r) => r.data),
+      [rows.length, ...shape],
+    );
   }
   return fail(`could not convert ${isHost(v) ? v.typeName : typeof v} to a numeric array`);
 }
@@ -245,7 +256,10 @@ function elementwise(a: NdArray, b: NdArray, fn: (x: number, y: number) => numbe
   const shape = broadcastShapes(a.shape, b.shape);
   const x = broadcastTo(a, shape);
   const y = broadcastTo(b, shape);
-  const r = new NdArray(x.data.map((v, i) => fn(v, y.data[i])), shape);
+  const r = new NdArray(
+    x.data.map((v, i) => fn(v, y.data[i])),
+    shape,
+  );
   return shape.length === 0 ? r.data[0] : r;
 }
 
@@ -280,7 +294,10 @@ function reduce(name: string, a: NdArray, axisValue: Value | undefined): Value {
   if (name === 'cumsum') {
     if (axis !== null) fail('cumsum(axis=) is not supported');
     let s = 0;
-    return new NdArray(a.data.map((x) => (s += x)), [a.data.length]);
+    return new NdArray(
+      a.data.map((x) => (s += x)),
+      [a.data.length],
+    );
   }
   const r = reducers[name];
   if (axis === null) return r(a.data);
@@ -336,7 +353,10 @@ function join(arrays: NdArray[], axis: number): NdArray {
   if (ax === 0) {
     const rest = arrays[0].shape.slice(1).join();
     for (const a of arrays) if (a.shape.slice(1).join() !== rest) fail('all the input array dimensions except for the concatenation axis must match');
-    return new NdArray(arrays.flatMap((a) => a.data), [arrays.reduce((n, a) => n + a.shape[0], 0), ...arrays[0].shape.slice(1)]);
+    return new NdArray(
+      arrays.flatMap((a) => a.data),
+      [arrays.reduce((n, a) => n + a.shape[0], 0), ...arrays[0].shape.slice(1)],
+    );
   }
   if (ax === 1 && nd === 2) return transpose(join(arrays.map(transpose), 0));
   return fail('concatenating along this axis is not supported');
@@ -375,7 +395,10 @@ export function createNumpyModule(): HostObject {
       if (step === 0) fail('numpy.arange(): step must not be zero');
       const n = Math.max(0, Math.ceil((stop - start) / step));
       if (n > 10_000_000) fail('numpy.arange(): too many values');
-      return new NdArray(Array.from({ length: n }, (_, i) => start + i * step), [n]);
+      return new NdArray(
+        Array.from({ length: n }, (_, i) => start + i * step),
+        [n],
+      );
     }),
     linspace: builtin('numpy.linspace', (a, k) => {
       const b = bindArgs('numpy.linspace', ['start', 'stop', 'num=', 'endpoint=', 'retstep=', 'dtype='], a, k);
@@ -418,7 +441,12 @@ export function createNumpyModule(): HostObject {
       const b = bindArgs('numpy.concatenate', ['arrays', 'axis='], a, k);
       return join(arraysOf(b.arrays), b.axis === undefined ? 0 : Number(b.axis));
     }),
-    vstack: builtin('numpy.vstack', ([v]) => join(arraysOf(v).map((x) => (x.ndim === 1 ? new NdArray(x.data, [1, x.data.length]) : x)), 0)),
+    vstack: builtin('numpy.vstack', ([v]) =>
+      join(
+        arraysOf(v).map((x) => (x.ndim === 1 ? new NdArray(x.data, [1, x.data.length]) : x)),
+        0,
+      ),
+    ),
     hstack: builtin('numpy.hstack', ([v]) => {
       const xs = arraysOf(v);
       return join(xs, xs[0]?.ndim === 1 ? 0 : 1);
@@ -427,7 +455,11 @@ export function createNumpyModule(): HostObject {
       const b = bindArgs('numpy.stack', ['arrays', 'axis='], a, k);
       const xs = arraysOf(b.arrays).map((x) => new NdArray(x.data, [1, ...x.shape]));
       const r = join(xs, 0);
-      return b.axis === undefined || Number(b.axis) === 0 ? r : Number(b.axis) === 1 || Number(b.axis) === -1 ? transpose(r) : fail('numpy.stack(axis=) beyond 1 is not supported');
+      return b.axis === undefined || Number(b.axis) === 0
+        ? r
+        : Number(b.axis) === 1 || Number(b.axis) === -1
+          ? transpose(r)
+          : fail('numpy.stack(axis=) beyond 1 is not supported');
     }),
     unique: builtin('numpy.unique', (a, k) => {
       const b = bindArgs('numpy.unique', ['ar', 'return_index=', 'return_inverse=', 'return_counts=', 'axis='], a, k);
@@ -442,7 +474,10 @@ export function createNumpyModule(): HostObject {
         return new NdArray(sorted, [sorted.length]);
       }
       if (Number(b.axis) !== 0 || arr.ndim !== 2) throw new CadError('unsupported', 'numpy.unique(axis=) is supported for axis 0 of 2-D arrays');
-      const rows = arr.asSequence().map((r) => (r as NdArray).data).sort(cmp);
+      const rows = arr
+        .asSequence()
+        .map((r) => (r as NdArray).data)
+        .sort(cmp);
       const kept = rows.filter((r, i) => i === 0 || cmp(r, rows[i - 1]) !== 0);
       return new NdArray(kept.flat(), [kept.length, arr.shape[1]]);
     }),
@@ -457,10 +492,17 @@ export function createNumpyModule(): HostObject {
       const a = toArray(x);
       const b = toArray(y);
       if (a.ndim === 1 && b.ndim === 1) return a.data.reduce((s, v, i) => s + v * b.data[i], 0);
-      if (a.ndim === 2 && b.ndim === 1) return new NdArray(a.asSequence().map((r) => (r as NdArray).data.reduce((s, v, i) => s + v * b.data[i], 0)), [a.shape[0]]);
+      if (a.ndim === 2 && b.ndim === 1)
+        return new NdArray(
+          a.asSequence().map((r) => (r as NdArray).data.reduce((s, v, i) => s + v * b.data[i], 0)),
+          [a.shape[0]],
+        );
       if (a.ndim === 2 && b.ndim === 2) {
         const bt = transpose(b);
-        return new NdArray(a.asSequence().flatMap((r) => bt.asSequence().map((c) => (r as NdArray).data.reduce((s, v, i) => s + v * (c as NdArray).data[i], 0))), [a.shape[0], b.shape[1]]);
+        return new NdArray(
+          a.asSequence().flatMap((r) => bt.asSequence().map((c) => (r as NdArray).data.reduce((s, v, i) => s + v * (c as NdArray).data[i], 0))),
+          [a.shape[0], b.shape[1]],
+        );
       }
       if (a.ndim === 0 || b.ndim === 0) return elementwise(a, b, (p, q) => p * q);
       return fail('numpy.dot() of these shapes is not supported');
@@ -516,7 +558,10 @@ export function createNumpyModule(): HostObject {
       if (Object.hasOwn(fns, name)) return fns[name];
       if (name.startsWith('_')) return undefined;
       const refuse = () => {
-        throw new CadError('unsupported', `numpy.${name} is not supported (the built-in engine has a subset of numpy: array, arange, linspace, meshgrid, the math functions …)`);
+        throw new CadError(
+          'unsupported',
+          `numpy.${name} is not supported (the built-in engine has a subset of numpy: array, arange, linspace, meshgrid, the math functions …)`,
+        );
       };
       return Object.assign(builtin(`numpy.${name}`, refuse), { getAttr: refuse });
     },

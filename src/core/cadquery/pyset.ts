@@ -98,7 +98,10 @@ export class PySet implements HostObject {
         );
       case 'add':
         this.mutable(name);
-        return m(([v]) => (this.addItem(v), null));
+        return m(([v]) => {
+          this.addItem(v);
+          return null;
+        });
       case 'update':
         this.mutable(name);
         return m((a) => {
@@ -128,7 +131,10 @@ export class PySet implements HostObject {
         });
       case 'clear':
         this.mutable(name);
-        return m(() => (this.items.splice(0), null));
+        return m(() => {
+          this.items.splice(0);
+          return null;
+        });
       case 'copy':
         return m(() => this.make(this.items));
       case 'union':

@@ -59,7 +59,8 @@ function noKwargsBut(method: string, kwargs: Kwargs, allowed: string[]): void {
   }
 }
 
-function num(method: string, name: string, v: Value | undefined, fallback?: number): number {
+/** A finite number argument (or `fallback` when absent). */
+export function num(method: string, name: string, v: Value | undefined, fallback?: number): number {
   if (v === undefined && fallback !== undefined) return fallback;
   const n = expectNumber(method, name, v);
   if (!Number.isFinite(n)) throw geometryError(method, `'${name}' must be finite`);

@@ -134,15 +134,7 @@ export function createCadQueryModule(): HostObject {
   };
 }
 
-const CQ_UNSUPPORTED = new Set([
-  'Assembly',
-  'Color',
-  'importers',
-  'Matrix',
-  'BoundBox',
-  'Selector',
-  'Workplane2D',
-]);
+const CQ_UNSUPPORTED = new Set(['Assembly', 'Color', 'importers', 'Matrix', 'BoundBox', 'Selector', 'Workplane2D']);
 
 function unsupportedName(name: string): Value {
   const fail = () => {

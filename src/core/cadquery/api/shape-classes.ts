@@ -7,32 +7,16 @@
  * `cq.Compound.makeCompound`. Each follows CadQuery 2.8's construction; the class's other names
  * fail as `unsupported`, naming them.
  */
-import { cast, Edge, Face, type AnyShape, Shell, Solid, Vertex, Wire } from 'replicad';
+import { cast, Edge, Face, type AnyShape, Shell, Vertex, Wire } from 'replicad';
 import { CadError } from '../../errors';
-import { bindArgs, builtin, expectBool, expectNumber, hostModule, sequenceItems, type HostObject, type Value } from '../values';
+import { bindArgs, builtin, expectBool, hostModule, sequenceItems, type HostObject, type Value } from '../values';
 import { coneSolid, geometryError, LENGTH_EPS, lineEdge, occ, prism, revolveFace, subShapes, threePointArcEdge } from './geom';
-import {
-  approxSplineEdge,
-  edgesOf,
-  facesOfWires,
-  loftWires,
-  makeCompound,
-  sewFaces,
-  solidOf,
-  splineEdge,
-  wireOfEdges,
-} from './shape-ops';
+import { approxSplineEdge, edgesOf, facesOfWires, loftWires, makeCompound, sewFaces, solidOf, splineEdge, wireOfEdges } from './shape-ops';
+import { num } from './func';
 import { shapeArg, ShapeObj } from './shapes';
 import { toVec3, Vec3 } from './vec';
 
 const wrap = (s: AnyShape) => new ShapeObj(s);
-
-function num(method: string, name: string, v: Value | undefined, fallback?: number): number {
-  if (v === undefined && fallback !== undefined) return fallback;
-  const n = expectNumber(method, name, v);
-  if (!Number.isFinite(n)) throw geometryError(method, `'${name}' must be finite`);
-  return n;
-}
 
 function vec(method: string, name: string, v: Value | undefined, fallback: Vec3): Vec3 {
   return v === undefined ? fallback : toVec3(method, name, v);
@@ -156,7 +140,9 @@ export function createEdgeClass(): HostObject {
         if (p1.distance(p2) < LENGTH_EPS) throw geometryError(m, 'the arc start and end coincide');
         return wrap(
           occ(m, (oc, keep) => {
-            const maker = keep(new oc.GC_MakeArcOfCircle(keep(new oc.gp_Pnt(p1.x, p1.y, p1.z)), keep(new oc.gp_Vec(t.x, t.y, t.z)), keep(new oc.gp_Pnt(p2.x, p2.y, p2.z))));
+            const maker = keep(
+              new oc.GC_MakeArcOfCircle(keep(new oc.gp_Pnt(p1.x, p1.y, p1.z)), keep(new oc.gp_Vec(t.x, t.y, t.z)), keep(new oc.gp_Pnt(p2.x, p2.y, p2.z))),
+            );
             if (!maker.IsDone()) throw geometryError(m, 'could not build the tangent arc');
             return new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(keep(maker.Value()))).Edge());
           }),
@@ -167,7 +153,8 @@ export function createEdgeClass(): HostObject {
         const b = bindArgs(m, ['listOfVector', 'tangents=', 'periodic=', 'parameters=', 'scale=', 'tol='], a, k);
         const pts = list(m, 'listOfVector', b.listOfVector).map((p) => toVec3(m, 'listOfVector', p));
         const tgts = b.tangents === undefined || b.tangents === null ? undefined : list(m, 'tangents', b.tangents).map((p) => toVec3(m, 'tangents', p));
-        const params = b.parameters === undefined || b.parameters === null ? undefined : list(m, 'parameters', b.parameters).map((v) => num(m, 'parameters', v));
+        const params =
+          b.parameters === undefined || b.parameters === null ? undefined : list(m, 'parameters', b.parameters).map((v) => num(m, 'parameters', v));
         // Edge.makeSpline: two tangents are the end tangents, one per point constrains each.
         const ends = tgts && tgts.length === 2 && pts.length !== 2;
         if (tgts && !ends && tgts.length !== pts.length) throw new CadError('runtime', `${m}(): give two end tangents or one tangent per point`);
@@ -205,7 +192,9 @@ export function createEdgeClass(): HostObject {
         return wrap(
           occ(m, (oc, keep) => {
             const poles = keep(new oc.NCollection_Array1_gp_Pnt(1, pts.length));
-            pts.forEach((p, i) => poles.SetValue(i + 1, keep(new oc.gp_Pnt(p.x, p.y, p.z))));
+            pts.forEach((p, i) => {
+              poles.SetValue(i + 1, keep(new oc.gp_Pnt(p.x, p.y, p.z)));
+            });
             return new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(keep(new oc.Geom_BezierCurve(poles)))).Edge());
           }),
         );
@@ -222,11 +211,7 @@ export function createFaceClass(): HostObject {
       makeFromWires: (a, k) => {
         const m = 'Face.makeFromWires';
         const b = bindArgs(m, ['outerWire', 'innerWires='], a, k);
-        const outer = wireArg(m, 'outerWire', b.outerWire);
-        const inner = list(m, 'innerWires', b.innerWires).map((w) => wireArg(m, 'innerWires', w));
-        const faces = facesOfWires(m, [outer, ...inner]);
-        if (faces.length !== 1) throw geometryError(m, 'cannot build one face from these wires');
-        return wrap(faces[0]);
+        return wrap(faceOf(m, b.outerWire, b.innerWires));
       },
       makePlane: (a, k) => {
         const m = 'Face.makePlane';
@@ -335,7 +320,8 @@ export function solidConstructors(): Record<string, Value> {
       const first = a[0] ?? k.outerWire ?? k.face;
       const isFace = first instanceof ShapeObj && first.shape instanceof Face;
       const b = isFace ? bindArgs(m, ['face', 'vecNormal', 'taper='], a, k) : bindArgs(m, ['outerWire', 'innerWires', 'vecNormal', 'taper='], a, k);
-      if (num(m, 'taper', b.taper, 0) !== 0) throw new CadError('unsupported', `${m}(): a tapered extrusion is not supported here yet (Workplane.extrude(taper=) is)`);
+      if (num(m, 'taper', b.taper, 0) !== 0)
+        throw new CadError('unsupported', `${m}(): a tapered extrusion is not supported here yet (Workplane.extrude(taper=) is)`);
       const face = isFace ? (shapeArg(m, b.face) as Face) : faceOf(m, b.outerWire, b.innerWires);
       return wrap(prism(m, face, toVec3(m, 'vecNormal', b.vecNormal)));
     },
