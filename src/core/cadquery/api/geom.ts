@@ -160,6 +160,23 @@ function sampleArc(a: Vec3, m: Vec3, b: Vec3, c: { center: Vec3; radius: number;
   return arcPoints(c.center, u, v, c.radius, 0, end, n);
 }
 
+/**
+ * CadQuery's Edge.makeCircle: the circle about `center` with normal `dir` (OpenCascade picks its x
+ * direction), whole when a1 == a2 (the sense then does not matter), else the arc from a1 to a2
+ * degrees, counter-clockwise, or the other arc reversed when `sense` is false.
+ */
+export function circleArcEdge(method: string, center: Vec3, dir: Vec3, r: number, a1: number, a2: number, sense: boolean): Edge {
+  if (!(r > LENGTH_EPS)) throw geometryError(method, `radius must be positive (got ${r})`);
+  return occ(method, (oc, keep) => {
+    const ax = keep(new oc.gp_Ax2(keep(pnt(oc, center)), keep(new oc.gp_Dir(dir.x, dir.y, dir.z))));
+    const circ = keep(new oc.gp_Circ(ax, r));
+    if (a1 === a2) return new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(circ)).Edge());
+    const [u1, u2] = [(a1 * Math.PI) / 180, (a2 * Math.PI) / 180];
+    const e = new Edge(keep(sense ? new oc.BRepBuilderAPI_MakeEdge(circ, u1, u2) : new oc.BRepBuilderAPI_MakeEdge(circ, u2, u1)).Edge());
+    return sense ? e : (cast(e.wrapped.Reversed()) as Edge);
+  });
+}
+
 export function circleWire(method: string, center: Vec3, normal: Vec3, xDir: Vec3, radius: number): Wire {
   if (!(radius > LENGTH_EPS)) throw geometryError(method, `radius must be positive (got ${radius})`);
   return occ(method, (oc, keep) => {

@@ -10,7 +10,7 @@
 import { cast, Edge, Face, type AnyShape, Shell, Vertex, Wire } from 'replicad';
 import { CadError } from '../../errors';
 import { bindArgs, builtin, expectBool, hostModule, sequenceItems, type HostObject, type Value } from '../values';
-import { coneSolid, geometryError, LENGTH_EPS, lineEdge, occ, prism, revolveFace, subShapes, threePointArcEdge } from './geom';
+import { circleArcEdge, coneSolid, geometryError, LENGTH_EPS, lineEdge, occ, prism, revolveFace, subShapes, threePointArcEdge } from './geom';
 import { approxSplineEdge, edgesOf, facesOfWires, loftWires, makeCompound, sewFaces, solidOf, splineEdge, wireOfEdges } from './shape-ops';
 import { num } from './func';
 import { shapeArg, ShapeObj } from './shapes';
@@ -87,24 +87,11 @@ export function createEdgeClass(): HostObject {
       makeCircle: (a, k) => {
         const m = 'Edge.makeCircle';
         const b = bindArgs(m, ['radius', 'pnt=', 'dir=', 'angle1=', 'angle2=', 'orientation='], a, k);
-        const r = num(m, 'radius', b.radius);
-        if (!(r > LENGTH_EPS)) throw geometryError(m, `radius must be positive (got ${r})`);
         const p = vec(m, 'pnt', b.pnt, Vec3.ZERO);
         const d = vec(m, 'dir', b.dir, Z);
         const a1 = num(m, 'angle1', b.angle1, 360);
         const a2 = num(m, 'angle2', b.angle2, 360);
-        const sense = expectBool(m, 'orientation', b.orientation, true);
-        return wrap(
-          occ(m, (oc, keep) => {
-            // gp_Ax2(P, N): OpenCascade picks the x direction, as CadQuery lets it.
-            const circ = keep(new oc.gp_Circ(keep(new oc.gp_Ax2(keep(new oc.gp_Pnt(p.x, p.y, p.z)), keep(new oc.gp_Dir(d.x, d.y, d.z)))), r));
-            if (a1 === a2) return new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(circ)).Edge());
-            // GC_MakeArcOfCircle(circ, a1, a2, sense): counter-clockwise from a1 to a2, or the reverse arc.
-            const [u1, u2] = [(a1 * Math.PI) / 180, (a2 * Math.PI) / 180];
-            const e = new Edge(keep(sense ? new oc.BRepBuilderAPI_MakeEdge(circ, u1, u2) : new oc.BRepBuilderAPI_MakeEdge(circ, u2, u1)).Edge());
-            return sense ? e : (cast(e.wrapped.Reversed()) as Edge);
-          }),
-        );
+        return wrap(circleArcEdge(m, p, d, num(m, 'radius', b.radius), a1, a2, expectBool(m, 'orientation', b.orientation, true)));
       },
       makeEllipse: (a, k) => {
         const m = 'Edge.makeEllipse';

@@ -13,12 +13,13 @@
  * shape on the stack, else the plane itself). `locatedFaces()` is CadQuery's iteration over a sketch:
  * every face at every location.
  */
-import { cast, Edge, Face, Vertex, Wire, type AnyShape } from 'replicad';
+import { Edge, Face, Vertex, Wire, type AnyShape } from 'replicad';
 import { CadError } from '../../errors';
 import { bindArgs, builtin, expectBool, expectNumber, expectString, sequenceItems, typeName, type HostObject, type Kwargs, type Value } from '../values';
 import {
   booleanOp,
   boundsOf,
+  circleArcEdge,
   centerOf,
   circleWire,
   cleanShape,
@@ -570,13 +571,7 @@ const SKETCH_METHODS: Record<string, SketchMethod> = {
       if (!(r > LENGTH_EPS)) throw geometryError(m, `radius must be positive (got ${r})`);
       if (Math.abs(da) >= 360) {
         // Edge.makeCircle(r, c, angle1=a, angle2=a, orientation=da > 0): the whole circle (seam on +x).
-        edges.push(
-          occ(m, (oc, keep) => {
-            const ax = keep(new oc.gp_Ax2(keep(new oc.gp_Pnt(c.x, c.y, c.z)), keep(new oc.gp_Dir(0, 0, 1))));
-            const e = new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(keep(new oc.gp_Circ(ax, r)))).Edge());
-            return da > 0 ? e : (cast(e.wrapped.Reversed()) as Edge);
-          }),
-        );
+        edges.push(circleArcEdge(m, c, new Vec3(0, 0, 1), r, a0, a0, da > 0));
       } else {
         const at = (deg: number) => c.add(new Vec3(Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180), 0).scale(r));
         edges.push(threePointArcEdge(m, at(a0), at(a0 + da / 2), at(a0 + da)));
