@@ -447,14 +447,7 @@ const FUNC_UNSUPPORTED = [
   'draft',
   'History',
   'Shape',
-  'Vertex',
-  'Edge',
-  'Wire',
-  'Face',
-  'Shell',
-  'Solid',
   'CompSolid',
-  'Compound',
 ];
 
 function unsupportedCallable(name: string): Value {
