@@ -39,6 +39,7 @@ import {
 } from './geom';
 import { composeFrames, LocationObj, locationFromArgs, toLocation } from './location';
 import { Frame, namedFrame } from './plane';
+import { findHull } from './hull';
 import { selectorOf } from './selector-classes';
 import { ellipseWire, makeCompound, offsetWires } from './shape-ops';
 import { asVec3, toVec3, Vec3 } from './vec';
@@ -64,7 +65,6 @@ const SKETCH_UNSUPPORTED = new Set([
   'map',
   'sort',
   'each',
-  'hull',
   'face',
   'importDXF',
   'spline',
@@ -604,6 +604,28 @@ const SKETCH_METHODS: Record<string, SketchMethod> = {
     holder.edges = [];
     s.applyMode(m, facesFromWires(`Sketch.${m}`, [wire], LOCAL), modeOf(m, b.mode));
     return s;
+  },
+  hull: (s, a, k) => {
+    // CadQuery's Sketch.hull: the convex hull of the selected edges, else of the faces' edges, else
+    // of the drawn edges, added as a face at the sketch's origin (the selection only picks edges).
+    const m = 'hull';
+    const b = bindArgs(m, ['mode=', 'tag='], a, k);
+    const selected = !!s.selection?.length;
+    let edges: Edge[];
+    if (selected) edges = s.selection!.filter((el): el is Edge => el instanceof Edge);
+    else if (s.faces.length) edges = s.faces.flatMap((f) => subShapes(f, 'edge') as Edge[]);
+    else if (s.edges.length) edges = s.edges;
+    else throw new CadError('runtime', 'Sketch.hull(): no objects available for hull construction');
+    const wire = findHull(`Sketch.${m}`, edges);
+    return faceElement(
+      s,
+      m,
+      modeOf(m, b.mode),
+      0,
+      (f) => facesFromWires(`Sketch.${m}`, [wire], LOCAL).map((face) => (f === LOCAL ? face : relocate(face, LOCAL, f))),
+      b.tag,
+      selected,
+    );
   },
   finalize: (s) => {
     if (!s.parent) throw new CadError('runtime', 'Sketch.finalize(): this sketch was not started from a Workplane');

@@ -132,8 +132,12 @@ function isSolidLike(o: unknown): o is Shape3D {
   return o instanceof Solid || o instanceof Compound || (o !== null && typeof o === 'object' && o.constructor?.name === 'CompSolid');
 }
 
-/** Edge kinds whose extruded sides ShapeUpgrade_UnifySameDomain does not merge. */
-const FREEFORM_EDGES = new Set(['BSPLINE_CURVE', 'BEZIER_CURVE', 'OFFSET_CURVE', 'OTHER_CURVE']);
+/**
+ * Edge kinds whose two glued half-prisms CadQuery's clean() leaves split at the sketch plane:
+ * freeform sides, and circles (measured with CadQuery 2.8: `circle(2).extrude(5, both=True)` has 4
+ * faces, 5 edges, 3 vertices, and a hole cut with it keeps two faces; planar sides do merge).
+ */
+const SPLIT_BOTH_EDGES = new Set(['CIRCLE', 'BSPLINE_CURVE', 'BEZIER_CURVE', 'OFFSET_CURVE', 'OTHER_CURVE']);
 
 export class Workplane implements HostObject {
   readonly kind = 'host';
@@ -305,9 +309,9 @@ export class Workplane implements HostObject {
     const solids = faces.map((f) => {
       if (!both) return prism(method, f, dir);
       // CadQuery extrudes both ways as two prisms glued together, then cleans: the same as one
-      // prism where the halves' side faces merge (planes, cylinders …), but freeform sides
-      // (splines) stay split at the sketch plane — so they are made that way here too.
-      if (subShapes(f, 'edge').some((e) => FREEFORM_EDGES.has(edgeGeomType(e as Edge)))) {
+      // prism where the halves' side faces merge (planes), but circular and freeform sides stay
+      // split at the sketch plane — so they are made that way here too.
+      if (subShapes(f, 'edge').some((e) => SPLIT_BOTH_EDGES.has(edgeGeomType(e as Edge)))) {
         return booleanOp(method, 'fuse', prism(method, f, dir), [prism(method, f, dir.scale(-1))], { glue: true });
       }
       return prism(method, translateShape(f, dir.scale(-1)), dir.scale(2));
