@@ -40,6 +40,7 @@ import {
 import { composeFrames, LocationObj, locationFromArgs, toLocation } from './location';
 import { Frame, namedFrame } from './plane';
 import { findHull } from './hull';
+import { filletArcCorners } from './sketch-fillet';
 import { selectorOf } from './selector-classes';
 import { ellipseWire, makeCompound, offsetWires } from './shape-ops';
 import { asVec3, toVec3, Vec3 } from './vec';
@@ -235,6 +236,8 @@ function roundCorners(method: string, face: Face, points: Vec3[], d: number, kin
   if (!(d > LENGTH_EPS)) throw geometryError(method, `the ${kind === 'fillet' ? 'radius' : 'distance'} must be positive (got ${d})`);
   const wires = subShapes(face, 'wire') as Wire[];
   const rebuilt = wires.map((w) => {
+    const withArcs = kind === 'fillet' ? filletArcCorners(method, w, points, d) : undefined;
+    if (withArcs) return withArcs;
     const corners = polygonCorners(method, w);
     if (!corners.some((c) => points.some((p) => p.distance(c) < 1e-6))) return w;
     const n = corners.length;
