@@ -40,7 +40,11 @@ test('CadQuery names not implemented here fail as unsupported, naming them', asy
   fails('a = cq.Assembly()', 'unsupported', /cq\.Assembly is not supported/);
   fails('s = cq.Solid.makeWedge(1, 2, 3, 0, 0, 1, 1)', 'unsupported', /cq\.Solid\.makeWedge\(\) is not supported/);
   fails('f = cq.Face.makeNSidedSurface([], [])', 'unsupported', /cq\.Face\.makeNSidedSurface\(\) is not supported/);
-  fails('result = cq.Workplane().placeSketch(cq.Sketch().rect(4, 3).bezier([(0, 0), (1, 1), (2, 0)])).extrude(1)', 'unsupported', /Sketch\.bezier\(\) is not supported/);
+  fails(
+    'result = cq.Workplane().placeSketch(cq.Sketch().rect(4, 3).bezier([(0, 0), (1, 1), (2, 0)])).extrude(1)',
+    'unsupported',
+    /Sketch\.bezier\(\) is not supported/,
+  );
   fails('result = cq.Workplane().rect(1, 1).extrude(1, taper=-5)', 'unsupported', /extrude\(\): a negative taper \(widening\) is not supported/);
   fails('from cadquery.func import *\nresult = text("a", 1)', 'unsupported', /cadquery\.func\.text is not supported/);
   fails('from cadquery.func import box\nresult = box(1, 1, 1).trim(0, 1)', 'unsupported', /Solid\.trim\(\) is not supported/);
