@@ -425,6 +425,39 @@ export function prism(method: string, face: Face, direction: Vec3): Solid {
   });
 }
 
+/**
+ * CadQuery's Solid.extrudeLinear(face, vec, taper) for taper ≠ 0: LocOpe_DPrism(face, d·|vec| /
+ * cos(taper), d·taper), d = ±1 as vec runs with or against the face's normal. This build binds no
+ * LocOpe_DPrism, but BRepFeat_MakeDPrism.Perform(h) makes exactly that one (LocOpe_DPrism(Pbase,
+ * h / cos(angle), angle)) and fuses it with its basis shape: the basis is a small box far away, so
+ * the fusion leaves the drafted prism as it was made, and the box is dropped again. Positive taper
+ * narrows, negative widens (convex corners then round into cones, as the draft's offset makes them).
+ */
+export function draftedPrism(method: string, face: Face, direction: Vec3, taperDegrees: number): Solid {
+  if (direction.length < LENGTH_EPS) throw geometryError(method, 'extrude distance must not be zero');
+  const angle = (taperDegrees * Math.PI) / 180;
+  const d = direction.angle(faceNormal(face)) < Math.PI / 2 ? 1 : -1;
+  return occ(method, (oc, keep) => {
+    const bounds = keep(new oc.Bnd_Box());
+    oc.BRepBndLib.Add(face.wrapped, bounds, true);
+    const far = keep(bounds.CornerMax());
+    const reach = 10 * (direction.length + keep(bounds.CornerMin()).Distance(far)) + 1000;
+    const box = keep(new oc.BRepPrimAPI_MakeBox(keep(new oc.gp_Pnt(far.X() + reach, far.Y() + reach, far.Z() + reach)), 1, 1, 1)).Solid();
+    const feat = keep(new oc.BRepFeat_MakeDPrism(box, face.wrapped, face.wrapped, d * angle, 1, false));
+    feat.Perform(d * direction.length);
+    if (!feat.IsDone()) throw geometryError(method, 'could not make the tapered extrusion (the draft of this profile fails)');
+    const solids: Solid[] = [];
+    for (const s of iterTopo(feat.Shape(), 'solid')) {
+      const solid = oc.TopoDS.Solid(s);
+      const b = keep(new oc.Bnd_Box());
+      oc.BRepBndLib.Add(solid, b, true);
+      if (keep(b.CornerMin()).X() < far.X() + reach / 2) solids.push(new Solid(solid));
+    }
+    if (solids.length !== 1) throw geometryError(method, 'could not make the tapered extrusion (the draft of this profile fails)');
+    return solids[0];
+  });
+}
+
 export function revolveFace(method: string, face: Face, axisStart: Vec3, axisDir: Vec3, degrees: number): Shape3D {
   if (axisDir.length < LENGTH_EPS) throw geometryError(method, 'the axis start and end points coincide');
   if (!(Math.abs(degrees) > 1e-9)) throw geometryError(method, 'revolve angle must not be zero');

@@ -10,7 +10,7 @@
 import { cast, Edge, Face, type AnyShape, Shell, Vertex, Wire } from 'replicad';
 import { CadError } from '../../errors';
 import { bindArgs, builtin, expectBool, hostModule, sequenceItems, type HostObject, type Value } from '../values';
-import { circleArcEdge, coneSolid, geometryError, LENGTH_EPS, lineEdge, occ, prism, revolveFace, subShapes, threePointArcEdge } from './geom';
+import { circleArcEdge, coneSolid, draftedPrism, geometryError, LENGTH_EPS, lineEdge, occ, prism, revolveFace, subShapes, threePointArcEdge } from './geom';
 import { approxSplineEdge, edgesOf, facesOfWires, loftWires, makeCompound, sewFaces, solidOf, splineEdge, wireOfEdges } from './shape-ops';
 import { num } from './func';
 import { shapeArg, ShapeObj } from './shapes';
@@ -307,10 +307,12 @@ export function solidConstructors(): Record<string, Value> {
       const first = a[0] ?? k.outerWire ?? k.face;
       const isFace = first instanceof ShapeObj && first.shape instanceof Face;
       const b = isFace ? bindArgs(m, ['face', 'vecNormal', 'taper='], a, k) : bindArgs(m, ['outerWire', 'innerWires', 'vecNormal', 'taper='], a, k);
-      if (num(m, 'taper', b.taper, 0) !== 0)
-        throw new CadError('unsupported', `${m}(): a tapered extrusion is not supported here yet (Workplane.extrude(taper=) is)`);
+      const taper = num(m, 'taper', b.taper, 0);
+      const vec = toVec3(m, 'vecNormal', b.vecNormal);
+      // With a taper CadQuery drafts the outer wire's face only (LocOpe_DPrism); a face is drafted whole.
+      if (taper !== 0) return wrap(draftedPrism(m, isFace ? (shapeArg(m, b.face) as Face) : faceOf(m, b.outerWire, undefined), vec, taper));
       const face = isFace ? (shapeArg(m, b.face) as Face) : faceOf(m, b.outerWire, b.innerWires);
-      return wrap(prism(m, face, toVec3(m, 'vecNormal', b.vecNormal)));
+      return wrap(prism(m, face, vec));
     },
     revolve: (a, k) => {
       const m = 'Solid.revolve';

@@ -37,6 +37,7 @@ import {
   compoundOf,
   coneSolid,
   cylinderSolid,
+  draftedPrism,
   edgeEndpoints,
   faceGeomType,
   faceMayMerge,
@@ -322,33 +323,19 @@ export class Workplane implements HostObject {
   }
 
   /**
-   * extrude/cutBlind with `taper` (degrees; positive narrows along the extrusion): each face's
-   * outer wire lofted (ruled) to its offset by −|distance|·tan(taper) at the far end — the solid
-   * CadQuery's LocOpe_DPrism makes (drafted planes and cones), which this build lacks. Faces with
-   * holes are refused, as CadQuery refuses them.
+   * extrude/cutBlind with `taper` (degrees; positive narrows along the extrusion): cq.py's
+   * _extrude, each face drafted by Solid.extrudeLinear (LocOpe_DPrism, see draftedPrism), both
+   * ways glued. Faces with holes are refused, as CadQuery refuses them.
    */
   taperedFaces(method: string, distance: number, both: boolean, taper: number): Shape3D {
     if (!Number.isFinite(distance)) throw geometryError(method, 'extrude distance must be a finite number');
     if (Math.abs(distance) < LENGTH_EPS) throw geometryError(method, 'extrude distance must not be zero');
-    if (!Number.isFinite(taper) || Math.abs(taper) >= 90)
-      throw new CadError('runtime', `${method}(): taper must be an angle in degrees between -90 and 90, got ${taper}`);
-    // A widening draft rounds each convex corner into a cone from its apex (the cross-section is the
-    // profile offset with round joins at every height); a loft between two wires cannot make that.
-    if (taper < 0) throw new CadError('unsupported', `${method}(): a negative taper (widening) is not supported yet`);
-    const one = (face: Face, d: number): Shape3D => {
-      const wires = subShapes(face, 'wire') as Wire[];
-      if (wires.length !== 1) throw new CadError('runtime', `${method}(): Inner wires not allowed with tapered extrusion`);
-      const offset = offsetWires(method, wires, -Math.abs(d) * Math.tan((taper * Math.PI) / 180), 'intersection');
-      // OCCT's offset fails on some profiles (arcs meeting at cusps) where CadQuery's drafted prism
-      // does not: unsupported rather than a wrong solid.
-      if (!(offset instanceof Wire))
-        throw new CadError('unsupported', `${method}(): a taper of this profile is not supported yet (its offset at the far end is not one wire)`);
-      const far = translateShape(offset, this.plane.zDir.scale(d)) as Wire;
-      return as3D(method, loftWires(method, [wires[0], far], true, true));
-    };
-    const solids = this.getFaces(method).map((f) => {
-      const s = one(f, distance);
-      return both ? (booleanOp(method, 'fuse', s, [one(f, -distance)]) as Shape3D) : s;
+    const faces = this.getFaces(method);
+    checkTaper(method, faces, taper);
+    const dir = this.plane.zDir.scale(distance);
+    const solids = faces.map((f) => {
+      const s = draftedPrism(method, f, dir, taper);
+      return both ? (booleanOp(method, 'fuse', s, [draftedPrism(method, f, dir.scale(-1), taper)], { glue: true }) as Shape3D) : s;
     });
     return fuseIfOverlapping(method, solids);
   }
@@ -1077,15 +1064,14 @@ const METHODS: Record<string, Method> = {
     const clean = expectBool(method, 'clean', b.clean, true);
     const both = expectBool(method, 'both', b.both, false);
     const until = untilArg(method, b.until);
-    if (taper !== 0 && typeof until !== 'number') throw new CadError('unsupported', `${method}(): taper with an until face is not supported yet`);
-    if (taper !== 0) return w.combineWithBase(method, w.taperedFaces(method, until as number, both, taper), b.combine, clean);
+    if (taper !== 0 && typeof until === 'number') return w.combineWithBase(method, w.taperedFaces(method, until, both, taper), b.combine, clean);
     if (typeof until !== 'number') {
       const mode = b.combine ?? true;
-      if (mode === 'cut' || mode === 's') return cutUntil(w, method, until, both, clean);
+      if (mode === 'cut' || mode === 's') return cutUntil(w, method, until, both, clean, taper);
       if (mode === false || mode === null) throw new CadError('runtime', `${method}(): combine can't be False when extruding until a face`);
       if (mode !== true && mode !== 'a') throw new CadError('runtime', `${method}(): combine must be True, False, 'a', 's' or 'cut'`);
       // cq.py fuses the feature (which holds the context solid already) with the context solid again.
-      return w.combineWithBase(method, extrudeUntil(w, method, until, both, true), mode, clean);
+      return w.combineWithBase(method, extrudeUntil(w, method, until, both, true, taper), mode, clean);
     }
     const r = w.extrudeFaces(method, until, both);
     return w.combineWithBase(method, r, b.combine, clean);
@@ -1097,8 +1083,7 @@ const METHODS: Record<string, Method> = {
     const clean = expectBool(method, 'clean', b.clean, true);
     const both = expectBool(method, 'both', b.both, false);
     const taper = b.taper === undefined || b.taper === null ? 0 : num(method, 'taper', b.taper, 0);
-    if (taper !== 0 && typeof until !== 'number') throw new CadError('unsupported', `${method}(): taper with an until face is not supported yet`);
-    if (typeof until !== 'number') return cutUntil(w, method, until, both, clean);
+    if (typeof until !== 'number') return cutUntil(w, method, until, both, clean, taper);
     const r = taper !== 0 ? w.taperedFaces(method, until, both, taper) : w.extrudeFaces(method, until, both);
     const base = w.requireSolid(method);
     return w.newObject([markClean(booleanOp(method, 'cut', base, [r]), clean)]);
@@ -1106,12 +1091,14 @@ const METHODS: Record<string, Method> = {
   cutThruAll: (w, a, k) => {
     const method = 'cutThruAll';
     const b = bindArgs(method, ['clean=', 'taper='], a, k);
-    if (b.taper !== undefined && b.taper !== null && b.taper !== 0) throw new CadError('unsupported', `${method}(): taper is not supported yet`);
-    // cq.py: a BRepFeat_MakeDPrism through all of the context solid per profile face.
+    const taper = b.taper === undefined || b.taper === null ? 0 : num(method, 'taper', b.taper, 0);
+    // cq.py: a BRepFeat_MakeDPrism through all of the context solid per profile face, drafted by −taper.
     let s: Shape3D = w.requireSolid(method);
-    for (const f of w.getFaces(method)) {
+    // (cq.py checks no holes here: cutThruAll drafts faces with holes too.)
+    const faces = w.getFaces(method);
+    for (const f of faces) {
       s = occ(method, (oc, keep) => {
-        const feat = keep(new oc.BRepFeat_MakeDPrism(s.wrapped, f.wrapped, keep(new oc.TopoDS_Face()), 0, 0, false));
+        const feat = keep(new oc.BRepFeat_MakeDPrism(s.wrapped, f.wrapped, keep(new oc.TopoDS_Face()), (-taper * Math.PI) / 180, 0, false));
         feat.PerformThruAll();
         if (!feat.IsDone()) throw geometryError(method, 'could not cut through the solid');
         return as3D(method, castShape(feat.Shape()));
@@ -1687,8 +1674,8 @@ function untilArg(method: string, v: Value | undefined): number | 'next' | 'last
   throw new CadError('runtime', `${method}(): until must be a distance, 'next', 'last' or a Face, not ${describe(v ?? null)}`);
 }
 
-function cutUntil(w: Workplane, method: string, until: 'next' | 'last' | Face, both: boolean, clean: boolean): Workplane {
-  return w.newObject([markClean(extrudeUntil(w, method, until, both, false), clean)]);
+function cutUntil(w: Workplane, method: string, until: 'next' | 'last' | Face, both: boolean, clean: boolean, taper: number): Workplane {
+  return w.newObject([markClean(extrudeUntil(w, method, until, both, false, taper), clean)]);
 }
 
 /**
@@ -1696,9 +1683,10 @@ function cutUntil(w: Workplane, method: string, until: 'next' | 'last' | Face, b
  * until the given face, or the next / last face the line from the face's centre along the plane
  * normal crosses ("next" from a profile inside the solid: the one after).
  */
-function extrudeUntil(w: Workplane, method: string, until: 'next' | 'last' | Face, both: boolean, additive: boolean): Shape3D {
+function extrudeUntil(w: Workplane, method: string, until: 'next' | 'last' | Face, both: boolean, additive: boolean, taper: number): Shape3D {
   let res: Shape3D = w.requireSolid(method);
   const faces = w.getFaces(method);
+  if (taper !== 0) checkTaper(method, faces, taper);
   const axis = w.plane.zDir;
   const facesAlong = (f: Face, dir: Vec3): Face[] => {
     let list = facesCrossedByLine(method, w.findSolid()!, centerOf(f), dir, additive ? 'along' : 'opposite');
@@ -1717,22 +1705,30 @@ function extrudeUntil(w: Workplane, method: string, until: 'next' | 'last' | Fac
       if (additive && index === 0 && pointInside(method, w.findSolid()!, centerOf(outer))) index = 1;
       limit = list.at(index) ?? throwNoFace(method);
     }
-    res = dprism(method, res, f, limit, additive);
+    res = dprism(method, res, f, limit, additive, taper);
     if (both) {
       const list2 = until instanceof Face ? [until] : facesAlong(f, axis.scale(-1));
-      res = dprism(method, res, f, until instanceof Face ? until : (list2.at(index) ?? throwNoFace(method)), additive);
+      res = dprism(method, res, f, until instanceof Face ? until : (list2.at(index) ?? throwNoFace(method)), additive, taper);
     }
   }
   return res;
+}
+
+/** cq.py's _extrude refuses a tapered face with holes; an angle of 90° or more makes no draft. */
+function checkTaper(method: string, faces: Face[], taper: number): void {
+  if (!Number.isFinite(taper) || Math.abs(taper) >= 90)
+    throw new CadError('runtime', `${method}(): taper must be an angle in degrees between -90 and 90, got ${taper}`);
+  for (const f of faces) if (subShapes(f, 'wire').length !== 1) throw new CadError('runtime', `${method}(): Inner wires not allowed with tapered extrusion`);
 }
 
 function throwNoFace(method: string): never {
   throw geometryError(method, "couldn't find a face to extrude/cut to");
 }
 
-function dprism(method: string, base: Shape3D, face: Face, until: Face, additive: boolean): Shape3D {
+/** cq.py's Solid.dprism up to a face: BRepFeat_MakeDPrism with the draft angle `taper` (degrees). */
+function dprism(method: string, base: Shape3D, face: Face, until: Face, additive: boolean, taper: number): Shape3D {
   return occ(method, (oc, keep) => {
-    const feat = keep(new oc.BRepFeat_MakeDPrism(base.wrapped, face.wrapped, keep(new oc.TopoDS_Face()), 0, additive ? 1 : 0, false));
+    const feat = keep(new oc.BRepFeat_MakeDPrism(base.wrapped, face.wrapped, keep(new oc.TopoDS_Face()), (taper * Math.PI) / 180, additive ? 1 : 0, false));
     feat.Perform(until.wrapped);
     if (!feat.IsDone()) throw geometryError(method, 'could not extrude up to the face');
     return as3D(method, castShape(feat.Shape()));
