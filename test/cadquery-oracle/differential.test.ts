@@ -1,7 +1,9 @@
 /**
  * The differential suite: every program of the real-CadQuery corpus (test/fixtures/cadquery-corpus)
  * and GIFT_DIFF_GENERATED (default 600) generated GenCAD-style programs run in real CadQuery 2.8 and
- * in ours; they must agree (oracle.ts says how). Skips, saying why, without .venv-cadquery
+ * in ours, and GIFT_DIFF_FEATURES (default 150) generated programs of hand-written Workplane operations
+ * (features.ts: holes, counterbores and countersinks on selected faces, point arrays, fillets,
+ * chamfers, shells, tapers, revolves, mirrors, booleans); they must agree (oracle.ts says how). Skips, saying why, without .venv-cadquery
  * (scripts/install-python-cadquery.sh).
  *
  * A disagreement fails unless known-disagreements.json lists its program with the reason; a listed
@@ -19,9 +21,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { corpusPrograms, corpusSources, generatedPrograms } from './corpus';
+import { featurePrograms } from './features';
 import { differential, oracleMissing, type Comparison } from './oracle';
 
 const GENERATED = Number(process.env.GIFT_DIFF_GENERATED ?? 600);
+const FEATURES = Number(process.env.GIFT_DIFF_FEATURES ?? 150);
 const GENERATED_TOPOLOGY_BUDGET = 0.06;
 const KNOWN_FILE = path.join(__dirname, 'known-disagreements.json');
 
@@ -30,17 +34,18 @@ function topologyOnly(c: Comparison): boolean {
   return !!c.why && c.ours.ok && c.theirs.ok && c.why.split('; ').every((d) => /^(faces|edges|vertices) /.test(d));
 }
 
-test(`differential: the real-CadQuery corpus and ${GENERATED} generated programs agree with CadQuery 2.8`, {
+test(`differential: the real-CadQuery corpus, ${GENERATED} generated and ${FEATURES} feature programs agree with CadQuery 2.8`, {
   skip: oracleMissing(),
   timeout: 900_000,
 }, async (t) => {
   const corpus = corpusSources().flatMap(corpusPrograms);
   const generated = generatedPrograms(GENERATED);
-  const s = await differential([...corpus, ...generated]);
+  const features = featurePrograms(FEATURES);
+  const s = await differential([...corpus, ...generated, ...features]);
   const byId = new Map(s.comparisons.map((c) => [c.id, c]));
   const known: Record<string, string> = JSON.parse(readFileSync(KNOWN_FILE, 'utf8'));
 
-  const real = s.comparisons.filter((c) => !c.id.startsWith('generated/'));
+  const real = s.comparisons.filter((c) => !c.id.startsWith('generated/') && !c.id.startsWith('features/'));
   const realRuns = real.filter((c) => c.theirs.ok);
   const realAgree = realRuns.filter((c) => c.ours.ok && !c.why);
   const gen = s.comparisons.filter((c) => c.id.startsWith('generated/'));
@@ -49,6 +54,8 @@ test(`differential: the real-CadQuery corpus and ${GENERATED} generated programs
     `corpus: ${real.length} programs, CadQuery runs ${realRuns.length}, ours runs and agrees on ${realAgree.length} (${((100 * realAgree.length) / Math.max(1, realRuns.length)).toFixed(1)} %)`,
   );
   t.diagnostic(`generated: ${gen.length} programs, ${gen.filter((c) => !c.why).length} agree exactly, ${genTopology.length} differ in counts only`);
+  const feat = s.comparisons.filter((c) => c.id.startsWith('features/'));
+  t.diagnostic(`features: ${feat.length} programs, CadQuery runs ${feat.filter((c) => c.theirs.ok).length}, ${feat.filter((c) => !c.why).length} agree`);
 
   const unexpected = s.comparisons.filter((c) => c.why && !(c.id in known) && !(c.id.startsWith('generated/') && topologyOnly(c)));
   const nowAgree = Object.keys(known).filter((id) => byId.has(id) && !byId.get(id)!.why);

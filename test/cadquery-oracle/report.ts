@@ -2,26 +2,30 @@
  * The differential report: runs corpus sources and/or generated programs in real CadQuery and in
  * ours, prints the agreement per source and every disagreement.
  *
- *   npx tsx test/cadquery-oracle/report.ts [--generated N] [--seed S] [--json OUT] [SOURCE…]
+ *   npx tsx test/cadquery-oracle/report.ts [--generated N] [--features N] [--seed S] [--json OUT] [SOURCE…]
+ *
+ * --features N: programs of the hand-written Workplane operations (features.ts), not GenCAD style.
  *
  * SOURCE is a folder of test/fixtures/cadquery-corpus (default: all of them).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { corpusPrograms, corpusSources, generatedPrograms } from './corpus';
+import { featurePrograms } from './features';
 import { differential, oracleMissing, type Program } from './oracle';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { generated: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, workers: { type: 'string' } },
+    options: { generated: { type: 'string' }, features: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, workers: { type: 'string' } },
     allowPositionals: true,
   });
   const missing = oracleMissing();
   if (missing) throw new Error(missing);
   const groups: [string, Program[]][] = [];
-  const sources = positionals.length ? positionals : values.generated ? [] : corpusSources();
+  const sources = positionals.length ? positionals : values.generated || values.features ? [] : corpusSources();
   for (const s of sources) groups.push([s, corpusPrograms(s)]);
   if (values.generated) groups.push(['generated', generatedPrograms(Number(values.generated), Number(values.seed ?? 1))]);
+  if (values.features) groups.push(['features', featurePrograms(Number(values.features), Number(values.seed ?? 1))]);
   const all = groups.flatMap(([, p]) => p);
   const t0 = Date.now();
   const summary = await differential(all, { workers: Number(values.workers ?? 2) });

@@ -507,10 +507,15 @@ export function sphereSolid(method: string, center: Vec3, axis: Vec3, xDir: Vec3
 }
 
 /** A cone frustum along `axis` from `base` (radius r1) to base + axis·h (radius r2), by revolving its profile. */
-export function coneSolid(method: string, base: Vec3, axis: Vec3, r1: number, r2: number, h: number): Solid {
+/**
+ * A cone as BRepPrimAPI_MakeCone(gp_Ax2(base, axis[, xDir]), r1, r2, h) makes it (this build binds no
+ * MakeCone): its profile revolved about the axis, the seam where xDir points (by default world X
+ * made perpendicular to the axis).
+ */
+export function coneSolid(method: string, base: Vec3, axis: Vec3, r1: number, r2: number, h: number, xDir = new Vec3(1, 0, 0)): Solid {
   if (!(h > LENGTH_EPS)) throw geometryError(method, `cone height must be positive (got ${h})`);
   const z = axis.normalized();
-  const x = perpendicularTo(z, new Vec3(1, 0, 0));
+  const x = perpendicularTo(z, xDir);
   // Profile in the plane spanned by x (radial) and z (axial).
   const pts = [base, base.add(x.scale(r1)), base.add(z.scale(h)).add(x.scale(r2)), base.add(z.scale(h))].filter(
     (p, i, arr) => i === 0 || p.distance(arr[i - 1]) > LENGTH_EPS,

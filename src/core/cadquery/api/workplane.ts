@@ -358,7 +358,7 @@ export class Workplane implements HostObject {
   }
 
   union(method: string, other: Value | undefined, clean: boolean, options: BooleanOptions = {}): Workplane {
-    const shapes = solidsOf(method, other);
+    const shapes = solidsOf(method, other, true);
     const base = this.findSolid();
     let r: Shape3D;
     if (base) r = markClean(booleanOp(method, 'fuse', base, shapes, options), clean);
@@ -521,9 +521,18 @@ function fuseIfOverlapping(method: string, solids: Shape3D[]): Shape3D {
 }
 
 /** The solids an operand of union/cut/intersect stands for. */
-function solidsOf(method: string, v: Value | undefined): AnyShape[] {
+/**
+ * The shapes of another Workplane (or a Shape) to combine with: cut and intersect take what is on
+ * its stack as it is (cq.py's _selectShapes(other.vals())), union its solids one by one
+ * (other.solids().vals()): a compound of two solids as one tool lost the one that overlapped the
+ * base in a fuse (this build), silently.
+ */
+function solidsOf(method: string, v: Value | undefined, eachSolid = false): AnyShape[] {
   if (v instanceof Workplane) {
-    const shapes = v.objects.filter(isShape).filter((s) => isSolidLike(s) || s instanceof Shell);
+    const shapes = v.objects
+      .filter(isShape)
+      .filter((s) => isSolidLike(s) || s instanceof Shell)
+      .flatMap((s) => (eachSolid && s instanceof Compound && subShapes(s, 'solid').length > 1 ? subShapes(s, 'solid') : [s]));
     if (shapes.length === 0) throw geometryError(method, 'the other Workplane has no solid on its stack');
     return shapes;
   }
@@ -1186,7 +1195,8 @@ const METHODS: Record<string, Method> = {
     const depth = b.depth === undefined || b.depth === null ? undefined : num(method, 'depth', b.depth);
     return w.cutEach(
       method,
-      (f, dp) => [cylinderSolid(method, f.origin, f.zDir.scale(-1), f.xDir, d / 2, dp)],
+      // cq.py: the cylinder made along local -Z (gp_Ax2's own X: local -X), then moved to each point.
+      (f, dp) => [cylinderSolid(method, f.origin, f.zDir.scale(-1), f.xDir.scale(-1), d / 2, dp)],
       depth,
       expectBool(method, 'clean', b.clean, true),
     );
@@ -1200,9 +1210,11 @@ const METHODS: Record<string, Method> = {
     const depth = b.depth === undefined || b.depth === null ? undefined : num(method, 'depth', b.depth);
     return w.cutEach(
       method,
+      // cq.py: hole.fuse(cbore) made once along local -Z (gp_Ax2's own X: local -X), then moved to each point.
       (f, dp) => [
-        cylinderSolid(method, f.origin, f.zDir.scale(-1), f.xDir, d / 2, dp),
-        cylinderSolid(method, f.origin, f.zDir.scale(-1), f.xDir, cd / 2, cdepth),
+        booleanOp(method, 'fuse', cylinderSolid(method, f.origin, f.zDir.scale(-1), f.xDir.scale(-1), d / 2, dp), [
+          cylinderSolid(method, f.origin, f.zDir.scale(-1), f.xDir.scale(-1), cd / 2, cdepth),
+        ]),
       ],
       depth,
       expectBool(method, 'clean', b.clean, true),
@@ -1220,7 +1232,12 @@ const METHODS: Record<string, Method> = {
     const h = r / Math.tan(((angle / 2) * Math.PI) / 180);
     return w.cutEach(
       method,
-      (f, dp) => [cylinderSolid(method, f.origin, f.zDir.scale(-1), f.xDir, d / 2, dp), coneSolid(method, f.origin, f.zDir.scale(-1), r, 0, h)],
+      // cq.py: hole.fuse(csk) made once along local -Z (gp_Ax2's own X: local -X), then moved to each point.
+      (f, dp) => [
+        booleanOp(method, 'fuse', cylinderSolid(method, f.origin, f.zDir.scale(-1), f.xDir.scale(-1), d / 2, dp), [
+          coneSolid(method, f.origin, f.zDir.scale(-1), r, 0, h, f.xDir.scale(-1)),
+        ]),
+      ],
       depth,
       expectBool(method, 'clean', b.clean, true),
     );
@@ -1347,7 +1364,8 @@ const METHODS: Record<string, Method> = {
       if (!maker.IsDone()) throw geometryError(method, `could not fillet with radius ${r}: the radius is probably too large for the selected edges`);
       return as3D(method, castShape(maker.Shape()));
     });
-    return w.newObject([checkSolidResult(method, result, `could not fillet with radius ${r}`)]);
+    // cq.py: solid.fillet(radius, edgeList).clean() (chamfer is not cleaned).
+    return w.newObject([markClean(checkSolidResult(method, result, `could not fillet with radius ${r}`), true)]);
   },
   chamfer: (w, a, k) => {
     const method = 'chamfer';

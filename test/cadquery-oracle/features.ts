@@ -1,0 +1,188 @@
+/**
+ * Generated programs beyond the GenCAD style (sketch + extrude): a seeded grammar of the Workplane
+ * operations people write by hand — primitives, holes (plain, counterbored, countersunk) on
+ * selected faces, pushed/rectangular/polar point arrays, fillets and chamfers of selected edges,
+ * shells, tapers, both-way and blind cuts, revolves, mirrors, booleans of placed primitives. Each
+ * program is a plain CadQuery script; real CadQuery is the oracle (see differential.test.ts and
+ * report.ts --features N). Sizes are kept clear of degenerate cases (a fillet smaller than the
+ * thinnest wall it touches), so a failure on either side is worth reading.
+ */
+import { mulberry32 } from '../../src/core/model/synthetic';
+
+type Rng = () => number;
+
+const fmt = (x: number): string => String(Math.round(x * 100) / 100);
+const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
+const uniform = (rng: Rng, a: number, b: number): number => a + (b - a) * rng();
+
+interface Part {
+  lines: string[];
+  /** Smallest dimension of the base part: bounds every feature size. */
+  t: number;
+  /** Half extents of the base part in x and y (features are placed inside them). */
+  hx: number;
+  hy: number;
+}
+
+function base(rng: Rng): Part {
+  const kind = pick(rng, ['box', 'box', 'cylinder', 'extrude-rect', 'polygon', 'slot', 'polyline', 'revolve'] as const);
+  const l = uniform(rng, 20, 60);
+  const w = uniform(rng, 15, 50);
+  const h = uniform(rng, 6, 25);
+  switch (kind) {
+    case 'box':
+      return { lines: [`result = cq.Workplane("XY").box(${fmt(l)}, ${fmt(w)}, ${fmt(h)})`], t: Math.min(l, w, h), hx: l / 2, hy: w / 2 };
+    case 'cylinder': {
+      const r = w / 2;
+      return { lines: [`result = cq.Workplane("XY").cylinder(${fmt(h)}, ${fmt(r)})`], t: Math.min(2 * r, h), hx: r * 0.6, hy: r * 0.6 };
+    }
+    case 'extrude-rect':
+      return { lines: [`result = cq.Workplane("XY").rect(${fmt(l)}, ${fmt(w)}).extrude(${fmt(h)})`], t: Math.min(l, w, h), hx: l / 2, hy: w / 2 };
+    case 'polygon': {
+      const n = pick(rng, [5, 6, 8]);
+      return { lines: [`result = cq.Workplane("XY").polygon(${n}, ${fmt(l)}).extrude(${fmt(h)})`], t: Math.min(l * 0.7, h), hx: l * 0.3, hy: l * 0.3 };
+    }
+    case 'slot':
+      return {
+        lines: [`result = cq.Workplane("XY").slot2D(${fmt(l + w)}, ${fmt(w)}).extrude(${fmt(h)})`],
+        t: Math.min(w, h),
+        hx: l / 2,
+        hy: w / 3,
+      };
+    case 'polyline': {
+      // An L or a U profile: reflex corners.
+      const a = l / 2;
+      const b = w / 2;
+      const c = uniform(rng, 0.3, 0.6);
+      const pts =
+        rng() < 0.5
+          ? [
+              [-a, -b],
+              [a, -b],
+              [a, -b + 2 * b * c],
+              [-a + 2 * a * c, -b + 2 * b * c],
+              [-a + 2 * a * c, b],
+              [-a, b],
+            ]
+          : [
+              [-a, -b],
+              [a, -b],
+              [a, b],
+              [a - 2 * a * c * 0.5, b],
+              [a - 2 * a * c * 0.5, -b + 2 * b * c],
+              [-a + 2 * a * c * 0.5, -b + 2 * b * c],
+              [-a + 2 * a * c * 0.5, b],
+              [-a, b],
+            ];
+      const list = pts.map(([x, y]) => `(${fmt(x)}, ${fmt(y)})`).join(', ');
+      return {
+        lines: [`result = cq.Workplane("XY").polyline([${list}]).close().extrude(${fmt(h)})`],
+        t: Math.min(2 * b * c, 2 * a * c * 0.5, h),
+        hx: a * c * 0.5,
+        hy: b * c * 0.5,
+      };
+    }
+    case 'revolve': {
+      const r1 = w / 2;
+      const r0 = r1 * uniform(rng, 0.2, 0.5);
+      const pts = [
+        [r0, 0],
+        [r1, 0],
+        [r1, h * 0.4],
+        [r1 * 0.7, h * 0.6],
+        [r1 * 0.7, h],
+        [r0, h],
+      ];
+      const list = pts.map(([x, y]) => `(${fmt(x)}, ${fmt(y)})`).join(', ');
+      const deg = pick(rng, [360, 360, 180, 270]);
+      return {
+        lines: [`result = cq.Workplane("XZ").polyline([${list}]).close().revolve(${deg}, (0, 0, 0), (0, 1, 0))`],
+        t: Math.min(r1 - r0, h * 0.4),
+        hx: 0,
+        hy: 0,
+      };
+    }
+  }
+}
+
+const FACE_SELECTORS = ['">Z"', '"<Z"', '">X"', '"<Y"'] as const;
+
+function feature(rng: Rng, p: Part, i: number): string[] {
+  const t = p.t;
+  const d = Math.max(1, t * uniform(rng, 0.15, 0.3));
+  const sel = pick(rng, FACE_SELECTORS);
+  const onTop = sel === '">Z"' || sel === '"<Z"';
+  const ox = onTop ? uniform(rng, -p.hx, p.hx) * 0.4 : 0;
+  const oy = onTop ? uniform(rng, -p.hy, p.hy) * 0.4 : 0;
+  const wp = `result = result.faces(${sel}).workplane(centerOption="CenterOfBoundBox")`;
+  const kind = pick(rng, [
+    'hole',
+    'cbore',
+    'csk',
+    'pocket',
+    'boss',
+    'rarray',
+    'polar',
+    'fillet',
+    'chamfer',
+    'shell',
+    'taper',
+    'both',
+    'union',
+    'cut',
+    'mirror',
+    'thru',
+  ] as const);
+  switch (kind) {
+    case 'hole':
+      return [`${wp}.center(${fmt(ox)}, ${fmt(oy)}).hole(${fmt(d)}${rng() < 0.5 ? `, ${fmt(t * 0.5)}` : ''})`];
+    case 'cbore':
+      return [`${wp}.center(${fmt(ox)}, ${fmt(oy)}).cboreHole(${fmt(d)}, ${fmt(d * 1.6)}, ${fmt(t * 0.15)})`];
+    case 'csk':
+      return [`${wp}.center(${fmt(ox)}, ${fmt(oy)}).cskHole(${fmt(d)}, ${fmt(d * 1.8)}, ${pick(rng, [82, 90, 100])})`];
+    case 'pocket':
+      return [`${wp}.center(${fmt(ox)}, ${fmt(oy)}).rect(${fmt(d * 1.5)}, ${fmt(d)}).cutBlind(-${fmt(t * 0.3)})`];
+    case 'boss':
+      return [`${wp}.center(${fmt(ox)}, ${fmt(oy)}).circle(${fmt(d / 2)}).extrude(${fmt(t * 0.3)})`];
+    case 'rarray':
+      return [`${wp}.rarray(${fmt(d * 1.8)}, ${fmt(d * 1.8)}, 2, 2).hole(${fmt(d * 0.5)}, ${fmt(t * 0.4)})`];
+    case 'polar':
+      return [`${wp}.polarArray(${fmt(d * 1.5)}, ${pick(rng, [0, 15, 30])}, 360, ${pick(rng, [3, 4, 6])}).hole(${fmt(d * 0.4)}, ${fmt(t * 0.4)})`];
+    case 'fillet':
+      return [`result = result.edges(${pick(rng, ['"|Z"', '">Z"', '"<Z"', '"#Z"'])}).fillet(${fmt(t * uniform(rng, 0.04, 0.1))})`];
+    case 'chamfer':
+      return [`result = result.edges(${pick(rng, ['"|Z"', '">Z"', '"<Z"'])}).chamfer(${fmt(t * uniform(rng, 0.04, 0.1))})`];
+    case 'shell':
+      return [`result = result.faces(${pick(rng, ['">Z"', '"<Z"'])}).shell(${rng() < 0.7 ? '-' : ''}${fmt(t * uniform(rng, 0.06, 0.12))})`];
+    case 'taper':
+      return [`${wp}.center(${fmt(ox)}, ${fmt(oy)}).rect(${fmt(d * 1.4)}, ${fmt(d)}).extrude(${fmt(t * 0.4)}, taper=${pick(rng, [5, 10, -5])})`];
+    case 'both':
+      return [
+        `result = result.union(cq.Workplane("XZ").center(${fmt(ox)}, ${fmt(t * 0.3)}).circle(${fmt(d / 2)}).extrude(${fmt(p.hy + t * 0.2)}, both=True), clean=True)`,
+      ];
+    case 'union':
+      return [
+        `result = result.union(cq.Workplane("XY").box(${fmt(d * 2)}, ${fmt(d)}, ${fmt(t * 0.8)}).translate((${fmt(p.hx)}, ${fmt(ox)}, ${fmt(t * 0.3)})))`,
+      ];
+    case 'cut':
+      return [`result = result.cut(cq.Workplane("XY").sphere(${fmt(d)}).translate((${fmt(ox)}, ${fmt(oy)}, ${fmt(t * 0.5)})))`];
+    case 'mirror':
+      return [`result = result.union(result.translate((${fmt(p.hx * 0.5 + 1)}, 0, 0)).mirror("YZ"))`];
+    case 'thru':
+      return [`${wp}.center(${fmt(ox)}, ${fmt(oy)}).${pick(rng, ['slot2D', 'rect'])}(${fmt(d * 2)}, ${fmt(d)}).cutThruAll()`];
+  }
+  return [`# feature ${i}`];
+}
+
+export function generateFeatureProgram(rng: Rng): string {
+  const p = base(rng);
+  const lines = ['import cadquery as cq', ...p.lines];
+  const n = 1 + Math.floor(rng() * 3);
+  for (let i = 0; i < n; i++) lines.push(...feature(rng, p, i));
+  return `${lines.join('\n')}\n`;
+}
+
+export function featurePrograms(count: number, seed = 1): { id: string; source: string }[] {
+  const rng = mulberry32(seed * 7919 + 17);
+  return Array.from({ length: count }, (_, i) => ({ id: `features/${seed}-${i}`, source: generateFeatureProgram(rng) }));
+}
