@@ -25,7 +25,22 @@ interface Part {
 }
 
 function base(rng: Rng): Part {
-  const kind = pick(rng, ['box', 'box', 'cylinder', 'extrude-rect', 'polygon', 'slot', 'polyline', 'revolve'] as const);
+  const kind = pick(rng, [
+    'box',
+    'box',
+    'cylinder',
+    'extrude-rect',
+    'polygon',
+    'slot',
+    'polyline',
+    'revolve',
+    'loft',
+    'sweep',
+    'twist',
+    'ellipse',
+    'spline',
+    'sketch',
+  ] as const);
   const l = uniform(rng, 20, 60);
   const w = uniform(rng, 15, 50);
   const h = uniform(rng, 6, 25);
@@ -82,6 +97,63 @@ function base(rng: Rng): Part {
         hy: b * c * 0.5,
       };
     }
+    case 'loft': {
+      const r = Math.min(l, w) / 3;
+      return {
+        lines: [
+          `result = cq.Workplane("XY").rect(${fmt(l)}, ${fmt(w)}).workplane(offset=${fmt(h)}).${rng() < 0.5 ? `circle(${fmt(r)})` : `rect(${fmt(l / 2)}, ${fmt(w / 2)})`}.loft(${rng() < 0.3 ? 'ruled=True' : ''})`,
+        ],
+        t: Math.min(r, h),
+        hx: r * 0.5,
+        hy: r * 0.5,
+      };
+    }
+    case 'sweep': {
+      const r = Math.min(w, h) / 4;
+      const path =
+        rng() < 0.5
+          ? `cq.Workplane("XZ").threePointArc((${fmt(l / 2)}, ${fmt(l / 4)}), (${fmt(l)}, 0))`
+          : `cq.Workplane("XZ").polyline([(0, 0), (0, ${fmt(h)}), (${fmt(l / 2)}, ${fmt(h * 1.5)})])`;
+      const section = rng() < 0.5 ? `circle(${fmt(r)})` : `rect(${fmt(2 * r)}, ${fmt(1.5 * r)})`;
+      return {
+        lines: [
+          `path = ${path}`,
+          `result = cq.Workplane("XY").${section}.sweep(path${path.includes('polyline') ? `, transition="${pick(rng, ['right', 'round'])}"` : ''})`,
+        ],
+        t: r,
+        hx: 0,
+        hy: 0,
+      };
+    }
+    case 'twist':
+      return {
+        lines: [`result = cq.Workplane("XY").rect(${fmt(l)}, ${fmt(w)}).twistExtrude(${fmt(h)}, ${pick(rng, [15, 30, 45])})`],
+        t: Math.min(l, w, h),
+        hx: 0,
+        hy: 0,
+      };
+    case 'ellipse':
+      return { lines: [`result = cq.Workplane("XY").ellipse(${fmt(l / 2)}, ${fmt(w / 2)}).extrude(${fmt(h)})`], t: Math.min(w, h), hx: l / 4, hy: w / 4 };
+    case 'spline': {
+      const a = l / 2;
+      const b = w / 2;
+      return {
+        lines: [
+          `result = cq.Workplane("XY").moveTo(${fmt(-a)}, ${fmt(-b)}).lineTo(${fmt(a)}, ${fmt(-b)}).spline([(${fmt(a * 0.8)}, 0), (${fmt(a)}, ${fmt(b)})], includeCurrent=True).lineTo(${fmt(-a)}, ${fmt(b)}).close().extrude(${fmt(h)})`,
+        ],
+        t: Math.min(l, w, h) * 0.8,
+        hx: a * 0.5,
+        hy: b * 0.5,
+      };
+    }
+    case 'sketch': {
+      const r = Math.min(l, w) * uniform(rng, 0.05, 0.15);
+      const body =
+        rng() < 0.5
+          ? `cq.Sketch().rect(${fmt(l)}, ${fmt(w)}).vertices().fillet(${fmt(r)})`
+          : `cq.Sketch().rect(${fmt(l)}, ${fmt(w)}).push([(0, 0)]).circle(${fmt(r * 2)}, mode="s").reset().vertices().chamfer(${fmt(r)})`;
+      return { lines: [`result = cq.Workplane("XY").placeSketch(${body}).extrude(${fmt(h)})`], t: Math.min(l, w, h), hx: l / 2 - 2 * r, hy: w / 2 - 2 * r };
+    }
     case 'revolve': {
       const r1 = w / 2;
       const r0 = r1 * uniform(rng, 0.2, 0.5);
@@ -132,6 +204,14 @@ function feature(rng: Rng, p: Part, i: number): string[] {
     'cut',
     'mirror',
     'thru',
+    'transformed',
+    'offset2D',
+    'chamfer2',
+    'sketchcut',
+    'split',
+    'intersect',
+    'slotcut',
+    'index',
   ] as const);
   switch (kind) {
     case 'hole':
@@ -168,6 +248,26 @@ function feature(rng: Rng, p: Part, i: number): string[] {
       return [`result = result.cut(cq.Workplane("XY").sphere(${fmt(d)}).translate((${fmt(ox)}, ${fmt(oy)}, ${fmt(t * 0.5)})))`];
     case 'mirror':
       return [`result = result.union(result.translate((${fmt(p.hx * 0.5 + 1)}, 0, 0)).mirror("YZ"))`];
+    case 'transformed':
+      return [`${wp}.transformed(rotate=(0, 0, ${pick(rng, [30, 45, 60])})).rect(${fmt(d * 1.5)}, ${fmt(d)}).cutBlind(-${fmt(t * 0.3)})`];
+    case 'offset2D':
+      return [
+        `${wp}.center(${fmt(ox)}, ${fmt(oy)}).rect(${fmt(d * 1.2)}, ${fmt(d)}).offset2D(${fmt(d * 0.2)}${rng() < 0.5 ? ', "intersection"' : ''}).extrude(${fmt(t * 0.3)})`,
+      ];
+    case 'chamfer2':
+      return [`result = result.edges(${pick(rng, ['">Z"', '"<Z"'])}).chamfer(${fmt(t * 0.08)}, ${fmt(t * 0.05)})`];
+    case 'sketchcut':
+      return [
+        `${wp}.center(${fmt(ox)}, ${fmt(oy)}).sketch().${pick(rng, [`slot(${fmt(d * 2)}, ${fmt(d)})`, `regularPolygon(${fmt(d)}, ${pick(rng, [3, 5, 6])})`, `trapezoid(${fmt(d * 2)}, ${fmt(d)}, 70)`])}.finalize().cutBlind(-${fmt(t * 0.3)})`,
+      ];
+    case 'split':
+      return [`result = result.faces(">Z").workplane(-${fmt(t * 0.3)}).split(keepBottom=True)`];
+    case 'intersect':
+      return [`result = result.intersect(cq.Workplane("XY").sphere(${fmt(Math.max(p.hx, p.hy, t) * 1.2)}))`];
+    case 'slotcut':
+      return [`${wp}.center(${fmt(ox)}, ${fmt(oy)}).slot2D(${fmt(d * 2.5)}, ${fmt(d)}, ${pick(rng, [0, 30, 90])}).cutBlind(-${fmt(t * 0.3)})`];
+    case 'index':
+      return [`result = result.faces(">Z[-2]").workplane(centerOption="CenterOfMass").hole(${fmt(d * 0.5)}, ${fmt(t * 0.3)})`];
     case 'thru':
       return [`${wp}.center(${fmt(ox)}, ${fmt(oy)}).${pick(rng, ['slot2D', 'rect'])}(${fmt(d * 2)}, ${fmt(d)}).cutThruAll()`];
   }

@@ -436,8 +436,12 @@ export class Workplane implements HostObject {
       }
       const n0 = faceNormal(faces[0]);
       const c0 = centerOf(faces[0]);
+      // cq.py's _isCoPlanar, as it is: the normals pass when ANY one coordinate agrees within the
+      // tolerance (two faces tilted about a common axis count as coplanar), then the offset test.
       for (const f of faces.slice(1)) {
-        if (Math.abs(n0.dot(centerOf(f).sub(c0))) >= 0.0001 || n0.cross(faceNormal(f)).length > 0.0001) {
+        const n1 = faceNormal(f);
+        const normalsPass = Math.abs(n0.x - n1.x) < 0.0001 || Math.abs(n0.y - n1.y) < 0.0001 || Math.abs(n0.z - n1.z) < 0.0001;
+        if (!normalsPass || Math.abs(n0.dot(c0.sub(centerOf(f)))) >= 0.0001) {
           throw geometryError(method, 'the selected faces must be coplanar');
         }
       }
