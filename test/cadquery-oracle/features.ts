@@ -212,6 +212,14 @@ function feature(rng: Rng, p: Part, i: number): string[] {
     'intersect',
     'slotcut',
     'index',
+    'untilnext',
+    'tagged',
+    'rotate',
+    'notselector',
+    'cutboth',
+    'shellarc',
+    'eachpoint',
+    'revolvecut',
   ] as const);
   switch (kind) {
     case 'hole':
@@ -268,6 +276,33 @@ function feature(rng: Rng, p: Part, i: number): string[] {
       return [`${wp}.center(${fmt(ox)}, ${fmt(oy)}).slot2D(${fmt(d * 2.5)}, ${fmt(d)}, ${pick(rng, [0, 30, 90])}).cutBlind(-${fmt(t * 0.3)})`];
     case 'index':
       return [`result = result.faces(">Z[-2]").workplane(centerOption="CenterOfMass").hole(${fmt(d * 0.5)}, ${fmt(t * 0.3)})`];
+    case 'untilnext':
+      return [
+        `result = result.faces("<Z").workplane(centerOption="CenterOfBoundBox", invert=True).center(${fmt(ox)}, ${fmt(oy)}).circle(${fmt(d / 2)}).extrude("next", combine="cut")`,
+      ];
+    case 'tagged':
+      return [
+        `result = result.faces(">Z").tag("top").end().faces("<Z").workplane(centerOption="CenterOfBoundBox").circle(${fmt(d / 2)}).cutBlind(-${fmt(t * 0.2)})`,
+        `result = result.workplaneFromTagged("top").center(${fmt(ox)}, ${fmt(oy)}).rect(${fmt(d)}, ${fmt(d)}).cutBlind(-${fmt(t * 0.2)})`,
+      ];
+    case 'rotate':
+      return [`result = result.union(result.rotate((0, 0, 0), (0, 0, 1), ${pick(rng, [45, 90, 30])}).translate((${fmt(d)}, 0, 0)))`];
+    case 'notselector':
+      return [`result = result.edges("not(<Z or >Z)").${pick(rng, ['fillet', 'chamfer'])}(${fmt(t * 0.05)})`];
+    case 'cutboth':
+      return [
+        `result = result.faces(">Z").workplane(-${fmt(t * 0.5)}).center(${fmt(ox)}, ${fmt(oy)}).rect(${fmt(d)}, ${fmt(d * 0.8)}).cutBlind(${fmt(t * 0.2)}, both=True)`,
+      ];
+    case 'shellarc':
+      return [`result = result.faces(">Z").shell(-${fmt(t * 0.08)}, kind="${pick(rng, ['arc', 'intersection'])}")`];
+    case 'eachpoint':
+      return [
+        `result = result.faces(">Z").workplane(centerOption="CenterOfBoundBox").rarray(${fmt(d * 2)}, ${fmt(d * 2)}, 2, 1).eachpoint(lambda loc: cq.Solid.makeBox(${fmt(d / 2)}, ${fmt(d / 2)}, ${fmt(d / 2)}).moved(loc), combine="a")`,
+      ];
+    case 'revolvecut':
+      return [
+        `result = result.cut(cq.Workplane("XZ").center(${fmt(p.hx * 0.5)}, ${fmt(t * 0.5)}).circle(${fmt(d / 2)}).revolve(360, (-${fmt(p.hx * 0.5)}, 0, 0), (-${fmt(p.hx * 0.5)}, 1, 0)))`,
+      ];
     case 'thru':
       return [`${wp}.center(${fmt(ox)}, ${fmt(oy)}).${pick(rng, ['slot2D', 'rect'])}(${fmt(d * 2)}, ${fmt(d)}).cutThruAll()`];
   }

@@ -1383,13 +1383,13 @@ const METHODS: Record<string, Method> = {
     const faces = subShapes(solid, 'face') as Face[];
     const result = occ(method, (oc, keep) => {
       const maker = keep(new oc.BRepFilletAPI_MakeChamfer(solid.wrapped));
+      // cq.py's Solid.chamfer: always the two-distance form with the edge's first ancestor face,
+      // also when both lengths are equal (the one-distance form builds another surface on concave
+      // and non-planar edges).
       for (const e of edges) {
-        if (l1 === l2) maker.Add(l1, e.wrapped);
-        else {
-          const face = faces.find((f) => subShapes(f, 'edge').some((fe) => fe.isSame(e)));
-          if (!face) throw geometryError(method, 'a selected edge does not belong to the solid');
-          maker.Add(l1, l2, e.wrapped, face.wrapped);
-        }
+        const face = faces.find((f) => subShapes(f, 'edge').some((fe) => fe.isSame(e)));
+        if (!face) throw geometryError(method, 'a selected edge does not belong to the solid');
+        maker.Add(l1, l2, e.wrapped, face.wrapped);
       }
       maker.Build();
       if (!maker.IsDone()) throw geometryError(method, `could not chamfer with length ${l1}: it is probably too large for the selected edges`);
