@@ -506,9 +506,8 @@ export function sphereSolid(method: string, center: Vec3, axis: Vec3, xDir: Vec3
   });
 }
 
-/** A cone frustum along `axis` from `base` (radius r1) to base + axis·h (radius r2), by revolving its profile. */
 /**
- * A cone as BRepPrimAPI_MakeCone(gp_Ax2(base, axis[, xDir]), r1, r2, h) makes it (this build binds no
+ * A cone frustum along `axis` from `base` (radius r1) to base + axis·h (radius r2) as BRepPrimAPI_MakeCone(gp_Ax2(base, axis[, xDir]), r1, r2, h) makes it (this build binds no
  * MakeCone): its profile revolved about the axis, the seam where xDir points (by default world X
  * made perpendicular to the axis).
  */

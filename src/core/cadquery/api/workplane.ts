@@ -524,7 +524,6 @@ function fuseIfOverlapping(method: string, solids: Shape3D[]): Shape3D {
   return overlap ? fuseAll(method, solids) : (compoundOf(solids) as Shape3D);
 }
 
-/** The solids an operand of union/cut/intersect stands for. */
 /**
  * The shapes of another Workplane (or a Shape) to combine with: cut and intersect take what is on
  * its stack as it is (cq.py's _selectShapes(other.vals())), union its solids one by one
@@ -1380,14 +1379,13 @@ const METHODS: Record<string, Method> = {
     const solid = w.requireSolid(method);
     const edges = edgesOnStack(w);
     if (edges.length === 0) throw geometryError(method, 'select the edges to chamfer first (e.g. .edges("|Z"))');
-    const faces = subShapes(solid, 'face') as Face[];
+    const faceEdges = (subShapes(solid, 'face') as Face[]).map((f) => [f, subShapes(f, 'edge')] as const);
     const result = occ(method, (oc, keep) => {
       const maker = keep(new oc.BRepFilletAPI_MakeChamfer(solid.wrapped));
-      // cq.py's Solid.chamfer: always the two-distance form with the edge's first ancestor face,
-      // also when both lengths are equal (the one-distance form builds another surface on concave
-      // and non-planar edges).
+      // cq.py's Solid.chamfer: always the two-distance form with the edge's first ancestor face, as
+      // CadQuery calls it also when both lengths are equal.
       for (const e of edges) {
-        const face = faces.find((f) => subShapes(f, 'edge').some((fe) => fe.isSame(e)));
+        const face = faceEdges.find(([, fe]) => fe.some((x) => x.isSame(e)))?.[0];
         if (!face) throw geometryError(method, 'a selected edge does not belong to the solid');
         maker.Add(l1, l2, e.wrapped, face.wrapped);
       }
