@@ -1,10 +1,9 @@
 /**
  * The differential suite: every program of the real-CadQuery corpus (test/fixtures/cadquery-corpus)
  * and GIFT_DIFF_GENERATED (default 600) generated GenCAD-style programs run in real CadQuery 2.8 and
- * in ours, and GIFT_DIFF_FEATURES (default 150) generated programs of hand-written Workplane operations
- * (features.ts: holes, counterbores and countersinks on selected faces, point arrays, fillets,
- * chamfers, shells, tapers, revolves, mirrors, booleans); they must agree (oracle.ts says how). Skips, saying why, without .venv-cadquery
- * (scripts/install-python-cadquery.sh).
+ * in ours, and GIFT_DIFF_FEATURES (default 150) generated programs of hand-written Workplane
+ * operations (features.ts says which); they must agree (oracle.ts says how). Skips, saying why,
+ * without .venv-cadquery (scripts/install-python-cadquery.sh).
  *
  * A disagreement fails unless known-disagreements.json lists its program with the reason; a listed
  * program that now agrees fails too, until it is taken off the list (so the list only shrinks).

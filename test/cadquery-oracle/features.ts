@@ -8,6 +8,7 @@
  * thinnest wall it touches), so a failure on either side is worth reading.
  */
 import { mulberry32 } from '../../src/core/model/synthetic';
+import type { Program } from './oracle';
 
 type Rng = () => number;
 
@@ -179,7 +180,7 @@ function base(rng: Rng): Part {
 
 const FACE_SELECTORS = ['">Z"', '"<Z"', '">X"', '"<Y"'] as const;
 
-function feature(rng: Rng, p: Part, i: number): string[] {
+function feature(rng: Rng, p: Part): string[] {
   const t = p.t;
   const d = Math.max(1, t * uniform(rng, 0.15, 0.3));
   const sel = pick(rng, FACE_SELECTORS);
@@ -306,18 +307,17 @@ function feature(rng: Rng, p: Part, i: number): string[] {
     case 'thru':
       return [`${wp}.center(${fmt(ox)}, ${fmt(oy)}).${pick(rng, ['slot2D', 'rect'])}(${fmt(d * 2)}, ${fmt(d)}).cutThruAll()`];
   }
-  return [`# feature ${i}`];
 }
 
 export function generateFeatureProgram(rng: Rng): string {
   const p = base(rng);
   const lines = ['import cadquery as cq', ...p.lines];
   const n = 1 + Math.floor(rng() * 3);
-  for (let i = 0; i < n; i++) lines.push(...feature(rng, p, i));
+  for (let i = 0; i < n; i++) lines.push(...feature(rng, p));
   return `${lines.join('\n')}\n`;
 }
 
-export function featurePrograms(count: number, seed = 1): { id: string; source: string }[] {
+export function featurePrograms(count: number, seed = 1): Program[] {
   const rng = mulberry32(seed * 7919 + 17);
   return Array.from({ length: count }, (_, i) => ({ id: `features/${seed}-${i}`, source: generateFeatureProgram(rng) }));
 }
