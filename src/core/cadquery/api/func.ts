@@ -12,6 +12,7 @@ import { CadError } from '../../errors';
 import { bindArgs, builtin, expectBool, expectNumber, expectString, hostModule, sequenceItems, type HostObject, type Kwargs, type Value } from '../values';
 import { as3D, boxSolid, circleWire, cleanShape, cylinderSolid, geometryError, LENGTH_EPS, lineEdge, occ, sphereSolid, subShapes } from './geom';
 import { locationConstructor } from './location';
+import { type LoftParametrization, loftWires } from './loft';
 import { defaultXDir, namedFrame } from './plane';
 import {
   booleanShapes,
@@ -22,7 +23,6 @@ import {
   extrudeShape,
   helixWire,
   facesOfWires,
-  loftWires,
   makeCompound,
   normalized,
   offsetWires,
@@ -232,7 +232,24 @@ const FUNCTIONS: Record<string, Fn> = {
     const lists = wireLists('loft', shapes);
     const cap = expectBool('loft', 'cap', k.cap, false);
     const ruled = expectBool('loft', 'ruled', k.ruled, false);
-    return wrap(compoundOrShape(lists.map((l) => loftWires('loft', l, cap, ruled, num('loft', 'degree', k.degree, 3)))));
+    const oneOf = <T extends string>(name: string, v: Value | undefined, allowed: readonly T[], dflt: T): T => {
+      if (v === undefined) return dflt;
+      const s = expectString('loft', name, v);
+      if (!(allowed as readonly string[]).includes(s))
+        throw new CadError('runtime', `loft(): ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, not '${s}'`);
+      return s as T;
+    };
+    const weights = k.weights === undefined ? [1, 1, 1] : (sequenceItems(k.weights) ?? []).map((w) => expectNumber('loft', 'weights', w));
+    if (weights.length !== 3) throw new CadError('runtime', 'loft(): weights must be three numbers');
+    const options = {
+      maxDegree: num('loft', 'degree', k.degree, 3),
+      continuity: oneOf('continuity', k.continuity, ['C1', 'C2', 'C3'] as const, 'C2'),
+      parametrization: oneOf<LoftParametrization>('parametrization', k.parametrization, ['uniform', 'chordal', 'centripetal'] as const, 'uniform'),
+      compat: expectBool('loft', 'compat', k.compat, true),
+      smoothing: expectBool('loft', 'smoothing', k.smoothing, false),
+      weights: weights as [number, number, number],
+    };
+    return wrap(compoundOrShape(lists.map((l) => loftWires('loft', l, cap, ruled, options))));
   },
   offset2D: (a, k) => {
     const b = bindArgs('offset2D', ['s', 't', 'ctx=', 'kind=', 'closed='], a, k);

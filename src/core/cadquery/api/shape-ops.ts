@@ -319,29 +319,6 @@ export function revolveShape(method: string, shape: AnyShape, p: Vec3, d: Vec3, 
   });
 }
 
-/**
- * BRepOffsetAPI_ThruSections through wires (and a vertex at either end): a solid when `solid`.
- * The parametrisation stays OpenCascade's default (this build has no Approx_ParametrizationType);
- * with two sections, or ruled, it does not matter.
- */
-export function loftWires(method: string, sections: (Wire | Vertex)[], solid: boolean, ruled: boolean, maxDegree = 3): AnyShape {
-  if (sections.length < 2) throw geometryError(method, 'more than one wire is required');
-  return occ(method, (oc, keep) => {
-    // As cadquery.func.loft sets it up (all but the parametrisation).
-    const builder = keep(new oc.BRepOffsetAPI_ThruSections(solid, ruled, 1e-6));
-    builder.SetMaxDegree(maxDegree);
-    builder.CheckCompatibility(true);
-    builder.SetCriteriumWeight(1, 1, 1);
-    for (const s of sections) {
-      if (s instanceof Vertex) builder.AddVertex(s.wrapped);
-      else builder.AddWire(s.wrapped);
-    }
-    builder.Build(keep(new oc.Message_ProgressRange()));
-    if (!builder.IsDone()) throw geometryError(method, 'could not loft through the sections');
-    return cast(builder.Shape());
-  });
-}
-
 /** BRepOffsetAPI_MakeOffset of planar wires: `kind` arc / intersection / tangent joins. */
 export function offsetWires(method: string, wires: Wire[], d: number, kind: string, closed = true): AnyShape {
   const joins: Record<string, string> = { arc: 'GeomAbs_Arc', intersection: 'GeomAbs_Intersection', tangent: 'GeomAbs_Tangent' };

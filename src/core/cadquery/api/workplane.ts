@@ -66,13 +66,13 @@ import {
   type TopoKind,
 } from './geom';
 import { composeFrames, IDENTITY, inverseFrame, LocationObj } from './location';
+import { loftWires } from './loft';
 import {
   approxSplineEdge,
   ellipseWire,
   booleanShapes,
   childrenOf,
   helixWire,
-  loftWires,
   makeCompound,
   offsetWires,
   pipeShell,
