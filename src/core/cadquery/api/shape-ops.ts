@@ -8,7 +8,7 @@
  * (recorded when we build it) or, for compounds OpenCascade made, its top-level solids, shells,
  * faces, wires, edges and vertices found by exploring each kind while avoiding the next one up.
  */
-import { cast, Compound, Edge, Face, Shell, Solid, Vertex, Wire, type AnyShape } from 'replicad';
+import { cast, Compound, Edge, Face, Shell, Solid, Wire, type AnyShape } from 'replicad';
 import { CadError } from '../../errors';
 import {
   type BooleanOptions,
