@@ -6,8 +6,11 @@
  *
  * Agreement: both fail (whatever the kinds), or both succeed with
  * - volume within 1e-6 relative,
- * - every bounding-box coordinate within 1e-6 of the box's diagonal (both sides take
- *   BRepBndLib::AddOptimal on the exact geometry, without tolerances),
+ * - every bounding-box coordinate within 1e-6 of the box's diagonal: both sides take
+ *   BRepBndLib::AddOptimal on the exact geometry, without tolerances; where those differ, both
+ *   sides measure again the box of the part's extreme points (extremaBoundingBox), and those decide —
+ *   AddOptimal bounds a trimmed face over its whole UV rectangle (a torus cut by a plane widens the
+ *   box past the part) and its optimiser can stop short of a curved extreme, differently in each build,
  * - the same numbers of distinct solids, faces, edges and vertices,
  * - the same BRepCheck verdict.
  * Both kernels are OpenCascade (7.9 in cadquery-ocp, replicad's build here), so counts are
@@ -34,6 +37,8 @@ export interface Measured {
   ok: true;
   volume: number;
   bbox: number[];
+  /** The box of the extreme points, measured only where the AddOptimal boxes differ. */
+  extremaBox?: number[];
   valid: boolean;
   solids: number;
   faces: number;
@@ -53,9 +58,10 @@ export function oracleMissing(): string | undefined {
 }
 
 /** Runs the programs in real CadQuery, one forked child each (run_cadquery.py); in input order. */
-export function runOracle(programs: Program[], options: { timeoutS?: number } = {}): Promise<Map<string, Outcome>> {
+export function runOracle(programs: Program[], options: { timeoutS?: number; extremaBox?: boolean } = {}): Promise<Map<string, Outcome>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(CADQUERY_PYTHON, [RUNNER, '--timeout', String(options.timeoutS ?? 30)], {
+    const flags = options.extremaBox ? ['--extrema-box'] : [];
+    const child = spawn(CADQUERY_PYTHON, [RUNNER, '--timeout', String(options.timeoutS ?? 30), ...flags], {
       cwd: repoRoot,
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', NUMBA_NUM_THREADS: '1' },
@@ -81,15 +87,18 @@ export function runOracle(programs: Program[], options: { timeoutS?: number } = 
 }
 
 /** Runs the programs in ours, through the kernel pool as `gift run` does. */
-export async function runOurs(programs: Program[], options: { workers?: number; timeoutMs?: number } = {}): Promise<Map<string, Outcome>> {
+export async function runOurs(
+  programs: Program[],
+  options: { workers?: number; timeoutMs?: number; extremaBox?: boolean } = {},
+): Promise<Map<string, Outcome>> {
   const pool = new KernelPool({ workers: options.workers ?? 2, timeoutMs: options.timeoutMs ?? 30_000 });
   try {
     const results = await Promise.all(
       programs.map(async (p): Promise<[string, Outcome]> => {
-        const r = await pool.run('shape.execute', { source: p.source, topology: true });
+        const r = await pool.run('shape.execute', { source: p.source, topology: true, extremaBox: options.extremaBox });
         if (!r.ok) return [p.id, { ok: false, error: { kind: r.error.kind, message: r.error.message, line: r.error.line } }];
-        const { volume, bbox, valid, topology } = r.value;
-        return [p.id, { ok: true, volume, bbox, valid, ...topology! }];
+        const { volume, bbox, valid, topology, extremaBox } = r.value;
+        return [p.id, { ok: true, volume, bbox, valid, ...topology!, ...(extremaBox ? { extremaBox } : {}) }];
       }),
     );
     return new Map(results);
@@ -109,14 +118,25 @@ export function disagreement(ours: Outcome, theirs: Outcome): string | undefined
   const diffs: string[] = [];
   if (Math.abs(ours.volume - theirs.volume) > VOLUME_REL * Math.max(Math.abs(theirs.volume), 1e-9))
     diffs.push(`volume ${fmt(ours.volume)} vs ${fmt(theirs.volume)}`);
-  const b = theirs.bbox;
-  const diagonal = Math.hypot(b[3] - b[0], b[4] - b[1], b[5] - b[2]);
-  if (ours.bbox.some((v, i) => Math.abs(v - b[i]) > BBOX_REL * Math.max(diagonal, 1e-9))) {
-    diffs.push(`bbox [${ours.bbox.map(fmt).join(', ')}] vs [${b.map(fmt).join(', ')}]`);
+  const box = (name: string, x: number[], y: number[]) => `${name} [${x.map(fmt).join(', ')}] vs [${y.map(fmt).join(', ')}]`;
+  if (!boxesAgree(ours.bbox, theirs.bbox)) {
+    if (!ours.extremaBox || !theirs.extremaBox) diffs.push(box('bbox', ours.bbox, theirs.bbox));
+    else if (!boxesAgree(ours.extremaBox, theirs.extremaBox)) diffs.push(box('extreme points box', ours.extremaBox, theirs.extremaBox));
   }
   for (const k of ['solids', 'faces', 'edges', 'vertices'] as const) if (ours[k] !== theirs[k]) diffs.push(`${k} ${ours[k]} vs ${theirs[k]}`);
   if (ours.valid !== theirs.valid) diffs.push(`valid ${ours.valid} vs ${theirs.valid}`);
   return diffs.length ? diffs.join('; ') : undefined;
+}
+
+/** Every coordinate within 1e-6 of CadQuery's box diagonal. */
+function boxesAgree(ours: number[], theirs: number[]): boolean {
+  const diagonal = Math.hypot(theirs[3] - theirs[0], theirs[4] - theirs[1], theirs[5] - theirs[2]);
+  return ours.every((v, i) => Math.abs(v - theirs[i]) <= BBOX_REL * Math.max(diagonal, 1e-9));
+}
+
+/** Both run and their AddOptimal boxes differ: the programs whose extreme points decide. */
+export function boxesDiffer(ours: Outcome, theirs: Outcome): boolean {
+  return ours.ok && theirs.ok && !boxesAgree(ours.bbox, theirs.bbox);
 }
 
 function fmt(v: number): string {
@@ -163,6 +183,21 @@ export async function differential(programs: Program[], options: { workers?: num
     runOracle(programs, { timeoutS: options.oracleTimeoutS ?? ORACLE_TIMEOUT_S }),
     runOurs(programs, { ...options, timeoutMs: options.timeoutMs ?? OURS_TIMEOUT_MS }),
   ]);
+  // Where the AddOptimal boxes differ, both sides measure the box of the extreme points again.
+  const recheck = programs.filter((p) => boxesDiffer(ours.get(p.id)!, theirs.get(p.id)!));
+  if (recheck.length) {
+    const [theirs2, ours2] = await Promise.all([
+      runOracle(recheck, { timeoutS: options.oracleTimeoutS ?? ORACLE_TIMEOUT_S, extremaBox: true }),
+      runOurs(recheck, { ...options, timeoutMs: options.timeoutMs ?? OURS_TIMEOUT_MS, extremaBox: true }),
+    ]);
+    for (const p of recheck) {
+      const [o, t, o2, t2] = [ours.get(p.id)!, theirs.get(p.id)!, ours2.get(p.id)!, theirs2.get(p.id)!];
+      if (o.ok && t.ok && o2.ok && t2.ok) {
+        o.extremaBox = o2.extremaBox;
+        t.extremaBox = t2.extremaBox;
+      }
+    }
+  }
   const comparisons = programs.map((p): Comparison => {
     const o = ours.get(p.id)!;
     const t = theirs.get(p.id)!;

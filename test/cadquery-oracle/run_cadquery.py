@@ -17,7 +17,9 @@ stands for the shapes on its stack (a sketch for its faces), else its chain's so
 stands for itself, several for their compound. The measurements use the calls ours uses: volume
 by BRepGProp.VolumeProperties, the box by BRepBndLib.AddOptimal on the exact geometry without
 tolerances, validity by BRepCheck_Analyzer, counts of distinct sub-shapes. A volume of at most
-1e-12 is a failure, as in ours (src/core/shape/run-cadquery.ts).
+1e-12 is a failure, as in ours (src/core/shape/run-cadquery.ts). With --extrema-box each result
+also gets "extremaBox": the box of its extreme points, found as ours finds it
+(src/core/geometry/measure.ts extremaBoundingBox: distances to plane faces beyond each side).
 """
 
 import argparse
@@ -33,9 +35,12 @@ import traceback
 import cadquery as cq
 from OCP.Bnd import Bnd_Box
 from OCP.BRepBndLib import BRepBndLib
+from OCP.BRepBuilderAPI import BRepBuilderAPI_MakeFace
 from OCP.BRepCheck import BRepCheck_Analyzer
+from OCP.BRepExtrema import BRepExtrema_DistShapeShape
 from OCP.BRepGProp import BRepGProp
 from OCP.GProp import GProp_GProps
+from OCP.gp import gp_Dir, gp_Pln, gp_Pnt
 from OCP.TopAbs import TopAbs_EDGE, TopAbs_FACE, TopAbs_SOLID, TopAbs_VERTEX
 from OCP.TopExp import TopExp
 from OCP.TopTools import TopTools_IndexedMapOfShape
@@ -48,6 +53,7 @@ ENGINE = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ENGINE)
 Failure = ENGINE.Failure
 DEGENERATE_VOLUME = 1e-12
+EXTREMA_BOX = False
 
 
 def pick_result(env, shown):
@@ -77,16 +83,43 @@ def measure(s):
         raise Failure("geometry", "the result has zero volume (a zero-length extrude or an empty boolean?)")
     box = Bnd_Box()
     BRepBndLib.AddOptimal_s(w, box, False, False)
+    bbox = [box.CornerMin().X(), box.CornerMin().Y(), box.CornerMin().Z(), box.CornerMax().X(), box.CornerMax().Y(), box.CornerMax().Z()]
+    extra = {"extremaBox": extrema_box(w, bbox)} if EXTREMA_BOX else {}
     return {
         "ok": True,
         "volume": volume,
-        "bbox": [box.CornerMin().X(), box.CornerMin().Y(), box.CornerMin().Z(), box.CornerMax().X(), box.CornerMax().Y(), box.CornerMax().Z()],
+        "bbox": bbox,
         "valid": BRepCheck_Analyzer(w, True).IsValid(),
         "solids": count(w, TopAbs_SOLID),
         "faces": count(w, TopAbs_FACE),
         "edges": count(w, TopAbs_EDGE),
         "vertices": count(w, TopAbs_VERTEX),
+        **extra,
     }
+
+
+def extrema_box(w, rough):
+    """The box of the shape's extreme points: for each of ±x, ±y, ±z the distance to a plane face beyond it."""
+    diagonal = ((rough[3] - rough[0]) ** 2 + (rough[4] - rough[1]) ** 2 + (rough[5] - rough[2]) ** 2) ** 0.5
+    margin = diagonal + 1
+    half = 3 * diagonal + 10
+    centre = [(rough[i] + rough[i + 3]) / 2 for i in range(3)]
+    out = list(rough)
+    for k in range(3):
+        for side in (0, 1):
+            at = rough[k + 3] + margin if side else rough[k] - margin
+            p = list(centre)
+            p[k] = at
+            n = [0.0, 0.0, 0.0]
+            n[k] = 1.0 if side else -1.0
+            face = BRepBuilderAPI_MakeFace(gp_Pln(gp_Pnt(*p), gp_Dir(*n)), -half, half, -half, half).Face()
+            distance = BRepExtrema_DistShapeShape()
+            distance.LoadS1(w)
+            distance.LoadS2(face)
+            if not distance.Perform() or not distance.IsDone():
+                raise Failure("geometry", "could not find the extremes of the shape")
+            out[k + 3 * side] = at - distance.Value() if side else at + distance.Value()
+    return out
 
 
 def run_program(source):
@@ -156,7 +189,10 @@ def run_isolated(source, timeout):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per program")
+    parser.add_argument("--extrema-box", action="store_true", help="also the box of the extreme points (extremaBox)")
     args = parser.parse_args()
+    global EXTREMA_BOX
+    EXTREMA_BOX = args.extrema_box
     out = sys.stdout
     for line in sys.stdin:
         if not line.strip():

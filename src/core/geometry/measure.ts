@@ -65,6 +65,51 @@ export function boundingBox(shape: ShapeLike): BBox {
   }
 }
 
+/**
+ * The bounding box from the shape's extreme points: for each of ±x, ±y, ±z the distance
+ * (BRepExtrema_DistShapeShape) from the shape to a plane face beyond it. AddOptimal bounds each
+ * face over the rectangle of its UV bounds, so a trimmed face (a torus cut by a plane, a sweep cut
+ * by a boolean) can widen its box well past the part, and its optimiser can stop short of a curved
+ * extreme; the extremes here are the part's own (face domains respected), at the cost of six
+ * distance computations (milliseconds to seconds: for checking, not for every preview).
+ */
+export function extremaBoundingBox(shape: ShapeLike): BBox {
+  const oc = getOC();
+  const raw = unwrapShape(shape);
+  const rough = boundingBox(raw);
+  const diagonal = Math.hypot(rough[3] - rough[0], rough[4] - rough[1], rough[5] - rough[2]);
+  const margin = diagonal + 1;
+  const half = 3 * diagonal + 10;
+  const centre = [(rough[0] + rough[3]) / 2, (rough[1] + rough[4]) / 2, (rough[2] + rough[5]) / 2];
+  const out = rough.slice() as BBox;
+  const owned: any[] = [];
+  try {
+    for (let k = 0; k < 3; k++) {
+      for (const side of [0, 1]) {
+        const at = side ? rough[k + 3] + margin : rough[k] - margin;
+        const p = centre.slice();
+        p[k] = at;
+        const n = [0, 0, 0];
+        n[k] = side ? 1 : -1;
+        const origin = new oc.gp_Pnt(p[0], p[1], p[2]);
+        const dir = new oc.gp_Dir(n[0], n[1], n[2]);
+        const plane = new oc.gp_Pln(origin, dir);
+        const maker = new oc.BRepBuilderAPI_MakeFace(plane, -half, half, -half, half);
+        const distance = new oc.BRepExtrema_DistShapeShape();
+        const progress = new oc.Message_ProgressRange();
+        owned.push(origin, dir, plane, maker, distance, progress);
+        distance.LoadS1(raw);
+        distance.LoadS2(maker.Face());
+        if (!distance.Perform(progress) || !distance.IsDone()) throw geometryError('could not find the extremes of the shape');
+        out[k + 3 * side] = side ? at - distance.Value() : at + distance.Value();
+      }
+    }
+    return out;
+  } finally {
+    for (const o of owned) o.delete();
+  }
+}
+
 export function isValidShape(shape: ShapeLike): boolean {
   const oc = getOC();
   const analyzer = new oc.BRepCheck_Analyzer(unwrapShape(shape), true, false, false);

@@ -6,7 +6,16 @@
 import { writeStep, writeStl } from '../geometry/io';
 import { writeObj, writePly } from '../geometry/mesh-io';
 import { tessellate } from '../geometry/triangle-mesh';
-import { massProperties, measureShape, topologyCounts, type MassProperties, type ShapeMeasurements, type TopologyCounts } from '../geometry/measure';
+import {
+  extremaBoundingBox,
+  massProperties,
+  measureShape,
+  topologyCounts,
+  type BBox,
+  type MassProperties,
+  type ShapeMeasurements,
+  type TopologyCounts,
+} from '../geometry/measure';
 import { meshShape, meshTransferables, type MeshData, type MeshOptions } from '../geometry/mesh';
 import { shapeFromSource, type ShapeSource } from '../shape/source';
 import { withTransfer, type JobHandler } from './types';
@@ -25,6 +34,8 @@ export interface ExecutePayload {
   topology?: boolean;
   /** Also tessellate the result for display. */
   mesh?: MeshOptions;
+  /** Also the box of the part's extreme points (extremaBoundingBox: exact where AddOptimal is loose, but slower). */
+  extremaBox?: boolean;
   /**
    * Also return the result as STEP, binary STL, OBJ and/or binary PLY bytes. The meshes share one
    * tessellation: `stlTolerance` (default 1e-3 of the bounding-box diagonal for STL, of the
@@ -36,6 +47,7 @@ export interface ExecutePayload {
 export interface ExecuteResult extends ShapeMeasurements {
   mass?: MassProperties;
   topology?: TopologyCounts;
+  extremaBox?: BBox;
   mesh?: MeshData;
   step?: Uint8Array;
   stl?: Uint8Array;
@@ -50,6 +62,7 @@ export const execute: JobHandler<ExecutePayload, ExecuteResult> = (payload) => {
   const transfer: ArrayBuffer[] = [];
   if (payload.mass) result.mass = massProperties(shape);
   if (payload.topology) result.topology = topologyCounts(shape);
+  if (payload.extremaBox) result.extremaBox = extremaBoundingBox(shape);
   if (payload.mesh) {
     result.mesh = meshShape(shape, payload.mesh);
     transfer.push(...meshTransferables(result.mesh));
