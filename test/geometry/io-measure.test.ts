@@ -5,7 +5,8 @@ import path from 'node:path';
 import { makeBaseBox, makeBox, makeCylinder } from 'replicad';
 import { loadOpenCascade } from '../../src/core/occt/occt';
 import { readShape, writeStep, writeStl } from '../../src/core/geometry/io';
-import { boundingBox, isValidShape, massProperties, measureShape, shapeVolume } from '../../src/core/geometry/measure';
+import { boundingBox, extremaBoundingBox, isValidShape, massProperties, measureShape, shapeVolume } from '../../src/core/geometry/measure';
+import { runCadQuery } from '../../src/core/shape/run-cadquery';
 import { CadError } from '../../src/core/errors';
 
 const stepDir = path.join(__dirname, '..', 'fixtures', 'gencad-test100', 'gt_steps');
@@ -23,6 +24,19 @@ test('measureShape: volume, tight bbox and validity of a box', () => {
   close(m.volume, 2 * 3 * 4, 1e-12, 'volume');
   for (const [i, v] of m.bbox.entries()) assert.ok(Math.abs(v - [1, 2, 3, 3, 5, 7][i]) < 1e-9, `bbox[${i}] = ${v}`);
   assert.equal(m.valid, true);
+});
+
+test("extremaBoundingBox: the part's own extremes where AddOptimal bounds a trimmed torus over its UV rectangle", () => {
+  // A torus of radii 11.87 and 2.06 about z cuts a 54.92 × 24.47 box (y ±12.235), then a cylinder
+  // 12.77 each way along y is added: the part is ±12.77 in y, the cut's trimmed torus face reaches ±13.93.
+  const part = runCadQuery(`import cadquery as cq
+result = cq.Workplane("XY").rect(54.92, 24.47).extrude(21.32)
+result = result.cut(cq.Workplane("XZ").center(11.87, 10.66).circle(2.06).revolve(360, (-11.87, 0, 0), (-11.87, 1, 0)))
+result = result.union(cq.Workplane("XZ").center(4.55, 6.4).circle(2.73).extrude(12.77, both=True))`);
+  const exact = [-27.46, -12.77, 0, 27.46, 12.77, 21.32];
+  for (const [i, v] of extremaBoundingBox(part).entries()) assert.ok(Math.abs(v - exact[i]) < 1e-6, `extremes[${i}] = ${v}`);
+  const b = boundingBox(part);
+  for (let i = 0; i < 3; i++) assert.ok(b[i] <= exact[i] + 1e-6 && b[i + 3] >= exact[i + 3] - 1e-6, "AddOptimal's box holds the part");
 });
 
 test('massProperties: centre of mass and inertia of a box match the analytic values', () => {
