@@ -12,7 +12,7 @@ import { CadError } from '../../errors';
 import { bindArgs, builtin, expectBool, hostModule, sequenceItems, type HostObject, type Value } from '../values';
 import { circleArcEdge, coneSolid, draftedPrism, geometryError, LENGTH_EPS, lineEdge, occ, prism, revolveFace, subShapes, threePointArcEdge } from './geom';
 import { loftWires } from './loft';
-import { approxSplineEdge, edgesOf, facesOfWires, makeCompound, sewFaces, solidOf, splineEdge, wireOfEdges } from './shape-ops';
+import { approxSplineEdge, edgesOf, facesOfWires, makeCompound, sewFaces, shellOf, solidOf, splineEdge, wireOfEdges } from './shape-ops';
 import { num } from './func';
 import { shapeArg, ShapeObj } from './shapes';
 import { toVec3, Vec3 } from './vec';
@@ -229,12 +229,10 @@ export function createFaceClass(): HostObject {
         // BRepFill::Face / BRepFill::Shell rule each pair of edges; a ruled ThruSections of the
         // two sections builds the same ruled surfaces (this build has no BRepFill).
         const ruled = loftWires(m, [w1, w2], false, true);
-        const faces = subShapes(ruled, 'face') as Face[];
-        if (s1 instanceof Edge) {
-          if (faces.length !== 1) throw geometryError(m, 'could not rule the two edges');
-          return wrap(faces[0]);
-        }
-        return wrap(ruled);
+        const faces = (subShapes(ruled, 'face') as Face[]).map(degenerateEnds);
+        if (s1 instanceof Edge && faces.length !== 1) throw geometryError(m, 'could not rule the two edges');
+        // BRepFill::Face for two edges, BRepFill::Shell (a shell, even of one face) for two wires.
+        return wrap(s1 instanceof Edge ? faces[0] : shellOf(faces));
       },
     },
     ['makeNSidedSurface', 'makeSplineApprox', 'constructOn'],
@@ -365,4 +363,18 @@ export function createCompoundClass(): HostObject {
     },
     ['makeText'],
   );
+}
+
+/**
+ * BRepFill::Face makes the edge joining two ends that coincide a degenerated edge (between the two
+ * edges' own vertices); ThruSections leaves a zero-length edge there, which leaves a shell of such
+ * faces open (BRepCheck) and confuses sewing. ShapeFix_Face marks those edges degenerated and keeps
+ * the ruled edges themselves, so faces ruled from the same edge still share it.
+ */
+function degenerateEnds(face: Face): Face {
+  return occ('makeRuledSurface', (oc, keep) => {
+    const fix = keep(new oc.ShapeFix_Face(face.wrapped));
+    fix.Perform(keep(new oc.Message_ProgressRange()));
+    return new Face(fix.Face());
+  });
 }

@@ -246,6 +246,8 @@ export function facesOfWires(method: string, wires: Wire[]): Face[] {
 
 /** BRepBuilderAPI_Sewing of faces into shells (func.shell); a closed single face becomes a shell too. */
 export function sewFaces(method: string, faces: Face[], tol = 1e-6, manifold = true, context: AnyShape[] = []): AnyShape {
+  const joined = context.length === 0 ? alreadyJoined(faces) : null;
+  if (joined) return compoundOrShape(joined.map(shellOf));
   return occ(method, (oc, keep) => {
     const sewing = keep(new oc.BRepBuilderAPI_Sewing(tol, true, true, true, !manifold));
     for (const c of context) sewing.Load(c.wrapped);
@@ -260,6 +262,73 @@ export function sewFaces(method: string, faces: Face[], tol = 1e-6, manifold = t
       else throw geometryError(method, `sewing gave a ${shapeKind(p)}`);
     }
     return compoundOrShape(shells);
+  });
+}
+
+/**
+ * Faces that already share every edge they have but degenerated ones, each with exactly one other
+ * face (faces ruled from the same edges, Face.makeRuledSurface): then sewing has nothing to join, and
+ * CadQuery's sewing only orients them; this build's sewing merges the vertices of degenerated edges
+ * and leaves a broken face instead (cadquery-contrib's Thread). So: the faces grouped into connected
+ * shells, each face turned where needed so that a shared edge runs opposite ways in its two faces.
+ * Null when any edge is free or shared by more than two faces (then sewing decides).
+ */
+interface OcEdge {
+  IsSame(other: OcEdge): boolean;
+  Orientation(): unknown;
+}
+
+function alreadyJoined(faces: Face[]): Face[][] | null {
+  if (faces.length < 2) return null;
+  return occ('sewing', (oc, keep) => {
+    // Every (face, non-degenerated edge use); an edge is identified by IsSame within its hash bucket.
+    const uses: { face: number; edge: OcEdge }[][] = [];
+    const buckets = new Map<number, number[]>();
+    const edgeId = (e: OcEdge): number => {
+      const h = oc.ReplicadShapeHasher.HashCode(e, 2147483647);
+      const bucket = buckets.get(h) ?? [];
+      for (const id of bucket) if (uses[id][0].edge.IsSame(e)) return id;
+      uses.push([]);
+      bucket.push(uses.length - 1);
+      buckets.set(h, bucket);
+      return uses.length - 1;
+    };
+    faces.forEach((f, i) => {
+      const explorer = keep(new oc.TopExp_Explorer(f.wrapped, oc.TopAbs_ShapeEnum.TopAbs_EDGE, oc.TopAbs_ShapeEnum.TopAbs_SHAPE));
+      for (; explorer.More(); explorer.Next()) {
+        const e = keep(explorer.Current());
+        if (oc.BRep_Tool.Degenerated(keep(oc.TopoDS.Edge(e)))) continue;
+        uses[edgeId(e)].push({ face: i, edge: e });
+      }
+    });
+    if (uses.length === 0 || uses.some((u) => u.length !== 2 || u[0].face === u[1].face)) return null;
+    // Breadth first over shared edges: a neighbour whose use runs the same way is reversed.
+    const reversed = new Array<boolean | undefined>(faces.length);
+    const byFace = faces.map(() => [] as number[]);
+    uses.forEach((u, id) => {
+      byFace[u[0].face].push(id);
+      byFace[u[1].face].push(id);
+    });
+    const groups: Face[][] = [];
+    for (let start = 0; start < faces.length; start++) {
+      if (reversed[start] !== undefined) continue;
+      reversed[start] = false;
+      const group = [start];
+      for (let q = 0; q < group.length; q++) {
+        const i = group[q];
+        for (const id of byFace[i]) {
+          const [a, b] = uses[id][0].face === i ? uses[id] : [uses[id][1], uses[id][0]];
+          // Orientations as explored in the unturned faces; turning a face flips its uses.
+          const same = a.edge.Orientation() === b.edge.Orientation();
+          if (reversed[b.face] === undefined) {
+            reversed[b.face] = same !== reversed[i];
+            group.push(b.face);
+          }
+        }
+      }
+      groups.push(group.map((i) => (reversed[i] ? new Face(faces[i].wrapped.Reversed()) : faces[i])));
+    }
+    return groups;
   });
 }
 
