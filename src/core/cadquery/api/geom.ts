@@ -377,8 +377,10 @@ function oriented(loop: Loop, outer: boolean): TopoShape {
 
 /**
  * Whether CadQuery's clean() (ShapeUpgrade_UnifySameDomain) could change a prism of this face:
- * two of its edges lie on one line or one circle, or an edge is some other curve. When not, the
- * prism of the face is already clean and cleaning it is skipped (it costs ≈1 ms a solid).
+ * two edges that meet lie on one line or one circle (their side faces would merge; edges that do
+ * not meet give side faces that share no edge, which clean leaves apart), or an edge is some other
+ * curve. When not, the prism of the face is already clean and cleaning it is skipped (it costs
+ * ≈1 ms a solid), as is healing the face (ShapeFix_Face, for a polyline doubling back on itself).
  */
 export function faceMayMerge(face: Face): boolean {
   let r = mayMerge.get(face);
@@ -388,28 +390,35 @@ export function faceMayMerge(face: Face): boolean {
 const mayMerge = new WeakMap<Face, boolean>();
 
 function computeFaceMayMerge(face: Face): boolean {
-  const edges = subShapes(face, 'edge') as Edge[];
-  if (edges.length > 64) return true;
   return occ('clean', (oc, keep) => {
-    const lines: [Vec3, Vec3][] = [];
-    const circles: [Vec3, Vec3, number][] = [];
-    for (const e of edges) {
-      const t = e.geomType as string;
-      if (t === 'LINE') {
-        const [a, b] = edgeEndpoints(e);
+    const lines: [Vec3, Vec3, Vec3][] = [];
+    const circles: [Vec3, Vec3, number, Vec3, Vec3][] = [];
+    const meet = (a: Vec3, b: Vec3, c: Vec3, d: Vec3) => a.distance(c) < 1e-7 || a.distance(d) < 1e-7 || b.distance(c) < 1e-7 || b.distance(d) < 1e-7;
+    const types = oc.GeomAbs_CurveType;
+    const point = (p: { X(): number; Y(): number; Z(): number }) => new Vec3(p.X(), p.Y(), p.Z());
+    // Raw edges and one adaptor each: this runs for every sketch face, and replicad's wrappers
+    // (geomType, startPoint, endPoint) make an adaptor apiece.
+    const explorer = keep(new oc.TopExp_Explorer(face.wrapped, oc.TopAbs_ShapeEnum.TopAbs_EDGE, oc.TopAbs_ShapeEnum.TopAbs_SHAPE));
+    for (let n = 0; explorer.More(); explorer.Next(), n++) {
+      if (n >= 64) return true;
+      const curve = keep(new oc.BRepAdaptor_Curve(keep(oc.TopoDS.Edge(explorer.Current()))));
+      const t = curve.GetType();
+      if (t !== types.GeomAbs_Line && t !== types.GeomAbs_Circle) return true;
+      const a = point(keep(curve.Value(curve.FirstParameter())));
+      const b = point(keep(curve.Value(curve.LastParameter())));
+      if (t === types.GeomAbs_Line) {
         const d = b.sub(a).normalized();
-        for (const [p, q] of lines) if (Math.abs(q.cross(d).length) < 1e-9 && q.cross(a.sub(p)).length < 1e-7) return true;
-        lines.push([a, d]);
-      } else if (t === 'CIRCLE') {
-        const c = keep(keep(new oc.BRepAdaptor_Curve(e.wrapped)).Circle());
-        const loc = keep(c.Location());
-        const ax = keep(keep(c.Axis()).Direction());
-        const centre = new Vec3(loc.X(), loc.Y(), loc.Z());
-        const axis = new Vec3(ax.X(), ax.Y(), ax.Z());
+        for (const [p, q, r] of lines) if (Math.abs(q.cross(d).length) < 1e-9 && q.cross(a.sub(p)).length < 1e-7 && meet(a, b, p, r)) return true;
+        lines.push([a, d, b]);
+      } else {
+        const c = keep(curve.Circle());
+        const centre = point(keep(c.Location()));
+        const axis = point(keep(keep(c.Axis()).Direction()));
         const r = c.Radius();
-        for (const [p, n, rr] of circles) if (p.distance(centre) < 1e-7 && Math.abs(rr - r) < 1e-7 && n.cross(axis).length < 1e-9) return true;
-        circles.push([centre, axis, r]);
-      } else return true;
+        for (const [p, n, rr, s, e] of circles)
+          if (p.distance(centre) < 1e-7 && Math.abs(rr - r) < 1e-7 && n.cross(axis).length < 1e-9 && meet(a, b, s, e)) return true;
+        circles.push([centre, axis, r, a, b]);
+      }
     }
     return false;
   });
