@@ -109,8 +109,49 @@ export function lineEdge(method: string, a: Vec3, b: Vec3): Edge {
   return occ(method, (oc, keep) => {
     const e = new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(keep(pnt(oc, a)), keep(pnt(oc, b)))).Edge());
     recordOutline(e, [a, b]);
+    segments.add(e);
     return e;
   });
+}
+
+/** Straight edges made by lineEdge, and the edges (or wires) each wireFromEdges wire was made of, in order. */
+const segments = new WeakSet<Edge>();
+const wireParts = new WeakMap<Wire, (Edge | Wire)[]>();
+
+/**
+ * The wire with each run of segments along one line, one after the other in the same direction,
+ * made one segment (also across the wire's start), or the wire itself when it has none or was not
+ * made here from segments. A prism of the result is what CadQuery's clean() makes of the prism of
+ * the original (UnifySameDomain merges those side faces and edges), without the clean.
+ */
+export function mergedCollinearWire(method: string, wire: Wire): Wire {
+  const parts = wireParts.get(wire);
+  if (!parts || parts.length < 3 || !parts.every((p) => p instanceof Edge)) return wire;
+  const ends = (e: Edge) => outlines.get(e) as Vec3[];
+  const joins = (p: Edge, q: Edge) => {
+    if (!segments.has(p) || !segments.has(q)) return false;
+    const [a, b] = ends(p);
+    const [c, d] = ends(q);
+    if (b.distance(c) > 1e-9) return false;
+    const u = b.sub(a).normalized();
+    const v = d.sub(c).normalized();
+    return u.dot(v) > 0 && u.cross(v).length < 1e-9;
+  };
+  const edges = parts as Edge[];
+  const n = edges.length;
+  if (!edges.some((e, i) => joins(e, edges[(i + 1) % n]))) return wire;
+  // Start after a break, so that no run wraps around the end of the list.
+  const start = edges.findIndex((e, i) => !joins(edges[(i + n - 1) % n], e));
+  if (start < 0) return wire; // one straight line all round: not a closed profile
+  const runs: Edge[][] = [];
+  for (let k = 0; k < n; k++) {
+    const e = edges[(start + k) % n];
+    const last = runs[runs.length - 1];
+    if (last && joins(last[last.length - 1], e)) last.push(e);
+    else runs.push([e]);
+  }
+  const merged = runs.map((run) => (run.length === 1 ? run[0] : lineEdge(method, ends(run[0])[0], ends(run[run.length - 1])[1])));
+  return wireFromEdges(method, merged);
 }
 
 /** Circle through three points: centre and radius, or undefined when they are collinear. */
@@ -198,6 +239,7 @@ export function wireFromEdges(method: string, edges: (Edge | Wire)[]): Wire {
     for (const e of edges) builder.Add(e.wrapped);
     if (!builder.IsDone()) throw geometryError(method, 'the edges do not connect into a wire');
     const w = new Wire(builder.Wire());
+    wireParts.set(w, edges.slice());
     const pts: Vec3[] = [];
     for (const e of edges) {
       const o = outlines.get(e);
@@ -267,7 +309,9 @@ function loopInside(a: Loop, b: Loop): boolean {
  * container; the rest are outer boundaries (islands inside holes become faces of their own).
  * Faces are built on the frame's plane so their normals follow the workplane's z direction.
  */
-export function facesFromWires(method: string, wires: Wire[], workplane: Frame): Face[] {
+export function facesFromWires(method: string, pending: Wire[], workplane: Frame, mergeCollinear = false): Face[] {
+  // A prism that will be cleaned can be made of the cleaned profile (mergedCollinearWire).
+  const wires = mergeCollinear ? pending.map((w) => mergedCollinearWire(method, w)) : pending;
   // Wires drawn at stack points off the plane (faces(">Z").rect(…) without workplane()) lie in a
   // parallel plane: CadQuery makes the faces where the wires are.
   const first = wires.length ? wireOutline(wires[0])[0] : undefined;

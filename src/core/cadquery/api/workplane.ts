@@ -289,7 +289,7 @@ export class Workplane implements HostObject {
    * stack holds the boolean's result, and the profile is still the pending wires); else the pending
    * wires, nested into faces.
    */
-  getFaces(method: string): Face[] {
+  getFaces(method: string, mergeCollinear = false): Face[] {
     const faces: Face[] = [];
     for (const o of this.objects) {
       if (o instanceof SketchObj) faces.push(...o.locatedFaces());
@@ -297,15 +297,16 @@ export class Workplane implements HostObject {
       else if (o instanceof Compound) faces.push(...looseFaces(o));
     }
     if (faces.length) return faces;
-    return facesFromWires(method, this.ctx.popPendingWires(method), this.plane);
+    return facesFromWires(method, this.ctx.popPendingWires(method), this.plane, mergeCollinear);
   }
 
   // ---- solids ----
 
-  extrudeFaces(method: string, distance: number, both: boolean): Shape3D {
+  /** `cleaned`: the result will be cleaned (so its profile may be too: mergedCollinearWire). */
+  extrudeFaces(method: string, distance: number, both: boolean, cleaned = false): Shape3D {
     if (!Number.isFinite(distance)) throw geometryError(method, 'extrude distance must be a finite number');
     if (Math.abs(distance) < LENGTH_EPS) throw geometryError(method, 'extrude distance must not be zero');
-    const faces = this.getFaces(method);
+    const faces = this.getFaces(method, cleaned);
     const dir = this.plane.zDir.scale(distance);
     const solids = faces.map((f) => {
       if (!both) return prism(method, f, dir);
@@ -1085,7 +1086,7 @@ const METHODS: Record<string, Method> = {
       // cq.py fuses the feature (which holds the context solid already) with the context solid again.
       return w.combineWithBase(method, extrudeUntil(w, method, until, both, true, taper), mode, clean);
     }
-    const r = w.extrudeFaces(method, until, both);
+    const r = w.extrudeFaces(method, until, both, clean);
     return w.combineWithBase(method, r, b.combine, clean);
   },
   cutBlind: (w, a, k) => {
@@ -1096,7 +1097,7 @@ const METHODS: Record<string, Method> = {
     const both = expectBool(method, 'both', b.both, false);
     const taper = b.taper === undefined || b.taper === null ? 0 : num(method, 'taper', b.taper, 0);
     if (typeof until !== 'number') return cutUntil(w, method, until, both, clean, taper);
-    const r = taper !== 0 ? w.taperedFaces(method, until, both, taper) : w.extrudeFaces(method, until, both);
+    const r = taper !== 0 ? w.taperedFaces(method, until, both, taper) : w.extrudeFaces(method, until, both, clean);
     const base = w.requireSolid(method);
     return w.newObject([markClean(booleanOp(method, 'cut', base, [r]), clean)]);
   },
