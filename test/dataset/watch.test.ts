@@ -82,13 +82,16 @@ test('resync takes our own write as seen; dispose stops polling', async () => {
   await sleep(INTERVAL * 2);
   await ds.append({ id: 'mine', collection: 'sft', image, code: box });
   await poller.resync();
+  // A poll that lands between the write and resync may report it once (an extra refresh, by design).
+  const beforeResync = seen.calls;
+  assert.ok(beforeResync <= 1, `reported ${beforeResync} times before resync`);
   await sleep(INTERVAL * 5);
-  assert.equal(seen.calls, 0, 'a write this process announced is not reported again');
+  assert.equal(seen.calls, beforeResync, 'a write this process announced is not reported after resync');
 
   poller.dispose();
   await ds.append({ id: 'after', collection: 'sft', image, code: box });
   await sleep(INTERVAL * 5);
-  assert.equal(seen.calls, 0, 'nothing after dispose');
+  assert.equal(seen.calls, beforeResync, 'nothing after dispose');
 });
 
 test('the signature names what readers depend on, and a missing dataset is a state too', async () => {

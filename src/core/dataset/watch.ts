@@ -53,11 +53,16 @@ export function pollDataset(dir: string, onChange: () => void, intervalMs = DATA
   let seen: string | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let disposed = false;
+  // Bumped by resync: a poll that was reading while resync ran is stale and dropped, so it can
+  // neither report nor put back a signature from before our own write.
+  let generation = 0;
   const tick = async () => {
+    const started = generation;
     const now = await datasetSignature(dir);
-    // Races with resync can only cost an extra refresh, never hide a change from the last poll.
-    const changed = seen !== undefined && now !== seen;
-    seen = now;
+    // A write polled before its resync costs one extra refresh, never hides a change from the last poll.
+    const stale = started !== generation;
+    const changed = !stale && seen !== undefined && now !== seen;
+    if (!stale) seen = now;
     if (disposed) return;
     try {
       if (changed) onChange();
@@ -75,7 +80,9 @@ export function pollDataset(dir: string, onChange: () => void, intervalMs = DATA
   });
   return {
     async resync() {
+      generation++;
       seen = await datasetSignature(dir);
+      generation++;
     },
     dispose() {
       disposed = true;
