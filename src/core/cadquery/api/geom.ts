@@ -110,6 +110,7 @@ export function lineEdge(method: string, a: Vec3, b: Vec3): Edge {
     const e = new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(keep(pnt(oc, a)), keep(pnt(oc, b)))).Edge());
     recordOutline(e, [a, b]);
     segments.add(e);
+    knownCurves.set(e, [{ a, b }]);
     return e;
   });
 }
@@ -180,6 +181,7 @@ export function threePointArcEdge(method: string, a: Vec3, m: Vec3, b: Vec3): Ed
     const curve = keep(maker.Value());
     const e = new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(curve)).Edge());
     recordOutline(e, sampleArc(a, m, b, circle));
+    knownCurves.set(e, [{ a, b, centre: circle.center, axis: circle.normal, radius: circle.radius }]);
     return e;
   });
 }
@@ -227,6 +229,8 @@ export function circleWire(method: string, center: Vec3, normal: Vec3, xDir: Vec
     edge.delete();
     const y = normal.cross(xDir);
     recordOutline(w, arcPoints(center, xDir, y, radius, 0, 2 * Math.PI, 64).slice(0, -1));
+    const start = center.add(xDir.normalized().scale(radius));
+    knownCurves.set(w, [{ a: start, b: start, centre: center, axis: normal, radius }]);
     return w;
   });
 }
@@ -361,6 +365,8 @@ export function facesFromWires(method: string, pending: Wire[], workplane: Frame
       // runs back over its first edge loses the doubled part. Only a face with edges on one line or
       // one circle (or other curves) can need it; the others skip its ≈1 ms.
       const face = new Face(maker.Face());
+      const known = wiresMayMerge([loops[i].wire, ...loops.filter((_, j) => parent[j] === i && depth[j] % 2 === 1).map((l) => l.wire)]);
+      if (known !== undefined) mayMerge.set(face, known);
       if (!faceMayMerge(face)) {
         faces.push(face);
         continue;
@@ -435,13 +441,10 @@ const mayMerge = new WeakMap<Face, boolean>();
 
 function computeFaceMayMerge(face: Face): boolean {
   return occ('clean', (oc, keep) => {
-    const lines: [Vec3, Vec3, Vec3][] = [];
-    const circles: [Vec3, Vec3, number, Vec3, Vec3][] = [];
-    const meet = (a: Vec3, b: Vec3, c: Vec3, d: Vec3) => a.distance(c) < 1e-7 || a.distance(d) < 1e-7 || b.distance(c) < 1e-7 || b.distance(d) < 1e-7;
     const types = oc.GeomAbs_CurveType;
     const point = (p: { X(): number; Y(): number; Z(): number }) => new Vec3(p.X(), p.Y(), p.Z());
-    // Raw edges and one adaptor each: this runs for every sketch face, and replicad's wrappers
-    // (geomType, startPoint, endPoint) make an adaptor apiece.
+    const curves: Curve[] = [];
+    // Raw edges and one adaptor each: replicad's wrappers (geomType, startPoint, endPoint) make an adaptor apiece.
     const explorer = keep(new oc.TopExp_Explorer(face.wrapped, oc.TopAbs_ShapeEnum.TopAbs_EDGE, oc.TopAbs_ShapeEnum.TopAbs_SHAPE));
     for (let n = 0; explorer.More(); explorer.Next(), n++) {
       if (n >= 64) return true;
@@ -450,23 +453,75 @@ function computeFaceMayMerge(face: Face): boolean {
       if (t !== types.GeomAbs_Line && t !== types.GeomAbs_Circle) return true;
       const a = point(keep(curve.Value(curve.FirstParameter())));
       const b = point(keep(curve.Value(curve.LastParameter())));
-      if (t === types.GeomAbs_Line) {
-        const d = b.sub(a).normalized();
-        for (const [p, q, r] of lines) if (Math.abs(q.cross(d).length) < 1e-9 && q.cross(a.sub(p)).length < 1e-7 && meet(a, b, p, r)) return true;
-        lines.push([a, d, b]);
-      } else {
+      if (t === types.GeomAbs_Line) curves.push({ a, b });
+      else {
         const c = keep(curve.Circle());
-        const centre = point(keep(c.Location()));
-        const axis = point(keep(keep(c.Axis()).Direction()));
-        const r = c.Radius();
-        for (const [p, n, rr, s, e] of circles)
-          if (p.distance(centre) < 1e-7 && Math.abs(rr - r) < 1e-7 && n.cross(axis).length < 1e-9 && meet(a, b, s, e)) return true;
-        circles.push([centre, axis, r, a, b]);
+        curves.push({ a, b, centre: point(keep(c.Location())), axis: point(keep(keep(c.Axis()).Direction())), radius: c.Radius() });
       }
     }
-    return false;
+    return curvesMayMerge(curves);
   });
 }
+
+/** A line (no centre) or circular arc from a to b: what faceMayMerge needs of an edge. */
+interface Curve {
+  a: Vec3;
+  b: Vec3;
+  centre?: Vec3;
+  axis?: Vec3;
+  radius?: number;
+}
+
+/** Two of the curves meet and lie on one line or one circle. */
+function curvesMayMerge(curves: Curve[]): boolean {
+  const meet = (p: Curve, q: Curve) => p.a.distance(q.a) < 1e-7 || p.a.distance(q.b) < 1e-7 || p.b.distance(q.a) < 1e-7 || p.b.distance(q.b) < 1e-7;
+  for (let i = 0; i < curves.length; i++) {
+    const p = curves[i];
+    for (let j = 0; j < i; j++) {
+      const q = curves[j];
+      if (!meet(p, q) || !p.centre !== !q.centre) continue;
+      if (p.centre && q.centre) {
+        if (p.centre.distance(q.centre) < 1e-7 && Math.abs(p.radius! - q.radius!) < 1e-7 && p.axis!.cross(q.axis!).length < 1e-9) return true;
+      } else {
+        const d = p.b.sub(p.a).normalized();
+        const e = q.b.sub(q.a).normalized();
+        if (e.cross(d).length < 1e-9 && e.cross(p.a.sub(q.a)).length < 1e-7) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * faceMayMerge from the wires the face was made of, when they were all made here (lines, arcs and
+ * circles with known geometry: no OpenCascade calls), else undefined.
+ */
+function wiresMayMerge(wires: Wire[]): boolean | undefined {
+  const curves: Curve[] = [];
+  for (const w of wires) {
+    const c = wireCurves(w);
+    if (!c) return undefined;
+    curves.push(...c);
+  }
+  return curves.length > 64 || curvesMayMerge(curves);
+}
+
+function wireCurves(w: Wire): Curve[] | undefined {
+  const own = knownCurves.get(w);
+  if (own) return own;
+  const parts = wireParts.get(w);
+  if (!parts) return undefined;
+  const out: Curve[] = [];
+  for (const p of parts) {
+    const c = p instanceof Wire ? wireCurves(p) : knownCurves.get(p);
+    if (!c) return undefined;
+    out.push(...c);
+  }
+  return out;
+}
+
+/** Lines, arcs and circles made here, with their geometry (see wiresMayMerge). */
+const knownCurves = new WeakMap<Edge | Wire, Curve[]>();
 
 // ---- solids -----------------------------------------------------------------------------------
 

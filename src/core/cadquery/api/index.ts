@@ -25,6 +25,12 @@ export { PlaneObj, Frame } from './plane';
 export { parseSelector } from './selectors';
 
 /** The `cq` module: `cq.Workplane`, `cq.Plane`, `cq.Vector`, `cq.Sketch`, `cq.Solid.make*`, … */
+/** The value `make` returns, made on the first call. */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}
+
 export function createCadQueryModule(): HostObject {
   const planeStatics: Record<string, Value> = { named: planeNamedFunction() };
   for (const n of PLANE_NAMES) planeStatics[n] = namedPlaneFunction(n);
@@ -90,19 +96,33 @@ export function createCadQueryModule(): HostObject {
   // a no-op here (`gift run --step/--stl` writes files).
   const exportNoOp = builtin('exporters.export', () => null);
   const exporters = hostModule('module', { export: exportNoOp, exportShape: exportNoOp });
-  const wireClass = createWireClass();
-  const shapeClasses: Record<string, Value> = {
-    Solid: withMissing('Solid', hostModule('type', solidStatics), ['makeWedge', 'extrudeLinearWithRotation', 'sweep', 'sweep_multi']),
-    Wire: withMissing('Wire', wireClass, ['combine', 'makeEllipse']),
-    Edge: createEdgeClass(),
-    Face: createFaceClass(),
-    Shell: createShellClass(),
-    Vertex: createVertexClass(),
-    Compound: createCompoundClass(),
+  // Built on first use: a program touches few of them, and the preview makes this module per run.
+  const shapeClasses = once(
+    (): Record<string, Value> => ({
+      Solid: withMissing('Solid', hostModule('type', solidStatics), ['makeWedge', 'extrudeLinearWithRotation', 'sweep', 'sweep_multi']),
+      Wire: withMissing('Wire', createWireClass(), ['combine', 'makeEllipse']),
+      Edge: createEdgeClass(),
+      Face: createFaceClass(),
+      Shell: createShellClass(),
+      Vertex: createVertexClass(),
+      Compound: createCompoundClass(),
+    }),
+  );
+  const func = once(() => createFuncModule({ Plane: plane as Value, ...shapeClasses() }));
+  const selectors = once(createSelectorsModule);
+  const attrs: Record<string, Value> = {
+    exporters,
+    Plane: plane as Value,
+    Vector: vectorConstructor,
+    Sketch: builtin('Sketch', () => new SketchObj(null)),
+    Location: locationConstructor,
   };
-  const func = createFuncModule({ Plane: plane as Value, ...shapeClasses });
-  const selectors = createSelectorsModule();
-  const topSelectors: Record<string, Value> = {};
+  const lazy: Record<string, () => Value> = {
+    selectors,
+    func,
+    occ_impl: once(() => hostModule('module', { shapes: func() })),
+    Workplane: once(createWorkplaneClass),
+  };
   for (const n of [
     'NearestToPointSelector',
     'ParallelDirSelector',
@@ -112,21 +132,11 @@ export function createCadQueryModule(): HostObject {
     'DirectionMinMaxSelector',
     'StringSyntaxSelector',
   ]) {
-    topSelectors[n] = selectors.getAttr(n)!;
+    lazy[n] = () => selectors().getAttr(n)!;
   }
-  const module = hostModule('module', {
-    ...topSelectors,
-    selectors,
-    exporters,
-    func,
-    occ_impl: hostModule('module', { shapes: func }),
-    Workplane: createWorkplaneClass(),
-    Plane: plane as Value,
-    Vector: vectorConstructor,
-    Sketch: builtin('Sketch', () => new SketchObj(null)),
-    ...shapeClasses,
-    Location: locationConstructor,
-  });
+  for (const n of ['Solid', 'Wire', 'Edge', 'Face', 'Shell', 'Vertex', 'Compound']) lazy[n] = () => shapeClasses()[n];
+  for (const [n, get] of Object.entries(lazy)) Object.defineProperty(attrs, n, { get, enumerable: true });
+  const module = hostModule('module', attrs);
   // CadQuery's names that are not implemented: an `unsupported` error naming them, not a missing attribute.
   return {
     ...module,
