@@ -71,12 +71,12 @@ export function boundingBox(shape: ShapeLike): BBox {
  * face over the rectangle of its UV bounds, so a trimmed face (a torus cut by a plane, a sweep cut
  * by a boolean) can widen its box well past the part, and its optimiser can stop short of a curved
  * extreme; the extremes here are the part's own (face domains respected), at the cost of six
- * distance computations (milliseconds to seconds: for checking, not for every preview).
+ * distance computations (milliseconds to seconds: for checking, not for every preview). `rough`:
+ * the AddOptimal box when the caller has it already.
  */
-export function extremaBoundingBox(shape: ShapeLike): BBox {
+export function extremaBoundingBox(shape: ShapeLike, rough: BBox = boundingBox(shape)): BBox {
   const oc = getOC();
   const raw = unwrapShape(shape);
-  const rough = boundingBox(raw);
   const diagonal = Math.hypot(rough[3] - rough[0], rough[4] - rough[1], rough[5] - rough[2]);
   const margin = diagonal + 1;
   const half = 3 * diagonal + 10;

@@ -62,7 +62,7 @@ export const execute: JobHandler<ExecutePayload, ExecuteResult> = (payload) => {
   const transfer: ArrayBuffer[] = [];
   if (payload.mass) result.mass = massProperties(shape);
   if (payload.topology) result.topology = topologyCounts(shape);
-  if (payload.extremaBox) result.extremaBox = extremaBoundingBox(shape);
+  if (payload.extremaBox) result.extremaBox = extremaBoundingBox(shape, result.bbox);
   if (payload.mesh) {
     result.mesh = meshShape(shape, payload.mesh);
     transfer.push(...meshTransferables(result.mesh));

@@ -109,15 +109,25 @@ export function lineEdge(method: string, a: Vec3, b: Vec3): Edge {
   return occ(method, (oc, keep) => {
     const e = new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(keep(pnt(oc, a)), keep(pnt(oc, b)))).Edge());
     recordOutline(e, [a, b]);
-    segments.add(e);
     knownCurves.set(e, [{ a, b }]);
     return e;
   });
 }
 
-/** Straight edges made by lineEdge, and the edges (or wires) each wireFromEdges wire was made of, in order. */
-const segments = new WeakSet<Edge>();
+/** The edges (or wires) each wireFromEdges wire was made of, in order. */
 const wireParts = new WeakMap<Wire, (Edge | Wire)[]>();
+
+/** A line (no centre) or circular arc from a to b: what faceMayMerge needs of an edge. */
+interface Curve {
+  a: Vec3;
+  b: Vec3;
+  centre?: Vec3;
+  axis?: Vec3;
+  radius?: number;
+}
+
+/** Lines, arcs and circles made here, with their geometry (see wiresMayMerge). */
+const knownCurves = new WeakMap<Edge | Wire, Curve[]>();
 
 /**
  * The wire with each run of segments along one line, one after the other in the same direction,
@@ -128,11 +138,16 @@ const wireParts = new WeakMap<Wire, (Edge | Wire)[]>();
 export function mergedCollinearWire(method: string, wire: Wire): Wire {
   const parts = wireParts.get(wire);
   if (!parts || parts.length < 3 || !parts.every((p) => p instanceof Edge)) return wire;
-  const ends = (e: Edge) => outlines.get(e) as Vec3[];
+  // A segment made by lineEdge: one known curve without a centre.
+  const segment = (e: Edge) => {
+    const c = knownCurves.get(e);
+    return c?.length === 1 && !c[0].centre ? c[0] : undefined;
+  };
   const joins = (p: Edge, q: Edge) => {
-    if (!segments.has(p) || !segments.has(q)) return false;
-    const [a, b] = ends(p);
-    const [c, d] = ends(q);
+    const s = segment(p);
+    const t = segment(q);
+    if (!s || !t) return false;
+    const [a, b, c, d] = [s.a, s.b, t.a, t.b];
     if (b.distance(c) > 1e-9) return false;
     const u = b.sub(a).normalized();
     const v = d.sub(c).normalized();
@@ -151,7 +166,7 @@ export function mergedCollinearWire(method: string, wire: Wire): Wire {
     if (last && joins(last[last.length - 1], e)) last.push(e);
     else runs.push([e]);
   }
-  const merged = runs.map((run) => (run.length === 1 ? run[0] : lineEdge(method, ends(run[0])[0], ends(run[run.length - 1])[1])));
+  const merged = runs.map((run) => (run.length === 1 ? run[0] : lineEdge(method, segment(run[0])!.a, segment(run[run.length - 1])!.b)));
   return wireFromEdges(method, merged);
 }
 
@@ -357,15 +372,14 @@ export function facesFromWires(method: string, pending: Wire[], workplane: Frame
       if (depth[i] % 2 === 1) continue;
       const outer = oriented(loops[i], true);
       const maker = keep(new oc.BRepBuilderAPI_MakeFace(plane, outer, true));
-      for (let j = 0; j < loops.length; j++) {
-        if (parent[j] === i && depth[j] % 2 === 1) maker.Add(oriented(loops[j], false));
-      }
+      const holes = loops.filter((_, j) => parent[j] === i && depth[j] % 2 === 1);
+      for (const hole of holes) maker.Add(oriented(hole, false));
       if (!maker.IsDone()) throw geometryError(method, 'could not build a face from the sketch wires');
       // CadQuery's Face.makeFromWires heals the face (ShapeFix_Face): e.g. a closed polyline that
       // runs back over its first edge loses the doubled part. Only a face with edges on one line or
       // one circle (or other curves) can need it; the others skip its ≈1 ms.
       const face = new Face(maker.Face());
-      const known = wiresMayMerge([loops[i].wire, ...loops.filter((_, j) => parent[j] === i && depth[j] % 2 === 1).map((l) => l.wire)]);
+      const known = wiresMayMerge([loops[i], ...holes].map((l) => l.wire));
       if (known !== undefined) mayMerge.set(face, known);
       if (!faceMayMerge(face)) {
         faces.push(face);
@@ -463,15 +477,6 @@ function computeFaceMayMerge(face: Face): boolean {
   });
 }
 
-/** A line (no centre) or circular arc from a to b: what faceMayMerge needs of an edge. */
-interface Curve {
-  a: Vec3;
-  b: Vec3;
-  centre?: Vec3;
-  axis?: Vec3;
-  radius?: number;
-}
-
 /** Two of the curves meet and lie on one line or one circle. */
 function curvesMayMerge(curves: Curve[]): boolean {
   const meet = (p: Curve, q: Curve) => p.a.distance(q.a) < 1e-7 || p.a.distance(q.b) < 1e-7 || p.b.distance(q.a) < 1e-7 || p.b.distance(q.b) < 1e-7;
@@ -519,9 +524,6 @@ function wireCurves(w: Wire): Curve[] | undefined {
   }
   return out;
 }
-
-/** Lines, arcs and circles made here, with their geometry (see wiresMayMerge). */
-const knownCurves = new WeakMap<Edge | Wire, Curve[]>();
 
 // ---- solids -----------------------------------------------------------------------------------
 

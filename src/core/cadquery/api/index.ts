@@ -24,13 +24,13 @@ export { VectorObj, Vec3 } from './vec';
 export { PlaneObj, Frame } from './plane';
 export { parseSelector } from './selectors';
 
-/** The `cq` module: `cq.Workplane`, `cq.Plane`, `cq.Vector`, `cq.Sketch`, `cq.Solid.make*`, … */
 /** The value `make` returns, made on the first call. */
 function once<T>(make: () => T): () => T {
   let made: { value: T } | undefined;
   return () => (made ??= { value: make() }).value;
 }
 
+/** The `cq` module: `cq.Workplane`, `cq.Plane`, `cq.Vector`, `cq.Sketch`, `cq.Solid.make*`, … */
 export function createCadQueryModule(): HostObject {
   const planeStatics: Record<string, Value> = { named: planeNamedFunction() };
   for (const n of PLANE_NAMES) planeStatics[n] = namedPlaneFunction(n);

@@ -265,6 +265,11 @@ export function sewFaces(method: string, faces: Face[], tol = 1e-6, manifold = t
   });
 }
 
+interface OcEdge {
+  IsSame(other: OcEdge): boolean;
+  Orientation(): unknown;
+}
+
 /**
  * Faces that already share every edge they have but degenerated ones, each with exactly one other
  * face (faces ruled from the same edges, Face.makeRuledSurface): then sewing has nothing to join, and
@@ -273,11 +278,6 @@ export function sewFaces(method: string, faces: Face[], tol = 1e-6, manifold = t
  * shells, each face turned where needed so that a shared edge runs opposite ways in its two faces.
  * Null when any edge is free or shared by more than two faces (then sewing decides).
  */
-interface OcEdge {
-  IsSame(other: OcEdge): boolean;
-  Orientation(): unknown;
-}
-
 function alreadyJoined(faces: Face[]): Face[][] | null {
   if (faces.length < 2) return null;
   return occ('sewing', (oc, keep) => {
