@@ -21,14 +21,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { corpusPrograms, corpusSources, generatedPrograms } from './corpus';
 import { featurePrograms } from './features';
-import { differential, oracleMissing, type Comparison } from './oracle';
+import { cadqueryInvalid, differential, oracleMissing, type Comparison } from './oracle';
 
 const GENERATED = Number(process.env.GIFT_DIFF_GENERATED ?? 600);
 const FEATURES = Number(process.env.GIFT_DIFF_FEATURES ?? 150);
 const GENERATED_TOPOLOGY_BUDGET = 0.06;
 const KNOWN_FILE = path.join(__dirname, 'known-disagreements.json');
 
-/** Only the counts differ: both ran, and volume, box, validity agree. */
+/** Only the counts differ: both ran, and volume, box, validity agree (oracle.ts: ours valid where CadQuery's is not counts as agreeing). */
 function topologyOnly(c: Comparison): boolean {
   return !!c.why && c.ours.ok && c.theirs.ok && c.why.split('; ').every((d) => /^(faces|edges|vertices) /.test(d));
 }
@@ -49,8 +49,10 @@ test(`differential: the real-CadQuery corpus, ${GENERATED} generated and ${FEATU
   const realAgree = realRuns.filter((c) => c.ours.ok && !c.why);
   const gen = s.comparisons.filter((c) => c.id.startsWith('generated/'));
   const genTopology = gen.filter(topologyOnly);
+  const realCadQueryInvalid = realAgree.filter((c) => cadqueryInvalid(c.ours, c.theirs)).map((c) => c.id);
   t.diagnostic(
-    `corpus: ${real.length} programs, CadQuery runs ${realRuns.length}, ours runs and agrees on ${realAgree.length} (${((100 * realAgree.length) / Math.max(1, realRuns.length)).toFixed(1)} %)`,
+    `corpus: ${real.length} programs, CadQuery runs ${realRuns.length}, ours runs and agrees on ${realAgree.length} (${((100 * realAgree.length) / Math.max(1, realRuns.length)).toFixed(1)} %)` +
+      (realCadQueryInvalid.length ? `, of which CadQuery's own B-rep is invalid (ours valid) in ${realCadQueryInvalid.join(', ')}` : ''),
   );
   t.diagnostic(`generated: ${gen.length} programs, ${gen.filter((c) => !c.why).length} agree exactly, ${genTopology.length} differ in counts only`);
   const feat = s.comparisons.filter((c) => c.id.startsWith('features/'));

@@ -124,8 +124,16 @@ export function disagreement(ours: Outcome, theirs: Outcome): string | undefined
     else if (!boxesAgree(ours.extremaBox, theirs.extremaBox)) diffs.push(box('extreme points box', ours.extremaBox, theirs.extremaBox));
   }
   for (const k of ['solids', 'faces', 'edges', 'vertices'] as const) if (ours[k] !== theirs[k]) diffs.push(`${k} ${ours[k]} vs ${theirs[k]}`);
-  if (ours.valid !== theirs.valid) diffs.push(`valid ${ours.valid} vs ${theirs.valid}`);
+  // Ours invalid where CadQuery's is valid is a disagreement. The other way round is not one ours
+  // could remove (agreeing would mean making the same broken B-rep): it counts as agreement when
+  // everything else agrees, and cadqueryInvalid() names it in the reports.
+  if (!ours.valid && theirs.valid) diffs.push(`valid ${ours.valid} vs ${theirs.valid}`);
   return diffs.length ? diffs.join('; ') : undefined;
+}
+
+/** Both run, ours is a valid B-rep and CadQuery's is not (BRepCheck_Analyzer). */
+export function cadqueryInvalid(ours: Outcome, theirs: Outcome): boolean {
+  return ours.ok && theirs.ok && ours.valid && !theirs.valid;
 }
 
 /** Every coordinate within 1e-6 of CadQuery's box diagonal. */

@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { corpusPrograms, corpusSources, generatedPrograms } from './corpus';
 import { featurePrograms } from './features';
-import { differential, oracleMissing, type Program } from './oracle';
+import { cadqueryInvalid, differential, oracleMissing, type Program } from './oracle';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -43,6 +43,8 @@ async function main(): Promise<void> {
   }
   console.log(`\n${all.length} programs in ${seconds.toFixed(0)} s\n`);
   for (const c of summary.comparisons) if (c.why) console.log(`${c.id}: ${c.why}`);
+  for (const c of summary.comparisons)
+    if (!c.why && cadqueryInvalid(c.ours, c.theirs)) console.log(`${c.id}: agrees; CadQuery's own B-rep is invalid (BRepCheck), ours is valid`);
   if (values.json) writeFileSync(values.json, JSON.stringify(summary, null, 1));
 }
 
