@@ -52,6 +52,7 @@ import {
   occ,
   polygonWire,
   prism,
+  gluedPrisms,
   recordOutline,
   revolveFace,
   rotateShape,
@@ -308,18 +309,21 @@ export class Workplane implements HostObject {
     if (Math.abs(distance) < LENGTH_EPS) throw geometryError(method, 'extrude distance must not be zero');
     const faces = this.getFaces(method, cleaned);
     const dir = this.plane.zDir.scale(distance);
+    let glued = false;
     const solids = faces.map((f) => {
       if (!both) return prism(method, f, dir);
       // CadQuery extrudes both ways as two prisms glued together, then cleans: the same as one
       // prism where the halves' side faces merge (planes), but circular and freeform sides stay
       // split at the sketch plane — so they are made that way here too.
       if (subShapes(f, 'edge').some((e) => SPLIT_BOTH_EDGES.has(edgeGeomType(e as Edge)))) {
-        return booleanOp(method, 'fuse', prism(method, f, dir), [prism(method, f, dir.scale(-1))], { glue: true });
+        glued = true;
+        return gluedPrisms(method, f, dir);
       }
       return prism(method, translateShape(f, dir.scale(-1)), dir.scale(2));
     });
     const r = fuseIfOverlapping(method, solids);
-    if (solids.length === 1 && !faceMayMerge(faces[0])) alreadyClean.add(r);
+    // Glued halves always need the clean (their planar sides merge across the sketch plane).
+    if (solids.length === 1 && !glued && !faceMayMerge(faces[0])) alreadyClean.add(r);
     return r;
   }
 
