@@ -30,8 +30,11 @@ function once<T>(make: () => T): () => T {
   return () => (made ??= { value: make() }).value;
 }
 
-/** The `cq` module: `cq.Workplane`, `cq.Plane`, `cq.Vector`, `cq.Sketch`, `cq.Solid.make*`, … */
-export function createCadQueryModule(): HostObject {
+/**
+ * The module's stateless parts (cq.Plane and its named planes, Solid's static constructors,
+ * exporters), made once per thread: the preview and the evaluators make the module for every run.
+ */
+const staticParts = once(() => {
   const planeStatics: Record<string, Value> = { named: planeNamedFunction() };
   for (const n of PLANE_NAMES) planeStatics[n] = namedPlaneFunction(n);
   // cq.Plane is callable and also carries Plane.named / Plane.XY(): a callable with attributes.
@@ -96,6 +99,12 @@ export function createCadQueryModule(): HostObject {
   // a no-op here (`gift run --step/--stl` writes files).
   const exportNoOp = builtin('exporters.export', () => null);
   const exporters = hostModule('module', { export: exportNoOp, exportShape: exportNoOp });
+  return { plane, solidStatics, exporters };
+});
+
+/** The `cq` module: `cq.Workplane`, `cq.Plane`, `cq.Vector`, `cq.Sketch`, `cq.Solid.make*`, … */
+export function createCadQueryModule(): HostObject {
+  const { plane, solidStatics, exporters } = staticParts();
   // Built on first use: a program touches few of them, and the preview makes this module per run.
   const shapeClasses = once(
     (): Record<string, Value> => ({
