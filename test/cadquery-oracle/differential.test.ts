@@ -11,11 +11,10 @@
  * may need the list redone.
  * Their face/edge/vertex counts may differ, where everything else agrees, on at most
  * GENERATED_TOPOLOGY_BUDGET of them (reported): measured on 600, 27 (4.5 %), 13 since extrude(both=True)'s
- * glued halves are always cleaned (2026-12-06), from two causes — the two
- * OpenCascade builds' booleans list faces in different orders, and ShapeUpgrade_UnifySameDomain merges
- * two coaxial half cylinders or not depending on which comes first (measured by swapping BREP files:
- * each build cleans the same B-rep alike; no code of ours decides the order), and
- * CadQuery's extrude(both=True) fuses two prisms where ours makes one (a seam CadQuery keeps).
+ * glued halves are always cleaned (2026-12-06). The cause: the two OpenCascade builds' booleans list
+ * faces in different orders, and ShapeUpgrade_UnifySameDomain merges two coaxial half cylinders or not
+ * depending on which comes first (measured by swapping BREP files: each build cleans the same B-rep
+ * alike; no code of ours decides the order).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,7 +29,7 @@ const FEATURES = Number(process.env.GIFT_DIFF_FEATURES ?? 150);
 const GENERATED_TOPOLOGY_BUDGET = 0.06;
 const KNOWN_FILE = path.join(__dirname, 'known-disagreements.json');
 
-/** Only the counts differ: both ran, and volume, box, validity agree (oracle.ts: ours valid where CadQuery's is not counts as agreeing). */
+/** Only the counts differ: both ran, and volume, box and validity agree (as oracle.ts compares them). */
 function topologyOnly(c: Comparison): boolean {
   return !!c.why && c.ours.ok && c.theirs.ok && c.why.split('; ').every((d) => /^(faces|edges|vertices) /.test(d));
 }
