@@ -45,6 +45,11 @@ async function main(): Promise<void> {
   for (const c of summary.comparisons) if (c.why) console.log(`${c.id}: ${c.why}`);
   for (const c of summary.comparisons)
     if (!c.why && cadqueryInvalid(c.ours, c.theirs)) console.log(`${c.id}: agrees; CadQuery's own B-rep is invalid (BRepCheck), ours is valid`);
+  for (const c of summary.comparisons)
+    if (c.cadqueryVaries)
+      console.log(
+        `${c.id}: agrees with one of CadQuery's results, which vary between its runs (volumes ${c.cadqueryVaries.map((t) => (t.ok ? t.volume : t.error.kind)).join(', ')})`,
+      );
   if (values.json) writeFileSync(values.json, JSON.stringify(summary, null, 1));
 }
 
