@@ -99,7 +99,8 @@ def measure(s):
 
 
 def extrema_box(w, rough):
-    """The box of the shape's extreme points: for each of ±x, ±y, ±z the distance to a plane face beyond it."""
+    """The box of the shape's extreme points: for each of ±x, ±y, ±z the distance from its faces to a plane face beyond it."""
+    faces = cq.Compound.makeCompound(cq.Shape.cast(w).Faces()).wrapped
     diagonal = ((rough[3] - rough[0]) ** 2 + (rough[4] - rough[1]) ** 2 + (rough[5] - rough[2]) ** 2) ** 0.5
     margin = diagonal + 1
     half = 3 * diagonal + 10
@@ -114,7 +115,7 @@ def extrema_box(w, rough):
             n[k] = 1.0 if side else -1.0
             face = BRepBuilderAPI_MakeFace(gp_Pln(gp_Pnt(*p), gp_Dir(*n)), -half, half, -half, half).Face()
             distance = BRepExtrema_DistShapeShape()
-            distance.LoadS1(w)
+            distance.LoadS1(faces)
             distance.LoadS2(face)
             if not distance.Perform() or not distance.IsDone():
                 raise Failure("geometry", "could not find the extremes of the shape")

@@ -72,11 +72,14 @@ export function boundingBox(shape: ShapeLike): BBox {
  * by a boolean) can widen its box well past the part, and its optimiser can stop short of a curved
  * extreme; the extremes here are the part's own (face domains respected), at the cost of six
  * distance computations (milliseconds to seconds: for checking, not for every preview). `rough`:
- * the AddOptimal box when the caller has it already.
+ * the AddOptimal box when the caller has it already. The distance is to the shape's faces: the
+ * planes lie outside it, so its nearest point is on its boundary, and a solid would bring in
+ * BRepExtrema's inside test, which took a far plane for inside one valid part (a torus cut, then a
+ * cylinder extruded both ways fused on: 65 too far out on two sides).
  */
 export function extremaBoundingBox(shape: ShapeLike, rough: BBox = boundingBox(shape)): BBox {
   const oc = getOC();
-  const raw = unwrapShape(shape);
+  const raw = facesCompound(oc, unwrapShape(shape));
   const diagonal = Math.hypot(rough[3] - rough[0], rough[4] - rough[1], rough[5] - rough[2]);
   const margin = diagonal + 1;
   const half = 3 * diagonal + 10;
@@ -107,7 +110,20 @@ export function extremaBoundingBox(shape: ShapeLike, rough: BBox = boundingBox(s
     return out;
   } finally {
     for (const o of owned) o.delete();
+    raw.delete();
   }
+}
+
+/** A compound of the shape's faces (their boundary, without the solids around them). */
+function facesCompound(oc: any, shape: any): any {
+  const builder = new oc.TopoDS_Builder();
+  const compound = new oc.TopoDS_Compound();
+  builder.MakeCompound(compound);
+  const explorer = new oc.TopExp_Explorer(shape, oc.TopAbs_ShapeEnum.TopAbs_FACE, oc.TopAbs_ShapeEnum.TopAbs_SHAPE);
+  for (; explorer.More(); explorer.Next()) builder.Add(compound, explorer.Current());
+  explorer.delete();
+  builder.delete();
+  return compound;
 }
 
 export function isValidShape(shape: ShapeLike): boolean {
