@@ -536,6 +536,28 @@ export function prism(method: string, face: Face, direction: Vec3): Solid {
 }
 
 /**
+ * What CadQuery's extrude(both=True) makes before its clean: the prisms of `face` along `direction`
+ * and against it, fused with glue. BRepPrimAPI_MakePrism keeps the face itself (its edges and
+ * vertices) as the cap it starts from, so the two prisms already share that face's boundary: their
+ * faces but the shared one make the glued solid's shell directly, without the boolean.
+ */
+export function gluedPrisms(method: string, face: Face, direction: Vec3): Solid {
+  const halves = [prism(method, face, direction), prism(method, face, direction.scale(-1))];
+  const faces = halves.flatMap((h) => subShapes(h, 'face').filter((f) => !f.isSame(face)));
+  return occ(method, (oc, keep) => {
+    const builder = keep(new oc.TopoDS_Builder());
+    const shell = new oc.TopoDS_Shell();
+    builder.MakeShell(shell);
+    for (const f of faces) builder.Add(shell, f.wrapped);
+    shell.Closed(true);
+    const solid = new oc.TopoDS_Solid();
+    builder.MakeSolid(solid);
+    builder.Add(solid, shell);
+    return new Solid(solid);
+  });
+}
+
+/**
  * CadQuery's Solid.extrudeLinear(face, vec, taper) for taper ≠ 0: LocOpe_DPrism(face, d·|vec| /
  * cos(taper), d·taper), d = ±1 as vec runs with or against the face's normal. This build binds no
  * LocOpe_DPrism, but BRepFeat_MakeDPrism.Perform(h) makes exactly that one (LocOpe_DPrism(Pbase,

@@ -52,6 +52,7 @@ import {
   occ,
   polygonWire,
   prism,
+  gluedPrisms,
   recordOutline,
   revolveFace,
   rotateShape,
@@ -316,7 +317,7 @@ export class Workplane implements HostObject {
       // split at the sketch plane — so they are made that way here too.
       if (subShapes(f, 'edge').some((e) => SPLIT_BOTH_EDGES.has(edgeGeomType(e as Edge)))) {
         glued = true;
-        return booleanOp(method, 'fuse', prism(method, f, dir), [prism(method, f, dir.scale(-1))], { glue: true });
+        return gluedPrisms(method, f, dir);
       }
       return prism(method, translateShape(f, dir.scale(-1)), dir.scale(2));
     });
