@@ -52,6 +52,7 @@ import {
   occ,
   polygonWire,
   prism,
+  volumeOf,
   gluedPrisms,
   recordOutline,
   revolveFace,
@@ -1418,7 +1419,14 @@ const METHODS: Record<string, Method> = {
         maker.MakeThickSolidByJoin(solid.wrapped, list, t, 1e-4, oc.BRepOffset_Mode.BRepOffset_Skin, true, false, join, false);
         maker.Build();
         if (!maker.IsDone()) throw geometryError(method, `could not shell with thickness ${t}`);
-        return as3D(method, castShape(maker.Shape()));
+        const shelled = as3D(method, castShape(maker.Shape()));
+        // OpenCascade's offset can report success and give the solid back as it was (measured:
+        // an ellipse split with boxes on top, a loft with a pocket; CadQuery 2.8 then shows the
+        // unshelled part, or fails, from run to run): refuse it rather than show a wrong part.
+        const before = volumeOf(solid);
+        if (Math.abs(volumeOf(shelled) - before) <= 1e-9 * Math.abs(before))
+          throw geometryError(method, `could not shell with thickness ${t} (OpenCascade gave the solid back unchanged)`);
+        return shelled;
       }
       // No faces selected: CadQuery makes a hollow solid (offset shell inside/outside).
       const offset = keep(new oc.BRepOffsetAPI_MakeOffsetShape());
