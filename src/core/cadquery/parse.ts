@@ -17,13 +17,18 @@ export function parseProgram(source: string): A.Program {
     // Python accepts `1.` and `1.e3`, and a `\` continuation onto a blank line; lezer does not.
     // Rewrite them in place (same length, so every position stays put) and parse again — rare, so
     // the second parse costs nothing usually.
-    const patched = patchContinuationsBeforeBlankLines(patchTrailingDotNumbers(text, tree), tree);
+    const scan = patchTrailingDotNumbers(text, tree);
+    let patched = scan.text;
+    // Only a `\` at a line end can need the second patch: most programs skip its walk of the tree.
+    if (scan.errors && patched.includes('\\\n')) patched = patchContinuationsBeforeBlankLines(patched, tree);
+    let errors = scan.errors;
     if (patched !== text) {
       text = patched;
       tree = parser.parse(text);
+      errors = true; // not known for the new tree: let the check walk it
     }
     converter = new Converter(text);
-    converter.checkSyntaxErrors(tree);
+    if (errors) converter.checkSyntaxErrors(tree);
     const program = converter.program(tree.topNode);
     converter.checkIndentation(program.body, true);
     return program;
@@ -84,10 +89,13 @@ function patchContinuationsBeforeBlankLines(text: string, tree: Tree): string {
   return out;
 }
 
-function patchTrailingDotNumbers(text: string, tree: Tree): string {
+/** The text with `1.`/`1.e3` rewritten, and whether the tree has any error node (one walk for both). */
+function patchTrailingDotNumbers(text: string, tree: Tree): { text: string; errors: boolean } {
   let patches: number[] | undefined;
+  let errors = false;
   tree.iterate({
     enter(node) {
+      if (node.type.isError) errors = true;
       if (node.name !== 'Number') return;
       if (text.charCodeAt(node.to) !== 46 /* . */) return;
       if (!/^\d[\d_]*$/.test(text.slice(node.from, node.to))) return;
@@ -97,7 +105,7 @@ function patchTrailingDotNumbers(text: string, tree: Tree): string {
       }
     },
   });
-  if (!patches) return text;
+  if (!patches) return { text, errors };
   let out = text;
   for (const dot of patches) {
     const after = out[dot + 1] ?? '';
@@ -110,7 +118,7 @@ function patchTrailingDotNumbers(text: string, tree: Tree): string {
       out = `${out.slice(0, dot)} ${out.slice(dot + 1)}`;
     }
   }
-  return out;
+  return { text: out, errors };
 }
 
 const UNSUPPORTED_STATEMENTS: Record<string, string> = {
