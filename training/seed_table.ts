@@ -6,19 +6,8 @@
  *   node --import tsx training/seed_table.ts BASE=sft.json,sft-s1.json ARM=gift.json,gift-s1.json …
  * The first group is the base; the i-th report of every group is seed i (an arm may have fewer).
  */
-import fs from 'node:fs';
+import { type EvalReport as Report, readReport as load } from '../src/core/evaluate/report';
 import { expectedBest } from '../src/core/evaluate/metrics';
-
-interface Report {
-  expected_at_k: Record<string, number>;
-  per_image: { id: string; ious: number[] }[];
-}
-
-function load(file: string): Report {
-  const r = JSON.parse(fs.readFileSync(file, 'utf8')) as Report;
-  if (!r.per_image || !r.expected_at_k) throw new Error(`${file}: not a gift eval report (no per_image / expected_at_k)`);
-  return r;
-}
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`;
 const sign = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
@@ -66,7 +55,7 @@ function main() {
     const bMaps = base.reports.slice(0, n).map(perImage);
     const aMaps = a.reports.slice(0, n).map(perImage);
     const ids = [...bMaps[0].keys()].filter((id) => bMaps.every((m) => m.has(id)) && aMaps.every((m) => m.has(id)));
-    const diffs = ids.map((id) => mean(aMaps.map((m, i) => (m.get(id) ?? 0) - (bMaps[i].get(id) ?? 0))));
+    const diffs = ids.map((id) => mean(aMaps.map((m, i) => (m.get(id) as number) - (bMaps[i].get(id) as number))));
     const d = mean(diffs);
     const se = Math.sqrt(diffs.reduce((x, v) => x + (v - d) ** 2, 0) / (diffs.length - 1) / diffs.length);
     const am = mean(a.reports.slice(0, n).map(e1));
