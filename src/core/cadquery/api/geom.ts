@@ -126,7 +126,7 @@ interface Curve {
   radius?: number;
 }
 
-/** Lines, arcs and circles made here, with their geometry (see wiresMayMerge). */
+/** Lines, arcs and circles made here, with their geometry (see wiresCurves). */
 const knownCurves = new WeakMap<Edge | Wire, Curve[]>();
 
 /**
@@ -379,9 +379,14 @@ export function facesFromWires(method: string, pending: Wire[], workplane: Frame
       // runs back over its first edge loses the doubled part. Only a face with edges on one line or
       // one circle (or other curves) can need it; the others skip its ≈1 ms.
       const face = new Face(maker.Face());
-      const known = wiresMayMerge([loops[i], ...holes].map((l) => l.wire));
-      if (known !== undefined) mayMerge.set(face, known);
+      const curves = wiresCurves([loops[i], ...holes].map((l) => l.wire));
+      if (curves) mayMerge.set(face, curves.length > 64 || curvesMayMerge(curves));
       if (!faceMayMerge(face)) {
+        if (curves)
+          knownKinds.set(
+            face,
+            curves.map((c) => (c.centre ? 'CIRCLE' : 'LINE')),
+          );
         faces.push(face);
         continue;
       }
@@ -498,17 +503,25 @@ function curvesMayMerge(curves: Curve[]): boolean {
 }
 
 /**
- * faceMayMerge from the wires the face was made of, when they were all made here (lines, arcs and
- * circles with known geometry: no OpenCascade calls), else undefined.
+ * The curves of the wires a face is made of, when they were all made here (lines, arcs and
+ * circles with known geometry: faceMayMerge and faceEdgeKinds without OpenCascade calls), else undefined.
  */
-function wiresMayMerge(wires: Wire[]): boolean | undefined {
+function wiresCurves(wires: Wire[]): Curve[] | undefined {
   const curves: Curve[] = [];
   for (const w of wires) {
     const c = wireCurves(w);
     if (!c) return undefined;
     curves.push(...c);
   }
-  return curves.length > 64 || curvesMayMerge(curves);
+  return curves;
+}
+
+/** Edge kinds (LINE, CIRCLE) of faces made here from known lines, arcs and circles. */
+const knownKinds = new WeakMap<Face, string[]>();
+
+/** The geometry type of each edge of the face (edgeGeomType), from how it was made when known. */
+export function faceEdgeKinds(face: Face): string[] {
+  return knownKinds.get(face) ?? subShapes(face, 'edge').map((e) => edgeGeomType(e as Edge));
 }
 
 function wireCurves(w: Wire): Curve[] | undefined {

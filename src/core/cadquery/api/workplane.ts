@@ -27,7 +27,6 @@ import {
   arcPoints,
   as3D,
   booleanOp,
-  edgeGeomType,
   boundsOf,
   boxSolid,
   centerOf,
@@ -40,6 +39,7 @@ import {
   draftedPrism,
   edgeEndpoints,
   faceGeomType,
+  faceEdgeKinds,
   faceMayMerge,
   faceNormal,
   facesFromWires,
@@ -310,21 +310,25 @@ export class Workplane implements HostObject {
     if (Math.abs(distance) < LENGTH_EPS) throw geometryError(method, 'extrude distance must not be zero');
     const faces = this.getFaces(method, cleaned);
     const dir = this.plane.zDir.scale(distance);
-    let glued = false;
+    // Glued halves need the clean when their sides are not all circular (planar sides merge across
+    // the sketch plane) or when extruding against the plane's normal: CadQuery 2.8 keeps circular
+    // halves split extruding along it and merges (some of) them against it, as our clean() does
+    // there (measured on the differential suite's generated programs: annuli, discs, both signs).
+    let mergesAcross = distance < 0;
     const solids = faces.map((f) => {
       if (!both) return prism(method, f, dir);
       // CadQuery extrudes both ways as two prisms glued together, then cleans: the same as one
       // prism where the halves' side faces merge (planes), but circular and freeform sides stay
       // split at the sketch plane — so they are made that way here too.
-      if (subShapes(f, 'edge').some((e) => SPLIT_BOTH_EDGES.has(edgeGeomType(e as Edge)))) {
-        glued = true;
+      const kinds = faceEdgeKinds(f);
+      if (kinds.some((k) => SPLIT_BOTH_EDGES.has(k))) {
+        if (kinds.some((k) => k !== 'CIRCLE')) mergesAcross = true;
         return gluedPrisms(method, f, dir);
       }
       return prism(method, translateShape(f, dir.scale(-1)), dir.scale(2));
     });
     const r = fuseIfOverlapping(method, solids);
-    // Glued halves always need the clean (their planar sides merge across the sketch plane).
-    if (solids.length === 1 && !glued && !faceMayMerge(faces[0])) alreadyClean.add(r);
+    if (solids.length === 1 && !mergesAcross && !faceMayMerge(faces[0])) alreadyClean.add(r);
     return r;
   }
 
