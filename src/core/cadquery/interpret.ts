@@ -173,7 +173,7 @@ function isWasmException(e: unknown): boolean {
 class Interpreter implements Runtime {
   readonly globals = new Scope(null);
   readonly shown: Value[] = [];
-  private readonly builtins: Map<string, Value>;
+  private builtinsTable: Map<string, Value> | undefined;
   private readonly moduleNames = new Map<HostObject, string>();
   private readonly starImports: HostObject[] = [];
   private readonly maxSteps: number;
@@ -188,14 +188,21 @@ class Interpreter implements Runtime {
   ) {
     this.maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
     this.maxDepth = options.maxCallDepth ?? DEFAULT_MAX_CALL_DEPTH;
-    this.builtins = makeBuiltins(this);
-    this.builtins.set('set', setConstructor(false));
-    this.builtins.set('frozenset', setConstructor(true));
-    for (const [name, fn] of Object.entries(methodDecorators())) this.builtins.set(name, fn);
     for (const [name, module] of modules) this.moduleNames.set(module, name);
+  }
+
+  /** Python's builtins, made on the first name that is not a global (many programs use none). */
+  private get builtins(): Map<string, Value> {
+    if (this.builtinsTable) return this.builtinsTable;
+    const table = makeBuiltins(this);
+    table.set('set', setConstructor(false));
+    table.set('frozenset', setConstructor(true));
+    for (const [name, fn] of Object.entries(methodDecorators())) table.set(name, fn);
     // CQ-editor's name for the script it runs: `if __name__ == "__main__":` blocks (exports, tests) do not run there.
-    this.builtins.set('__name__', '__cq_main__');
-    for (const [name, value] of Object.entries(options.predefined ?? {})) this.builtins.set(name, value);
+    table.set('__name__', '__cq_main__');
+    for (const [name, value] of Object.entries(this.options.predefined ?? {})) table.set(name, value);
+    this.builtinsTable = table;
+    return table;
   }
 
   run(program: A.Program): void {

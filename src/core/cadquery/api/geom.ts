@@ -318,9 +318,34 @@ function pointInPolygon(x: number, y: number, pts: [number, number][]): boolean 
 /** Whether loop `a` lies inside loop `b` (most of its sample points do). */
 function loopInside(a: Loop, b: Loop): boolean {
   if (Math.abs(a.area) >= Math.abs(b.area)) return false;
+  // Points outside b's box are outside b; stop once the majority is decided either way.
+  const [x0, y0, x1, y1] = loopBox(b);
+  const n = a.pts.length;
   let inside = 0;
-  for (const [x, y] of a.pts) if (pointInPolygon(x, y, b.pts)) inside++;
-  return inside * 2 > a.pts.length;
+  let outside = 0;
+  for (const [x, y] of a.pts) {
+    if (x >= x0 && x <= x1 && y >= y0 && y <= y1 && pointInPolygon(x, y, b.pts)) {
+      if (++inside * 2 > n) return true;
+    } else if (++outside * 2 >= n) return false;
+  }
+  return false;
+}
+
+const loopBoxes = new WeakMap<Loop, [number, number, number, number]>();
+
+function loopBox(l: Loop): [number, number, number, number] {
+  let box = loopBoxes.get(l);
+  if (!box) {
+    box = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const [x, y] of l.pts) {
+      if (x < box[0]) box[0] = x;
+      if (y < box[1]) box[1] = y;
+      if (x > box[2]) box[2] = x;
+      if (y > box[3]) box[3] = y;
+    }
+    loopBoxes.set(l, box);
+  }
+  return box;
 }
 
 /**
@@ -403,10 +428,17 @@ function localOutlines(wires: Wire[], frame: Frame): [number, number][][] | unde
   const out: [number, number][][] = [];
   for (const wire of wires) {
     const pts: [number, number][] = [];
+    // frame.toLocal, without a vector per point
+    const { origin: o, xDir: u, yDir: v, zDir: w } = frame;
     for (const p of wireOutline(wire)) {
-      const l = frame.toLocal(p);
-      if (Math.abs(l.z) > 1e-4 * Math.max(1, Math.abs(l.x), Math.abs(l.y))) return undefined;
-      pts.push([l.x, l.y]);
+      const dx = p.x - o.x;
+      const dy = p.y - o.y;
+      const dz = p.z - o.z;
+      const x = dx * u.x + dy * u.y + dz * u.z;
+      const y = dx * v.x + dy * v.y + dz * v.z;
+      const z = dx * w.x + dy * w.y + dz * w.z;
+      if (Math.abs(z) > 1e-4 * Math.max(1, Math.abs(x), Math.abs(y))) return undefined;
+      pts.push([x, y]);
     }
     out.push(pts);
   }

@@ -54,7 +54,7 @@ export class Vec3 {
     return Math.acos(Math.max(-1, Math.min(1, this.dot(o) / d)));
   }
   distance(o: Vec3): number {
-    return this.sub(o).length;
+    return Math.hypot(this.x - o.x, this.y - o.y, this.z - o.z);
   }
   toArray(): [number, number, number] {
     return [this.x, this.y, this.z];
