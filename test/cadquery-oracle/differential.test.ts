@@ -11,7 +11,7 @@
  * may need the list redone.
  * Their face/edge/vertex counts may differ, where everything else agrees, on at most
  * GENERATED_TOPOLOGY_BUDGET of them (reported): measured on 600, 27 (4.5 %), 13 since extrude(both=True)'s
- * glued halves are always cleaned (2026-12-06), 10 since circular-only halves are cleaned only extruding
+ * glued halves are always cleaned (2026-12-06), 8 since circular-only halves are cleaned only extruding
  * against the normal, as CadQuery 2.8 merges them (2026-12-07). The cause: ShapeUpgrade_UnifySameDomain merges two
  * coaxial half cylinders into one face or not, differently in the two OpenCascade builds — on the same
  * B-rep (an annulus extruded both ways: CadQuery's own uncleaned result read into ours, 7.9 keeps 4

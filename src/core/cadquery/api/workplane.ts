@@ -314,7 +314,7 @@ export class Workplane implements HostObject {
     // the sketch plane) or when extruding against the plane's normal: CadQuery 2.8 keeps circular
     // halves split extruding along it and merges (some of) them against it, as our clean() does
     // there (measured on the differential suite's generated programs: annuli, discs, both signs).
-    let mergesAcross = distance < 0;
+    let mergesAcross = false;
     const solids = faces.map((f) => {
       if (!both) return prism(method, f, dir);
       // CadQuery extrudes both ways as two prisms glued together, then cleans: the same as one
@@ -322,7 +322,9 @@ export class Workplane implements HostObject {
       // split at the sketch plane — so they are made that way here too.
       const kinds = faceEdgeKinds(f);
       if (kinds.some((k) => SPLIT_BOTH_EDGES.has(k))) {
-        if (kinds.some((k) => k !== 'CIRCLE')) mergesAcross = true;
+        // A disc against the normal: the clean merges its halves into one cylinder, as one prism makes it.
+        if (distance < 0 && kinds.length === 1 && kinds[0] === 'CIRCLE') return prism(method, translateShape(f, dir.scale(-1)), dir.scale(2));
+        if (distance < 0 || kinds.some((k) => k !== 'CIRCLE')) mergesAcross = true;
         return gluedPrisms(method, f, dir);
       }
       return prism(method, translateShape(f, dir.scale(-1)), dir.scale(2));
