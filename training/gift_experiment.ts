@@ -17,10 +17,12 @@
  *        [--eval-k 10] [--eval-limit N] [--model models/compact] [--eval test/fixtures/gencad-test100] [--arms sft,gift,…]
  *        [--sampler bundled|sft] [--fda-per-image N] [--fda-min-iou X] [--seed S] [--init MODEL] [--lr X] [--extra DIR]
  *        [--name-suffix S]   (arm folders arm-NAME-S: another variant beside the same D)
- *        [--sampler DIR --round-tag T --all-rounds]   (a further round, below)
+ *        [--sampler DIR --round-tag T --all-rounds|--rounds T1,T2]   (a further round, below)
  * A further round (the paper iterates): --sampler DIR samples D's images with that model (e.g. the
  * previous round's OUT/arm-rej/model), tagging its SRS/FDA records T (default exp, the first
- * round's); --all-rounds trains on every round's SRS/FDA, not only T's.
+ * round's); --all-rounds trains on every round's SRS/FDA, not only T's; --rounds T1,T2 on those rounds'
+ * (e.g. --rounds k16,r2: a second round that keeps the first round's SRS/FDA; per-image caps count
+ * over all of them).
  * --init MODEL: every arm continues from MODEL's weights (e.g. models/compact: SFT vs GIFT as a
  * further round of the bundled model); --extra DIR: a training folder every arm also trains on.
  * --seed S trains every arm with seed S into OUT/arm-NAME-sS (seed 0: OUT/arm-NAME), sharing D and
@@ -73,6 +75,7 @@ async function main() {
   const extra = process.argv.includes('--extra') ? path.resolve(option('extra', '')) : undefined;
   const roundTag = option('round-tag', 'exp');
   const allRounds = process.argv.includes('--all-rounds');
+  const rounds = process.argv.includes('--rounds') ? option('rounds', '').split(',').filter(Boolean) : undefined;
   if (sampler !== 'bundled' && sampler !== 'sft' && !fs.existsSync(path.join(path.resolve(sampler), 'model.json')))
     throw new Error(`--sampler ${sampler}: expected bundled, sft or a model folder (with model.json)`);
   const armDir = (arm: string) => path.join(out, `arm-${arm}${seed ? `-s${seed}` : ''}${suffix}`);
@@ -117,7 +120,7 @@ async function main() {
         extraData.push(fresh);
       }
       const variant = [
-        roundTag !== 'exp' ? `round ${roundTag}${allRounds ? ', all rounds' : ''}` : '',
+        roundTag !== 'exp' ? `round ${roundTag}${rounds ? ` (rounds ${rounds.join(' + ')})` : allRounds ? ', all rounds' : ''}` : '',
         seed ? `seed ${seed}` : '',
         fdaMinIou !== undefined ? `FDA IoU ≥ ${fdaMinIou}` : '',
       ]
@@ -131,6 +134,7 @@ async function main() {
         model: sampler === 'bundled' ? model : sampler === 'sft' ? (arm !== 'sft' ? path.join(out, 'arm-sft', 'model') : model) : path.resolve(sampler),
         tag: roundTag,
         onlyThisRound: !allRounds,
+        rounds,
         perSource: fdaPerImage === undefined ? undefined : { fda: fdaPerImage },
         minIou: fdaMinIou === undefined ? undefined : { fda: fdaMinIou },
         pool,
