@@ -18,6 +18,7 @@
  *        [--sampler bundled|sft] [--fda-per-image N] [--fda-min-iou X] [--seed S] [--init MODEL] [--lr X] [--extra DIR]
  *        [--name-suffix S]   (arm folders arm-NAME-S: another variant beside the same D)
  *        [--sampler DIR --round-tag T --all-rounds|--rounds T1,T2]   (a further round, below)
+ *        [--temperature X]   (the bootstrap's sampling temperature, default 0.8)
  * A further round (the paper iterates): --sampler DIR samples D's images with that model (e.g. the
  * previous round's OUT/arm-rej/model), tagging its SRS/FDA records T (default exp, the first
  * round's); --all-rounds trains on every round's SRS/FDA, not only T's; --rounds T1,T2 on those rounds'
@@ -74,6 +75,8 @@ async function main() {
   const lr = process.argv.includes('--lr') ? Number(option('lr', '0')) : undefined;
   const extra = process.argv.includes('--extra') ? path.resolve(option('extra', '')) : undefined;
   const roundTag = option('round-tag', 'exp');
+  const temperature = Number(option('temperature', '0.8'));
+  if (!(temperature > 0)) throw new Error(`--temperature ${option('temperature', '')}: expected a positive number`);
   const allRounds = process.argv.includes('--all-rounds');
   const rounds = process.argv.includes('--rounds') ? option('rounds', '').split(',').filter(Boolean) : undefined;
   if (sampler !== 'bundled' && sampler !== 'sft' && !fs.existsSync(path.join(path.resolve(sampler), 'model.json')))
@@ -123,6 +126,7 @@ async function main() {
         roundTag !== 'exp' ? `round ${roundTag}${rounds ? ` (rounds ${rounds.join(' + ')})` : allRounds ? ', all rounds' : ''}` : '',
         seed ? `seed ${seed}` : '',
         fdaMinIou !== undefined ? `FDA IoU ≥ ${fdaMinIou}` : '',
+        temperature !== 0.8 ? `sampled at T = ${temperature}` : '',
       ]
         .filter(Boolean)
         .join(', ');
@@ -139,7 +143,7 @@ async function main() {
         minIou: fdaMinIou === undefined ? undefined : { fda: fdaMinIou },
         pool,
         samples: k,
-        temperature: 0.8,
+        temperature,
         protocol: 'aligned',
         collections: spec.collections,
         extraData,
