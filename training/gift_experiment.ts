@@ -19,6 +19,8 @@
  *        [--name-suffix S]   (arm folders arm-NAME-S: another variant beside the same D)
  *        [--sampler DIR --round-tag T --all-rounds|--rounds T1,T2]   (a further round, below)
  *        [--temperature X]   (the bootstrap's sampling temperature, default 0.8)
+ *        [--skip-solved]   (no SRS/FDA of images the sampler already reproduced: a sample with IoU ≥ 0.99
+ *                           in D/bootstrap-T.jsonl)
  * A further round (the paper iterates): --sampler DIR samples D's images with that model (e.g. the
  * previous round's OUT/arm-rej/model), tagging its SRS/FDA records T (default exp, the first
  * round's); --all-rounds trains on every round's SRS/FDA, not only T's; --rounds T1,T2 on those rounds'
@@ -78,6 +80,7 @@ async function main() {
   const temperature = Number(option('temperature', '0.8'));
   if (!(temperature > 0)) throw new Error(`--temperature ${option('temperature', '')}: expected a positive number`);
   const allRounds = process.argv.includes('--all-rounds');
+  const skipSolved = process.argv.includes('--skip-solved');
   const rounds = process.argv.includes('--rounds') ? option('rounds', '').split(',').filter(Boolean) : undefined;
   if (sampler !== 'bundled' && sampler !== 'sft' && !fs.existsSync(path.join(path.resolve(sampler), 'model.json')))
     throw new Error(`--sampler ${sampler}: expected bundled, sft or a model folder (with model.json)`);
@@ -127,6 +130,7 @@ async function main() {
         seed ? `seed ${seed}` : '',
         fdaMinIou !== undefined ? `FDA IoU ≥ ${fdaMinIou}` : '',
         temperature !== 0.8 ? `sampled at T = ${temperature}` : '',
+        skipSolved ? 'without images already solved' : '',
       ]
         .filter(Boolean)
         .join(', ');
@@ -139,6 +143,7 @@ async function main() {
         tag: roundTag,
         onlyThisRound: !allRounds,
         rounds,
+        excludeSources: skipSolved && spec.collections.some((c) => c !== 'sft') ? solvedSources(path.join(dataset, `bootstrap-${roundTag}.jsonl`)) : undefined,
         perSource: fdaPerImage === undefined ? undefined : { fda: fdaPerImage },
         minIou: fdaMinIou === undefined ? undefined : { fda: fdaMinIou },
         pool,
@@ -158,6 +163,18 @@ async function main() {
   } finally {
     await pool.close();
   }
+}
+
+/** The images of a bootstrap log (one JSON line per image) with a sample of IoU ≥ 0.99. */
+function solvedSources(file: string): Set<string> {
+  if (!fs.existsSync(file)) throw new Error(`--skip-solved: ${file} does not exist yet (run the bootstrap first)`);
+  const solved = new Set<string>();
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const r = JSON.parse(line) as { id: string; bestIou?: number };
+    if ((r.bestIou ?? 0) >= 0.99) solved.add(r.id);
+  }
+  return solved;
 }
 
 main().catch((e) => {

@@ -61,6 +61,8 @@ export interface RoundOptions {
   onlyThisRound?: boolean;
   /** Train on these rounds' SRS/FDA records (tags, e.g. an earlier round's and this one's); overrides onlyThisRound. */
   rounds?: string[];
+  /** No SRS/FDA records of these source images go into training (e.g. the ones the sampler already reproduces). */
+  excludeSources?: Set<string>;
   /** At most this many SRS / FDA records per source image go into training (in id order); default all. */
   perSource?: { srs?: number; fda?: number };
   /** Only SRS / FDA records whose IoU is at least this go into training (e.g. FDA's nearer misses); default all. */
@@ -149,6 +151,7 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
     const taken = new Map<string, number>();
     const filter = (r: { id: string; collection: string; source: string | null; iou: number | null }) => {
       if (r.collection === 'sft') return true;
+      if (r.source !== null && o.excludeSources?.has(r.source)) return false;
       if (o.rounds ? !o.rounds.some((t) => r.id.includes(`-${t}-`)) : onlyThisRound && !r.id.includes(`-${tag}-`)) return false;
       const min = r.collection === 'srs' ? o.minIou?.srs : r.collection === 'fda' ? o.minIou?.fda : undefined;
       if (min !== undefined && (r.iou ?? -1) < min) return false;
