@@ -35,6 +35,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { bootstrapLogFile, readBootstrapLog } from '../src/core/dataset/bootstrap';
 import { openDataset } from '../src/core/dataset/store';
 import { type EvalReport, writeComparison } from '../src/core/evaluate/report';
 import { generateProgram, mulberry32 } from '../src/core/model/synthetic';
@@ -143,7 +144,7 @@ async function main() {
         tag: roundTag,
         onlyThisRound: !allRounds,
         rounds,
-        excludeSources: skipSolved && spec.collections.some((c) => c !== 'sft') ? solvedSources(path.join(dataset, `bootstrap-${roundTag}.jsonl`)) : undefined,
+        excludeSources: skipSolved && spec.collections.some((c) => c !== 'sft') ? solvedSources(dataset, roundTag) : undefined,
         perSource: fdaPerImage === undefined ? undefined : { fda: fdaPerImage },
         minIou: fdaMinIou === undefined ? undefined : { fda: fdaMinIou },
         pool,
@@ -165,16 +166,11 @@ async function main() {
   }
 }
 
-/** The images of a bootstrap log (one JSON line per image) with a sample of IoU ≥ 0.99. */
-function solvedSources(file: string): Set<string> {
-  if (!fs.existsSync(file)) throw new Error(`--skip-solved: ${file} does not exist yet (run the bootstrap first)`);
-  const solved = new Set<string>();
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const r = JSON.parse(line) as { id: string; bestIou?: number };
-    if ((r.bestIou ?? 0) >= 0.99) solved.add(r.id);
-  }
-  return solved;
+/** The images of a bootstrap log with a sample of IoU ≥ 0.99 (the sampler already reproduces them). */
+function solvedSources(dataset: string, tag: string): Set<string> {
+  const log = readBootstrapLog(dataset, tag);
+  if (log.size === 0) throw new Error(`--skip-solved: ${bootstrapLogFile(dataset, tag)} holds no images yet (run the bootstrap first)`);
+  return new Set([...log.values()].filter((s) => (s.bestIou ?? 0) >= 0.99).map((s) => s.id));
 }
 
 main().catch((e) => {
