@@ -1,6 +1,7 @@
 /**
  * CadQuery's `Sketch` (sketch.py): face-based rect / circle / polygon / regularPolygon / trapezoid /
- * slot with modes 'a' (add), 's' (subtract), 'i' (intersect), 'r' (replace), 'c' (construction),
+ * slot, and face() of another sketch, a wire, edges or a shape, with modes 'a' (add), 's'
+ * (subtract, not cleaned: CadQuery's Shape.cut), 'i' (intersect), 'r' (replace), 'c' (construction),
  * placed at the selected locations (push, rarray, parray) or selected shapes' centres; selection of
  * faces / wires / edges / vertices (by selector or tag), tag / select / reset / delete; fillet and
  * chamfer of selected vertices (corners between straight edges), clean, offset of selected wires;
@@ -42,7 +43,8 @@ import { Frame, namedFrame } from './plane';
 import { findHull } from './hull';
 import { filletArcCorners } from './sketch-fillet';
 import { selectorOf } from './selector-classes';
-import { ellipseWire, makeCompound, offsetWires } from './shape-ops';
+import { edgesOf, ellipseWire, facesOfWires, makeCompound, offsetWires } from './shape-ops';
+import { ShapeObj } from './shapes';
 import { asVec3, toVec3, Vec3 } from './vec';
 
 /**
@@ -66,7 +68,6 @@ const SKETCH_UNSUPPORTED = new Set([
   'map',
   'sort',
   'each',
-  'face',
   'importDXF',
   'spline',
   'bezier',
@@ -143,7 +144,7 @@ export class SketchObj implements HostObject {
       return;
     }
     const result = booleanOp(`Sketch.${method}`, kind, compoundOf(this.faces), newFaces);
-    this.faces = subShapes(cleanShape(result), 'face') as Face[];
+    this.faces = subShapes(kind === 'cut' ? result : cleanShape(result), 'face') as Face[];
   }
 
   /** Where face elements go (CadQuery's each()): each selected location, or selected shape's centre; else the origin. */
@@ -400,6 +401,40 @@ const SKETCH_METHODS: Record<string, SketchMethod> = {
         return facesFromWires(method, [wireFromEdges(method, [e1, e2, e3, e4])], LOCAL);
       },
       b.tag,
+    );
+  },
+  face: (s, a, k) => {
+    // sketch.py face(b, angle, mode, tag, ignore_selection): a Wire's face, a Sketch's faces (in its
+    // own coordinates, not its placement), a Shape's faces, or the face of edges that join into one
+    // wire; rotated by angle and placed at each selected location, as the other face elements are.
+    const m = 'face';
+    const method = `Sketch.${m}`;
+    const b = bindArgs(m, ['b', 'angle=', 'mode=', 'tag=', 'ignore_selection='], a, k);
+    let faces: Face[];
+    if (b.b instanceof SketchObj) faces = b.b.faces;
+    else if (b.b instanceof ShapeObj && b.b.shape instanceof Wire) faces = facesFromWires(method, [b.b.shape], LOCAL);
+    else if (b.b instanceof ShapeObj && !(b.b.shape instanceof Edge)) faces = subShapes(b.b.shape, 'face') as Face[];
+    else {
+      const items = b.b instanceof ShapeObj ? [b.b] : sequenceItems(b.b!);
+      if (!items?.every((v) => v instanceof ShapeObj)) {
+        throw new CadError('runtime', `${method}(): expected a Wire, a Sketch, a Shape or edges, not ${typeName(b.b!)}`);
+      }
+      const edges = edgesOf(
+        method,
+        items.map((v) => (v as ShapeObj).shape),
+      );
+      faces = facesOfWires(method, [wireFromEdges(method, edges)]);
+    }
+    if (faces.length === 0) throw geometryError(method, 'there are no faces to add');
+    const ignore = expectBool(method, 'ignore_selection', b.ignore_selection, false);
+    return faceElement(
+      s,
+      m,
+      modeOf(m, b.mode),
+      angleOf(m, b.angle),
+      (f) => (f === LOCAL ? faces : faces.map((face) => relocate(face, LOCAL, f))),
+      b.tag,
+      ignore,
     );
   },
   push: (s, a, k) => {
