@@ -1003,7 +1003,9 @@ class Converter {
     const args: A.Expr[] = [];
     const keywords: A.Keyword[] = [];
     const inner = childrenOf(argList).filter((c) => c.name !== '(' && c.name !== ')');
-    const { groups } = splitOnCommas(inner);
+    // f(x for k, v in items): a generator argument is the call's only one, and its target's
+    // commas are not argument separators.
+    const { groups } = inner[1]?.name === 'for' || inner[1]?.name === 'async' ? { groups: [inner] } : splitOnCommas(inner);
     for (const group of groups) {
       const first = group[0];
       if (first.name === '*') {
@@ -1040,7 +1042,9 @@ class Converter {
     if (kids[1].name === '.') {
       const nameNode = kids[2];
       const name = this.src(nameNode);
-      if (name.startsWith('__')) {
+      // Dunder attributes stay out of reach (no way to an interpreter internal), except an
+      // instance's __dict__ (its attributes as a dict: `self.__dict__.update(params)`).
+      if (name.startsWith('__') && name !== '__dict__') {
         throw this.unsupported(`access to attribute '${name}' is not allowed`, nameNode);
       }
       return { type: 'Attribute', ...this.at(nameNode.from), object, name };

@@ -14,6 +14,7 @@ import {
   expectString,
   hostModule,
   isCallable,
+  PyDict,
   PyList,
   PyTuple,
   sequenceItems,
@@ -142,7 +143,9 @@ export class PyClass implements Callable {
 
 export class PyInstance implements HostObject {
   readonly kind = 'host';
-  readonly attrs = new Map<string, Value>();
+  /** The instance's `__dict__`: its attributes, live (`self.__dict__.update(params)` sets them). */
+  readonly dict = new PyDict();
+  readonly attrs = this.dict.entries as Map<string, Value>;
   constructor(readonly cls: PyClass) {}
 
   get typeName(): string {
@@ -152,6 +155,7 @@ export class PyInstance implements HostObject {
   getAttr(name: string): Value | undefined {
     const own = this.attrs.get(name);
     if (own !== undefined) return own;
+    if (name === '__dict__') return this.dict;
     const v = this.cls.attrs.get(name);
     if (v === undefined && name === '__iter__') return this.sequenceIterator();
     if (v instanceof StaticMethod) return v.fn;

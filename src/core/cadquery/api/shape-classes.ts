@@ -12,7 +12,7 @@ import { CadError } from '../../errors';
 import { bindArgs, builtin, expectBool, hostModule, sequenceItems, type HostObject, type Value } from '../values';
 import { circleArcEdge, coneSolid, draftedPrism, geometryError, LENGTH_EPS, lineEdge, occ, prism, revolveFace, subShapes, threePointArcEdge } from './geom';
 import { loftWires } from './loft';
-import { approxSplineEdge, edgesOf, facesOfWires, makeCompound, sewFaces, shellOf, solidOf, splineEdge, wireOfEdges } from './shape-ops';
+import { approxSplineEdge, edgesOf, ellipseArcEdge, facesOfWires, makeCompound, sewFaces, shellOf, solidOf, splineEdge, wireOfEdges } from './shape-ops';
 import { num } from './func';
 import { shapeArg, ShapeObj } from './shapes';
 import { toVec3, Vec3 } from './vec';
@@ -99,22 +99,12 @@ export function createEdgeClass(): HostObject {
         const b = bindArgs(m, ['x_radius', 'y_radius', 'pnt=', 'dir=', 'xdir=', 'angle1=', 'angle2=', 'sense='], a, k);
         const rx = num(m, 'x_radius', b.x_radius);
         const ry = num(m, 'y_radius', b.y_radius);
-        if (!(rx > LENGTH_EPS && ry > LENGTH_EPS)) throw geometryError(m, 'radii must be positive');
         const a1 = num(m, 'angle1', b.angle1, 360);
         const a2 = num(m, 'angle2', b.angle2, 360);
-        if (a1 !== a2) throw new CadError('unsupported', `${m}(): elliptical arcs (angle1 ≠ angle2) are not supported yet`);
         const p = vec(m, 'pnt', b.pnt, Vec3.ZERO);
         const d = vec(m, 'dir', b.dir, Z);
         const x = vec(m, 'xdir', b.xdir, new Vec3(1, 0, 0));
-        return wrap(
-          occ(m, (oc, keep) => {
-            const ax = keep(new oc.gp_Ax2(keep(new oc.gp_Pnt(p.x, p.y, p.z)), keep(new oc.gp_Dir(d.x, d.y, d.z)), keep(new oc.gp_Dir(x.x, x.y, x.z))));
-            // CadQuery swaps the axes when y_radius > x_radius (gp_Elips needs major ≥ minor).
-            if (rx >= ry) return new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(keep(new oc.gp_Elips(ax, rx, ry)))).Edge());
-            ax.Rotate(keep(new oc.gp_Ax1(keep(new oc.gp_Pnt(p.x, p.y, p.z)), keep(new oc.gp_Dir(d.x, d.y, d.z)))), Math.PI / 2);
-            return new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(keep(new oc.gp_Elips(ax, ry, rx)))).Edge());
-          }),
-        );
+        return wrap(ellipseArcEdge(m, rx, ry, p, d, x, a1, a2, num(m, 'sense', b.sense, 1)));
       },
       makeThreePointArc: (a, k) => {
         const m = 'Edge.makeThreePointArc';

@@ -211,6 +211,29 @@ export function ellipseEdge(method: string, r1: number, r2: number): Edge {
   });
 }
 
+/**
+ * CadQuery's Edge.makeEllipse(x_radius, y_radius, pnt, dir, xdir, angle1, angle2, sense): the whole
+ * ellipse when angle1 = angle2 (degrees), else the arc from angle1 to angle2 (GC_MakeArcOfEllipse,
+ * counter-clockwise when sense = 1). With y_radius > x_radius the major axis is turned 90° onto y
+ * and the angles corrected by it, as CadQuery does (gp_Elips needs major ≥ minor).
+ */
+export function ellipseArcEdge(method: string, rx: number, ry: number, p: Vec3, d: Vec3, x: Vec3, a1 = 360, a2 = 360, sense = 1): Edge {
+  if (!(rx > LENGTH_EPS && ry > LENGTH_EPS)) throw geometryError(method, 'radii must be positive');
+  return occ(method, (oc, keep) => {
+    const pnt = keep(new oc.gp_Pnt(p.x, p.y, p.z));
+    const dir = keep(new oc.gp_Dir(d.x, d.y, d.z));
+    const ax = keep(new oc.gp_Ax2(pnt, dir, keep(new oc.gp_Dir(x.x, x.y, x.z))));
+    const swap = ry > rx;
+    if (swap) ax.Rotate(keep(new oc.gp_Ax1(pnt, dir)), Math.PI / 2);
+    const elips = keep(new oc.gp_Elips(ax, Math.max(rx, ry), Math.min(rx, ry)));
+    if (a1 === a2) return new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(elips)).Edge());
+    const corr = swap ? Math.PI / 2 : 0;
+    const arc = keep(new oc.GC_MakeArcOfEllipse(elips, (a1 * Math.PI) / 180 - corr, (a2 * Math.PI) / 180 - corr, sense === 1));
+    if (!arc.IsDone()) throw geometryError(method, 'could not make the elliptical arc');
+    return new Edge(keep(new oc.BRepBuilderAPI_MakeEdge(keep(arc.Value()))).Edge());
+  });
+}
+
 /** A finite rectangle face w × l on the XY plane centred at the origin, or (no size) a huge one. */
 export function planeFace(method: string, w?: number, l?: number): Face {
   const INF = 1e60;

@@ -24,6 +24,7 @@ import {
   areaOf,
   boundsOf,
   centerOf,
+  edgeEndpoints,
   cleanShape,
   edgeGeomType,
   faceGeomType,
@@ -136,6 +137,11 @@ const SHAPE_UNSUPPORTED = new Set([
 ]);
 
 type ShapeMethod = (o: ShapeObj, args: Value[], kwargs: Kwargs) => Value;
+
+function asOneD(method: string, s: AnyShape): Edge | Wire {
+  if (s instanceof Edge || s instanceof Wire) return s;
+  throw new CadError('runtime', `${method}() is only defined for edges and wires, not a ${shapeKind(s)}`);
+}
 
 const listOf = (shapes: AnyShape[]) => new PyList(shapes.map((s) => new ShapeObj(s)));
 const sub =
@@ -257,6 +263,9 @@ const SHAPE_METHODS: Record<string, ShapeMethod> = {
     const at = b.locationVector === undefined || b.locationVector === null ? undefined : toVec3('normalAt', 'locationVector', b.locationVector);
     return new VectorObj(faceNormal(s, at));
   },
+  // Mixin1D.startPoint / endPoint: the ends of an edge or wire.
+  startPoint: (o) => new VectorObj(edgeEndpoints(asOneD('startPoint', o.shape))[0]),
+  endPoint: (o) => new VectorObj(edgeEndpoints(asOneD('endPoint', o.shape))[1]),
   toTuple: (o) => {
     const c = centerOf(o.shape);
     return new PyTuple([c.x, c.y, c.z]);

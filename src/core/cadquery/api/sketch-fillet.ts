@@ -102,6 +102,12 @@ function intersect(a: Locus, b: Locus): Vec3[] {
   return [base.add(leftNormal(u).scale(h)), base.add(leftNormal(u).scale(-h))];
 }
 
+/** Two pieces on the same line or circle. */
+function sameCurve(p: Piece, q: Piece): boolean {
+  if (p.kind === 'line' || q.kind === 'line') return p.kind === q.kind;
+  return p.c.distance(q.c) < 1e-7 && Math.abs(p.r - q.r) < 1e-7;
+}
+
 /** The point of a piece nearest to o (its foot on the line, or on the circle). */
 function foot(p: Piece, o: Vec3): Vec3 {
   if (p.kind === 'line') {
@@ -145,8 +151,13 @@ export function filletArcCorners(method: string, w: Wire, points: Vec3[], d: num
     const t1 = tangentAt(inP, c);
     const t2 = tangentAt(outP, c);
     const turn = cross(t1, t2);
-    // Tangent edges (a slot's ends): no corner; MakeFillet2d fails there too (StdFail_NotDone).
-    if (Math.abs(turn) < 1e-9) throw geometryError(method, 'the edges meet tangentially: no corner to round');
+    if (Math.abs(turn) < 1e-9) {
+      // A split point of one line or circle (a circle's seam left in by an uncleaned boolean): no
+      // corner, left as it is, as MakeFillet2d leaves it.
+      if (sameCurve(inP, outP)) continue;
+      // Tangent edges of different curves (a slot's ends): MakeFillet2d fails there (StdFail_NotDone).
+      throw geometryError(method, 'the edges meet tangentially: no corner to round');
+    }
     const side = Math.sign(turn);
     const centres = intersect(locus(inP, c, side, d), locus(outP, c, side, d));
     if (!centres.length) throw geometryError(method, 'the fillet is too large for the corner');

@@ -144,7 +144,7 @@ export class SketchObj implements HostObject {
       return;
     }
     const result = booleanOp(`Sketch.${method}`, kind, compoundOf(this.faces), newFaces);
-    this.faces = subShapes(kind === 'cut' ? result : cleanShape(result), 'face') as Face[];
+    this.faces = subShapes(result, 'face') as Face[];
   }
 
   /** Where face elements go (CadQuery's each()): each selected location, or selected shape's centre; else the origin. */

@@ -71,6 +71,7 @@ import { composeFrames, IDENTITY, inverseFrame, LocationObj } from './location';
 import { loftWires } from './loft';
 import {
   approxSplineEdge,
+  ellipseArcEdge,
   ellipseWire,
   booleanShapes,
   childrenOf,
@@ -85,7 +86,7 @@ import {
   type Transition,
 } from './shape-ops';
 import { iterate, pyLess, truthy } from '../pybuiltins';
-import { Frame, namedFrame, PlaneObj, rotateAbout } from './plane';
+import { defaultXDir, Frame, namedFrame, PlaneObj, rotateAbout } from './plane';
 import { selectorOf } from './selector-classes';
 import type { Selector } from './selectors';
 import { mirrorNormal, movedCopy, ShapeObj } from './shapes';
@@ -363,6 +364,8 @@ export class Workplane implements HostObject {
       if (base) r = booleanOp(method, 'cut', base, [result]);
     } else if (m === true || m === 'a') {
       if (base) r = booleanOp(method, 'fuse', base, [result]);
+      // cq.py _fuseWithBase: with no base solid, a compound's solids are fused with each other.
+      else if (result instanceof Compound && childrenOf(result).length > 1) r = fuseAll(method, childrenOf(result));
     } else {
       throw new CadError('runtime', `${method}(): combine must be True, False, 'a', 's' or 'cut', not ${describe(m)}`);
     }
@@ -371,6 +374,7 @@ export class Workplane implements HostObject {
 
   union(method: string, other: Value | undefined, clean: boolean, options: BooleanOptions = {}): Workplane {
     const shapes = solidsOf(method, other, true);
+    this.mergeTags(other);
     const base = this.findSolid();
     let r: Shape3D;
     if (base) r = markClean(booleanOp(method, 'fuse', base, shapes, options), clean);
@@ -382,6 +386,7 @@ export class Workplane implements HostObject {
   boolean(kind: BooleanKind, method: string, other: Value | undefined, clean: boolean, options: BooleanOptions = {}): Workplane {
     const base = this.requireSolid(method);
     const shapes = solidsOf(method, other);
+    this.mergeTags(other);
     return this.newObject([markClean(booleanOp(method, kind, base, shapes, options), clean)]);
   }
 
@@ -426,6 +431,12 @@ export class Workplane implements HostObject {
 
   setTag(name: string): void {
     this.ctx.tags.set(name, this);
+  }
+
+  /** cq.py _mergeTags (booleans, split and add with a Workplane): the other chain's tags join this one's, this one's win. */
+  mergeTags(other: Value | undefined): void {
+    if (!(other instanceof Workplane) || other.ctx === this.ctx) return;
+    for (const [name, w] of other.ctx.tags) if (!this.ctx.tags.has(name)) this.ctx.tags.set(name, w);
   }
 
   /** CadQuery's workplane(): a new plane on the selected face(s)/point, or offset from this one. */
@@ -734,6 +745,43 @@ const METHODS: Record<string, Method> = {
       w.plane.toWorldVec(p2),
       expectBool('threePointArc', 'forConstruction', b.forConstruction, false),
     );
+  },
+  ellipseArc: (w, a, k) => {
+    // cq.py ellipseArc: an elliptical arc (Edge.makeEllipse) about the current point, turned by
+    // rotation_angle about the plane's normal there; with startAtCurrent (the default) moved so it
+    // starts at the current point. A pending edge, or with makeWire a pending wire.
+    const m = 'ellipseArc';
+    const b = bindArgs(
+      m,
+      ['x_radius', 'y_radius', 'angle1=', 'angle2=', 'rotation_angle=', 'sense=', 'forConstruction=', 'startAtCurrent=', 'makeWire='],
+      a,
+      k,
+    );
+    const sense = num(m, 'sense', b.sense, 1);
+    if (sense !== 1 && sense !== -1) throw new CadError('runtime', `${m}(): sense must be 1 or -1, not ${sense}`);
+    const center = w.currentPoint(m);
+    let e = ellipseArcEdge(
+      m,
+      num(m, 'x_radius', b.x_radius),
+      num(m, 'y_radius', b.y_radius),
+      center,
+      w.plane.zDir,
+      w.plane.xDir,
+      num(m, 'angle1', b.angle1, 360),
+      num(m, 'angle2', b.angle2, 360),
+      sense,
+    );
+    const rotation = num(m, 'rotation_angle', b.rotation_angle, 0);
+    if (rotation !== 0) e = rotateShape(e, center, center.add(w.plane.zDir), rotation);
+    if (expectBool(m, 'startAtCurrent', b.startAtCurrent, true)) e = translateShape(e, center.sub(edgeEndpoints(e)[0]));
+    const construction = expectBool(m, 'forConstruction', b.forConstruction, false);
+    if (expectBool(m, 'makeWire', b.makeWire, false)) {
+      const wire = wireFromEdges(m, [e]);
+      if (!construction) w.ctx.pendingWires.push(wire);
+      return w.newObject([wire]);
+    }
+    if (!construction) w.addPendingEdge(e, edgeEndpoints(e)[0]);
+    return w.newObject([e]);
   },
   sagittaArc: (w, a, k) => {
     const b = bindArgs('sagittaArc', ['endPoint', 'sag', 'forConstruction='], a, k);
@@ -1171,10 +1219,16 @@ const METHODS: Record<string, Method> = {
     return w.placePrimitives(
       method,
       (f) => {
-        const offset = new Vec3(cx ? 0 : r, cy ? 0 : r, cz ? -h / 2 : 0);
-        const axis = f.dirToWorld(direct).normalized();
-        // CadQuery offsets along the local axes, then points the cylinder along `direct`.
-        return cylinderSolid(method, f.toWorldVec(offset), axis, f.xDir, r, h, angle);
+        // cq.py: the cylinder along Z, offset for `centered`, then moved by Plane(normal=direct):
+        // the offset turns with it (the X of gp_Ax3 for that normal), so it stays centred along `direct`.
+        const dz = direct.normalized();
+        const dx = defaultXDir(dz).normalized();
+        const dy = dz.cross(dx);
+        const offset = dx
+          .scale(cx ? 0 : r)
+          .add(dy.scale(cy ? 0 : r))
+          .add(dz.scale(cz ? -h / 2 : 0));
+        return cylinderSolid(method, f.toWorldVec(offset), f.dirToWorld(dz).normalized(), f.dirToWorld(dx), r, h, angle);
       },
       expectBool(method, 'combine', b.combine, true),
       expectBool(method, 'clean', b.clean, true),
@@ -1321,6 +1375,7 @@ const METHODS: Record<string, Method> = {
     if (a.length === 1 && (a[0] instanceof Workplane || a[0] instanceof ShapeObj) && Object.keys(k).length === 0) {
       const arg = a[0];
       const tools = arg instanceof ShapeObj ? [arg.shape] : arg.objects.filter(isShape);
+      w.mergeTags(arg);
       return w.newObject([booleanShapes(method, 'split', solid, tools)]);
     }
     const b = bindArgs(method, ['keepTop=', 'keepBottom='], a, k);
@@ -1527,8 +1582,10 @@ const METHODS: Record<string, Method> = {
   all: (w) => new PyList(w.objects.map((o) => w.newObject([o]))),
   add: (w, a, k) => {
     const obj = bindArgs('add', ['obj'], a, k).obj!;
-    if (obj instanceof Workplane) w.objects.push(...obj.objects);
-    else if (obj instanceof PyList) w.objects.push(...obj.items.map((o) => fromPy('add', o)));
+    if (obj instanceof Workplane) {
+      w.objects.push(...obj.objects);
+      w.mergeTags(obj);
+    } else if (obj instanceof PyList) w.objects.push(...obj.items.map((o) => fromPy('add', o)));
     else w.objects.push(fromPy('add', obj));
     return w;
   },
@@ -1546,14 +1603,16 @@ const METHODS: Record<string, Method> = {
   },
   workplaneFromTagged: (w, a, k) => {
     const t = w.tagged('workplaneFromTagged', expectString('workplaneFromTagged', 'name', bindArgs('workplaneFromTagged', ['name'], a, k).name));
-    const out = new Workplane(t.plane, [], w.ctx);
+    // CadQuery 2.8's copyWorkplane is copy(obj): the tagged workplane's stack comes along, so a
+    // following box() or extrude() combines with the solid tagged, not with the chain's latest one.
+    const out = new Workplane(t.plane, [...t.objects], w.ctx);
     out.parent = w;
     return out;
   },
   copyWorkplane: (w, a, k) => {
     const o = bindArgs('copyWorkplane', ['obj'], a, k).obj;
     if (!(o instanceof Workplane)) throw new CadError('runtime', 'copyWorkplane(): expected a Workplane');
-    const out = new Workplane(o.plane, [], w.ctx);
+    const out = new Workplane(o.plane, [...o.objects], w.ctx);
     out.parent = w;
     return out;
   },
@@ -1567,15 +1626,30 @@ const METHODS: Record<string, Method> = {
   findSolid: (w) => new ShapeObj(w.requireSolid('findSolid')),
   largestDimension: (w) => boundsDiagonal(w.requireSolid('largestDimension')),
   each: (w, a, k) => {
-    const b = bindArgs('each', ['callback', 'useLocalCoordinates=', 'combine=', 'clean='], a, k);
+    // cq.py each(callback, useLocalCoordinates=False, combine=True, clean=True): the callback's
+    // results (with local coordinates: the object given in the plane's coordinates, the result
+    // taken back to world ones) are fused with the context solid (combine=True, 'a') or cut from
+    // it ('cut', 's') and cleaned, as _combineWithBase does; wires become pending wires.
+    const method = 'each';
+    const b = bindArgs(method, ['callback', 'useLocalCoordinates=', 'combine=', 'clean='], a, k);
     const cb = b.callback!;
     if (!isCallable(cb)) throw new CadError('runtime', 'each(): callback must be callable');
+    const local = expectBool(method, 'useLocalCoordinates', b.useLocalCoordinates, false);
+    const toLocal = inverseFrame(w.plane);
     const results: StackItem[] = [];
     for (const o of w.objects) {
-      const r = cb.call([toPy(o)], {});
-      const item = fromPy('each', r);
+      const given = !local ? o : o instanceof Vec3 ? w.plane.toLocal(o) : isShape(o) ? movedCopy(o, toLocal) : o;
+      const r = cb.call([toPy(given)], {});
+      if (r === null) continue; // nothing added for None
+      let item = fromPy(method, r);
+      if (local && isShape(item)) item = movedCopy(item, w.plane);
       if (item instanceof Wire) w.ctx.pendingWires.push(item);
       results.push(item);
+    }
+    const mode = b.combine === undefined ? true : b.combine;
+    if (mode !== false && mode !== null && results.length > 0 && results.every(isSolidLike)) {
+      const clean = expectBool(method, 'clean', b.clean, true);
+      return w.combineWithBase(method, results.length === 1 ? results[0] : (makeCompound(results) as Shape3D), mode, clean);
     }
     return w.newObject(results);
   },
@@ -1683,7 +1757,6 @@ function booleanOptions(method: string, b: Record<string, Value | undefined>): B
 
 const UNSUPPORTED = new Set([
   'splineApprox',
-  'ellipseArc',
   'text',
   'interpPlate',
   'parametricSurface',
