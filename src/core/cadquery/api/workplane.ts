@@ -364,8 +364,12 @@ export class Workplane implements HostObject {
       if (base) r = booleanOp(method, 'cut', base, [result]);
     } else if (m === true || m === 'a') {
       if (base) r = booleanOp(method, 'fuse', base, [result]);
-      // cq.py _fuseWithBase: with no base solid, a compound's solids are fused with each other.
-      else if (result instanceof Compound && childrenOf(result).length > 1) r = fuseAll(method, childrenOf(result));
+      // cq.py _fuseWithBase: with no base solid, a compound's solids are fused with each other
+      // (skipped where no two boxes meet: the fuse would give them back as they are).
+      else if (result instanceof Compound) {
+        const parts = childrenOf(result);
+        if (parts.length > 1 && boxesOverlap(parts)) r = fuseAll(method, parts);
+      }
     } else {
       throw new CadError('runtime', `${method}(): combine must be True, False, 'a', 's' or 'cut', not ${describe(m)}`);
     }
@@ -538,13 +542,17 @@ function centerOfMany(faces: Face[], ofBoundBox: boolean): Vec3 {
 /** Several solids from one operation: fused when their boxes overlap (CadQuery fuses them). */
 function fuseIfOverlapping(method: string, solids: Shape3D[]): Shape3D {
   if (solids.length === 1) return solids[0];
-  const boxes = solids.map(boundsOf);
-  const overlap = boxes.some((a, i) =>
+  return boxesOverlap(solids) ? fuseAll(method, solids) : (compoundOf(solids) as Shape3D);
+}
+
+/** Whether any two of the shapes' bounding boxes touch (else a fuse would change nothing). */
+function boxesOverlap(shapes: AnyShape[]): boolean {
+  const boxes = shapes.map(boundsOf);
+  return boxes.some((a, i) =>
     boxes.some(
       (b, j) => j > i && a.min.x <= b.max.x && b.min.x <= a.max.x && a.min.y <= b.max.y && b.min.y <= a.max.y && a.min.z <= b.max.z && b.min.z <= a.max.z,
     ),
   );
-  return overlap ? fuseAll(method, solids) : (compoundOf(solids) as Shape3D);
 }
 
 /**
