@@ -21,6 +21,7 @@
  *        [--temperature X]   (the bootstrap's sampling temperature, default 0.8)
  *        [--skip-solved]   (no SRS/FDA of images the sampler already reproduced: a sample with IoU ≥ 0.99
  *                           in D/bootstrap-T.jsonl)
+ *        [--only-solved]   (the other half: SRS/FDA of those images only)
  * A further round (the paper iterates): --sampler DIR samples D's images with that model (e.g. the
  * previous round's OUT/arm-rej/model), tagging its SRS/FDA records T (default exp, the first
  * round's); --all-rounds trains on every round's SRS/FDA, not only T's; --rounds T1,T2 on those rounds'
@@ -82,6 +83,8 @@ async function main() {
   if (!(temperature > 0)) throw new Error(`--temperature ${option('temperature', '')}: expected a positive number`);
   const allRounds = process.argv.includes('--all-rounds');
   const skipSolved = process.argv.includes('--skip-solved');
+  const onlySolved = process.argv.includes('--only-solved');
+  if (skipSolved && onlySolved) throw new Error('--skip-solved and --only-solved exclude each other');
   const rounds = process.argv.includes('--rounds') ? option('rounds', '').split(',').filter(Boolean) : undefined;
   if (sampler !== 'bundled' && sampler !== 'sft' && !fs.existsSync(path.join(path.resolve(sampler), 'model.json')))
     throw new Error(`--sampler ${sampler}: expected bundled, sft or a model folder (with model.json)`);
@@ -132,6 +135,7 @@ async function main() {
         fdaMinIou !== undefined ? `FDA IoU ≥ ${fdaMinIou}` : '',
         temperature !== 0.8 ? `sampled at T = ${temperature}` : '',
         skipSolved ? 'without images already solved' : '',
+        onlySolved ? 'only images already solved' : '',
       ]
         .filter(Boolean)
         .join(', ');
@@ -144,7 +148,7 @@ async function main() {
         tag: roundTag,
         onlyThisRound: !allRounds,
         rounds,
-        excludeSources: skipSolved && spec.collections.some((c) => c !== 'sft') ? solvedSources(dataset, roundTag) : undefined,
+        excludeSources: (skipSolved || onlySolved) && spec.collections.some((c) => c !== 'sft') ? bootstrapSources(dataset, roundTag, skipSolved) : undefined,
         perSource: fdaPerImage === undefined ? undefined : { fda: fdaPerImage },
         minIou: fdaMinIou === undefined ? undefined : { fda: fdaMinIou },
         pool,
@@ -167,10 +171,11 @@ async function main() {
 }
 
 /** The images of a bootstrap log with a sample of IoU ≥ 0.99 (the sampler already reproduces them). */
-function solvedSources(dataset: string, tag: string): Set<string> {
+/** D's images the bootstrap of round `tag` solved (a sample with IoU ≥ 0.99), or those it did not. */
+function bootstrapSources(dataset: string, tag: string, solved: boolean): Set<string> {
   const log = readBootstrapLog(dataset, tag);
-  if (log.size === 0) throw new Error(`--skip-solved: ${bootstrapLogFile(dataset, tag)} holds no images yet (run the bootstrap first)`);
-  return new Set([...log.values()].filter((s) => (s.bestIou ?? 0) >= 0.99).map((s) => s.id));
+  if (log.size === 0) throw new Error(`--skip-solved/--only-solved: ${bootstrapLogFile(dataset, tag)} holds no images yet (run the bootstrap first)`);
+  return new Set([...log.values()].filter((s) => (s.bestIou ?? 0) >= 0.99 === solved).map((s) => s.id));
 }
 
 main().catch((e) => {
