@@ -286,6 +286,25 @@ test('classes: __init__, methods, class attributes, operators and the special me
   expectFailure('class A:\n    pass\nb = A().missing', 'runtime', /'A' object has no attribute 'missing'/, 3);
 });
 
+test("an instance's __dict__ is its attributes, live; other dunder attributes stay refused", () => {
+  const src = [
+    'class Params:',
+    '    def __init__(self, params):',
+    '        self.__dict__.update(params)',
+    '        self.__dict__["d"] = 2',
+    'p = Params({"w": 10, "h": 4})',
+    'p.h = 5',
+    'r = (p.w, p.h, p.d, sorted(p.__dict__.keys()))',
+  ].join('\n');
+  assert.equal(value(src), "(10, 5, 2, ['d', 'h', 'w'])");
+  expectFailure('class A:\n    pass\nb = A().__class__', 'unsupported', /'__class__' is not allowed/, 3);
+});
+
+test('a generator argument with a tuple target: its commas are not argument separators', () => {
+  assert.equal(value('d = {"a": 1, "b": 2, "c": 3}\nr = (sum(v for k, v in d.items() if k != "b"), max(k for k, _ in d.items()))'), "(4, 'c')");
+  assert.equal(value('r = sorted((y, x) for x, y in [(1, 2), (3, 0)])'), '[(0, 3), (2, 1)]');
+});
+
 test('namedtuple, raise, ord and chr, iter and next', () => {
   const src = [
     'from collections import namedtuple',
