@@ -56,8 +56,8 @@ DEGENERATE_VOLUME = 1e-12
 EXTREMA_BOX = False
 
 
-def pick_result(env, shown):
-    s, what = ENGINE.result_shape(cq, env, shown)
+def pick_result(env, shown, exported=()):
+    s, what = ENGINE.result_shape(cq, env, shown, exported)
     solids = s.Solids()
     if not solids:
         raise Failure("geometry", f"{what} is not a solid (it is a {type(s).__name__})")
@@ -137,9 +137,10 @@ def run_program(source):
         code = compile(source, "<program>", "exec")
     except SyntaxError as e:
         return {"ok": False, "error": {"kind": "syntax", "message": f"{e.msg} (line {e.lineno})"}}
+    exported = ENGINE.record_exports(cq)  # each program runs in its own forked child
     try:
         exec(code, env)
-        return measure(pick_result(env, shown))
+        return measure(pick_result(env, shown, exported))
     except Failure as e:
         return {"ok": False, "error": {"kind": e.kind, "message": str(e)}}
     except BaseException as e:  # noqa: BLE001 — every failure of the program is a result

@@ -1,12 +1,12 @@
 /**
  * A program runs as CQ-editor and CQGI run it (runCadQuery): `cq` and `cadquery` predefined,
- * `__name__` is "__cq_main__", `typing` importable, `cq.exporters.export` a no-op, `cq.Plane.XY()`;
+ * `__name__` is "__cq_main__", `typing` importable, exports recorded (never written), `cq.Plane.XY()`;
  * CadQuery names that are not implemented fail as `unsupported`, naming them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadOpenCascade } from '../../src/core/occt/occt';
-import { runCadQuery } from '../../src/core/shape/run-cadquery';
+import { runCadQuery, runCadQueryProgram } from '../../src/core/shape/run-cadquery';
 import { volumeOf } from '../../src/core/cadquery/api/geom';
 import { CadError } from '../../src/core/errors';
 
@@ -33,6 +33,33 @@ test('CQ-editor environment: cq predefined, typing, exporters, Plane.XY(), __cq_
     ].join('\n'),
   );
   assert.ok(Math.abs(volumeOf(s) - 2) < 1e-9);
+});
+
+test('exports are recorded in order, as solids; a program that only exports has its first export as the result', async () => {
+  await loadOpenCascade();
+  const { shape, exports } = runCadQueryProgram(
+    [
+      'big = cq.Workplane().box(2, 2, 2)',
+      'small = cq.Workplane().box(1, 1, 1)',
+      'cq.exporters.export(big, "big.step", exportType="STEP", tolerance=0.01)',
+      'small.export("small.stl")',
+      'small.val().exportStep("shape.step")',
+      'cq.exporters.export(cq.Workplane().rect(1, 1), "flat.svg")',
+    ].join('\n'),
+  );
+  assert.ok(Math.abs(volumeOf(shape) - 8) < 1e-9);
+  assert.deepEqual(
+    exports.map((e) => [e.fileName, e.exportType, e.shape ? +volumeOf(e.shape).toFixed(9) : e.error]),
+    [
+      ['big.step', 'STEP', 8],
+      ['small.stl', undefined, 1],
+      ['shape.step', 'STEP', 1],
+      ['flat.svg', undefined, 'the exported object is not a solid (it is a Wire)'],
+    ],
+  );
+  // A named result still wins over the exports; nothing to pick at all is a clear error.
+  assert.ok(Math.abs(volumeOf(runCadQuery('cq.exporters.export(cq.Workplane().box(2, 2, 2), "a.stl")\nresult = cq.Workplane().box(1, 1, 3)')) - 3) < 1e-9);
+  fails('x = 1', 'runtime', /no result: assign the final shape .*, or export it/);
 });
 
 test('CadQuery names not implemented here fail as unsupported, naming them', async () => {

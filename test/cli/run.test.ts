@@ -109,3 +109,50 @@ test('--step and --stl write files that load back with the same volume', async (
   assert.ok(Math.abs(s.volume - exact) / exact < 1e-6, JSON.stringify(s));
   assert.ok(Math.abs(t.volume - exact) / exact < 0.02, JSON.stringify(t));
 });
+
+test("a program's exports: its part when it shows nothing, written as CadQuery would (STEP/STL beside it), --no-exports writes none", async () => {
+  const dir = path.join(work, 'exports');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'bracket.py');
+  fs.writeFileSync(
+    file,
+    [
+      'import cadquery as cq',
+      'part = cq.Workplane().box(4, 3, 2)',
+      'cq.exporters.export(part, "out/part.step")',
+      'part.faces(">Z").workplane().hole(1).export("holed.stl")',
+      'part.val().exportStl("shape.stl")',
+      'cq.exporters.export(part, "drawing.svg")',
+      '',
+    ].join('\n'),
+  );
+  const r = await runGift(['run', '--json', file]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const line = JSON.parse(r.stdout.trim());
+  // No result variable and no show_object: the first exported part is the result.
+  assert.ok(Math.abs(line.volume - 24) < 1e-9, JSON.stringify(line));
+  assert.deepEqual(
+    line.exported.map((e: { file?: string; ok: boolean }) => [e.file && path.relative(dir, e.file), e.ok]),
+    [
+      [path.join('out', 'part.step'), true],
+      ['holed.stl', true],
+      ['shape.stl', true],
+      ['drawing.svg', false],
+    ],
+  );
+  assert.match(line.exported[3].error, /SVG is not supported/);
+  const back = await runGift(['run', '--json', path.join(dir, 'out', 'part.step'), path.join(dir, 'holed.stl')]);
+  const [step, stl] = back.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.ok(Math.abs(step.volume - 24) < 1e-6, JSON.stringify(step));
+  const holed = 24 - Math.PI * 0.25 * 2;
+  assert.ok(Math.abs(stl.volume - holed) / holed < 0.02, JSON.stringify(stl));
+  fs.rmSync(dir, { recursive: true });
+  fs.mkdirSync(dir);
+  fs.writeFileSync(file, 'import cadquery as cq\ncq.exporters.export(cq.Workplane().box(1, 1, 1), "cube.step")\n');
+  const quiet = await runGift(['run', '--json', '--no-exports', file]);
+  assert.equal(JSON.parse(quiet.stdout.trim()).volume.toFixed(6), '1.000000');
+  assert.deepEqual(fs.readdirSync(dir), ['bracket.py']);
+});

@@ -3,6 +3,7 @@
  * the caller asks of it: measurements always; mass properties, a display mesh, STEP/STL bytes on
  * request, STEP/STL/OBJ/PLY bytes (transferred, not copied). The one job for "run this and give me the part".
  */
+import type { Shape3D } from 'replicad';
 import { writeStep, writeStl } from '../geometry/io';
 import { writeObj, writePly } from '../geometry/mesh-io';
 import { tessellate } from '../geometry/triangle-mesh';
@@ -18,6 +19,7 @@ import {
 } from '../geometry/measure';
 import { meshShape, meshTransferables, type MeshData, type MeshOptions } from '../geometry/mesh';
 import { shapeFromSource, type ShapeSource } from '../shape/source';
+import { runCadQueryProgram } from '../shape/run-cadquery';
 import { withTransfer, type JobHandler } from './types';
 
 /** What `gift run` and the preview say of a result that is not a valid B-rep. */
@@ -42,6 +44,19 @@ export interface ExecutePayload {
    * largest extent for OBJ/PLY), 0.1 rad; OBJ and PLY keep the vertices shared and in doubles.
    */
   export?: { step?: boolean; stl?: boolean; obj?: boolean; ply?: boolean; stlTolerance?: number };
+  /**
+   * Also the files the program exports (cq.exporters.export, Workplane.export, Shape.export*) as
+   * STEP or STL bytes, by exportType or the file name's extension (`gift run` writes them).
+   */
+  programExports?: boolean;
+}
+
+/** A file the program exported: its bytes, or why it was not made. */
+export interface ProgramExportFile {
+  fileName?: string;
+  format?: 'step' | 'stl';
+  bytes?: Uint8Array;
+  error?: string;
 }
 
 export interface ExecuteResult extends ShapeMeasurements {
@@ -53,13 +68,34 @@ export interface ExecuteResult extends ShapeMeasurements {
   stl?: Uint8Array;
   obj?: Uint8Array;
   ply?: Uint8Array;
+  programExports?: ProgramExportFile[];
+}
+
+/** The format of an export: exportType, else the file name's extension (CadQuery's rule). */
+function exportFormat(fileName: string | undefined, exportType: string | undefined): 'step' | 'stl' | string {
+  const t = (exportType ?? /\.([^./\\]+)$/.exec(fileName ?? '')?.[1] ?? '').toLowerCase();
+  return t === 'stp' ? 'step' : t;
 }
 
 export const execute: JobHandler<ExecutePayload, ExecuteResult> = (payload) => {
   const input: ShapeSource = payload.input ?? { kind: 'code', source: payload.source ?? '' };
-  const shape = shapeFromSource(input, { maxSteps: payload.maxSteps });
-  const result: ExecuteResult = measureShape(shape);
   const transfer: ArrayBuffer[] = [];
+  let files: ProgramExportFile[] | undefined;
+  let shape: Shape3D;
+  if (payload.programExports && input.kind === 'code') {
+    const ran = runCadQueryProgram(input.source, { maxSteps: payload.maxSteps });
+    shape = ran.shape;
+    files = ran.exports.map(({ fileName, exportType, shape: exported, error }) => {
+      const format = exportFormat(fileName, exportType);
+      if (!exported) return { fileName, error };
+      if (format === 'step') return { fileName, format, bytes: writeStep(exported) };
+      if (format === 'stl') return { fileName, format, bytes: writeStl(exported) };
+      return { fileName, error: `exporting ${format ? format.toUpperCase() : 'without a type or extension'} is not supported (STEP and STL are)` };
+    });
+    for (const f of files) if (f.bytes) transfer.push(f.bytes.buffer as ArrayBuffer);
+  } else shape = shapeFromSource(input, { maxSteps: payload.maxSteps });
+  const result: ExecuteResult = measureShape(shape);
+  if (files) result.programExports = files;
   if (payload.mass) result.mass = massProperties(shape);
   if (payload.topology) result.topology = topologyCounts(shape);
   if (payload.extremaBox) result.extremaBox = extremaBoundingBox(shape, result.bbox);

@@ -45,11 +45,43 @@ def emit(obj):
     sys.stdout.flush()
 
 
-def result_shape(cq, env, shown):
+def record_exports(cq):
+    """What the program exports (cq.exporters.export, Workplane.export, Shape.export*): recorded in
+    order, then exported as CadQuery does. Returns the list (the result when nothing else is)."""
+    exported = []
+    original = cq.exporters.export
+
+    def export(w, *args, **kwargs):
+        exported.append(w)
+        return original(w, *args, **kwargs)
+
+    cq.exporters.export = export
+    workplane_export = cq.Workplane.export
+
+    def wp_export(self, *args, **kwargs):
+        exported.append(self)
+        return workplane_export(self, *args, **kwargs)
+
+    cq.Workplane.export = wp_export
+    for name in ("exportStl", "exportStep", "exportBrep", "export"):
+        method = getattr(cq.Shape, name, None)
+        if method is None:
+            continue
+
+        def shape_export(self, *args, _method=method, **kwargs):
+            exported.append(self)
+            return _method(self, *args, **kwargs)
+
+        setattr(cq.Shape, name, shape_export)
+    return exported
+
+
+def result_shape(cq, env, shown, exported=()):
     """The program's result as the built-in engine picks it (src/core/cadquery/api/index.ts
-    resultShape): the variable result, solid or r holding geometry, else the first shown object; a
-    Workplane stands for the shapes on its stack (a sketch for its faces), else its chain's solid.
-    Returns (shape, what it was). The differential suite's oracle (test/cadquery-oracle) uses it too."""
+    resultShape): the variable result, solid or r holding geometry, else the first shown object,
+    else the first exported one; a Workplane stands for the shapes on its stack (a sketch for its
+    faces), else its chain's solid. Returns (shape, what it was). The differential suite's oracle
+    (test/cadquery-oracle) uses it too."""
 
     def is_geometry(v):
         return isinstance(v, (cq.Workplane, cq.Shape, cq.Sketch))
@@ -86,7 +118,10 @@ def result_shape(cq, env, shown):
     for v in shown:
         if is_geometry(v):
             return to_shape(v, "the shown object"), "the shown object"
-    raise Failure("runtime", "no result: assign the final shape to `result` (or `solid`), or call show_object(shape)")
+    for v in exported:
+        if is_geometry(v):
+            return to_shape(v, "the exported object"), "the exported object"
+    raise Failure("runtime", "no result: assign the final shape to `result` (or `solid`), call show_object(shape), or export it")
 
 
 def main():
@@ -110,9 +145,10 @@ def main():
     except SyntaxError as e:
         emit({"ok": False, "error": {"kind": "syntax", "message": f"{e.msg}", "line": e.lineno, "col": e.offset}})
         return
+    exported = record_exports(cq)
     try:
         exec(code, env)  # noqa: S102 — running the user's program is this engine's purpose
-        shape, _ = result_shape(cq, env, shown)
+        shape, _ = result_shape(cq, env, shown, exported)
         if not shape.Solids():
             raise Failure("geometry", f"the result is not a solid (it is a {type(shape).__name__})")
         stream = io.BytesIO()

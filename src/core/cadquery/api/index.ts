@@ -8,6 +8,8 @@ import { bindArgs, builtin, expectNumber, hostModule, isHost, PyList, PyTuple, t
 import { as3D, boxSolid, compoundOf, cylinderSolid, shapeKind, sphereSolid, subShapes } from './geom';
 import { namedPlaneFunction, PLANE_NAMES, planeConstructor, planeNamedFunction, PlaneObj } from './plane';
 import { ShapeObj } from './shapes';
+import { recordExport, type RecordedExport } from './exports';
+export { recordingExports, type RecordedExport } from './exports';
 import { SketchObj } from './sketch';
 import { locationConstructor } from './location';
 import { createFuncModule, createWireClass } from './func';
@@ -95,10 +97,20 @@ const staticParts = once(() => {
     ...solidConstructors(),
   };
 
-  // cq.exporters: a program that ends by exporting its part runs in a preview; the export itself is
-  // a no-op here (`gift run --step/--stl` writes files).
-  const exportNoOp = builtin('exporters.export', () => null);
-  const exporters = hostModule('module', { export: exportNoOp, exportShape: exportNoOp });
+  // cq.exporters: recorded (the result of a program that only exports its part), not written here;
+  // `gift run` writes the recorded STEP/STL files (src/core/jobs/execute.ts, src/cli/commands/run.ts).
+  const exporters = hostModule('module', {
+    export: builtin('exporters.export', (a, k) => {
+      const b = bindArgs('exporters.export', ['w', 'fname', 'exportType=', 'tolerance=', 'angularTolerance=', 'unit=', 'outputUnit=', 'opt='], a, k);
+      recordExport(b.w!, b.fname, b.exportType);
+      return null;
+    }),
+    exportShape: builtin('exporters.exportShape', (a, k) => {
+      const b = bindArgs('exporters.exportShape', ['w', 'exportType', 'fileLike', 'tolerance=', 'angularTolerance=', 'opt='], a, k);
+      recordExport(b.w!, undefined, b.exportType);
+      return null;
+    }),
+  });
   return { plane, solidStatics, exporters };
 });
 
@@ -212,13 +224,14 @@ const RESULT_NAMES = ['result', 'solid', 'r'];
  * Picks the program's result: variable `result`, `solid` or `r` (first found), else the first
  * show_object argument; unwraps Workplane → its solid(s) as one replicad Shape3D.
  */
-export function resultShape(globals: Map<string, Value>, shown: Value[]): Shape3D {
+export function resultShape(globals: Map<string, Value>, shown: Value[], exported: RecordedExport[] = []): Shape3D {
   for (const name of RESULT_NAMES) {
     const v = globals.get(name);
     if (v !== undefined && isGeometryValue(v)) return valueToShape3D(v, `\`${name}\``);
   }
   for (const v of shown) if (isGeometryValue(v)) return valueToShape3D(v, 'the shown object');
-  throw new CadError('runtime', 'no result: assign the final shape to `result` (or `solid`), or call show_object(shape)');
+  for (const e of exported) if (isGeometryValue(e.value)) return valueToShape3D(e.value, 'the exported object');
+  throw new CadError('runtime', 'no result: assign the final shape to `result` (or `solid`), call show_object(shape), or export it');
 }
 
 export { isHost, PyList, PyTuple, PlaneObj as Plane, VectorObj as Vector };

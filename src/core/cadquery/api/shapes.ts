@@ -42,6 +42,7 @@ import {
 } from './geom';
 import { asLocation, IDENTITY, locatedShape, locationFromArgs, movedShape, toLocation } from './location';
 import type { Frame } from './plane';
+import { recordExport } from './exports';
 import { selectorOf } from './selector-classes';
 import {
   booleanShapes,
@@ -137,6 +138,11 @@ const SHAPE_UNSUPPORTED = new Set([
 ]);
 
 type ShapeMethod = (o: ShapeObj, args: Value[], kwargs: Kwargs) => Value;
+
+function exportShape(o: ShapeObj, fileName: Value | undefined, exportType: string | undefined): Value {
+  recordExport(o, fileName, exportType);
+  return null;
+}
 
 function asOneD(method: string, s: AnyShape): Edge | Wire {
   if (s instanceof Edge || s instanceof Wire) return s;
@@ -263,6 +269,11 @@ const SHAPE_METHODS: Record<string, ShapeMethod> = {
     const at = b.locationVector === undefined || b.locationVector === null ? undefined : toVec3('normalAt', 'locationVector', b.locationVector);
     return new VectorObj(faceNormal(s, at));
   },
+  // Shape.exportStl / exportStep / exportBrep / export: recorded (exports.ts), nothing written.
+  exportStl: (o, a) => exportShape(o, a[0], 'STL'),
+  exportStep: (o, a) => exportShape(o, a[0], 'STEP'),
+  exportBrep: (o, a) => exportShape(o, a[0], 'BREP'),
+  export: (o, a) => exportShape(o, a[0], undefined),
   // Mixin1D.startPoint / endPoint: the ends of an edge or wire.
   startPoint: (o) => new VectorObj(edgeEndpoints(asOneD('startPoint', o.shape))[0]),
   endPoint: (o) => new VectorObj(edgeEndpoints(asOneD('endPoint', o.shape))[1]),

@@ -87,6 +87,7 @@ import {
 } from './shape-ops';
 import { iterate, pyLess, truthy } from '../pybuiltins';
 import { defaultXDir, Frame, namedFrame, PlaneObj, rotateAbout } from './plane';
+import { recordExport } from './exports';
 import { selectorOf } from './selector-classes';
 import type { Selector } from './selectors';
 import { mirrorNormal, movedCopy, ShapeObj } from './shapes';
@@ -1597,8 +1598,12 @@ const METHODS: Record<string, Method> = {
     else w.objects.push(fromPy('add', obj));
     return w;
   },
-  // Workplane.export / exportSvg write files: skipped, as cq.exporters.export is (api/index.ts), and the workplane returned.
-  export: (w) => w,
+  // Workplane.export: recorded as cq.exporters.export is (exports.ts), and the workplane returned; SVG is not written.
+  export: (w, a, k) => {
+    const b = bindArgs('export', ['fname', 'tolerance=', 'angularTolerance=', 'opt='], a, k);
+    recordExport(w, b.fname, undefined);
+    return w;
+  },
   exportSvg: (w) => w,
   newObject: (w, a, k) => {
     // CadQuery's newObject(objlist): a workplane on this one's plane whose stack is the list.
