@@ -19,7 +19,7 @@ const NO_OP = builtin('debug', () => null);
 const DEGENERATE_VOLUME = 1e-12;
 
 export function runCadQuery(source: string, options: RunCadQueryOptions = {}): Shape3D {
-  return runCadQueryProgram(source, options).shape;
+  return run(source, options).shape;
 }
 
 /** A part the program exported (cq.exporters.export, Workplane.export, Shape.export*), as a solid. */
@@ -31,8 +31,21 @@ export interface ProgramExport {
   error?: string;
 }
 
-/** The program's result and what it exported (recorded in order; nothing is written here). */
+/** The program's result and what it exported, as solids (recorded in order; nothing is written here). */
 export function runCadQueryProgram(source: string, options: RunCadQueryOptions = {}): { shape: Shape3D; exports: ProgramExport[] } {
+  const { shape, recorded } = run(source, options);
+  const exports = recorded.map(({ value, fileName, exportType }): ProgramExport => {
+    try {
+      return { fileName, exportType, shape: valueToShape3D(value, 'the exported object') };
+    } catch (e) {
+      return { fileName, exportType, error: e instanceof Error ? e.message : String(e) };
+    }
+  });
+  return { shape, exports };
+}
+
+/** The result, and the exports as recorded (made into solids only when asked for). */
+function run(source: string, options: RunCadQueryOptions): { shape: Shape3D; recorded: RecordedExport[] } {
   const cq = createCadQueryModule();
   const recorded: RecordedExport[] = [];
   const { globals, shown } = recordingExports(recorded, () =>
@@ -48,12 +61,5 @@ export function runCadQueryProgram(source: string, options: RunCadQueryOptions =
   if (!(Math.abs(volume) > DEGENERATE_VOLUME)) {
     throw new CadError('geometry', 'the result has zero volume (a zero-length extrude or an empty boolean?)');
   }
-  const exports = recorded.map(({ value, fileName, exportType }): ProgramExport => {
-    try {
-      return { fileName, exportType, shape: valueToShape3D(value, 'the exported object') };
-    } catch (e) {
-      return { fileName, exportType, error: e instanceof Error ? e.message : String(e) };
-    }
-  });
-  return { shape, exports };
+  return { shape, recorded };
 }
