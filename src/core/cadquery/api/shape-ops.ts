@@ -573,13 +573,5 @@ export function helixWire(method: string, pitch: number, height: number, radius:
  * ellipse is made with its major axis along y (gp_Elips wants major ≥ minor), as CadQuery rotates it.
  */
 export function ellipseWire(method: string, f: Frame, rx: number, ry: number): Wire {
-  if (!(rx > LENGTH_EPS && ry > LENGTH_EPS)) throw geometryError(method, 'radii must be positive');
-  const major = ry > rx ? f.yDir : f.xDir;
-  return occ(method, (oc, keep) => {
-    const o = f.origin;
-    const n = f.zDir;
-    const ax = keep(new oc.gp_Ax2(keep(new oc.gp_Pnt(o.x, o.y, o.z)), keep(new oc.gp_Dir(n.x, n.y, n.z)), keep(new oc.gp_Dir(major.x, major.y, major.z))));
-    const edge = keep(new oc.BRepBuilderAPI_MakeEdge(keep(new oc.gp_Elips(ax, Math.max(rx, ry), Math.min(rx, ry))))).Edge();
-    return new Wire(keep(new oc.BRepBuilderAPI_MakeWire(edge)).Wire());
-  });
+  return wireFromEdges(method, [ellipseArcEdge(method, rx, ry, f.origin, f.zDir, f.xDir)]);
 }
