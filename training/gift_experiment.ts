@@ -19,8 +19,8 @@
  *        [--name-suffix S]   (arm folders arm-NAME-S: another variant beside the same D)
  *        [--sampler DIR --round-tag T --all-rounds|--rounds T1,T2]   (a further round, below)
  *        [--temperature X]   (the bootstrap's sampling temperature, default 0.8)
- *        [--skip-solved]   (no SRS/FDA of images the sampler already reproduced: a sample with IoU ≥ 0.99
- *                           in D/bootstrap-T.jsonl)
+ *        [--skip-solved]   (no SRS/FDA of images the sampler already reproduced: a sample with IoU ≥ τ_match,
+ *                           0.99, in D/bootstrap-T.jsonl)
  *        [--only-solved]   (the other half: SRS/FDA of those images only)
  * A further round (the paper iterates): --sampler DIR samples D's images with that model (e.g. the
  * previous round's OUT/arm-rej/model), tagging its SRS/FDA records T (default exp, the first
@@ -38,6 +38,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { bootstrapLogFile, readBootstrapLog } from '../src/core/dataset/bootstrap';
 import { openDataset } from '../src/core/dataset/store';
+import { DEFAULT_THRESHOLDS } from '../src/core/dataset/thresholds';
 import { type EvalReport, writeComparison } from '../src/core/evaluate/report';
 import { generateProgram, mulberry32 } from '../src/core/model/synthetic';
 import { KernelPool } from '../src/core/pool/pool';
@@ -170,12 +171,11 @@ async function main() {
   }
 }
 
-/** The images of a bootstrap log with a sample of IoU ≥ 0.99 (the sampler already reproduces them). */
-/** D's images the bootstrap of round `tag` solved (a sample with IoU ≥ 0.99), or those it did not. */
+/** D's images the bootstrap of round `tag` solved (a sample with IoU ≥ τ_match), or those it did not. */
 function bootstrapSources(dataset: string, tag: string, solved: boolean): Set<string> {
   const log = readBootstrapLog(dataset, tag);
   if (log.size === 0) throw new Error(`--skip-solved/--only-solved: ${bootstrapLogFile(dataset, tag)} holds no images yet (run the bootstrap first)`);
-  return new Set([...log.values()].filter((s) => (s.bestIou ?? 0) >= 0.99 === solved).map((s) => s.id));
+  return new Set([...log.values()].filter((s) => (s.bestIou ?? 0) >= DEFAULT_THRESHOLDS.match === solved).map((s) => s.id));
 }
 
 main().catch((e) => {
