@@ -22,6 +22,9 @@
  *        [--skip-solved]   (no SRS/FDA of images the sampler already reproduced: a sample with IoU ≥ τ_match,
  *                           0.99, in D/bootstrap-T.jsonl)
  *        [--only-solved]   (the other half: SRS/FDA of those images only)
+ *        [--train-elsewhere]   (each arm stops after its export, OUT/arm-NAME/train.json saying what to train:
+ *                               training/device_train.py packs them for a leased GPU and brings the
+ *                               models back into OUT/arm-NAME/model; the same command again then evaluates)
  * A further round (the paper iterates): --sampler DIR samples D's images with that model (e.g. the
  * previous round's OUT/arm-rej/model), tagging its SRS/FDA records T (default exp, the first
  * round's); --all-rounds trains on every round's SRS/FDA, not only T's; --rounds T1,T2 on those rounds'
@@ -86,6 +89,7 @@ async function main() {
   const skipSolved = process.argv.includes('--skip-solved');
   const onlySolved = process.argv.includes('--only-solved');
   if (skipSolved && onlySolved) throw new Error('--skip-solved and --only-solved exclude each other');
+  const elsewhere = process.argv.includes('--train-elsewhere');
   const rounds = process.argv.includes('--rounds') ? option('rounds', '').split(',').filter(Boolean) : undefined;
   if (sampler !== 'bundled' && sampler !== 'sft' && !fs.existsSync(path.join(path.resolve(sampler), 'model.json')))
     throw new Error(`--sampler ${sampler}: expected bundled, sft or a model folder (with model.json)`);
@@ -142,10 +146,16 @@ async function main() {
         .join(', ');
       const label = variant ? `${spec.label}, ${variant}` : spec.label;
       log(`arm ${arm}: ${label}`);
+      const samplerModel =
+        sampler === 'bundled' ? model : sampler === 'sft' ? (arm !== 'sft' ? path.join(out, 'arm-sft', 'model') : model) : path.resolve(sampler);
+      if (elsewhere && spec.collections.some((c) => c !== 'sft') && !fs.existsSync(path.join(samplerModel, 'model.json'))) {
+        log(`arm ${arm}: waits for its sampler ${samplerModel} (train it elsewhere first, bring it back, rerun)`);
+        continue;
+      }
       const result = await runRound({
         dataset,
         out: armDir(arm),
-        model: sampler === 'bundled' ? model : sampler === 'sft' ? (arm !== 'sft' ? path.join(out, 'arm-sft', 'model') : model) : path.resolve(sampler),
+        model: samplerModel,
         tag: roundTag,
         onlyThisRound: !allRounds,
         rounds,
@@ -158,10 +168,11 @@ async function main() {
         protocol: 'aligned',
         collections: spec.collections,
         extraData,
-        train: { python: '/usr/bin/python3', config, steps, batchSize: 32, seed, init, lr },
+        train: { python: '/usr/bin/python3', config, steps, batchSize: 32, seed, init, lr, elsewhere },
         evaluation: { input: evalInput, samples: evalK, limit: evalLimit, label, skipBefore: true },
         log,
       });
+      if (result.awaitingModel) continue;
       reports.push(result.after!);
       writeComparison(seed || suffix ? path.join(out, `compare${seed ? `-s${seed}` : ''}${suffix}`) : out, reports);
     }

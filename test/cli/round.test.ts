@@ -76,3 +76,69 @@ test('gift round: bootstrap → tagged SRS/FDA → export with arrays → train 
   assert.equal(again.code, 0, again.stderr);
   assert.doesNotMatch(again.stderr, /bootstrap with|train_bundled\.py|evaluating/);
 });
+
+test('gift round --train-elsewhere: export and train.json; device_train.py pack → run (CPU) → finish; the rerun takes the model and evaluates', {
+  skip,
+  timeout: 600_000,
+}, async () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gift-round-elsewhere-'));
+  const dir = path.join(work, 'dataset');
+  const ds = await openDataset(dir, { create: true });
+  const pool = new KernelPool({ workers: 2, timeoutMs: 60_000 });
+  try {
+    for (let i = 0; i < 4; i++) {
+      const code = generateProgram(mulberry32(700 + i));
+      const png = await pool.run('render.image', { shape: { kind: 'code', source: code } });
+      assert.ok(png.ok);
+      await ds.append({ id: `e${i}`, collection: 'sft', image: png.value.png, code });
+    }
+  } finally {
+    await pool.close();
+  }
+  const out = path.join(work, 'arm-x');
+  const args = ['round', dir, '--model', path.join(root, 'models', 'compact'), '--out', out, '--pool', '2', '--samples', '2', '--train-elsewhere'];
+  args.push('--config', 'tiny', '--steps', '4', '--batch-size', '2', '--seed', '3', '--eval', TEST100_DIR, '--eval-limit', '1', '--eval-samples', '1');
+  const first = await runGift(args);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /round exported: .*train .*train\.json elsewhere/);
+  assert.ok(!fs.existsSync(path.join(out, 'model', 'model.json')), 'nothing trained here');
+  const plan = JSON.parse(fs.readFileSync(path.join(out, 'train.json'), 'utf8'));
+  assert.deepEqual([plan.config, plan.steps, plan.batch_size, plan.seed], ['tiny', 4, 2, 3]);
+  assert.deepEqual(plan.data, [path.join(out, 'data')]);
+
+  const py = (argv: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        '/usr/bin/python3',
+        [path.join(root, 'training', 'device_train.py'), ...argv],
+        { env: { ...process.env, OMP_NUM_THREADS: '1' } },
+        (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      );
+    });
+  const bundle = path.join(work, 'bundle');
+  const packed = await py(['pack', bundle, out]);
+  assert.equal(packed.code, 0, packed.stderr);
+  const manifest = JSON.parse(fs.readFileSync(path.join(bundle, 'manifest.json'), 'utf8'));
+  assert.deepEqual(
+    manifest.runs.map((r: { name: string; steps: number; seed: number }) => [r.name, r.steps, r.seed]),
+    [['arm-x', 4, 3]],
+  );
+  const results = path.join(work, 'results');
+  const ran = await py(['run', bundle, '--out', results, '--device', 'cpu', '--jobs', '1']);
+  assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+  const summary = JSON.parse(fs.readFileSync(path.join(results, 'summary.json'), 'utf8'));
+  assert.equal(summary.runs['arm-x'].state, 'done');
+  for (const f of fs.readdirSync(results)) assert.ok(fs.statSync(path.join(results, f)).size <= 16 * 1024 * 1024, `${f} fits a device's return`);
+  const finished = await py(['finish', results, out]);
+  assert.equal(finished.code, 0, finished.stdout + finished.stderr);
+  const card = JSON.parse(fs.readFileSync(path.join(out, 'model', 'model.json'), 'utf8'));
+  assert.equal(card.training.planned_steps, 4);
+  assert.match(card.returned.weights, /float16/);
+
+  const again = await runGift(args.filter((a) => a !== '--train-elsewhere'));
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /holds a finished model; taking it/);
+  assert.doesNotMatch(again.stderr, /train_bundled\.py|bootstrap with/);
+  assert.match(again.stdout, /round done:/);
+  assert.ok(fs.existsSync(path.join(out, 'eval', 'report.json')), 'the returned model was evaluated');
+});

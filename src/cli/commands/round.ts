@@ -37,6 +37,9 @@ A rerun with the same --out continues where the last one stopped.
   --batch-size N       (default 32)   --seed N (default 0)   --max-minutes M
   --lr X               peak learning rate (default the config's; a lower one suits --init, e.g. 2e-4)
   --python PATH        the Python with torch (default /usr/bin/python3)
+  --train-elsewhere    stop after the export (OUT/train.json says what to train); train it on a leased GPU
+                       with training/device_train.py, which brings the model back to OUT/model; the same
+                       command again then evaluates
   --profile FILE       train on this Slurm cluster over SSH (gift train's profile) instead of here; the
                        export, --extra folders and the --init model go up, the model comes back; a rerun
                        follows the same job   (--state FILE, --passphrase-env VAR, --accept-host-key FP)
@@ -66,6 +69,7 @@ export async function roundCommand(argv: string[]): Promise<number> {
         'fda-min-iou',
       ),
       extra: { type: 'string', multiple: true },
+      'train-elsewhere': { type: 'boolean' },
       ...clusterOptions,
     },
     help,
@@ -126,6 +130,7 @@ export async function roundCommand(argv: string[]): Promise<number> {
         maxMinutes: values['max-minutes'] === undefined ? undefined : number('max-minutes', values['max-minutes'], 0),
         init: values.init,
         lr: values.lr === undefined ? undefined : positiveLr(number('lr', values.lr, 0)),
+        elsewhere: values['train-elsewhere'] === true,
       },
       evaluation: values.eval
         ? {
@@ -138,6 +143,12 @@ export async function roundCommand(argv: string[]): Promise<number> {
       log: (line) => process.stderr.write(`${line}\n`),
     });
     const b = result.bootstrap;
+    if (result.awaitingModel) {
+      console.log(
+        `round exported: ${b ? `bootstrap +${b.srs} SRS, +${b.fda} FDA; ` : ''}${result.records} training records; train ${path.join(values.out, 'train.json')} elsewhere (training/device_train.py pack/run/finish), then rerun`,
+      );
+      return 0;
+    }
     console.log(`round done: ${b ? `bootstrap +${b.srs} SRS, +${b.fda} FDA; ` : ''}${result.records} training records; model ${result.model}`);
     if (result.before && result.after) {
       const k = String(result.after.setting.samples);

@@ -70,7 +70,22 @@ export interface RoundOptions {
   /** More training folders (imagefolder + arrays, e.g. make_dataset.ts output): the fresh-data control. */
   extraData?: string[];
   /** init: start from this model's weights (a model folder with model.onnx, or a .pt) instead of from scratch. */
-  train: { python: string; config: string; steps: number; batchSize?: number; seed?: number; maxMinutes?: number; init?: string; lr?: number };
+  train: {
+    python: string;
+    config: string;
+    steps: number;
+    batchSize?: number;
+    seed?: number;
+    maxMinutes?: number;
+    init?: string;
+    lr?: number;
+    /**
+     * Train somewhere else (a leased GPU, training/device_train.py): the round stops after the export
+     * with OUT/train.json saying what to train; once OUT/model holds the model brought back, a rerun
+     * takes it as trained and goes on to the evaluation.
+     */
+    elsewhere?: boolean;
+  };
   /**
    * Train on a Slurm cluster over SSH (the bundled recipe) instead of here: the round's export, the
    * --extra folders and the --init model go up in one folder; the model comes back into OUT/model.
@@ -85,6 +100,8 @@ export interface RoundOptions {
 
 export interface RoundResult {
   bootstrap?: BootstrapSummary;
+  /** The round stopped after the export: train OUT/train.json elsewhere, bring the model to OUT/model, rerun. */
+  awaitingModel?: boolean;
   records: number;
   model: string;
   before?: EvalReport;
@@ -172,7 +189,17 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
 
   // 3. Train (train_bundled.py checkpoints; a rerun resumes).
   const modelDir = path.join(o.out, 'model');
-  if (!state.trained && o.cluster) {
+  writeTrainPlan(o, dataDir, tag);
+  if (!state.trained && !o.cluster && fs.existsSync(path.join(modelDir, 'model.json'))) {
+    // train_bundled.py writes model.json last: a finished run, here or brought back from elsewhere.
+    checkTrainedElsewhere(path.join(modelDir, 'model.json'), o.train.steps);
+    log(`round ${tag}: ${modelDir} holds a finished model; taking it as this round's`);
+    state.trained = true;
+    save();
+  } else if (!state.trained && o.train.elsewhere) {
+    log(`round ${tag}: exported; train ${path.join(o.out, 'train.json')} elsewhere (training/device_train.py), bring the model to ${modelDir}, rerun`);
+    return { bootstrap: state.bootstrapped, records: state.exported.records, model: modelDir, awaitingModel: true };
+  } else if (!state.trained && o.cluster) {
     await trainOnCluster(o, o.cluster, { dataDir, modelDir, tag, state, save, log });
   } else if (!state.trained) {
     const script = path.join(findTrainingDir(), 'train_bundled.py');
@@ -236,6 +263,37 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
     if (result.before) writeComparison(path.join(o.out, 'compare'), [result.before, result.after]);
   }
   return result;
+}
+
+/**
+ * OUT/train.json: what train_bundled.py runs for this round (its data folders and options), so a
+ * round can be trained elsewhere (training/device_train.py packs it) and anyone can see what ran.
+ */
+function writeTrainPlan(o: RoundOptions, dataDir: string, tag: string): void {
+  const plan = {
+    data: [dataDir, ...(o.extraData ?? [])].map((d) => path.resolve(d)),
+    config: o.train.config,
+    steps: o.train.steps,
+    batch_size: o.train.batchSize ?? 32,
+    seed: o.train.seed ?? 0,
+    lr: o.train.lr ?? null,
+    init: o.train.init ? path.resolve(o.train.init) : null,
+    name: `gift-${tag}`,
+  };
+  const file = path.join(o.out, 'train.json');
+  const text = `${JSON.stringify(plan, null, 1)}\n`;
+  if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) fs.writeFileSync(file, text);
+}
+
+/** A model found in OUT/model must be the run this round plans (its step count), not a leftover. */
+function checkTrainedElsewhere(card: string, steps: number): void {
+  let trained: unknown;
+  try {
+    trained = (JSON.parse(fs.readFileSync(card, 'utf8')) as { training?: { planned_steps?: unknown } }).training?.planned_steps;
+  } catch (e) {
+    throw new RoundError(`${card}: not a model card (${(e as Error).message})`);
+  }
+  if (trained !== steps) throw new RoundError(`${card}: trained for ${String(trained)} planned steps, this round plans ${steps}: not this round's model`);
 }
 
 async function trainOnCluster(
