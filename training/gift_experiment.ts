@@ -112,6 +112,7 @@ async function main() {
       if (i % 500 === 499) log(`D: ${i + 1}/${n}`);
     }
     const reports: EvalReport[] = [];
+    const waiting: string[] = [];
     for (const arm of arms) {
       const spec = ARMS[arm];
       if (!spec) throw new Error(`unknown arm '${arm}': ${Object.keys(ARMS).join(', ')}`);
@@ -150,6 +151,7 @@ async function main() {
         sampler === 'bundled' ? model : sampler === 'sft' ? (arm !== 'sft' ? path.join(out, 'arm-sft', 'model') : model) : path.resolve(sampler);
       if (elsewhere && spec.collections.some((c) => c !== 'sft') && !fs.existsSync(path.join(samplerModel, 'model.json'))) {
         log(`arm ${arm}: waits for its sampler ${samplerModel} (train it elsewhere first, bring it back, rerun)`);
+        waiting.push(arm);
         continue;
       }
       const result = await runRound({
@@ -172,11 +174,18 @@ async function main() {
         evaluation: { input: evalInput, samples: evalK, limit: evalLimit, label, skipBefore: true },
         log,
       });
-      if (result.awaitingModel) continue;
+      if (result.awaitingModel) {
+        waiting.push(arm);
+        continue;
+      }
       reports.push(result.after!);
       writeComparison(seed || suffix ? path.join(out, `compare${seed ? `-s${seed}` : ''}${suffix}`) : out, reports);
     }
-    log(`done: ${path.join(out, 'compare.md')}`);
+    if (waiting.length)
+      log(
+        `${waiting.join(', ')}: exported, to be trained elsewhere (training/device_train.py pack … OUT/arm-*); rerun without --train-elsewhere once their models are back`,
+      );
+    else log(`done: ${path.join(out, 'compare.md')}`);
   } finally {
     await pool.close();
   }
