@@ -182,7 +182,10 @@ def unpack(bundle: str, work: str, manifest: dict) -> None:
                 # Only plain files under the entry's own folder.
                 if not member.isfile() or member.name.split("/")[0] != entry["id"] or ".." in member.name.split("/"):
                     fail(f"{entry['file']}: unexpected member {member.name!r}")
-            tar.extractall(work)
+            try:
+                tar.extractall(work, filter="data")  # Python ≥ 3.11.4: no links, no absolute paths
+            except TypeError:
+                tar.extractall(work)  # checked member by member above
 
 
 def train_command(run: dict, work: str, device: str, out: str) -> list[str]:
