@@ -28,21 +28,27 @@ function runGift(args: string[]): Promise<{ code: number; stdout: string; stderr
   });
 }
 
-test('gift round: bootstrap → tagged SRS/FDA → export with arrays → train → old vs new; a rerun resumes', { skip, timeout: 600_000 }, async () => {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gift-round-'));
+/** A dataset of `count` generated pairs (ids PREFIX0…), rendered in the kernel pool. */
+async function generatedDataset(tmpPrefix: string, idPrefix: string, seed: number, count: number) {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), tmpPrefix));
   const dir = path.join(work, 'dataset');
   const ds = await openDataset(dir, { create: true });
   const pool = new KernelPool({ workers: 2, timeoutMs: 60_000 });
   try {
-    for (let i = 0; i < 6; i++) {
-      const code = generateProgram(mulberry32(500 + i));
+    for (let i = 0; i < count; i++) {
+      const code = generateProgram(mulberry32(seed + i));
       const png = await pool.run('render.image', { shape: { kind: 'code', source: code } });
       assert.ok(png.ok);
-      await ds.append({ id: `g${i}`, collection: 'sft', image: png.value.png, code });
+      await ds.append({ id: `${idPrefix}${i}`, collection: 'sft', image: png.value.png, code });
     }
   } finally {
     await pool.close();
   }
+  return { work, dir, ds };
+}
+
+test('gift round: bootstrap → tagged SRS/FDA → export with arrays → train → old vs new; a rerun resumes', { skip, timeout: 600_000 }, async () => {
+  const { work, dir, ds } = await generatedDataset('gift-round-', 'g', 500, 6);
   const out = path.join(work, 'r1');
   const args = ['round', dir, '--model', path.join(root, 'models', 'compact'), '--out', out, '--pool', '4', '--samples', '3'];
   args.push('--config', 'tiny', '--steps', '5', '--batch-size', '4', '--eval', TEST100_DIR, '--eval-limit', '2', '--eval-samples', '2', '--timeout', '120000');
@@ -81,20 +87,7 @@ test('gift round --train-elsewhere: export and train.json; device_train.py pack 
   skip,
   timeout: 600_000,
 }, async () => {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gift-round-elsewhere-'));
-  const dir = path.join(work, 'dataset');
-  const ds = await openDataset(dir, { create: true });
-  const pool = new KernelPool({ workers: 2, timeoutMs: 60_000 });
-  try {
-    for (let i = 0; i < 4; i++) {
-      const code = generateProgram(mulberry32(700 + i));
-      const png = await pool.run('render.image', { shape: { kind: 'code', source: code } });
-      assert.ok(png.ok);
-      await ds.append({ id: `e${i}`, collection: 'sft', image: png.value.png, code });
-    }
-  } finally {
-    await pool.close();
-  }
+  const { work, dir } = await generatedDataset('gift-round-elsewhere-', 'e', 700, 4);
   const out = path.join(work, 'arm-x');
   const args = ['round', dir, '--model', path.join(root, 'models', 'compact'), '--out', out, '--pool', '2', '--samples', '2', '--train-elsewhere'];
   args.push('--config', 'tiny', '--steps', '4', '--batch-size', '2', '--seed', '3', '--eval', TEST100_DIR, '--eval-limit', '1', '--eval-samples', '1');
