@@ -15,10 +15,13 @@
  *
  *   node --import tsx training/gift_experiment.ts OUT [--n 2000] [--k 4] [--config tiny] [--steps 1500]
  *        [--eval-k 10] [--eval-limit N] [--model models/compact] [--eval test/fixtures/gencad-test100] [--arms sft,gift,…]
- *        [--sampler bundled|sft] [--fda-per-image N] [--fda-min-iou X] [--seed S] [--init MODEL] [--lr X] [--extra DIR]
+ *        [--sampler bundled|sft] [--fda-per-image N] [--srs-per-image N] [--fda-min-iou X] [--seed S] [--init MODEL] [--lr X] [--extra DIR]
  *        [--name-suffix S]   (arm folders arm-NAME-S: another variant beside the same D)
  *        [--sampler DIR --round-tag T --all-rounds|--rounds T1,T2]   (a further round, below)
  *        [--temperature X]   (the bootstrap's sampling temperature, default 0.8)
+ *        [--images INPUT]   (the source pool: these images, a gift eval input, e.g. real parts with STEP
+ *                            ground truth, instead of D's own; no FDA where there is no code)
+ *        [--repeat N]   (each of the round's own records appears N times in training)
  *        [--skip-solved]   (no SRS/FDA of images the sampler already reproduced: a sample with IoU ≥ τ_match,
  *                           0.99, in D/bootstrap-T.jsonl)
  *        [--only-solved]   (the other half: SRS/FDA of those images only)
@@ -46,6 +49,7 @@ import { type EvalReport, writeComparison } from '../src/core/evaluate/report';
 import { generateProgram, mulberry32 } from '../src/core/model/synthetic';
 import { KernelPool } from '../src/core/pool/pool';
 import { CONFIG_IMAGE_SIZE, runRound } from '../src/core/round/round';
+import { readPoolImages } from '../src/core/evaluate/inputs';
 
 const ARMS: Record<string, { label: string; collections: string[]; fresh?: boolean }> = {
   sft: { label: 'SFT (D)', collections: ['sft'] },
@@ -75,6 +79,7 @@ async function main() {
   // The paper bootstraps with the SFT model itself: --sampler sft uses this run's SFT arm (trained first).
   const sampler = option('sampler', 'bundled');
   const fdaPerImage = process.argv.includes('--fda-per-image') ? Number(option('fda-per-image', '1')) : undefined;
+  const srsPerImage = process.argv.includes('--srs-per-image') ? Number(option('srs-per-image', '1')) : undefined;
   const arms = option('arms', 'sft,gift,rej,fail,fresh').split(',');
   const seed = Number(option('seed', '0'));
   const fdaMinIou = process.argv.includes('--fda-min-iou') ? Number(option('fda-min-iou', '0')) : undefined;
@@ -90,6 +95,9 @@ async function main() {
   const onlySolved = process.argv.includes('--only-solved');
   if (skipSolved && onlySolved) throw new Error('--skip-solved and --only-solved exclude each other');
   const elsewhere = process.argv.includes('--train-elsewhere');
+  const images = process.argv.includes('--images') ? await readPoolImages(option('images', '')) : undefined;
+  const repeat = Number(option('repeat', '1'));
+  if (!(Number.isInteger(repeat) && repeat >= 1)) throw new Error(`--repeat ${option('repeat', '')}: expected a whole number ≥ 1`);
   const rounds = process.argv.includes('--rounds') ? option('rounds', '').split(',').filter(Boolean) : undefined;
   if (sampler !== 'bundled' && sampler !== 'sft' && !fs.existsSync(path.join(path.resolve(sampler), 'model.json')))
     throw new Error(`--sampler ${sampler}: expected bundled, sft or a model folder (with model.json)`);
@@ -141,6 +149,9 @@ async function main() {
         fdaMinIou !== undefined ? `FDA IoU ≥ ${fdaMinIou}` : '',
         temperature !== 0.8 ? `sampled at T = ${temperature}` : '',
         skipSolved ? 'without images already solved' : '',
+        srsPerImage !== undefined ? `SRS ≤ ${srsPerImage} per image` : '',
+        images ? `source pool ${option('images', '')} (${images.length} images)` : '',
+        repeat > 1 ? `its records ×${repeat}` : '',
         onlySolved ? 'only images already solved' : '',
       ]
         .filter(Boolean)
@@ -162,9 +173,11 @@ async function main() {
         onlyThisRound: !allRounds,
         rounds,
         excludeSources: (skipSolved || onlySolved) && spec.collections.some((c) => c !== 'sft') ? bootstrapSources(dataset, roundTag, skipSolved) : undefined,
-        perSource: fdaPerImage === undefined ? undefined : { fda: fdaPerImage },
+        perSource: fdaPerImage === undefined && srsPerImage === undefined ? undefined : { fda: fdaPerImage, srs: srsPerImage },
         minIou: fdaMinIou === undefined ? undefined : { fda: fdaMinIou },
         pool,
+        images,
+        repeat,
         samples: k,
         temperature,
         protocol: 'aligned',

@@ -135,3 +135,59 @@ test('gift round --train-elsewhere: export and train.json; device_train.py pack 
   assert.match(again.stdout, /round done:/);
   assert.ok(fs.existsSync(path.join(out, 'eval', 'report.json')), 'the returned model was evaluated');
 });
+
+test('gift round --images: parts known only by a STEP file are the source pool; --repeat weights the round’s records', { timeout: 600_000 }, async () => {
+  const { work, dir } = await generatedDataset('gift-round-images-', 'g', 900, 2);
+  // Two further generated parts, given to the round as a user with real parts would: an image and a
+  // STEP file, no code.
+  const lines: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const py = path.join(work, `part${i}.py`);
+    fs.writeFileSync(py, generateProgram(mulberry32(950 + i)));
+    const ran = await runGift(['run', py, '--step', path.join(work, `part${i}.step`)]);
+    assert.equal(ran.code, 0, ran.stderr);
+    const drawn = await runGift(['render', path.join(work, `part${i}.step`), '--out', path.join(work, `part${i}.png`)]);
+    assert.equal(drawn.code, 0, drawn.stderr);
+    lines.push(JSON.stringify({ id: `part${i}`, image: `part${i}.png`, reference: `part${i}.step` }));
+  }
+  const pool = path.join(work, 'pool.jsonl');
+  fs.writeFileSync(pool, `${lines.join('\n')}\n`);
+  const out = path.join(work, 'real');
+  // Thresholds low enough that the bundled model's samples count as SRS (IoU ≥ 0.001).
+  const args = ['round', dir, '--model', path.join(root, 'models', 'compact'), '--out', out, '--images', pool, '--samples', '3', '--low', '0'];
+  args.push('--valid', '0.001', '--match', '1', '--repeat', '3', '--collections', 'sft,srs', '--config', 'tiny', '--train-elsewhere', '--timeout', '120000');
+  const ran = await runGift(args);
+  assert.equal(ran.code, 0, ran.stderr);
+  const log = fs
+    .readFileSync(path.join(dir, 'bootstrap-real.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(log.map((s) => s.id).sort(), ['part0', 'part1'], 'the pool was sampled, not the dataset’s own images');
+  const rows = fs
+    .readFileSync(path.join(out, 'data', 'metadata.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  const base = rows.filter((r) => r.collection === 'sft' && r.source === null);
+  const derived = rows.filter((r) => !(r.collection === 'sft' && r.source === null));
+  assert.deepEqual(base.map((r) => r.id).sort(), ['g0', 'g1']);
+  const srs = (await openDataset(dir)).list('srs');
+  const stored = (await srs).records.filter((r) => r.id.includes('-real-'));
+  assert.ok(stored.length > 0, 'the model found SRS programs for the STEP-only parts');
+  assert.equal(derived.length, 3 * stored.length, 'each of the round’s records appears three times');
+  for (const r of stored) assert.ok(['part0', 'part1'].includes(r.source!));
+  assert.equal(fs.statSync(path.join(out, 'data', 'images-64.u8')).size, rows.length * 64 * 64);
+  const bad = await runGift([
+    'round',
+    dir,
+    '--model',
+    path.join(root, 'models', 'compact'),
+    '--out',
+    path.join(work, 'bad'),
+    '--images',
+    path.join(work, 'nope.jsonl'),
+  ]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /nope\.jsonl: no such file or folder/);
+});

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { DEFAULT_THRESHOLDS } from '../../core/dataset/thresholds';
 import { ClusterConnection, loadProfile } from '../../core/train';
 import { runRound } from '../../core/round/round';
+import { readPoolImages } from '../../core/evaluate/inputs';
 import { KernelPool } from '../../core/pool/pool';
 import { intOption, parseCommandArgs, stringOptions, UsageError } from '../args';
 import { protocolOption } from './iou';
@@ -25,6 +26,10 @@ A rerun with the same --out continues where the last one stopped.
   --protocol P         IoU protocol (default aligned-robust; aligned for the paper's numbers)
   --low/--valid/--match  bucket thresholds (default 0.5 / 0.9 / 0.99)
   --pool N             sample only the first N sft images (default all)
+  --images INPUT       sample these images instead of DATASET's sft images, read as gift eval reads them
+                       (e.g. a JSONL of {id, image, reference: a .step}): real images without code give
+                       SRS and, where the model matches the part (IoU ≥ --match), an sft pair; no FDA
+  --repeat N           each of the round's own records appears N times in training (default 1)
   --collections LIST   what to train on (default sft,srs,fda; sft,srs = GIFT-REJ, sft,fda = GIFT-FAIL, sft = SFT)
   --tag NAME           the round's name on its records (default: the --out folder's name)
   --srs-per-image N, --fda-per-image N   at most N SRS / FDA records per source image in training
@@ -51,7 +56,23 @@ export async function roundCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
     {
-      ...stringOptions('model', 'out', 'samples', 'temperature', 'protocol', 'low', 'valid', 'match', 'pool', 'collections', 'tag', 'config', 'steps'),
+      ...stringOptions(
+        'model',
+        'out',
+        'samples',
+        'temperature',
+        'protocol',
+        'low',
+        'valid',
+        'match',
+        'pool',
+        'collections',
+        'tag',
+        'config',
+        'steps',
+        'images',
+        'repeat',
+      ),
       ...stringOptions(
         'batch-size',
         'seed',
@@ -113,6 +134,8 @@ export async function roundCommand(argv: string[]): Promise<number> {
         match: number('match', values.match, DEFAULT_THRESHOLDS.match),
       },
       poolLimit: values.pool === undefined ? undefined : intOption('pool', values.pool, 1),
+      images: values.images === undefined ? undefined : await readPoolImages(values.images),
+      repeat: intOption('repeat', values.repeat, 1),
       collections: (values.collections ?? 'sft,srs,fda').split(',').map((c) => c.trim()),
       extraData: values.extra,
       cluster,

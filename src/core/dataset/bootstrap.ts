@@ -5,6 +5,12 @@
  *   FDA  τ_low ≤ IoU < τ_valid    → (the generated program rendered in the dataset style, ground-truth code)
  * Resumable: every finished sample leaves one line in DIR/bootstrap.jsonl and its records have
  * deterministic ids, so a restarted run skips finished samples and duplicates nothing.
+ *
+ * The source pool is the dataset's own sft pairs by default, or any `gift eval` input (`pool`):
+ * images whose ground truth is a STEP or STL file and no code (real parts, where the paper's loop
+ * earns its keep) give SRS records only, since an FDA record pairs the near miss's render with the
+ * ground truth's code; their near misses are counted (`nearMisses`) and kept out. Such an image has
+ * no base pair either, so its best program at or above τ_match becomes one (an sft record).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,10 +18,22 @@ import { errorMessage } from '../errors';
 import { DEFAULT_BUCKET_PROTOCOL, type IouProtocol } from '../geometry/protocols';
 import { provenanceOf, samplePrograms, type ImageToCadBackend } from '../generate/backend';
 import type { KernelPool } from '../pool/pool';
+import type { ShapeSource } from '../shape/source';
 import { giftRecord } from './gift-record';
 import type { Dataset } from './store';
 import { bucketForIou, DEFAULT_THRESHOLDS, type IouThresholds } from './thresholds';
-import type { DatasetRecord, NewRecord } from './types';
+import type { NewRecord } from './types';
+
+/** One image of the source pool and its ground truth. */
+export interface PoolItem {
+  id: string;
+  /** Absolute path of the image. */
+  image: string;
+  /** What the samples are compared with: CadQuery code, or a STEP/STL file's contents. */
+  reference: ShapeSource;
+  /** The ground truth's CadQuery code, when there is one; FDA records need it. */
+  code?: string;
+}
 
 export interface Shard {
   /** 0-based, as Slurm's SLURM_ARRAY_TASK_ID. */
@@ -39,6 +57,11 @@ export interface BootstrapOptions {
    * ids carry the tag, so a later round with a better model samples the same images again.
    */
   tag?: string;
+  /**
+   * The images to sample, instead of the dataset's sft pairs (e.g. real images with STEP ground
+   * truth). SRS/FDA records still go into the dataset, with `source` = the pool item's id.
+   */
+  source?: PoolItem[];
   /** Samples in flight at once (default 2). */
   concurrency?: number;
   signal?: AbortSignal;
@@ -55,6 +78,10 @@ export interface SampleStats {
   valid: number;
   srs: number;
   fda: number;
+  /** Near misses (τ_low ≤ IoU < τ_valid) left out because the ground truth has no code for FDA. */
+  nearMisses?: number;
+  /** 1 when an image without ground-truth code got a program at or above τ_match: a new sft pair. */
+  matched?: number;
   bestIou: number | null;
   ms: number;
   error?: string;
@@ -66,6 +93,10 @@ export interface BootstrapProgress {
   skipped: number;
   srs: number;
   fda: number;
+  /** Near misses left out for want of ground-truth code (see SampleStats.nearMisses). */
+  nearMisses: number;
+  /** Images without ground-truth code that got a program at or above τ_match, stored as sft pairs. */
+  matched: number;
   last?: SampleStats;
 }
 
@@ -117,11 +148,13 @@ export function readBootstrapLog(dir: string, tag?: string): Map<string, SampleS
 export async function bootstrap(ds: Dataset, options: BootstrapOptions): Promise<BootstrapSummary> {
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
   const protocol = options.protocol ?? DEFAULT_BUCKET_PROTOCOL;
-  const { records: sft } = await ds.list('sft');
-  let todo = shardRecords(sft, options.shard);
+  const items: PoolItem[] =
+    options.source ??
+    (await ds.list('sft')).records.map((r) => ({ id: r.id, image: ds.imagePath(r), reference: { kind: 'code', source: r.code }, code: r.code }));
+  let todo = shardRecords(items, options.shard);
   if (options.limit !== undefined) todo = todo.slice(0, options.limit);
   const finished = readBootstrapLog(ds.dir, options.tag);
-  const progress: BootstrapProgress = { done: 0, total: todo.length, skipped: 0, srs: 0, fda: 0 };
+  const progress: BootstrapProgress = { done: 0, total: todo.length, skipped: 0, srs: 0, fda: 0, nearMisses: 0, matched: 0 };
   let sampled = 0;
   let ran = 0;
   const queue = todo.filter((r) => {
@@ -143,6 +176,8 @@ export async function bootstrap(ds: Dataset, options: BootstrapOptions): Promise
         progress.done++;
         progress.srs += stats.srs;
         progress.fda += stats.fda;
+        progress.nearMisses += stats.nearMisses ?? 0;
+        progress.matched += stats.matched ?? 0;
         options.onProgress?.({ ...progress, last: stats });
       }
     };
@@ -153,18 +188,12 @@ export async function bootstrap(ds: Dataset, options: BootstrapOptions): Promise
   return { ...progress, cancelled: !!options.signal?.aborted, validRate: sampled ? ran / sampled : NaN };
 }
 
-async function bootstrapOne(
-  ds: Dataset,
-  record: DatasetRecord,
-  options: BootstrapOptions,
-  thresholds: IouThresholds,
-  protocol: IouProtocol,
-): Promise<SampleStats> {
+async function bootstrapOne(ds: Dataset, record: PoolItem, options: BootstrapOptions, thresholds: IouThresholds, protocol: IouProtocol): Promise<SampleStats> {
   const started = Date.now();
   const stats: SampleStats = { id: record.id, samples: 0, distinct: 0, valid: 0, srs: 0, fda: 0, bestIou: null, ms: 0 };
   let programs: string[];
   try {
-    const image = new Uint8Array(await fs.promises.readFile(ds.imagePath(record)));
+    const image = new Uint8Array(await fs.promises.readFile(record.image));
     const sampled = await samplePrograms(options.backend, image, record.image, {
       samples: options.samples,
       temperature: options.temperature,
@@ -183,17 +212,18 @@ async function bootstrapOne(
 
   // All of an image's programs go to the pool at once, so both workers stay busy; order is kept.
   const checked = await Promise.all(
-    distinct.map(async (code, index): Promise<{ iou: number; record?: NewRecord } | undefined> => {
+    distinct.map(async (code, index): Promise<{ iou: number; index: number; code: string; record?: NewRecord; nearMiss?: boolean } | undefined> => {
       const verified = await options.pool.run(
         'shape.iou',
-        { candidate: { kind: 'code', source: code }, reference: { kind: 'code', source: record.code }, protocol },
+        { candidate: { kind: 'code', source: code }, reference: record.reference, protocol },
         { signal: options.signal },
       );
       // An inconsistent IoU (its boolean disagrees with the point check) buckets nothing.
       if (!verified.ok || verified.value.results[0].status !== 'ok') return undefined;
       const iou = verified.value.results[0].iou;
       const bucket = bucketForIou(iou, thresholds);
-      if (!bucket) return { iou };
+      if (!bucket) return { iou, index, code };
+      if (bucket === 'fda' && record.code === undefined) return { iou, index, code, nearMiss: true };
       const render = async () => {
         const rendered = await options.pool.run('render.image', { shape: { kind: 'code', source: code } }, { signal: options.signal });
         if (!rendered.ok) throw new Error(rendered.error.message);
@@ -203,6 +233,8 @@ async function bootstrapOne(
         const sample = { code, image: record.image, render, iou, protocol, model };
         return {
           iou,
+          index,
+          code,
           record: await giftRecord(
             bucket,
             sample,
@@ -212,7 +244,7 @@ async function bootstrapOne(
         };
       } catch {
         // The near miss could not be drawn (the kernel failed on it): no FDA pair from it.
-        return { iou };
+        return { iou, index, code };
       }
     }),
   );
@@ -222,6 +254,26 @@ async function bootstrapOne(
     stats.valid++;
     stats.bestIou = Math.max(stats.bestIou ?? -Infinity, c.iou);
     if (c.record) additions.push(c.record);
+    if (c.nearMiss) stats.nearMisses = (stats.nearMisses ?? 0) + 1;
+  }
+  // An image without ground-truth code has no base pair: its best program at or above τ_match
+  // (the part itself, found by the model and proven by the kernel) becomes one, in sft.
+  if (record.code === undefined) {
+    let best: { iou: number; index: number; code: string } | undefined;
+    for (const c of checked) if (c && c.iou >= thresholds.match && (!best || c.iou > best.iou)) best = c;
+    if (best) {
+      additions.push({
+        id: `${record.id}-${options.tag ? `${options.tag}-` : ''}match-${best.index}`,
+        collection: 'sft',
+        image: record.image,
+        code: best.code,
+        source: record.id,
+        iou: best.iou,
+        protocol,
+        model,
+      });
+      stats.matched = 1;
+    }
   }
   // Deterministic ids: records a killed run already wrote are not written twice.
   const fresh: NewRecord[] = [];

@@ -13,6 +13,7 @@ import { openDataset } from '../dataset/store';
 import { UserError } from '../errors';
 import { readShapeSource } from '../shape/files';
 import type { ShapeSource } from '../shape/source';
+import type { PoolItem } from '../dataset/bootstrap';
 
 export class EvalInputError extends UserError {}
 
@@ -119,4 +120,12 @@ function pairItem(row: Record<string, unknown>, dir: string, where: string): Eva
 /** The reference as the kernel takes it (files are read here, on the calling thread). */
 export function referenceSource(reference: EvalReference): ShapeSource {
   return reference.kind === 'file' ? readShapeSource(reference.path) : { kind: 'code', source: reference.source, name: reference.name };
+}
+
+/** The same inputs as a GIFT source pool (bootstrap, round): STEP/STL ground truths come without code. */
+export async function readPoolImages(input: string): Promise<PoolItem[]> {
+  return (await readEvalInput(input)).items.map((item) => {
+    const reference = referenceSource(item.reference);
+    return { id: item.id, image: item.image, reference, code: reference.kind === 'code' ? reference.source : undefined };
+  });
 }

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bootstrap, type BootstrapSummary } from '../dataset/bootstrap';
+import { bootstrap, type BootstrapSummary, type PoolItem } from '../dataset/bootstrap';
 import { exportDataset } from '../dataset/export';
 import { openDataset } from '../dataset/store';
 import type { IouThresholds } from '../dataset/thresholds';
@@ -55,6 +55,19 @@ export interface RoundOptions {
   thresholds?: IouThresholds;
   /** Only the first N sft images are sampled (the source pool); default all. */
   poolLimit?: number;
+  /**
+   * Sample these images instead of the dataset's sft images (e.g. real images whose ground truth is
+   * a STEP file: `gift eval`'s inputs). Their records land in the dataset with this round's tag:
+   * SRS, FDA where the ground truth has code, and an sft pair (source = the image's id) for an
+   * image without code that the model matched; training takes them like the round's SRS/FDA.
+   */
+  images?: PoolItem[];
+  /**
+   * Each of the round's own records (SRS, FDA, matched pairs) appears this many times in the
+   * training set (default 1), so a few hundred records are not drowned by tens of thousands of
+   * base or --extra pairs.
+   */
+  repeat?: number;
   /** What to train on (default sft, srs, fda: GIFT); sft alone is the SFT baseline. */
   collections: string[];
   /** Only this round's SRS/FDA records (tag), not earlier rounds' (default true). */
@@ -116,6 +129,19 @@ interface RoundState {
   trained?: boolean;
 }
 
+/** Repeats every metadata row that is not a base pair (SRS, FDA, derived sft) `times` times in all. */
+function repeatDerivedRows(dataDir: string, times: number): void {
+  const file = path.join(dataDir, 'metadata.jsonl');
+  const out: string[] = [];
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const row = JSON.parse(line) as { collection?: string; source?: string | null };
+    const derived = row.collection !== 'sft' || (row.source ?? null) !== null;
+    for (let i = 0; i < (derived ? times : 1); i++) out.push(line);
+  }
+  fs.writeFileSync(file, `${out.join('\n')}\n`);
+}
+
 function readState(file: string): RoundState {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as RoundState;
@@ -149,6 +175,7 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
         protocol: o.protocol,
         thresholds: o.thresholds,
         limit: o.poolLimit,
+        source: o.images,
         tag,
         signal: o.signal,
         onProgress: (p) => p.done % 25 === 0 && log(`round ${tag}: bootstrap ${p.done}/${p.total}, SRS ${p.srs}, FDA ${p.fda}`),
@@ -167,7 +194,8 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
     const onlyThisRound = o.onlyThisRound ?? true;
     const taken = new Map<string, number>();
     const filter = (r: { id: string; collection: string; source: string | null; iou: number | null }) => {
-      if (r.collection === 'sft') return true;
+      // Base pairs always; sft pairs a round derived (an image without code, matched) like its SRS/FDA.
+      if (r.collection === 'sft' && r.source === null) return true;
       if (r.source !== null && o.excludeSources?.has(r.source)) return false;
       if (o.rounds ? !o.rounds.some((t) => r.id.includes(`-${t}-`)) : onlyThisRound && !r.id.includes(`-${tag}-`)) return false;
       const min = r.collection === 'srs' ? o.minIou?.srs : r.collection === 'fda' ? o.minIou?.fda : undefined;
@@ -181,6 +209,7 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
     };
     const report = await exportDataset(ds, { format: 'imagefolder', out: dataDir, collections: o.collections, filter });
     const tokenized = await tokenizeImagefolder(dataDir, encodeProgram, vocabularyJson(), { unencodable: 'drop' });
+    if ((o.repeat ?? 1) > 1) repeatDerivedRows(dataDir, o.repeat!);
     await writeImageArray(dataDir, imageSize);
     state.exported = { records: tokenized.kept, skipped: tokenized.skipped };
     log(`round ${tag}: exported ${report.records} records (${JSON.stringify(report.byCollection)}), ${tokenized.skipped} not tokenisable`);
