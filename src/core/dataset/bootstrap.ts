@@ -6,7 +6,7 @@
  * Resumable: every finished sample leaves one line in DIR/bootstrap.jsonl and its records have
  * deterministic ids, so a restarted run skips finished samples and duplicates nothing.
  *
- * The source pool is the dataset's own sft pairs by default, or any `gift eval` input (`pool`):
+ * The source pool is the dataset's own sft pairs by default, or any `gift eval` input (`source`):
  * images whose ground truth is a STEP or STL file and no code (real parts, where the paper's loop
  * earns its keep) give SRS records only, since an FDA record pairs the near miss's render with the
  * ground truth's code; their near misses are counted (`nearMisses`) and kept out. Such an image has
