@@ -129,14 +129,23 @@ interface RoundState {
   trained?: boolean;
 }
 
-/** Repeats every metadata row that is not a base pair (SRS, FDA, derived sft) `times` times in all. */
+/**
+ * An sft pair a bootstrap made for an image without code (id `<image>-[<tag>-]match-<n>`, see
+ * core/dataset/bootstrap): it belongs to its round like SRS/FDA, not to the base set. Any other sft
+ * record (imported, or moved there by a user) is a base pair.
+ */
+function isMatchedPair(r: { id: string; collection?: string; source?: string | null }): boolean {
+  return r.collection === 'sft' && (r.source ?? null) !== null && /-match-\d+$/.test(r.id);
+}
+
+/** Repeats every metadata row that is not a base pair (SRS, FDA, matched sft) `times` times in all. */
 function repeatDerivedRows(dataDir: string, times: number): void {
   const file = path.join(dataDir, 'metadata.jsonl');
   const out: string[] = [];
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
-    const row = JSON.parse(line) as { collection?: string; source?: string | null };
-    const derived = row.collection !== 'sft' || (row.source ?? null) !== null;
+    const row = JSON.parse(line) as { id: string; collection?: string; source?: string | null };
+    const derived = row.collection !== 'sft' || isMatchedPair(row);
     for (let i = 0; i < (derived ? times : 1); i++) out.push(line);
   }
   fs.writeFileSync(file, `${out.join('\n')}\n`);
@@ -194,8 +203,8 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
     const onlyThisRound = o.onlyThisRound ?? true;
     const taken = new Map<string, number>();
     const filter = (r: { id: string; collection: string; source: string | null; iou: number | null }) => {
-      // Base pairs always; sft pairs a round derived (an image without code, matched) like its SRS/FDA.
-      if (r.collection === 'sft' && r.source === null) return true;
+      // Base pairs always; sft pairs a round matched (an image without code) like its SRS/FDA.
+      if (r.collection === 'sft' && !isMatchedPair(r)) return true;
       if (r.source !== null && o.excludeSources?.has(r.source)) return false;
       if (o.rounds ? !o.rounds.some((t) => r.id.includes(`-${t}-`)) : onlyThisRound && !r.id.includes(`-${tag}-`)) return false;
       const min = r.collection === 'srs' ? o.minIou?.srs : r.collection === 'fda' ? o.minIou?.fda : undefined;
