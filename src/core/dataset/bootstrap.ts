@@ -145,6 +145,23 @@ export function readBootstrapLog(dir: string, tag?: string): Map<string, SampleS
   return done;
 }
 
+/**
+ * The ids of a bootstrap's records, `<image>-[<tag>-]<kind>-<sample index>`: deterministic, so a
+ * rerun writes nothing twice, and carrying the round's tag, so a round's records can be told apart.
+ */
+function recordId(imageId: string, tag: string | undefined, kind: 'srs' | 'fda' | 'match', index: number): string {
+  return `${imageId}-${tag ? `${tag}-` : ''}${kind}-${index}`;
+}
+
+/**
+ * An sft pair a bootstrap made for an image without code (its best program at or above τ_match):
+ * it belongs to its round like SRS/FDA. Any other sft record (imported, or moved there by a user)
+ * is a base pair.
+ */
+export function isMatchedPair(r: { id: string; collection?: string; source?: string | null }): boolean {
+  return r.collection === 'sft' && (r.source ?? null) !== null && /-match-\d+$/.test(r.id);
+}
+
 export async function bootstrap(ds: Dataset, options: BootstrapOptions): Promise<BootstrapSummary> {
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
   const protocol = options.protocol ?? DEFAULT_BUCKET_PROTOCOL;
@@ -235,12 +252,7 @@ async function bootstrapOne(ds: Dataset, record: PoolItem, options: BootstrapOpt
           iou,
           index,
           code,
-          record: await giftRecord(
-            bucket,
-            sample,
-            { id: record.id, code: record.code },
-            `${record.id}-${options.tag ? `${options.tag}-` : ''}${bucket}-${index}`,
-          ),
+          record: await giftRecord(bucket, sample, { id: record.id, code: record.code }, recordId(record.id, options.tag, bucket, index)),
         };
       } catch {
         // The near miss could not be drawn (the kernel failed on it): no FDA pair from it.
@@ -263,7 +275,7 @@ async function bootstrapOne(ds: Dataset, record: PoolItem, options: BootstrapOpt
     for (const c of checked) if (c && c.iou >= thresholds.match && (!best || c.iou > best.iou)) best = c;
     if (best) {
       additions.push({
-        id: `${record.id}-${options.tag ? `${options.tag}-` : ''}match-${best.index}`,
+        id: recordId(record.id, options.tag, 'match', best.index),
         collection: 'sft',
         image: record.image,
         code: best.code,

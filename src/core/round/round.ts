@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bootstrap, type BootstrapSummary, type PoolItem } from '../dataset/bootstrap';
+import { bootstrap, isMatchedPair, type BootstrapSummary, type PoolItem } from '../dataset/bootstrap';
 import { exportDataset } from '../dataset/export';
 import { openDataset } from '../dataset/store';
 import type { IouThresholds } from '../dataset/thresholds';
@@ -127,15 +127,6 @@ interface RoundState {
   /** The cluster run training this round (with `cluster`). */
   clusterRun?: string;
   trained?: boolean;
-}
-
-/**
- * An sft pair a bootstrap made for an image without code (id `<image>-[<tag>-]match-<n>`, see
- * core/dataset/bootstrap): it belongs to its round like SRS/FDA, not to the base set. Any other sft
- * record (imported, or moved there by a user) is a base pair.
- */
-function isMatchedPair(r: { id: string; collection?: string; source?: string | null }): boolean {
-  return r.collection === 'sft' && (r.source ?? null) !== null && /-match-\d+$/.test(r.id);
 }
 
 /** Repeats every metadata row that is not a base pair (SRS, FDA, matched sft) `times` times in all. */
